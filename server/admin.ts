@@ -1,0 +1,20 @@
+import { Router } from 'express';
+import type { Deps } from './deps.ts';
+import { dashboardRoutes } from './dashboards/routes.ts';
+import { surveyAdminRoutes } from './surveys/admin-routes.ts';
+import { mailboxRoutes } from './mailbox/routes.ts';
+import { userAdminRoutes } from './auth/user-routes.ts';
+import { apiKeyAdminRoutes } from './apikeys/routes.ts';
+import { settingsRoutes } from './settings/routes.ts';
+
+/** The signed-in pages; each router checks the role it needs on every route. */
+export function adminRoutes(deps: Deps): Router {
+  const pages = Router();
+  pages.use(dashboardRoutes(deps));
+  pages.use(surveyAdminRoutes(deps));
+  pages.use(mailboxRoutes(deps));
+  pages.use(userAdminRoutes(deps));
+  pages.use(apiKeyAdminRoutes(deps));
+  pages.use(settingsRoutes(deps));
+  return pages;
+}

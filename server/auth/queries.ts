@@ -1,0 +1,30 @@
+import type { Knex } from 'knex';
+import type { Role } from './roles.ts';
+
+export interface UserRow {
+  id: number;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  role: Role;
+  locale: string;
+  created_at: string;
+  last_login_at: string | null;
+  deactivated_at: string | null;
+}
+
+export const findUserByEmail = (db: Knex, email: string): Promise<UserRow | undefined> =>
+  db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).first();
+
+export const findUserById = (db: Knex, id: number): Promise<UserRow | undefined> => db('users').where({ id }).first();
+
+export async function insertUser(db: Knex, user: Omit<UserRow, 'id' | 'last_login_at' | 'deactivated_at'>): Promise<number> {
+  const [row] = await db('users').insert(user).returning('id');
+  return typeof row === 'object' ? row.id : row;
+}
+
+export const countUsers = async (db: Knex): Promise<number> => Number((await db('users').count({ n: '*' }).first())?.n ?? 0);
+
+export const listUsers = (db: Knex): Promise<UserRow[]> => db('users').orderBy('email');
+
+export const touchLogin = (db: Knex, id: number, at: string) => db('users').where({ id }).update({ last_login_at: at });

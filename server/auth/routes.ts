@@ -1,0 +1,7 @@
+import { Router } from 'express';
+import type { Deps } from '../deps.ts';
+
+// STUB: replaced by the feature's owner.
+export function authRoutes(_deps: Deps): Router {
+  return Router();
+}

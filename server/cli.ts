@@ -1,0 +1,115 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config.ts';
+import { AppError } from './errors.ts';
+import { bootstrap, serve, shutdown, work } from './main.ts';
+import { createUser } from './auth/service.ts';
+import { createApiKey } from './apikeys/service.ts';
+import { importResponses } from './imports/responses.ts';
+import { importEvents } from './imports/events.ts';
+import { loadDemo } from './demo/seed.ts';
+import { exportSurveyFile } from './surveys/files.ts';
+import type { ImportReport } from './imports/report.ts';
+
+const usage = `Usage: touchpoint <command>
+
+  serve                                   the web app and the sending worker (npm start)
+  worker                                  only the sending worker
+  migrate                                 bring the database schema up to date
+  user create --email E --role admin|editor|viewer [--password P] [--name N]
+  apikey create --name N                  prints the new key alone on its last line
+  import responses FILE.csv               columns: survey, score, answered_at[, comment, email, customer_id, metric, …]
+  import events FILE.csv                  columns: touchpoint, transaction_id, email[, customer_id, name, locale, time_zone, occurred_at, …]
+  surveys export KEY                      write a survey as a file in surveys/
+  demo                                    load a demo workspace with six months of history
+
+Configuration comes from the environment; see .env.example.`;
+
+function printReport(report: ImportReport): void {
+  for (const refusal of report.refused) console.log(`line ${refusal.line}: ${refusal.reason}`);
+  console.log(`${report.taken} rows taken, ${report.refused.length} rows refused`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' },
+      role: { type: 'string' },
+      password: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, sub, arg] = positionals;
+  if (!command || values.help) {
+    console.log(usage);
+    return command || values.help ? 0 : 2;
+  }
+  const deps = await bootstrap();
+  if (command === 'serve') return serve(deps).then(() => -1);
+  if (command === 'worker') return work(deps).then(() => -1);
+  try {
+    switch (`${command} ${sub ?? ''}`.trim()) {
+      case 'migrate':
+        console.log('The database is up to date.');
+        return 0;
+      case 'user create': {
+        const password = values.password ?? (await import('node:crypto')).randomBytes(12).toString('base64url');
+        const user = await createUser(
+          deps.db,
+          { email: values.email ?? '', role: values.role as 'admin', password, name: values.name },
+          deps.clock.now(),
+        );
+        console.log(`Created ${user.role} ${user.email}`);
+        if (!values.password) console.log(`Password: ${password}`);
+        return 0;
+      }
+      case 'apikey create': {
+        const created = await createApiKey(deps.db, { name: values.name ?? '' }, deps.clock.now());
+        console.log(`API key "${created.name}" created. It is shown this once; store it now:`);
+        console.log(created.key);
+        return 0;
+      }
+      case 'import responses':
+      case 'import events': {
+        if (!arg) throw new AppError(2, 'usage', `Name the CSV file: touchpoint ${command} ${sub} FILE.csv`);
+        const run = sub === 'responses' ? importResponses : importEvents;
+        const report = await run(deps, arg, (done) => process.stderr.write(`\r${done} rows read…`));
+        process.stderr.write('\n');
+        printReport(report);
+        return report.refused.length && !report.taken ? 1 : 0;
+      }
+      case 'surveys export': {
+        if (!arg) throw new AppError(2, 'usage', 'Name the survey: touchpoint surveys export KEY');
+        console.log(`Wrote ${await exportSurveyFile(deps, arg)}`);
+        return 0;
+      }
+      case 'demo': {
+        const summary = await loadDemo(deps);
+        console.log(summary);
+        return 0;
+      }
+      default:
+        console.error(`Unknown command: ${positionals.join(' ')}\n\n${usage}`);
+        return 2;
+    }
+  } finally {
+    await shutdown(deps);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    if (err instanceof ConfigError || err instanceof AppError) {
+      console.error(err.message);
+      if (err instanceof AppError) for (const e of err.errors) console.error(`  ${e.field}: ${e.message}`);
+    } else {
+      console.error(err);
+    }
+    process.exitCode = 1;
+  },
+);

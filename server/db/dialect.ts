@@ -1,0 +1,52 @@
+import type { Knex } from 'knex';
+
+/**
+ * The few places where SQLite and PostgreSQL differ. Every other query is
+ * plain knex and runs on both.
+ */
+export const isPostgres = (db: Knex): boolean => db.client.config.client === 'pg';
+
+/** A text value of a JSON object column: properties->>'region'. */
+export function jsonTextField(db: Knex, column: string, key: string): Knex.Raw {
+  return isPostgres(db)
+    ? db.raw('(??::jsonb ->> ?)', [column, key])
+    : db.raw('json_extract(??, ?)', [column, '$.' + JSON.stringify(key)]);
+}
+
+/**
+ * Serialises every decision about one customer: the first statement of the
+ * transaction writes the customer's row, so a second transaction for the same
+ * customer waits (a row lock on PostgreSQL, the single writer on SQLite).
+ */
+export async function lockCustomer(trx: Knex.Transaction, customerId: number, nowIso: string): Promise<void> {
+  await trx('customers').where({ id: customerId }).update({ updated_at: nowIso });
+}
+
+/**
+ * Rows that several workers may try to claim at once: PostgreSQL skips rows
+ * another transaction holds; SQLite has one writer, so a plain select is safe
+ * inside the write transaction.
+ */
+export function forClaim<T extends {}>(db: Knex, query: Knex.QueryBuilder<T>): Knex.QueryBuilder<T> {
+  return isPostgres(db) ? query.forUpdate().skipLocked() : query;
+}
+
+/** Runs fn in a transaction that takes the write lock first on SQLite (no upgrade deadlocks). */
+export async function writeTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(async (trx) => {
+    if (!isPostgres(db)) {
+      // A no-op write makes SQLite take its write lock now rather than on the first real write.
+      await trx.raw('UPDATE settings SET key = key WHERE 0');
+    }
+    return fn(trx);
+  });
+}
+
+export const isUniqueViolation = (err: unknown): boolean => {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+};
+
+/** count(*) comes back as a string from PostgreSQL. */
+export const toCount = (value: unknown): number => Number(value ?? 0);
+

@@ -1,0 +1,62 @@
+import knexFactory, { type Knex } from 'knex';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export type Db = Knex;
+
+const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+/** Opens the database: a SQLite file (WAL, foreign keys on) or PostgreSQL. */
+export function openDb(databaseUrl: string): Db {
+  if (isPostgresUrl(databaseUrl)) {
+    return knexFactory({
+      client: 'pg',
+      connection: databaseUrl,
+      pool: { min: 0, max: 10 },
+    });
+  }
+  const file = path.resolve(databaseUrl);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: file },
+    useNullAsDefault: true,
+    pool: {
+      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('busy_timeout = 10000');
+        conn.pragma('synchronous = NORMAL');
+        done(null, conn);
+      },
+    },
+  });
+}
+
+/** Migrations are TypeScript modules in migrations/, loaded in name order. */
+const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return fs
+      .readdirSync(migrationsDir)
+      .filter((f) => /^\d{14}_[a-z0-9_]+\.ts$/.test(f))
+      .sort();
+  },
+  getMigrationName(name) {
+    return name.replace(/\.ts$/, '.js');
+  },
+  async getMigration(name) {
+    return import(pathToFileURL(path.join(migrationsDir, name)).href);
+  },
+};
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = await db.migrate.latest({ migrationSource });
+  return applied as string[];
+}
+
+export async function migrateRollbackAll(db: Db): Promise<void> {
+  await db.migrate.rollback({ migrationSource }, true);
+}

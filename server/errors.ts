@@ -1,0 +1,62 @@
+/**
+ * Errors with an HTTP status, a message for people and, where it helps, the
+ * field that failed and a hint. Services throw them; the HTTP layer renders
+ * them as problem+json or as a page.
+ */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly errors: FieldError[];
+  readonly hint?: string;
+  constructor(status: number, type: string, message: string, opts: { errors?: FieldError[]; hint?: string } = {}) {
+    super(message);
+    this.status = status;
+    this.type = type;
+    this.errors = opts.errors ?? [];
+    this.hint = opts.hint;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(errors: FieldError[], message?: string) {
+    super(422, 'validation', message ?? errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+  }
+  static field(field: string, message: string): ValidationError {
+    return new ValidationError([{ field, message }]);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found') {
+    super(404, 'not-found', message);
+  }
+}
+
+export class GoneError extends AppError {
+  constructor(message = 'This link has expired') {
+    super(410, 'gone', message);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Sign in first', hint?: string) {
+    super(401, 'unauthorized', message, { hint });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'Your role does not allow this') {
+    super(403, 'forbidden', message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, errors: FieldError[] = []) {
+    super(409, 'conflict', message, { errors });
+  }
+}

@@ -1,0 +1,62 @@
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { AppError, NotFoundError } from '../errors.ts';
+import type { Log } from '../log.ts';
+
+const isApi = (req: Request) => req.originalUrl.startsWith('/api/');
+
+/** Errors body-parser raises for bad bodies, named for people. */
+function fromParserError(err: { type?: string; status?: number; message?: string }): AppError | null {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return new AppError(400, 'malformed-body', 'The request body is not valid JSON', {
+        errors: [{ field: '(body)', message: 'not valid JSON' }],
+      });
+    case 'entity.too.large':
+      return new AppError(413, 'too-large', 'The request body is too large', {
+        errors: [{ field: '(body)', message: 'too large' }],
+      });
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new AppError(415, 'unsupported-encoding', err.message ?? 'Unsupported encoding');
+    default:
+      return typeof err.status === 'number' && err.status >= 400 && err.status < 500
+        ? new AppError(err.status, 'bad-request', err.message ?? 'Bad request')
+        : null;
+  }
+}
+
+export const notFound: RequestHandler = (_req, _res, next) => next(new NotFoundError('There is nothing at this address'));
+
+/**
+ * Every error ends here: the API answers application/problem+json (RFC 9457)
+ * naming the failing fields; pages render the error page. Unknown errors are
+ * logged and answered 500 without details.
+ */
+export function errorHandler(log: Log): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const known = err instanceof AppError ? err : fromParserError(err);
+    const problem = known ?? new AppError(500, 'internal', 'Something went wrong on our side; it has been logged');
+    if (!known) log.error({ err, url: req.originalUrl, method: req.method }, 'request failed');
+    if (res.headersSent) return;
+    res.status(problem.status);
+    if (isApi(req) || req.accepts(['html', 'json']) === 'json') {
+      res.type('application/problem+json').send(
+        JSON.stringify({
+          type: `https://touchpoint.dev/problems/${problem.type}`,
+          title: problem.message,
+          status: problem.status,
+          ...(problem.hint ? { detail: problem.hint } : {}),
+          ...(problem.errors.length ? { errors: problem.errors } : {}),
+        }),
+      );
+      return;
+    }
+    res.render('pages/error', {
+      layout: res.locals.user ? 'main' : 'public',
+      title: problem.status === 404 ? 'Not found' : 'Error',
+      status: problem.status,
+      message: problem.message,
+      hint: problem.hint,
+    });
+  };
+}

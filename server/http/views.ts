@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Express } from 'express';
+import { create } from 'express-handlebars';
+import { pickLocale, t } from '../i18n/index.ts';
+
+export const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
+
+type HelperOptions = { data: { root: Record<string, unknown> }; hash: Record<string, string | number> };
+
+/** Handlebars helpers every view may use. Keep them few and general. */
+export const helpers = {
+  eq: (a: unknown, b: unknown) => a === b,
+  /** {{t "key" name=value}}: a message in the page's `locale`. */
+  t(key: string, options: HelperOptions) {
+    return t(pickLocale(options.data.root.locale as string | undefined), key, options.hash);
+  },
+  /** JSON for a <script type="application/json"> data block; `<` is escaped so it cannot close the tag. */
+  json: (value: unknown) => JSON.stringify(value ?? null).replace(/</g, '\\u003c'),
+};
+
+/** The Handlebars engine, shared by pages and emails. */
+export const handlebars = create({
+  extname: '.hbs',
+  defaultLayout: 'main',
+  layoutsDir: path.join(viewsDir, 'layouts'),
+  partialsDir: path.join(viewsDir, 'partials'),
+  helpers,
+});
+
+export function useViews(app: Express): void {
+  app.engine('hbs', handlebars.engine);
+  app.set('view engine', 'hbs');
+  app.set('views', viewsDir);
+}

@@ -1,0 +1,87 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { parseInput } from '../validation.ts';
+import { readAllSettings, writeSettings } from './queries.ts';
+
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as 09:00');
+
+export const quietHoursSchema = z
+  .object({ start: timeOfDay, end: timeOfDay })
+  .refine((q) => q.start !== q.end, { message: 'start and end must differ', path: ['end'] });
+export type QuietHours = z.infer<typeof quietHoursSchema>;
+
+export const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const days = z.number().int().min(0).max(3650);
+
+/** The global contact rules (DESIGN.md, "Contact rules"); null turns a rule off. */
+export const globalRulesSchema = z.object({
+  cooldown_after_invitation_days: days.nullable(),
+  cooldown_after_response_days: days.nullable(),
+  cap: z.object({ count: z.number().int().min(1).max(1000), window_days: z.number().int().min(1).max(3650) }).nullable(),
+  quiet_hours: quietHoursSchema.nullable(),
+  /** Which rules a survey may set for itself, looser or stricter than the global one. */
+  survey_may_override: z.object({
+    cooldown_after_invitation: z.boolean(),
+    cooldown_after_response: z.boolean(),
+    quiet_hours: z.boolean(),
+  }),
+});
+export type GlobalRules = z.infer<typeof globalRulesSchema>;
+
+export const settingsSchema = z.object({
+  reporting_time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  default_locale: z.enum(['en', 'de']),
+  sender_name: z.string().max(200),
+  sender_address: z.string().max(254),
+  reply_to: z.string().max(254),
+  brand_color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as #2f6fdf'),
+  contact_rules: globalRulesSchema,
+  /** How long after answering a customer may still change the answer. */
+  edit_window_hours: z.number().int().min(0).max(24 * 90),
+  token_expiry_days: z.number().int().min(1).max(365),
+  /** Buckets with fewer responses are shown but marked as too small to read. */
+  min_bucket_responses: z.number().int().min(1).max(10000),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const defaultSettings: Settings = {
+  reporting_time_zone: 'UTC',
+  default_locale: 'en',
+  sender_name: '',
+  sender_address: '',
+  reply_to: '',
+  brand_color: '#2f5fd0',
+  contact_rules: {
+    cooldown_after_invitation_days: 30,
+    cooldown_after_response_days: null,
+    cap: { count: 3, window_days: 90 },
+    quiet_hours: { start: '09:00', end: '20:00' },
+    survey_may_override: { cooldown_after_invitation: false, cooldown_after_response: true, quiet_hours: true },
+  },
+  edit_window_hours: 48,
+  token_expiry_days: 30,
+  min_bucket_responses: 30,
+};
+
+/** The settings in force: stored values over the defaults. */
+export async function getSettings(db: Knex): Promise<Settings> {
+  const stored = await readAllSettings(db);
+  const merged = { ...defaultSettings, ...stored } as Settings;
+  merged.contact_rules = { ...defaultSettings.contact_rules, ...(stored.contact_rules as object | undefined) };
+  return merged;
+}
+
+/** Validates and stores changed settings; returns the settings now in force. */
+export async function updateSettings(db: Knex, changes: Partial<Settings>): Promise<Settings> {
+  const next = parseInput(settingsSchema, { ...(await getSettings(db)), ...changes });
+  await writeSettings(db, changes as Record<string, unknown>);
+  return next;
+}

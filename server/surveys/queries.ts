@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import type { Survey } from './model.ts';
+
+export interface SurveyRow extends Omit<Survey, 'content' | 'rules' | 'touchpoint_key' | 'touchpoint_name'> {
+  content: string;
+  rules: string;
+}
+
+const selectSurveys = (db: Knex) =>
+  db('surveys')
+    .join('touchpoints', 'touchpoints.id', 'surveys.touchpoint_id')
+    .select('surveys.*', 'touchpoints.key as touchpoint_key', 'touchpoints.name as touchpoint_name');
+
+const toSurvey = (row: SurveyRow & { touchpoint_key: string; touchpoint_name: string }): Survey => ({
+  ...row,
+  sample_rate: Number(row.sample_rate),
+  content: JSON.parse(row.content),
+  rules: JSON.parse(row.rules),
+});
+
+export async function findSurveyByKey(db: Knex, key: string): Promise<Survey | undefined> {
+  const row = await selectSurveys(db).where('surveys.key', key).first();
+  return row ? toSurvey(row) : undefined;
+}
+
+export async function findSurveyById(db: Knex, id: number): Promise<Survey | undefined> {
+  const row = await selectSurveys(db).where('surveys.id', id).first();
+  return row ? toSurvey(row) : undefined;
+}
+
+export async function listSurveys(db: Knex): Promise<Survey[]> {
+  const rows = await selectSurveys(db).orderBy(['touchpoints.key', 'surveys.key']);
+  return rows.map(toSurvey);
+}
+
+/** The survey that answers a touchpoint's events: at most one is active per touchpoint. */
+export async function findActiveSurveyForTouchpoint(db: Knex, touchpointId: number): Promise<Survey | undefined> {
+  const row = await selectSurveys(db).where({ 'surveys.touchpoint_id': touchpointId, 'surveys.status': 'active' }).first();
+  return row ? toSurvey(row) : undefined;
+}
+
+export const findTouchpointByKey = (db: Knex, key: string): Promise<{ id: number; key: string; name: string } | undefined> =>
+  db('touchpoints').where({ key }).first();
+
+export const listTouchpoints = (db: Knex): Promise<{ id: number; key: string; name: string }[]> =>
+  db('touchpoints').orderBy('key');

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import knexFactory from 'knex';
+import supertest from 'supertest';
+import type { Express } from 'express';
+import { loadConfig, type Config } from '../../server/config.ts';
+import { migrateLatest, openDb } from '../../server/db/knex.ts';
+import { ManualClock } from '../../server/clock.ts';
+import { silentLog } from '../../server/log.ts';
+import { createApp } from '../../server/app.ts';
+import { createTransport } from '../../server/delivery/transports.ts';
+import type { Deps } from '../../server/deps.ts';
+import { createUser } from '../../server/auth/service.ts';
+import { createApiKey } from '../../server/apikeys/service.ts';
+import type { Role } from '../../server/auth/roles.ts';
+
+export interface TestContext {
+  deps: Deps;
+  clock: ManualClock;
+  app: Express;
+  /** An API key with full access. */
+  apiKey: string;
+  /** A supertest agent signed in with `role`, and the CSRF token for its forms. */
+  signIn(role: Role): Promise<{ agent: supertest.Agent; csrf: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh Touchpoint on a real database: a new SQLite file in a temp folder, or,
+ * with TEST_DATABASE_URL set, a new PostgreSQL database created for this context.
+ */
+export async function createTestContext(options: { env?: Record<string, string>; clock?: ManualClock } = {}): Promise<TestContext> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-test-'));
+  const { databaseUrl, dropDatabase } = await freshDatabase(dir);
+  const config: Config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
+    BASE_URL: 'http://127.0.0.1:3000',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const db = openDb(config.databaseUrl);
+  await migrateLatest(db);
+  const clock = options.clock ?? new ManualClock();
+  const deps: Deps = { config, db, clock, log: silentLog, mail: createTransport(config, db, silentLog) };
+  const app = createApp(deps);
+  const admin = await createUser(db, { email: 'admin@example.com', role: 'admin', password: 'correct horse battery' }, clock.now());
+  const { key: apiKey } = await createApiKey(db, { name: 'tests' }, clock.now());
+
+  async function signIn(role: Role) {
+    const email = role === 'admin' ? admin.email : `${role}-${crypto.randomUUID()}@example.com`;
+    if (role !== 'admin') await createUser(db, { email, role, password: 'correct horse battery' }, clock.now());
+    const agent = supertest.agent(app);
+    const csrf = await csrfFrom(agent, '/login');
+    await agent.post('/login').type('form').send({ email, password: 'correct horse battery', _csrf: csrf }).expect(303);
+    return { agent, csrf: await csrfFrom(agent, '/') };
+  }
+
+  return {
+    deps,
+    clock,
+    app,
+    apiKey,
+    signIn,
+    async close() {
+      await deps.mail.close();
+      await db.destroy();
+      await dropDatabase();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The CSRF token of the form on a page (every app page carries one in a meta tag). */
+export async function csrfFrom(agent: supertest.Agent, page: string): Promise<string> {
+  const res = await agent.get(page);
+  const match = /name="csrf-token" content="([^"]+)"/.exec(res.text);
+  if (!match) throw new Error(`no CSRF token on ${page} (status ${res.status})`);
+  return match[1];
+}
+
+async function freshDatabase(dir: string): Promise<{ databaseUrl: string; dropDatabase: () => Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) return { databaseUrl: path.join(dir, 'touchpoint.db'), dropDatabase: async () => {} };
+  const name = `tp_test_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: base, pool: { min: 0, max: 1 } });
+  await admin.raw('CREATE DATABASE ??', [name]);
+  await admin.destroy();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    databaseUrl: url.toString(),
+    async dropDatabase() {
+      const again = knexFactory({ client: 'pg', connection: base, pool: { min: 0, max: 1 } });
+      await again.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+      await again.destroy();
+    },
+  };
+}
