@@ -1,0 +1,82 @@
+import type { TestContext } from './context.ts';
+import { createSurvey, type SurveyInput } from '../../server/surveys/service.ts';
+import { findSurveyByKey } from '../../server/surveys/queries.ts';
+import { toDbTime } from '../../server/db/time.ts';
+import { hashToken, invitationToken, newTokenSalt } from '../../server/responses/tokens.ts';
+
+/** An active survey, created once per key. */
+export async function activeSurvey(ctx: TestContext, input: Partial<SurveyInput> & { key: string }) {
+  const existing = await findSurveyByKey(ctx.deps.db, input.key);
+  if (existing) return existing;
+  return createSurvey(
+    ctx.deps.db,
+    { touchpoint: input.key.replace(/-(nps|csat|ces)$/, ''), metric: 'nps', status: 'active', ...input },
+    ctx.clock.now(),
+  );
+}
+
+/**
+ * A customer, an event and an invitation in the given state, written straight
+ * to the database, for tests of what comes after the decision (sending,
+ * answering, unsubscribing). Returns the ids and the link token.
+ */
+export async function seedInvitation(
+  ctx: TestContext,
+  opts: {
+    surveyKey?: string;
+    metric?: 'nps' | 'csat' | 'ces';
+    email?: string;
+    locale?: 'en' | 'de';
+    state?: 'scheduled' | 'sending' | 'sent';
+    sendAt?: Date;
+    sentAt?: Date;
+    properties?: Record<string, string>;
+  } = {},
+) {
+  const { db, config } = ctx.deps;
+  const now = ctx.clock.now();
+  const at = toDbTime(now);
+  const survey = await activeSurvey(ctx, { key: opts.surveyKey ?? 'delivery-nps', metric: opts.metric ?? 'nps' });
+  const email = opts.email ?? `customer-${Math.random().toString(36).slice(2)}@example.com`;
+  const [customer] = await db('customers')
+    .insert({ external_id: email, email, name: 'Test Customer', locale: opts.locale ?? 'en', created_at: at, updated_at: at })
+    .returning('id');
+  const customerId = typeof customer === 'object' ? customer.id : customer;
+  const [event] = await db('events')
+    .insert({
+      touchpoint_id: survey.touchpoint_id,
+      transaction_id: `tx-${Math.random().toString(36).slice(2)}`,
+      customer_id: customerId,
+      occurred_at: at,
+      received_at: at,
+      properties: JSON.stringify(opts.properties ?? { region: 'north' }),
+      survey_id: survey.id,
+      decision: 'scheduled',
+      send_at: toDbTime(opts.sendAt ?? now),
+    })
+    .returning('id');
+  const eventId = typeof event === 'object' ? event.id : event;
+  const salt = newTokenSalt();
+  const token = invitationToken(config.sessionSecret, salt);
+  const sentAt = opts.state === 'sent' ? (opts.sentAt ?? now) : null;
+  const [inv] = await db('invitations')
+    .insert({
+      survey_id: survey.id,
+      event_id: eventId,
+      customer_id: customerId,
+      locale: opts.locale ?? 'en',
+      state: opts.state ?? 'scheduled',
+      send_at: toDbTime(opts.sendAt ?? now),
+      token_salt: salt,
+      token_hash: hashToken(token),
+      sent_at: sentAt ? toDbTime(sentAt) : null,
+      expires_at: sentAt ? toDbTime(new Date(sentAt.getTime() + 30 * 86_400_000)) : null,
+      message_id: sentAt ? `<invitation-test-${salt}@127.0.0.1>` : null,
+      created_at: at,
+      updated_at: at,
+    })
+    .returning('id');
+  const invitationId = typeof inv === 'object' ? inv.id : inv;
+  await db('events').where({ id: eventId }).update({ invitation_id: invitationId });
+  return { survey, customerId, eventId, invitationId, token, email };
+}
