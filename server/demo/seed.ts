@@ -1,6 +1,239 @@
+import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
+import { DAY, MINUTE } from '../clock.ts';
+import { localDate } from '../dates.ts';
+import { toDbTime } from '../db/time.ts';
+import { writeTransaction } from '../db/dialect.ts';
+import { getSettings } from '../settings/service.ts';
+import { createSurvey } from '../surveys/service.ts';
+import { scales, type Metric, type Survey } from '../surveys/model.ts';
+import { hashToken, invitationToken, newTokenSalt } from '../responses/tokens.ts';
+import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
 
-// STUB: replaced by the feature's owner.
-export async function loadDemo(_deps: Deps): Promise<string> {
-  throw new Error('not built yet');
+const HISTORY_DAYS = 182;
+const CUSTOMERS = 3000;
+const CHUNK = 400;
+
+interface DemoTouchpoint {
+  key: string;
+  name: string;
+  survey: string;
+  metric: Metric;
+  eventsPerDay: number;
+  delayMinutes: number;
+  responseRate: number;
+  /** Mean and spread of the score, before region and trend. */
+  mean: number;
+  spread: number;
+  properties: (pick: <T>(list: readonly T[]) => T) => Record<string, string>;
+}
+
+const demoTouchpoints: DemoTouchpoint[] = [
+  {
+    key: 'delivery', name: 'Delivery', survey: 'delivery-nps', metric: 'nps', eventsPerDay: 30, delayMinutes: 120, responseRate: 0.27, mean: 7.4, spread: 2.4,
+    properties: (pick) => ({ channel: pick(['web', 'app', 'store']), product: pick(products) }),
+  },
+  {
+    key: 'support-ticket-closed', name: 'Support ticket closed', survey: 'support-csat', metric: 'csat', eventsPerDay: 18, delayMinutes: 30, responseRate: 0.33, mean: 3.9, spread: 1.1,
+    properties: (pick) => ({ channel: pick(['email', 'phone', 'chat']), agent: pick(agents) }),
+  },
+  {
+    key: 'onboarding-call', name: 'Onboarding call', survey: 'onboarding-ces', metric: 'ces', eventsPerDay: 6, delayMinutes: 60, responseRate: 0.45, mean: 5.1, spread: 1.4,
+    properties: (pick) => ({ channel: pick(['video', 'phone']), agent: pick(agents), plan: pick(plans) }),
+  },
+];
+
+const regionEffect: Record<string, number> = { north: 0.3, south: 0.1, east: -0.1, west: -0.4 };
+const suppressionReasons = ['cooldown_global', 'cooldown_global', 'cooldown_survey', 'cap_window', 'sampled_out'];
+
+/** mulberry32: the same demo every time. */
+function randomSource(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
+  const normal = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  return { next, pick, normal };
+}
+
+function moodOf(metric: Metric, score: number): 'good' | 'fair' | 'poor' {
+  if (metric === 'nps') return score >= 9 ? 'good' : score >= 7 ? 'fair' : 'poor';
+  if (metric === 'csat') return score >= 4 ? 'good' : score === 3 ? 'fair' : 'poor';
+  return score >= 6 ? 'good' : score >= 4 ? 'fair' : 'poor';
+}
+
+async function insertReturning<T extends Record<string, unknown>>(trx: Knex.Transaction, table: string, rows: T[], key: keyof T & string): Promise<Map<unknown, number>> {
+  const ids = new Map<unknown, number>();
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const inserted: Record<string, unknown>[] = await trx(table).insert(rows.slice(i, i + CHUNK)).returning(['id', key]);
+    for (const row of inserted) ids.set(row[key], Number(row.id));
+  }
+  return ids;
+}
+
+async function insertAll(trx: Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await trx(table).insert(rows.slice(i, i + CHUNK));
+}
+
+/**
+ * `touchpoint demo`: three touchpoints with active surveys (English and
+ * German) and six months of customers, events, invitations and answers up to
+ * now, written in bulk. Refuses politely when the demo is already there.
+ */
+export async function loadDemo(deps: Deps): Promise<string> {
+  const { db, clock } = deps;
+  const taken = await db('touchpoints').whereIn('key', demoTouchpoints.map((t) => t.key)).first('key');
+  const takenSurvey = await db('surveys').whereIn('key', demoTouchpoints.map((t) => t.survey)).first('key');
+  if (taken || takenSurvey) {
+    return `The demo workspace is already loaded (${taken ? `touchpoint ${taken.key}` : `survey ${takenSurvey.key}`} exists); nothing was changed.`;
+  }
+  const now = clock.now();
+  const start = new Date(now.getTime() - HISTORY_DAYS * DAY);
+  const { reporting_time_zone: reportingTz } = await getSettings(db);
+  const rnd = randomSource(20261123);
+
+  const surveys = new Map<string, Survey>();
+  for (const tp of demoTouchpoints) {
+    surveys.set(tp.key, await createSurvey(db, { key: tp.survey, touchpoint: tp.key, touchpoint_name: tp.name, metric: tp.metric, status: 'active', send_delay_minutes: tp.delayMinutes }, start));
+  }
+
+  const counts = { customers: 0, events: 0, invitations: 0, responses: 0 };
+  await writeTransaction(db, async (trx) => {
+    const at = toDbTime(start);
+    const customers = Array.from({ length: CUSTOMERS }, (_, i) => {
+      const first = rnd.pick(firstNames);
+      const last = rnd.pick(lastNames);
+      const german = rnd.next() < 0.3;
+      return {
+        external_id: `demo-${String(i + 1).padStart(5, '0')}`,
+        email: `${first}.${last}.${i + 1}@example.com`.toLowerCase(),
+        name: `${first} ${last}`,
+        locale: german ? 'de' : 'en',
+        time_zone: german ? 'Europe/Berlin' : rnd.pick(['Europe/London', 'Europe/Dublin', 'America/New_York']),
+        properties: JSON.stringify({ region: rnd.pick(regions) }),
+        created_at: at,
+        updated_at: at,
+      };
+    });
+    const customerIds = await insertReturning(trx, 'customers', customers, 'external_id');
+    counts.customers = customers.length;
+
+    type Planned = { event: Record<string, unknown>; invitation?: Record<string, unknown>; response?: Record<string, unknown> };
+    const planned: Planned[] = [];
+    for (let day = 0; day < HISTORY_DAYS; day++) {
+      const dayStart = start.getTime() + day * DAY;
+      const weekend = [0, 6].includes(new Date(dayStart).getUTCDay());
+      const progress = day / HISTORY_DAYS; // scores improve slowly over the half year
+      for (const tp of demoTouchpoints) {
+        const survey = surveys.get(tp.key)!;
+        const events = Math.round(tp.eventsPerDay * (weekend ? 0.4 : 1) * (0.7 + 0.6 * rnd.next()));
+        for (let e = 0; e < events; e++) {
+          const customer = customers[Math.floor(rnd.next() * customers.length)];
+          const occurred = new Date(dayStart + (7 + 12 * rnd.next()) * 60 * MINUTE);
+          const sendAt = new Date(occurred.getTime() + tp.delayMinutes * MINUTE);
+          if (sendAt > now) continue;
+          const region = JSON.parse(customer.properties).region as string;
+          const properties = { region, ...tp.properties(rnd.pick) };
+          const transactionId = `demo-${tp.key}-${day}-${e}`;
+          const suppressed = rnd.next() < 0.12;
+          const item: Planned = {
+            event: {
+              touchpoint_id: survey.touchpoint_id,
+              transaction_id: transactionId,
+              customer_id: customerIds.get(customer.external_id),
+              occurred_at: toDbTime(occurred),
+              received_at: toDbTime(occurred),
+              properties: JSON.stringify(properties),
+              source: 'demo',
+              survey_id: survey.id,
+              decision: suppressed ? 'suppressed' : 'scheduled',
+              reason: suppressed ? rnd.pick(suppressionReasons) : null,
+              send_at: suppressed ? null : toDbTime(sendAt),
+            },
+          };
+          planned.push(item);
+          if (suppressed) continue;
+          const salt = newTokenSalt();
+          const answeredAt = new Date(sendAt.getTime() + Math.min(2 * DAY, (3 + rnd.next() ** 3 * 2880) * MINUTE));
+          const answers = rnd.next() < tp.responseRate && answeredAt <= now;
+          item.invitation = {
+            survey_id: survey.id,
+            customer_id: customerIds.get(customer.external_id),
+            channel: 'email',
+            locale: customer.locale,
+            state: answers ? 'responded' : 'sent',
+            send_at: toDbTime(sendAt),
+            token_salt: salt,
+            token_hash: hashToken(invitationToken(deps.config.sessionSecret, salt)),
+            expires_at: toDbTime(new Date(sendAt.getTime() + 30 * DAY)),
+            attempts: 1,
+            message_id: `<demo-${transactionId}@touchpoint.local>`,
+            sent_at: toDbTime(sendAt),
+            responded_at: answers ? toDbTime(answeredAt) : null,
+            created_at: toDbTime(occurred),
+            updated_at: toDbTime(answers ? answeredAt : sendAt),
+          };
+          if (!answers) continue;
+          const { min, max } = scales[tp.metric];
+          const lift = (max - min) * 0.06 * (progress - 0.5) + (regionEffect[region] ?? 0) * (max - min) / 10;
+          const score = Math.max(min, Math.min(max, Math.round(tp.mean + lift + tp.spread * rnd.normal())));
+          const locale = customer.locale as 'en' | 'de';
+          const withComment = rnd.next() < (moodOf(tp.metric, score) === 'fair' ? 0.25 : 0.45);
+          item.response = {
+            survey_id: survey.id,
+            customer_id: customerIds.get(customer.external_id),
+            score,
+            comment: withComment ? rnd.pick(comments[tp.key][locale][moodOf(tp.metric, score)]) + rnd.pick(addenda[locale]) : null,
+            channel: 'email',
+            locale,
+            answered_at: toDbTime(answeredAt),
+            updated_at: toDbTime(answeredAt),
+            properties: JSON.stringify(properties),
+          };
+        }
+      }
+    }
+
+    const eventIds = await insertReturning(trx, 'events', planned.map((p) => p.event), 'transaction_id');
+    const invited = planned.filter((p) => p.invitation);
+    for (const p of invited) p.invitation!.event_id = eventIds.get(p.event.transaction_id);
+    const invitationIds = await insertReturning(trx, 'invitations', invited.map((p) => p.invitation!), 'event_id');
+    // Each event points at its invitation: one UPDATE … CASE per chunk rather than one per row.
+    const links = invited.map((p) => [eventIds.get(p.event.transaction_id)!, invitationIds.get(p.invitation!.event_id)!]);
+    for (let i = 0; i < links.length; i += CHUNK) {
+      const chunk = links.slice(i, i + CHUNK);
+      await trx.raw(
+        `UPDATE events SET invitation_id = CASE id ${chunk.map(() => 'WHEN ? THEN CAST(? AS INTEGER)').join(' ')} END WHERE id IN (${chunk.map(() => '?').join(',')})`,
+        [...chunk.flat(), ...chunk.map(([eventId]) => eventId)],
+      );
+    }
+    const answered = invited.filter((p) => p.response);
+    for (const p of answered) p.response!.invitation_id = invitationIds.get(p.invitation!.event_id);
+    const responses = answered.map((p) => p.response!);
+    await insertAll(trx, 'responses', responses);
+
+    // The daily rollup of these new surveys, counted as insertResponse would have.
+    const rollup = new Map<string, number>();
+    for (const r of responses) {
+      const k = `${r.survey_id}|${localDate(new Date(r.answered_at as string), reportingTz)}|${r.score}`;
+      rollup.set(k, (rollup.get(k) ?? 0) + 1);
+    }
+    await insertAll(
+      trx,
+      'response_daily',
+      [...rollup].map(([k, count]) => {
+        const [surveyId, day, score] = k.split('|');
+        return { survey_id: Number(surveyId), day, score: Number(score), count };
+      }),
+    );
+    counts.events = planned.length;
+    counts.invitations = invited.length;
+    counts.responses = responses.length;
+  });
+  return `Demo workspace loaded: 3 touchpoints, ${counts.customers} customers, ${counts.events} events, ${counts.invitations} invitations sent, ${counts.responses} responses over ${HISTORY_DAYS} days.`;
 }

@@ -1,7 +1,30 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import type { Deps } from '../deps.ts';
+import { parseInput } from '../validation.ts';
+import { surveyMetrics } from './service.ts';
+import { intervals } from './series.ts';
 
-// STUB: replaced by the feature's owner.
-export function metricsApiRoutes(_deps: Deps): Router {
-  return Router();
+const text = (max: number) => z.string().trim().max(max);
+
+const metricsQuerySchema = z.object({
+  survey: z.string({ error: 'is required' }).trim().min(1, 'is required').max(100),
+  from: text(40).optional(),
+  to: text(40).optional(),
+  interval: z.enum(intervals, 'must be day, week or month').default('week'),
+  tz: text(64).optional(),
+  segment: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a property name of letters, digits, _ . or -')
+    .optional(),
+});
+
+/** GET /api/v1/metrics?survey=KEY&from&to&interval&tz&segment */
+export function metricsApiRoutes(deps: Deps): Router {
+  const router = Router();
+  router.get('/metrics', async (req, res) => {
+    const query = parseInput(metricsQuerySchema, req.query);
+    res.json(await surveyMetrics(deps.db, query));
+  });
+  return router;
 }

@@ -1,0 +1,59 @@
+import { TZDate } from '@date-fns/tz';
+import { ValidationError } from '../errors.ts';
+import { addDays, isCalendarDate } from './series.ts';
+
+/**
+ * A period asked for as local dates (inclusive) in a time zone, or as ISO
+ * instants. `fromIso`/`untilIso` bound answered_at (from inclusive, until
+ * exclusive); `fromDay`/`toDay` are set when both ends fall on local days,
+ * so the daily rollup can answer.
+ */
+export interface Period {
+  from: string | null;
+  to: string | null;
+  fromIso: string | null;
+  untilIso: string | null;
+  fromDay: string | null;
+  toDay: string | null;
+  /** Both given ends are local dates (or absent): the rollup can answer. */
+  byDay: boolean;
+}
+
+const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** The instant at which the local date `day` begins in `tz`. */
+export function localMidnight(day: string, tz: string): Date {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(new TZDate(y, m - 1, d, tz).getTime());
+}
+
+type Bound = { day: string | null; iso: string };
+
+function parseBound(value: string | undefined, field: 'from' | 'to', tz: string): Bound | null {
+  if (value === undefined || value === '') return null;
+  if (isCalendarDate(value)) {
+    const day = field === 'from' ? value : addDays(value, 1);
+    return { day: value, iso: localMidnight(day, tz).toISOString() };
+  }
+  const at = new Date(value);
+  if (!isoInstant.test(value) || Number.isNaN(at.getTime())) {
+    throw ValidationError.field(field, 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with an offset');
+  }
+  // An instant `to` is inclusive: answered_at < to + 1 ms.
+  return { day: null, iso: new Date(at.getTime() + (field === 'to' ? 1 : 0)).toISOString() };
+}
+
+export function parsePeriod(from: string | undefined, to: string | undefined, tz: string): Period {
+  const f = parseBound(from, 'from', tz);
+  const t = parseBound(to, 'to', tz);
+  if (f && t && f.iso >= t.iso) throw ValidationError.field('to', 'must not be before from');
+  return {
+    from: from || null,
+    to: to || null,
+    fromIso: f?.iso ?? null,
+    untilIso: t?.iso ?? null,
+    fromDay: f?.day ?? null,
+    toDay: t?.day ?? null,
+    byDay: (!f || f.day !== null) && (!t || t.day !== null),
+  };
+}

@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { loadDemo } from '../../server/demo/seed.ts';
+import { formatScore } from '../../server/dashboards/service.ts';
+
+describe('dashboard page', function () {
+  this.timeout(60_000);
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await createTestContext();
+    await loadDemo(ctx.deps);
+  });
+  after(() => ctx?.close());
+
+  it('shows a viewer a card per touchpoint with score, margin, chart data and a table', async () => {
+    const { agent } = await ctx.signIn('viewer');
+    const res = await agent.get('/dashboard').expect(200);
+    const html = res.text;
+    for (const name of ['Delivery', 'Support ticket closed', 'Onboarding call']) expect(html).to.contain(`>${name}</h2>`);
+    expect(html.match(/<article class="card touchpoint-card"/g)).to.have.length(3);
+    expect(html).to.match(/<span class="score">NPS [+−]?\d+<\/span>/);
+    expect(html).to.match(/<span class="score">CSAT \d+ %<\/span>/);
+    expect(html).to.match(/<span class="score">CES \d\.\d<\/span>/);
+    expect(html).to.match(/± \d+\.\d/);
+    // Chart data in a JSON block (no inline script), the numbers also in a table.
+    const blocks = [...html.matchAll(/<script type="application\/json" id="trend-([a-z-]+)">([^<]*)<\/script>/g)];
+    expect(blocks.map((m) => m[1]).sort()).to.deep.equal(['delivery-nps', 'onboarding-ces', 'support-csat']);
+    const chart = JSON.parse(blocks[0][2]);
+    expect(chart.points.length).to.be.within(13, 15);
+    expect(chart.points[0]).to.have.keys(['start', 'score', 'n', 'too_small']);
+    expect(html.match(/<table>/g)).to.have.length(3);
+    expect(html).not.to.match(/<script>(?!\s*<\/script>)/);
+    expect(html).not.to.contain('style="');
+    expect(html).to.contain('src="/vendor/chart.umd.js"');
+    expect(html).to.contain('src="/public/js/charts.js"');
+    expect(html).to.contain('href="/public/css/dashboard.css"');
+    // Latest comments with score and date.
+    expect(html.match(/<p class="muted">Score \d+ · /g)?.length).to.be.greaterThan(5);
+  });
+
+  it('takes the period from the URL', async () => {
+    const { agent } = await ctx.signIn('viewer');
+    const now = ctx.clock.now();
+    const day = (ms: number) => new Date(now.getTime() - ms * 86_400_000).toISOString().slice(0, 10);
+    const res = await agent.get('/dashboard').query({ from: day(13), to: day(0) }).expect(200);
+    const chart = JSON.parse(/<script type="application\/json" id="trend-delivery-nps">([^<]*)<\/script>/.exec(res.text)![1]);
+    expect(chart.points.length).to.be.within(2, 3);
+    expect(res.text).to.contain(`value="${day(13)}"`);
+    await agent.get('/dashboard').query({ from: 'soon' }).expect(422);
+  });
+
+  it('sends people who are not signed in to the login page', async () => {
+    const res = await supertest(ctx.app).get('/dashboard').expect(303);
+    expect(res.headers.location).to.match(/^\/login\?next=%2Fdashboard/);
+  });
+
+  it('serves the chart script and library', async () => {
+    await supertest(ctx.app).get('/public/js/charts.js').expect(200);
+    await supertest(ctx.app).get('/vendor/chart.umd.js').expect(200);
+  });
+
+  it('formats scores as people read them', () => {
+    expect(formatScore('nps', 21.7)).to.equal('+22');
+    expect(formatScore('nps', -4.2)).to.equal('−4');
+    expect(formatScore('nps', -0.4)).to.equal('0');
+    expect(formatScore('csat', 76.5)).to.equal('77 %');
+    expect(formatScore('ces', 5.224)).to.equal('5.2');
+    expect(formatScore('ces', null)).to.equal('–');
+  });
+});

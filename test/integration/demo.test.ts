@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { loadDemo } from '../../server/demo/seed.ts';
+import { toCount } from '../../server/db/dialect.ts';
+import { localDate } from '../../server/dates.ts';
+
+describe('demo workspace', function () {
+  this.timeout(60_000);
+  let ctx: TestContext;
+  let summary: string;
+  before(async () => {
+    ctx = await createTestContext();
+    summary = await loadDemo(ctx.deps);
+  });
+  after(() => ctx?.close());
+
+  it('loads three active surveys with months of history up to now', async () => {
+    expect(summary).to.match(/^Demo workspace loaded: 3 touchpoints, 3000 customers, \d+ events, \d+ invitations sent, \d+ responses over 182 days\.$/);
+    const surveys = await ctx.deps.db('surveys').orderBy('key');
+    expect(surveys.map((s) => [s.key, s.metric, s.status])).to.deep.equal([
+      ['delivery-nps', 'nps', 'active'],
+      ['onboarding-ces', 'ces', 'active'],
+      ['support-csat', 'csat', 'active'],
+    ]);
+    for (const s of surveys) expect(Object.keys(JSON.parse(s.content)).sort()).to.deep.equal(['de', 'en']);
+    const [{ first, last }] = await ctx.deps.db('responses').min({ first: 'answered_at' }).max({ last: 'answered_at' });
+    const now = ctx.clock.now().toISOString();
+    expect(last <= now).to.equal(true);
+    expect(first < new Date(ctx.clock.now().getTime() - 170 * 86_400_000).toISOString()).to.equal(true);
+    const [{ n }] = await ctx.deps.db('responses').count({ n: '*' });
+    expect(toCount(n)).to.be.greaterThan(1000);
+  });
+
+  it('links events, invitations and responses, with comments in two languages and segment properties', async () => {
+    const { db } = ctx.deps;
+    const [{ n: unlinked }] = await db('events').where({ decision: 'scheduled' }).whereNull('invitation_id').count({ n: '*' });
+    expect(toCount(unlinked)).to.equal(0);
+    const [{ n: suppressed }] = await db('events').where({ decision: 'suppressed' }).whereNotNull('reason').count({ n: '*' });
+    expect(toCount(suppressed)).to.be.greaterThan(0);
+    const [{ n: orphan }] = await db('responses').leftJoin('invitations', 'invitations.id', 'responses.invitation_id').whereNot('invitations.state', 'responded').count({ n: '*' });
+    expect(toCount(orphan)).to.equal(0);
+    const locales = await db('responses').whereNotNull('comment').distinct('locale');
+    expect(locales.map((r) => r.locale).sort()).to.deep.equal(['de', 'en']);
+    const sample = await db('responses').first();
+    expect(JSON.parse(sample.properties)).to.include.keys(['region', 'channel']);
+  });
+
+  it('keeps the daily rollup equal to a recount of the responses', async () => {
+    const rows: { survey_id: number; score: number; answered_at: string }[] = await ctx.deps.db('responses').select('survey_id', 'score', 'answered_at');
+    const recount = new Map<string, number>();
+    for (const r of rows) {
+      const k = `${r.survey_id}|${localDate(new Date(r.answered_at), 'UTC')}|${r.score}`;
+      recount.set(k, (recount.get(k) ?? 0) + 1);
+    }
+    const daily = await ctx.deps.db('response_daily');
+    expect(daily).to.have.length(recount.size);
+    for (const d of daily) expect(toCount(d.count), `${d.survey_id} ${d.day} ${d.score}`).to.equal(recount.get(`${d.survey_id}|${d.day}|${d.score}`));
+  });
+
+  it('answers the metrics API from the demo data', async () => {
+    const res = await supertest(ctx.app).get('/api/v1/metrics').query({ survey: 'delivery-nps', interval: 'month', segment: 'region' }).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    expect(res.body.series.length).to.be.within(6, 8);
+    expect(res.body.segments).to.have.keys(['north', 'south', 'east', 'west']);
+  });
+
+  it('refuses politely to load twice', async () => {
+    const before = await ctx.deps.db('responses').count({ n: '*' });
+    expect(await loadDemo(ctx.deps)).to.match(/already loaded/);
+    expect(await ctx.deps.db('responses').count({ n: '*' })).to.deep.equal(before);
+  });
+});
