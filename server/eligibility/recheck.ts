@@ -1,8 +1,40 @@
 import type { Knex } from 'knex';
+import { getSettings } from '../settings/service.ts';
+import { findSurveyById } from '../surveys/queries.ts';
+import { customerHistory, touchpointUnsubscribedAt } from './history.ts';
+import { checkCustomer, checkFrequency, effectiveRules } from './rules.ts';
 
 export type Recheck = { ok: true } | { ok: false; reason: string; detail: string };
 
-// STUB: replaced by the feature's owner (eligibility). Called by the worker inside its claim transaction.
-export async function recheckBeforeSend(_trx: Knex.Transaction, _invitationId: number, _now: Date): Promise<Recheck> {
+/** Invitations that really went out (or are going out): the only ones that count at send time. */
+const sentStates = ['sending', 'sent', 'responded'] as const;
+
+/**
+ * The rules that can change between the decision and the send, applied again
+ * just before sending. Called by the worker inside its claim transaction.
+ * Sampling and quiet hours are not checked again: they were settled when the
+ * event arrived.
+ */
+export async function recheckBeforeSend(trx: Knex.Transaction, invitationId: number, now: Date): Promise<Recheck> {
+  const invitation = await trx('invitations')
+    .join('events', 'events.id', 'invitations.event_id')
+    .where('invitations.id', invitationId)
+    .first('invitations.survey_id', 'invitations.customer_id', 'events.touchpoint_id');
+  if (!invitation) return { ok: false, reason: 'no_active_survey', detail: `no_active_survey: invitation ${invitationId} does not exist` };
+  const survey = await findSurveyById(trx, invitation.survey_id);
+  if (!survey || survey.status !== 'active') {
+    const state = survey ? `the survey ${survey.key} is ${survey.status}` : 'the survey is gone';
+    return { ok: false, reason: 'no_active_survey', detail: `no_active_survey: ${state}` };
+  }
+  const customer = await trx('customers').where({ id: invitation.customer_id }).first();
+  const refusal = checkCustomer({
+    ...customer,
+    unsubscribed_from_touchpoint_at: await touchpointUnsubscribedAt(trx, invitation.customer_id, invitation.touchpoint_id),
+  });
+  if (refusal) return { ok: false, ...refusal };
+  const { contact_rules } = await getSettings(trx);
+  const history = await customerHistory(trx, invitation.customer_id, sentStates, { exceptInvitationId: invitationId });
+  const frequency = checkFrequency(effectiveRules(contact_rules, survey.rules), survey.id, history, now);
+  if (frequency) return { ok: false, ...frequency };
   return { ok: true };
 }

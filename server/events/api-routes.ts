@@ -1,7 +1,19 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
+import { parseInput } from '../validation.ts';
+import { batchSchema } from './input.ts';
+import { receiveBatch, receiveEvent } from './service.ts';
 
-// STUB: replaced by the feature's owner.
-export function eventApiRoutes(_deps: Deps): Router {
-  return Router();
+/** POST /events (202 new, 200 repeat) and POST /events/batch (one result per event, in order). */
+export function eventApiRoutes(deps: Deps): Router {
+  const router = Router();
+  router.post('/events', async (req, res) => {
+    const { answer, repeated } = await receiveEvent(deps, req.body);
+    res.status(repeated ? 200 : 202).json(answer);
+  });
+  router.post('/events/batch', async (req, res) => {
+    const { events } = parseInput(batchSchema, req.body);
+    res.status(200).json({ results: await receiveBatch(deps, events) });
+  });
+  return router;
 }

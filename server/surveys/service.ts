@@ -20,30 +20,43 @@ import { templates } from './templates.ts';
 
 const localeSchema = z.enum(locales, `must be one of ${locales.join(', ')}`);
 /** A text given once for every locale, or per locale. */
-const perLocale = z.union([z.string(), z.record(localeSchema, z.string())]);
+const perLocale = z.union(
+  [z.string(), z.partialRecord(localeSchema, z.string())],
+  `must be a text, or texts per locale (${locales.join(', ')}) such as {"en": "…", "de": "…"}`,
+);
 
-/** The survey as integrators and files describe it (DESIGN.md, POST /api/v1/surveys). */
-export const surveyInputSchema = z.object({
+const surveyFields = {
   key: keySchema,
   touchpoint: keySchema,
   touchpoint_name: z.string().trim().min(1).max(200).optional(),
   metric: z.enum(metrics, 'must be nps, csat or ces'),
-  question: z.union([z.string(), z.record(localeSchema, z.string())]).optional(),
+  question: perLocale.optional(),
   low_label: perLocale.optional(),
   high_label: perLocale.optional(),
   comment_prompt: perLocale.optional(),
   thank_you: perLocale.optional(),
-  default_locale: localeSchema.default('en'),
-  status: z.enum(surveyStatuses, 'must be draft, active, paused or archived').default('draft'),
-  channel: z.enum(['email', 'link']).default('email'),
-  send_delay_minutes: z.number().int().min(0).max(60 * 24 * 30).default(0),
-  sample_rate: z.number().min(0).max(100).default(100),
+  default_locale: localeSchema,
+  status: z.enum(surveyStatuses, 'must be draft, active, paused or archived'),
+  channel: z.enum(['email', 'link'], 'must be email or link'),
+  send_delay_minutes: z.number().int().min(0).max(60 * 24 * 30),
+  sample_rate: z.number().min(0).max(100),
   quiet_hours: quietHoursSchema.nullable().optional(),
   rules: surveyRulesSchema.optional(),
+};
+
+/** The survey as integrators and files describe it (DESIGN.md, POST /api/v1/surveys). */
+export const surveyInputSchema = z.object({
+  ...surveyFields,
+  default_locale: surveyFields.default_locale.default('en'),
+  status: surveyFields.status.default('draft'),
+  channel: surveyFields.channel.default('email'),
+  send_delay_minutes: surveyFields.send_delay_minutes.default(0),
+  sample_rate: surveyFields.sample_rate.default(100),
 });
 export type SurveyInput = z.input<typeof surveyInputSchema>;
 
-export const surveyPatchSchema = surveyInputSchema.omit({ key: true, touchpoint: true, metric: true }).partial();
+/** A change: only what is given changes (no defaults here, or a patch would reset them). */
+export const surveyPatchSchema = z.object(surveyFields).omit({ key: true, touchpoint: true, metric: true }).partial();
 export type SurveyPatch = z.input<typeof surveyPatchSchema>;
 
 type Parsed = z.infer<typeof surveyInputSchema>;
@@ -52,14 +65,20 @@ const textFor = (value: string | Partial<Record<string, string>> | undefined, lo
   typeof value === 'string' ? value : value?.[locale];
 
 /**
- * The wording per locale: what was given, else the metric's template. Only
- * locales that have a question (given or from the template) are kept.
+ * The wording per locale. On create: what was given, else the metric's
+ * template; a question given per locale keeps only those locales. On change
+ * (`previous`): what was given over what was there; a locale whose question is
+ * given as "" is removed.
  */
 function buildContent(input: Pick<Parsed, 'metric' | 'question' | 'low_label' | 'high_label' | 'comment_prompt' | 'thank_you' | 'default_locale'>, previous?: Record<string, Wording>): Record<string, Wording> {
   const content: Record<string, Wording> = {};
   for (const locale of locales) {
-    const base = previous?.[locale] ?? templates[input.metric][locale];
-    const question = textFor(input.question, locale) ?? (typeof input.question === 'object' ? undefined : base?.question);
+    const given = textFor(input.question, locale);
+    if (given !== undefined && given.trim() === '') continue;
+    const template = templates[input.metric][locale];
+    const base = previous ? (previous[locale] ?? (given ? template : undefined)) : template;
+    const onlyGivenLocales = !previous && typeof input.question === 'object';
+    const question = given ?? (onlyGivenLocales ? undefined : base?.question);
     if (!question) continue;
     content[locale] = {
       question,
@@ -75,6 +94,7 @@ function buildContent(input: Pick<Parsed, 'metric' | 'question' | 'low_label' | 
       const issue = checked.error.issues[0];
       throw ValidationError.field(`${String(issue.path[0])}.${locale}`, issue.message);
     }
+    content[locale] = checked.data;
   }
   if (!content[input.default_locale]) {
     throw ValidationError.field('question', `needs a wording in the default locale (${input.default_locale})`);
@@ -133,7 +153,7 @@ export async function createSurvey(db: Knex, input: SurveyInput, now: Date, sour
 }
 
 /** Changes a survey; key, touchpoint and metric stay (answers already counted depend on them). */
-export async function updateSurvey(db: Knex, key: string, patch: SurveyPatch, now: Date): Promise<Survey> {
+export async function updateSurvey(db: Knex, key: string, patch: SurveyPatch, now: Date, options: { replaceRules?: boolean } = {}): Promise<Survey> {
   const survey = await findSurveyByKey(db, key);
   if (!survey) throw new NotFoundError(`No survey with the key ${key}`);
   const parsed = parseInput(surveyPatchSchema, patch);
@@ -144,6 +164,7 @@ export async function updateSurvey(db: Knex, key: string, patch: SurveyPatch, no
     ? buildContent({ ...parsed, metric: survey.metric, default_locale: parsed.default_locale ?? survey.default_locale }, survey.content)
     : survey.content;
   if (parsed.status === 'active') await ensureOneActive(db, survey.touchpoint_id, key);
+  if (parsed.touchpoint_name) await db('touchpoints').where({ id: survey.touchpoint_id }).update({ name: parsed.touchpoint_name });
   await db('surveys')
     .where({ id: survey.id })
     .update({
@@ -153,8 +174,60 @@ export async function updateSurvey(db: Knex, key: string, patch: SurveyPatch, no
       send_delay_minutes: parsed.send_delay_minutes ?? survey.send_delay_minutes,
       sample_rate: parsed.sample_rate ?? survey.sample_rate,
       channel: parsed.channel ?? survey.channel,
-      rules: JSON.stringify(rulesFrom(parsed, survey.rules)),
+      // A patch adds to the rules; a whole form (replaceRules) says all of them.
+      rules: JSON.stringify(rulesFrom(parsed, options.replaceRules ? {} : survey.rules)),
       updated_at: toDbTime(now),
     });
   return (await findSurveyByKey(db, key))!;
+}
+
+/**
+ * A survey managed as a file: created when new, else replaced by what the file
+ * says (no merging with the previous version: the file is the whole truth).
+ * Nothing is written when the file says what the database already holds.
+ */
+export async function saveSurveyFromFile(db: Knex, input: SurveyInput, now: Date, sourceFile: string): Promise<{ survey: Survey; changed: boolean }> {
+  const parsed = parseInput(surveyInputSchema, input);
+  const content = buildContent(parsed);
+  const existing = await findSurveyByKey(db, parsed.key);
+  if (!existing) return { survey: await createSurvey(db, input, now, 'file', sourceFile), changed: true };
+  if (existing.touchpoint_key !== parsed.touchpoint) {
+    throw ValidationError.field('touchpoint', `cannot change: the survey ${parsed.key} belongs to the touchpoint ${existing.touchpoint_key}`);
+  }
+  if (existing.metric !== parsed.metric) {
+    throw ValidationError.field('metric', `cannot change: the survey ${parsed.key} measures ${existing.metric}`);
+  }
+  const next = {
+    status: parsed.status,
+    default_locale: parsed.default_locale,
+    content: JSON.stringify(content),
+    send_delay_minutes: parsed.send_delay_minutes,
+    sample_rate: parsed.sample_rate,
+    rules: JSON.stringify(rulesFrom(parsed)),
+    channel: parsed.channel,
+    source: 'file' as const,
+    source_file: sourceFile,
+  };
+  const current = {
+    status: existing.status,
+    default_locale: existing.default_locale,
+    content: JSON.stringify(existing.content),
+    send_delay_minutes: existing.send_delay_minutes,
+    sample_rate: existing.sample_rate,
+    rules: JSON.stringify(existing.rules),
+    channel: existing.channel,
+    source: existing.source,
+    source_file: existing.source_file,
+  };
+  const nameChanged = parsed.touchpoint_name !== undefined && parsed.touchpoint_name !== existing.touchpoint_name;
+  if (JSON.stringify(next) === JSON.stringify(current) && !nameChanged) return { survey: existing, changed: false };
+  if (parsed.status === 'active') await ensureOneActive(db, existing.touchpoint_id, parsed.key);
+  if (nameChanged) await db('touchpoints').where({ id: existing.touchpoint_id }).update({ name: parsed.touchpoint_name });
+  await db('surveys').where({ id: existing.id }).update({ ...next, updated_at: toDbTime(now) });
+  return { survey: (await findSurveyByKey(db, parsed.key))!, changed: true };
+}
+
+/** Says who manages a survey from now on (after an export to a file, or when its file is gone). */
+export async function setSurveySource(db: Knex, key: string, source: Survey['source'], sourceFile: string | null, now: Date): Promise<void> {
+  await db('surveys').where({ key }).update({ source, source_file: sourceFile, updated_at: toDbTime(now) });
 }

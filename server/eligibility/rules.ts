@@ -1,0 +1,261 @@
+import crypto from 'node:crypto';
+import { TZDate } from '@date-fns/tz';
+import { DAY, MINUTE } from '../clock.ts';
+import type { GlobalRules, QuietHours } from '../settings/service.ts';
+import { isTimeZone } from '../settings/service.ts';
+import type { SurveyRules } from '../surveys/model.ts';
+
+/**
+ * The decision step (DESIGN.md, "Contact rules"): pure functions of the event,
+ * the survey, the global rules, the customer's state and history, and the
+ * clock. No database, no I/O: the same input always gives the same decision.
+ */
+
+/** The closed list of reasons, in the order they are checked. */
+export const suppressionReasons = [
+  'duplicate_event',
+  'no_active_survey',
+  'invalid_contact',
+  'erased',
+  'unsubscribed',
+  'bounced',
+  'sampled_out',
+  'cooldown_global',
+  'cooldown_survey',
+  'cap_window',
+] as const;
+export type SuppressionReason = (typeof suppressionReasons)[number];
+
+export interface RuleSurvey {
+  id: number;
+  key: string;
+  status: string;
+  rules: SurveyRules;
+  sample_rate: number;
+  send_delay_minutes: number;
+}
+
+export interface CustomerState {
+  email: string | null;
+  time_zone: string | null;
+  unsubscribed_at: string | null;
+  bounced_at: string | null;
+  erased_at: string | null;
+  /** Unsubscribed from the event's touchpoint only. */
+  unsubscribed_from_touchpoint_at: string | null;
+}
+
+/** One earlier invitation: for scheduled ones the planned send time, else when it went out. */
+export interface PastInvitation {
+  survey_id: number;
+  state: string;
+  at: Date;
+}
+export interface PastResponse {
+  survey_id: number;
+  at: Date;
+}
+export interface History {
+  invitations: PastInvitation[];
+  responses: PastResponse[];
+}
+
+export interface DecisionInput {
+  now: Date;
+  occurredAt: Date;
+  transactionId: string;
+  /** The touchpoint's active survey, or null. */
+  survey: RuleSurvey | null;
+  global: GlobalRules;
+  reportingTimeZone: string;
+  customer: CustomerState;
+  history: History;
+}
+
+export type Decision =
+  | { status: 'scheduled'; sendAt: Date; notes: string[]; reason?: undefined; detail?: undefined }
+  | { status: 'suppressed'; reason: SuppressionReason; detail: string; notes: string[]; sendAt?: undefined };
+
+/** Invitation states that count for cooldowns and caps when an event arrives. */
+export const countingStates = ['scheduled', 'sending', 'sent', 'responded'] as const;
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+export const isEmailAddress = (value: string | null | undefined): boolean => !!value && value.length <= 254 && EMAIL.test(value);
+
+const isoDay = (at: Date) => at.toISOString().slice(0, 10);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "21 days ago", "today", "in 2 days" for a past or planned instant. */
+function ago(at: Date, now: Date): string {
+  const days = Math.floor(Math.abs(now.getTime() - at.getTime()) / DAY);
+  if (at.getTime() > now.getTime()) return days === 0 ? 'planned for later today' : `planned in ${plural(days, 'day')}`;
+  return days === 0 ? 'less than a day ago' : `${plural(days, 'day')} ago`;
+}
+
+/** Which rules apply: the survey's where the settings allow it to override, else the global ones. */
+export interface EffectiveRules {
+  globalAfterInvitationDays: number | null;
+  globalAfterResponseDays: number | null;
+  surveyAfterInvitationDays: number | null;
+  surveyAfterResponseDays: number | null;
+  cap: GlobalRules['cap'];
+  quietHours: QuietHours | null;
+}
+
+export function effectiveRules(global: GlobalRules, surveyRules: SurveyRules, notes: string[] = []): EffectiveRules {
+  const may = global.survey_may_override;
+  const pick = <T>(own: T | undefined, fallback: T, allowed: boolean, name: string): T => {
+    if (own === undefined) return fallback;
+    if (!allowed) {
+      if (own !== fallback) notes.push(`the survey's ${name} is ignored: the contact rules do not let surveys override it`);
+      return fallback;
+    }
+    return own;
+  };
+  return {
+    globalAfterInvitationDays: pick(surveyRules.global_cooldown_after_invitation_days, global.cooldown_after_invitation_days, may.cooldown_after_invitation, 'global cooldown after invitation'),
+    globalAfterResponseDays: pick(surveyRules.global_cooldown_after_response_days, global.cooldown_after_response_days, may.cooldown_after_response, 'global cooldown after response'),
+    surveyAfterInvitationDays: surveyRules.cooldown_after_invitation_days ?? null,
+    surveyAfterResponseDays: surveyRules.cooldown_after_response_days ?? null,
+    cap: global.cap,
+    quietHours: pick(surveyRules.quiet_hours, global.quiet_hours, may.quiet_hours, 'quiet hours'),
+  };
+}
+
+type Refusal = { reason: SuppressionReason; detail: string };
+
+/** invalid_contact, erased, unsubscribed, bounced: the customer's own state. */
+export function checkCustomer(customer: CustomerState): Refusal | null {
+  if (!customer.erased_at && !isEmailAddress(customer.email)) {
+    return { reason: 'invalid_contact', detail: customer.email ? 'invalid_contact: the email is not an address' : 'invalid_contact: no email address' };
+  }
+  if (customer.erased_at) return { reason: 'erased', detail: `erased: the customer was erased on ${isoDay(new Date(customer.erased_at))}` };
+  if (customer.unsubscribed_at) {
+    return { reason: 'unsubscribed', detail: `unsubscribed: from all surveys on ${isoDay(new Date(customer.unsubscribed_at))}` };
+  }
+  if (customer.unsubscribed_from_touchpoint_at) {
+    return { reason: 'unsubscribed', detail: `unsubscribed: from this touchpoint on ${isoDay(new Date(customer.unsubscribed_from_touchpoint_at))}` };
+  }
+  if (customer.bounced_at) return { reason: 'bounced', detail: `bounced: the address hard-bounced on ${isoDay(new Date(customer.bounced_at))}` };
+  return null;
+}
+
+/** A number in [0, 100) from the survey key and transaction id: a replay samples the same. */
+export function sampleBucket(surveyKey: string, transactionId: string): number {
+  const digest = crypto.createHash('sha256').update(`${surveyKey}\u0000${transactionId}`).digest();
+  return (digest.readUInt32BE(0) / 0x1_0000_0000) * 100;
+}
+
+export function checkSample(survey: RuleSurvey, transactionId: string): Refusal | null {
+  const bucket = sampleBucket(survey.key, transactionId);
+  if (bucket < survey.sample_rate) return null;
+  return { reason: 'sampled_out', detail: `sampled_out: sample rate ${survey.sample_rate} %, this transaction falls at ${bucket.toFixed(1)} %` };
+}
+
+const latest = <T extends { at: Date }>(items: T[]): T | undefined =>
+  items.reduce<T | undefined>((best, item) => (!best || item.at > best.at ? item : best), undefined);
+
+/** Within the cooldown when less than `days` have passed; exactly `days` later is allowed again. */
+const within = (at: Date, days: number, now: Date) => now.getTime() < at.getTime() + days * DAY;
+
+/** cooldown_global, cooldown_survey, cap_window, over the invitations and responses given. */
+export function checkFrequency(rules: EffectiveRules, surveyId: number, history: History, now: Date): Refusal | null {
+  const lastInvitation = latest(history.invitations);
+  if (rules.globalAfterInvitationDays && lastInvitation && within(lastInvitation.at, rules.globalAfterInvitationDays, now)) {
+    return {
+      reason: 'cooldown_global',
+      detail: `cooldown_global: last invitation ${isoDay(lastInvitation.at)}, ${ago(lastInvitation.at, now)}; rule: ${plural(rules.globalAfterInvitationDays, 'day')}`,
+    };
+  }
+  const lastResponse = latest(history.responses);
+  if (rules.globalAfterResponseDays && lastResponse && within(lastResponse.at, rules.globalAfterResponseDays, now)) {
+    return {
+      reason: 'cooldown_global',
+      detail: `cooldown_global: last response ${isoDay(lastResponse.at)}, ${ago(lastResponse.at, now)}; rule: ${plural(rules.globalAfterResponseDays, 'day')} after a response`,
+    };
+  }
+  const lastOwnInvitation = latest(history.invitations.filter((i) => i.survey_id === surveyId));
+  if (rules.surveyAfterInvitationDays && lastOwnInvitation && within(lastOwnInvitation.at, rules.surveyAfterInvitationDays, now)) {
+    return {
+      reason: 'cooldown_survey',
+      detail: `cooldown_survey: last invitation from this survey ${isoDay(lastOwnInvitation.at)}, ${ago(lastOwnInvitation.at, now)}; rule: ${plural(rules.surveyAfterInvitationDays, 'day')}`,
+    };
+  }
+  const lastOwnResponse = latest(history.responses.filter((r) => r.survey_id === surveyId));
+  if (rules.surveyAfterResponseDays && lastOwnResponse && within(lastOwnResponse.at, rules.surveyAfterResponseDays, now)) {
+    return {
+      reason: 'cooldown_survey',
+      detail: `cooldown_survey: last response to this survey ${isoDay(lastOwnResponse.at)}, ${ago(lastOwnResponse.at, now)}; rule: ${plural(rules.surveyAfterResponseDays, 'day')} after a response`,
+    };
+  }
+  if (rules.cap) {
+    // Invitations inside the window that ends now, and any planned later: a new one must fit beside them.
+    const windowStart = now.getTime() - rules.cap.window_days * DAY;
+    const inWindow = history.invitations.filter((i) => i.at.getTime() > windowStart);
+    if (inWindow.length >= rules.cap.count) {
+      return {
+        reason: 'cap_window',
+        detail: `cap_window: ${plural(inWindow.length, 'invitation')} since ${isoDay(new Date(windowStart))}; rule: at most ${rules.cap.count} in ${plural(rules.cap.window_days, 'day')}`,
+      };
+    }
+  }
+  return null;
+}
+
+/** The zone quiet hours are read in: the customer's, else the reporting zone, else UTC. */
+export function zoneFor(customerZone: string | null, reportingZone: string, notes: string[]): string {
+  if (customerZone && isTimeZone(customerZone)) return customerZone;
+  const fallback = isTimeZone(reportingZone) ? reportingZone : 'UTC';
+  if (customerZone) notes.push(`the customer's time zone "${customerZone}" is unknown; used ${fallback}`);
+  return fallback;
+}
+
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Moves `at` forward to the next moment inside the daily window [start, end) in `zone`. */
+export function intoQuietHoursWindow(at: Date, window: QuietHours, zone: string): Date {
+  const local = new TZDate(at.getTime(), zone);
+  const minute = local.getHours() * 60 + local.getMinutes();
+  const start = minutesOf(window.start);
+  const end = minutesOf(window.end);
+  const inside = start < end ? minute >= start && minute < end : minute >= start || minute < end;
+  if (inside) return at;
+  // Outside: the next start is today when it is still ahead, else tomorrow (local calendar days).
+  const dayOffset = minute < start ? 0 : 1;
+  const next = new TZDate(local.getFullYear(), local.getMonth(), local.getDate() + dayOffset, Math.floor(start / 60), start % 60, 0, zone);
+  return new Date(next.getTime());
+}
+
+/** When to send: max(now, occurred_at) + delay, then into the quiet-hours window. */
+export function sendTime(input: Pick<DecisionInput, 'now' | 'occurredAt' | 'reportingTimeZone'> & { delayMinutes: number; quietHours: QuietHours | null; customerZone: string | null }, notes: string[]): Date {
+  const base = new Date(Math.max(input.now.getTime(), input.occurredAt.getTime()) + input.delayMinutes * MINUTE);
+  if (!input.quietHours) return base;
+  const zone = zoneFor(input.customerZone, input.reportingTimeZone, notes);
+  const moved = intoQuietHoursWindow(base, input.quietHours, zone);
+  if (moved.getTime() !== base.getTime()) {
+    notes.push(`send time moved from ${base.toISOString()} to ${moved.toISOString()}: quiet hours ${input.quietHours.start}–${input.quietHours.end} ${zone}`);
+  }
+  return moved;
+}
+
+/** The decision for one event; `duplicate_event` is the caller's (it needs the database). */
+export function decide(input: DecisionInput): Decision {
+  const notes: string[] = [];
+  const suppress = (refusal: Refusal): Decision => ({ status: 'suppressed', ...refusal, notes });
+  const survey = input.survey;
+  if (!survey || survey.status !== 'active') {
+    return suppress({ reason: 'no_active_survey', detail: 'no_active_survey: the touchpoint has no active survey' });
+  }
+  const customerRefusal = checkCustomer(input.customer);
+  if (customerRefusal) return suppress(customerRefusal);
+  const sampled = checkSample(survey, input.transactionId);
+  if (sampled) return suppress(sampled);
+  const rules = effectiveRules(input.global, survey.rules, notes);
+  const frequency = checkFrequency(rules, survey.id, input.history, input.now);
+  if (frequency) return suppress(frequency);
+  const sendAt = sendTime(
+    { ...input, delayMinutes: survey.send_delay_minutes, quietHours: rules.quietHours, customerZone: input.customer.time_zone },
+    notes,
+  );
+  return { status: 'scheduled', sendAt, notes };
+}

@@ -1,0 +1,53 @@
+import type { Knex } from 'knex';
+
+export interface EventRow {
+  id: number;
+  touchpoint_id: number;
+  transaction_id: string;
+  customer_id: number;
+  occurred_at: string;
+  received_at: string;
+  properties: string;
+  source: string;
+  survey_id: number | null;
+  decision: 'scheduled' | 'suppressed';
+  reason: string | null;
+  reason_detail: string | null;
+  send_at: string | null;
+  invitation_id: number | null;
+}
+
+export interface NewInvitation {
+  survey_id: number;
+  event_id: number;
+  customer_id: number;
+  channel: string;
+  locale: string;
+  send_at: string;
+  token_salt: string;
+  token_hash: string;
+  expires_at: string | null;
+  created_at: string;
+}
+
+const idOf = (row: unknown): number => Number(typeof row === 'object' && row ? (row as { id: number }).id : row);
+
+export const findEventByTransaction = (db: Knex, touchpointId: number, transactionId: string): Promise<EventRow | undefined> =>
+  db('events').where({ touchpoint_id: touchpointId, transaction_id: transactionId }).first();
+
+export const findEventById = (db: Knex, id: number): Promise<EventRow | undefined> => db('events').where({ id }).first();
+
+export async function insertEvent(trx: Knex.Transaction, event: Omit<EventRow, 'id' | 'invitation_id'>): Promise<number> {
+  const [row] = await trx('events').insert(event).returning('id');
+  return idOf(row);
+}
+
+/** A scheduled invitation: the outbox row the sending worker claims when it is due. */
+export async function insertScheduledInvitation(trx: Knex.Transaction, invitation: NewInvitation): Promise<number> {
+  const [row] = await trx('invitations')
+    .insert({ ...invitation, state: 'scheduled', attempts: 0, updated_at: invitation.created_at })
+    .returning('id');
+  const id = idOf(row);
+  await trx('events').where({ id: invitation.event_id }).update({ invitation_id: id });
+  return id;
+}

@@ -1,0 +1,317 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { DAY } from '../../server/clock.ts';
+import { toDbTime } from '../../server/db/time.ts';
+import { sampleBucket } from '../../server/eligibility/rules.ts';
+import { recheckBeforeSend } from '../../server/eligibility/recheck.ts';
+import { toCount } from '../../server/db/dialect.ts';
+
+describe('events API: decisions through HTTP', function () {
+  this.timeout(60_000);
+  let ctx: TestContext;
+  let seq = 0;
+  const tx = () => `tx-${++seq}`;
+  const email = () => `customer-${++seq}@example.com`;
+
+  const post = (path: string) => supertest(ctx.app).post(`/api/v1${path}`).set('Authorization', `Bearer ${ctx.apiKey}`);
+  const get = (path: string) => supertest(ctx.app).get(`/api/v1${path}`).set('Authorization', `Bearer ${ctx.apiKey}`);
+  const event = (over: Record<string, unknown> = {}) => ({
+    touchpoint: 'delivery',
+    transaction_id: tx(),
+    customer: { email: email() },
+    ...over,
+  });
+  const count = async (table: string, where: Record<string, unknown> = {}) =>
+    toCount((await ctx.deps.db(table).where(where).count({ n: '*' }).first())?.n);
+
+  async function survey(key: string, touchpoint: string, extra: Record<string, unknown> = {}) {
+    await post('/surveys').send({ key, touchpoint, metric: 'nps', status: 'active', ...extra }).expect(201);
+  }
+
+  before(async () => {
+    ctx = await createTestContext();
+    await survey('delivery-nps', 'delivery');
+    await survey('support-csat', 'support', { metric: 'csat', send_delay_minutes: 60 });
+    await survey('sampled-nps', 'sampled', { sample_rate: 50 });
+    await post('/surveys').send({ key: 'quiet-nps', touchpoint: 'quiet', metric: 'nps', status: 'draft' }).expect(201);
+  });
+  after(async () => {
+    await ctx?.close();
+  });
+  beforeEach(() => ctx.clock.set('2026-11-23T10:00:00Z'));
+
+  it('schedules an invitation at occurred_at + delay and answers 202', async () => {
+    const res = await post('/events')
+      .send(event({ touchpoint: 'support', customer: { id: 'cust-1', email: 'Ann@Example.com', name: 'Ann', locale: 'de-AT', time_zone: 'Europe/Berlin' }, properties: { region: 'north', value: 12.5, vip: true } }))
+      .expect(202);
+    expect(res.body).to.include({ status: 'scheduled', send_at: '2026-11-23T11:00:00.000Z' });
+    expect(res.body.id).to.be.a('number');
+    expect(res.body.invitation_id).to.be.a('number');
+    const invitation = await ctx.deps.db('invitations').where({ id: res.body.invitation_id }).first();
+    expect(invitation).to.include({ state: 'scheduled', send_at: '2026-11-23T11:00:00.000Z', locale: 'de' });
+    expect(invitation.token_hash).to.match(/^[0-9a-f]{64}$/);
+    const customer = await ctx.deps.db('customers').where({ external_id: 'cust-1' }).first();
+    expect(customer).to.include({ email: 'Ann@Example.com', name: 'Ann', locale: 'de-AT', time_zone: 'Europe/Berlin' });
+    const stored = await ctx.deps.db('events').where({ id: res.body.id }).first();
+    expect(JSON.parse(stored.properties)).to.deep.equal({ region: 'north', value: 12.5, vip: true });
+  });
+
+  it('moves the send time into the quiet-hours window of the customer\'s zone', async () => {
+    ctx.clock.set('2026-11-23T21:30:00Z'); // 22:30 in Berlin
+    const res = await post('/events').send(event({ customer: { email: email(), time_zone: 'Europe/Berlin' } })).expect(202);
+    expect(res.body.status).to.equal('scheduled');
+    expect(res.body.send_at).to.equal('2026-11-24T08:00:00.000Z'); // 09:00 in Berlin
+    expect(res.body.detail).to.match(/quiet hours 09:00–20:00 Europe\/Berlin/);
+  });
+
+  it('falls back to the reporting zone for an unknown time zone and says so', async () => {
+    ctx.clock.set('2026-11-23T06:00:00Z');
+    const res = await post('/events').send(event({ customer: { email: email(), time_zone: 'Mars/Olympus_Mons' } })).expect(202);
+    expect(res.body.send_at).to.equal('2026-11-23T09:00:00.000Z');
+    expect(res.body.detail).to.match(/Mars\/Olympus_Mons" is unknown; used UTC/);
+  });
+
+  it('answers a repeat with 200 and the first answer, creating nothing', async () => {
+    const body = event();
+    const first = await post('/events').send(body).expect(202);
+    ctx.clock.advance(DAY);
+    const events = await count('events');
+    const invitations = await count('invitations');
+    const again = await post('/events').send(body).expect(200);
+    expect(again.body).to.deep.equal(first.body);
+    expect(await count('events')).to.equal(events);
+    expect(await count('invitations')).to.equal(invitations);
+  });
+
+  it('answers the same for concurrent repeats of one event', async () => {
+    const body = event();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => post('/events').send(body)));
+    expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 200, 200, 200, 202]);
+    for (const a of answers) expect(a.body).to.deep.equal(answers[0].body);
+    expect(await count('events', { transaction_id: body.transaction_id })).to.equal(1);
+  });
+
+  it('suppresses with no_active_survey when the touchpoint has only a draft', async () => {
+    const res = await post('/events').send(event({ touchpoint: 'quiet' })).expect(202);
+    expect(res.body).to.include({ status: 'suppressed', reason: 'no_active_survey' });
+    expect(res.body).not.to.have.property('invitation_id');
+    const stored = await ctx.deps.db('events').where({ id: res.body.id }).first();
+    expect(stored).to.include({ decision: 'suppressed', reason: 'no_active_survey' });
+  });
+
+  it('suppresses with invalid_contact when the email is not an address', async () => {
+    const res = await post('/events').send(event({ customer: { id: 'no-mail', email: 'not-an-address' } })).expect(202);
+    expect(res.body).to.include({ status: 'suppressed', reason: 'invalid_contact' });
+    const idOnly = await post('/events').send(event({ customer: { id: 'id-only' } })).expect(202);
+    expect(idOnly.body).to.include({ status: 'suppressed', reason: 'invalid_contact' });
+  });
+
+  it('suppresses unsubscribed customers, from everything or from this touchpoint', async () => {
+    const all = email();
+    await post('/events').send(event({ touchpoint: 'quiet', customer: { email: all } })).expect(202);
+    await ctx.deps.db('customers').where({ external_id: all }).update({ unsubscribed_at: '2026-11-01T00:00:00.000Z' });
+    const res = await post('/events').send(event({ customer: { email: all } })).expect(202);
+    expect(res.body).to.include({ status: 'suppressed', reason: 'unsubscribed' });
+    expect(res.body.detail).to.match(/2026-11-01/);
+
+    const one = email();
+    await post('/events').send(event({ touchpoint: 'quiet', customer: { email: one } })).expect(202);
+    const customer = await ctx.deps.db('customers').where({ external_id: one }).first();
+    const touchpoint = await ctx.deps.db('touchpoints').where({ key: 'delivery' }).first();
+    await ctx.deps.db('touchpoint_unsubscribes').insert({ customer_id: customer.id, touchpoint_id: touchpoint.id, created_at: toDbTime(ctx.clock.now()) });
+    const blocked = await post('/events').send(event({ customer: { email: one } })).expect(202);
+    expect(blocked.body).to.include({ status: 'suppressed', reason: 'unsubscribed' });
+    const elsewhere = await post('/events').send(event({ touchpoint: 'support', customer: { email: one } })).expect(202);
+    expect(elsewhere.body.status).to.equal('scheduled');
+  });
+
+  it('suppresses bounced and erased customers', async () => {
+    const bounced = email();
+    await post('/events').send(event({ touchpoint: 'quiet', customer: { email: bounced } })).expect(202);
+    await ctx.deps.db('customers').where({ external_id: bounced }).update({ bounced_at: '2026-11-02T00:00:00.000Z' });
+    expect((await post('/events').send(event({ customer: { email: bounced } })).expect(202)).body.reason).to.equal('bounced');
+    await ctx.deps.db('customers').where({ external_id: bounced }).update({ erased_at: '2026-11-03T00:00:00.000Z', email: null });
+    expect((await post('/events').send(event({ customer: { email: bounced } })).expect(202)).body.reason).to.equal('erased');
+  });
+
+  it('keeps the global cooldown for 30 days and lets the next one through at exactly 30 days', async () => {
+    const who = email();
+    const first = await post('/events').send(event({ customer: { email: who } })).expect(202);
+    expect(first.body).to.include({ status: 'scheduled', send_at: '2026-11-23T10:00:00.000Z' });
+
+    ctx.clock.set(new Date(Date.parse('2026-11-23T10:00:00Z') + 21 * DAY));
+    const blocked = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    expect(blocked.body).to.include({ status: 'suppressed', reason: 'cooldown_global' });
+    expect(blocked.body.detail).to.equal('cooldown_global: last invitation 2026-11-23, 21 days ago; rule: 30 days');
+
+    ctx.clock.set(new Date(Date.parse('2026-11-23T10:00:00Z') + 30 * DAY - 1));
+    const justBefore = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    expect(justBefore.body.reason).to.equal('cooldown_global');
+
+    ctx.clock.set(new Date(Date.parse('2026-11-23T10:00:00Z') + 30 * DAY));
+    const atBoundary = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    expect(atBoundary.body.status).to.equal('scheduled');
+  });
+
+  it('suppresses with cooldown_survey within the survey\'s own cooldown', async () => {
+    const who = email();
+    await post('/events').send(event({ customer: { email: who } })).expect(202);
+    ctx.clock.advance(45 * DAY);
+    const res = await post('/events').send(event({ customer: { email: who } })).expect(202);
+    expect(res.body).to.include({ status: 'suppressed', reason: 'cooldown_survey' });
+    expect(res.body.detail).to.match(/rule: 90 days/);
+  });
+
+  it('samples by survey and transaction id, the same on a replay', async () => {
+    let outId = '';
+    for (let i = 0; !outId; i++) if (sampleBucket('sampled-nps', `sample-${i}`) >= 50) outId = `sample-${i}`;
+    let inId = '';
+    for (let i = 0; !inId; i++) if (sampleBucket('sampled-nps', `sample-${i}`) < 50) inId = `sample-${i}`;
+    const out = await post('/events').send(event({ touchpoint: 'sampled', transaction_id: outId })).expect(202);
+    expect(out.body).to.include({ status: 'suppressed', reason: 'sampled_out' });
+    const replay = await post('/events').send(event({ touchpoint: 'sampled', transaction_id: outId })).expect(200);
+    expect(replay.body).to.deep.equal(out.body);
+    const kept = await post('/events').send(event({ touchpoint: 'sampled', transaction_id: inId })).expect(202);
+    expect(kept.body.status).to.equal('scheduled');
+  });
+
+  it('refuses unknown touchpoints and customers without id and email, naming the field', async () => {
+    const unknown = await post('/events').send(event({ touchpoint: 'nowhere' })).expect(422);
+    expect(unknown.type).to.equal('application/problem+json');
+    expect(unknown.body.errors[0].field).to.equal('touchpoint');
+    const anonymous = await post('/events').send(event({ customer: { name: 'Nobody' } })).expect(422);
+    expect(anonymous.body.errors.map((e: { field: string }) => e.field)).to.include('customer.email');
+  });
+
+  it('handles a batch with a bad item in the middle, one result per event in order', async () => {
+    const good1 = event();
+    const good2 = event({ touchpoint: 'quiet' });
+    const res = await post('/events/batch').send({ events: [good1, { touchpoint: 'delivery', customer: { email: email() } }, good2, event({ touchpoint: 'nope' })] }).expect(200);
+    const results = res.body.results;
+    expect(results).to.have.length(4);
+    expect(results[0]).to.include({ index: 0, status: 'scheduled' });
+    expect(results[1]).to.deep.include({ index: 1, status: 'invalid' });
+    expect(results[1].errors[0].field).to.equal('transaction_id');
+    expect(results[2]).to.include({ index: 2, status: 'suppressed', reason: 'no_active_survey' });
+    expect(results[3]).to.include({ index: 3, status: 'invalid' });
+    expect(results[3].errors[0].field).to.equal('touchpoint');
+    const again = await post('/events/batch').send({ events: [good1] }).expect(200);
+    expect(again.body.results[0]).to.include({ index: 0, duplicate: true, id: results[0].id });
+  });
+
+  it('refuses a batch of more than 1,000 events', async () => {
+    const res = await post('/events/batch').send({ events: Array.from({ length: 1001 }, () => ({})) }).expect(422);
+    expect(res.body.errors[0].field).to.equal('events');
+  });
+
+  it('never answers 500 to malformed, mistyped, oversized or odd input', async () => {
+    const bad = await post('/events').set('Content-Type', 'application/json').send('{"touchpoint": "delivery",').expect(400);
+    expect(bad.type).to.equal('application/problem+json');
+    await post('/events').set('Content-Type', 'application/json').send('"just a string"').expect(400);
+    const cases: [unknown, string][] = [
+      [[1, 2], '(body)'],
+      [{ touchpoint: 5, transaction_id: 'x', customer: { email: 'a@b.co' } }, 'touchpoint'],
+      [{ touchpoint: 'delivery', transaction_id: { nested: true }, customer: { email: 'a@b.co' } }, 'transaction_id'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: 'a@b.co' }, 'customer'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: 'a@b.co' }, occurred_at: 'yesterday' }, 'occurred_at'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: 'a@b.co' }, occurred_at: '1970-01-01T00:00:00Z' }, 'occurred_at'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: 'a@b.co' }, properties: { nested: { a: 1 } } }, 'properties.nested'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: 'a@b.co' }, properties: ['a'] }, 'properties'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: 'a@b.co' }, properties: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`p${i}`, i])) }, 'properties'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: 'a@b.co' }, properties: { long: 'x'.repeat(501) } }, 'properties.long'],
+      [{ touchpoint: 'delivery', transaction_id: 'x'.repeat(201), customer: { email: 'a@b.co' } }, 'transaction_id'],
+      [{ touchpoint: 'delivery', transaction_id: 'tx\u0000nul', customer: { email: 'a@b.co' } }, 'transaction_id'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: 'a@b.co', locale: 'english please' } }, 'customer.locale'],
+      [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: `${'a'.repeat(250)}@b.co` } }, 'customer.email'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await post('/events').set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+      expect(res.status, JSON.stringify(body).slice(0, 80)).to.equal(422);
+      expect(res.body.errors.map((e: { field: string }) => e.field), JSON.stringify(body).slice(0, 80)).to.include(field);
+    }
+    // A lone surrogate, escaped in JSON: storable it is not, so it is refused by name.
+    const lone = await post('/events').set('Content-Type', 'application/json').send('{"touchpoint":"delivery","transaction_id":"tx-\\ud800","customer":{"email":"lone@example.com"}}');
+    expect(lone.status).to.equal(422);
+    expect(lone.body.errors[0].field).to.equal('transaction_id');
+    // Lone surrogates in free text are made storable.
+    const name = await post('/events').set('Content-Type', 'application/json').send(`{"touchpoint":"delivery","transaction_id":"${tx()}","customer":{"email":"${email()}","name":"Zo\\udc00e\\u0000"}}`);
+    expect(name.status).to.equal(202);
+    const big = await post('/events').set('Content-Type', 'application/json').send(JSON.stringify({ ...event(), properties: { pad: 'x'.repeat(3_000_000) } }));
+    expect(big.status).to.equal(413);
+    const noBody = await post('/events').set('Content-Type', 'text/plain').send('hello');
+    expect(noBody.status).to.equal(422);
+  });
+
+  it('takes emoji, RTL marks and other scripts in transaction ids and finds them again', async () => {
+    for (const id of ['🎉-order-👩‍👩‍👧', '\u200fطلب-٤٢\u200f', 'Zürich ß 注文 #7', 'a'.repeat(200)]) {
+      const body = event({ transaction_id: id, customer: { email: email(), name: '\u202eevil\u202c 😀' } });
+      const first = await post('/events').send(body).expect(202);
+      const again = await post('/events').send(body).expect(200);
+      expect(again.body).to.deep.equal(first.body);
+      const stored = await ctx.deps.db('events').where({ id: first.body.id }).first();
+      expect(stored.transaction_id).to.equal(id);
+    }
+  });
+
+  it('schedules exactly one invitation for 20 simultaneous events of one new customer', async () => {
+    const touchpoints = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+    for (const t of touchpoints) await survey(`${t}-nps`, t);
+    const who = email();
+    const answers = await Promise.all(touchpoints.map((t) => post('/events').send(event({ touchpoint: t, customer: { email: who } }))));
+    expect(answers.map((a) => a.status)).to.deep.equal(touchpoints.map(() => 202));
+    const scheduled = answers.filter((a) => a.body.status === 'scheduled');
+    expect(scheduled).to.have.length(1);
+    expect(new Set(answers.filter((a) => a.body.status === 'suppressed').map((a) => a.body.reason))).to.deep.equal(new Set(['cooldown_global']));
+    const customer = await ctx.deps.db('customers').where({ external_id: who }).first();
+    expect(await count('invitations', { customer_id: customer.id })).to.equal(1);
+    expect(await count('customers', { external_id: who })).to.equal(1);
+  });
+
+  it('rechecks before sending: a paused survey or an unsubscribe stops the invitation', async () => {
+    const who = email();
+    const res = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    const ok = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, res.body.invitation_id, ctx.clock.now()));
+    expect(ok).to.deep.equal({ ok: true });
+    await ctx.deps.db('customers').where({ external_id: who }).update({ unsubscribed_at: toDbTime(ctx.clock.now()) });
+    const stopped = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, res.body.invitation_id, ctx.clock.now()));
+    expect(stopped).to.include({ ok: false, reason: 'unsubscribed' });
+    await ctx.deps.db('customers').where({ external_id: who }).update({ unsubscribed_at: null });
+    await post('/surveys').send({ key: 'recheck-nps', touchpoint: 'recheck', metric: 'nps', status: 'active' }).expect(201);
+    const other = await post('/events').send(event({ touchpoint: 'recheck', customer: { email: email() } })).expect(202);
+    await supertest(ctx.app).patch('/api/v1/surveys/recheck-nps').set('Authorization', `Bearer ${ctx.apiKey}`).send({ status: 'paused' }).expect(200);
+    const paused = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, other.body.invitation_id, ctx.clock.now()));
+    expect(paused).to.deep.equal({ ok: false, reason: 'no_active_survey', detail: 'no_active_survey: the survey recheck-nps is paused' });
+  });
+
+  it('rechecks cooldowns against invitations that were really sent', async () => {
+    const who = email();
+    const first = await post('/events').send(event({ customer: { email: who } })).expect(202);
+    // A second invitation that slipped in (e.g. scheduled under looser rules), then the first goes out.
+    ctx.clock.advance(40 * DAY);
+    const second = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    expect(second.body.status).to.equal('scheduled');
+    await ctx.deps.db('invitations').where({ id: first.body.invitation_id }).update({ state: 'sent', sent_at: toDbTime(new Date(ctx.clock.now().getTime() - 2 * DAY)) });
+    const result = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, second.body.invitation_id, ctx.clock.now()));
+    expect(result).to.include({ ok: false, reason: 'cooldown_global' });
+  });
+
+  it('shows a customer\'s timeline with decisions, invitations and unsubscribes in time order', async () => {
+    const who = 'timeline-customer';
+    await post('/events').send(event({ customer: { id: who, email: 'tl@example.com' } })).expect(202);
+    ctx.clock.advance(DAY);
+    await post('/events').send(event({ touchpoint: 'support', customer: { id: who, email: 'tl@example.com' } })).expect(202);
+    ctx.clock.advance(DAY);
+    await ctx.deps.db('customers').where({ external_id: who }).update({ unsubscribed_at: toDbTime(ctx.clock.now()) });
+    const res = await get(`/customers/${encodeURIComponent(who)}/timeline`).expect(200);
+    expect(res.body.customer).to.include({ id: who, email: 'tl@example.com' });
+    expect(res.body.timeline.map((e: { kind: string }) => e.kind)).to.deep.equal(['event', 'invitation', 'event', 'unsubscribe']);
+    expect(res.body.timeline[2]).to.include({ decision: 'suppressed', reason: 'cooldown_global' });
+    const ats = res.body.timeline.map((e: { at: string }) => e.at);
+    expect([...ats].sort()).to.deep.equal(ats);
+    await get('/customers/nobody-here/timeline').expect(404);
+    const record = await get(`/customers/${who}`).expect(200);
+    expect(record.body).to.include({ id: who, email: 'tl@example.com' });
+    expect(record.body.unsubscribed_at).to.be.a('string');
+  });
+});
