@@ -24,3 +24,5 @@ export const markApiKeyUsed = (db: Knex, id: number, at: string) => db('api_keys
 
 export const revokeApiKey = (db: Knex, id: number, at: string) =>
   db('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: at });
+
+export const findApiKeyById = (db: Knex, id: number): Promise<ApiKeyRow | undefined> => db('api_keys').where({ id }).first();

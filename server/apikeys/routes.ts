@@ -1,7 +1,59 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
+import { NotFoundError } from '../errors.ts';
+import { toDbTime } from '../db/time.ts';
+import { requireRole } from '../http/session.ts';
+import { fieldErrors, formText, setFlash } from '../auth/forms.ts';
+import { createApiKey } from './service.ts';
+import { findApiKeyById, listApiKeys, revokeApiKey } from './queries.ts';
 
-// STUB: replaced by the feature's owner.
-export function apiKeyAdminRoutes(_deps: Deps): Router {
-  return Router();
+const shown = (at: string | null) => (at ? at.slice(0, 16).replace('T', ' ') + ' UTC' : null);
+
+/** /api-keys: editors create keys (shown once) and revoke them. */
+export function apiKeyAdminRoutes(deps: Deps): Router {
+  const router = Router();
+  const editor = requireRole('editor');
+
+  const listPage = async (extra: Record<string, unknown> = {}) => ({
+    title: 'API keys',
+    nav: 'api-keys',
+    keys: (await listApiKeys(deps.db)).map((k) => ({
+      id: k.id,
+      name: k.name,
+      prefix: k.prefix,
+      created: shown(k.created_at),
+      lastUsed: shown(k.last_used_at),
+      revoked: shown(k.revoked_at),
+    })),
+    ...extra,
+  });
+
+  router.get('/api-keys', editor, async (_req, res) => {
+    res.render('pages/apikeys/index', await listPage());
+  });
+
+  router.post('/api-keys', editor, async (req, res) => {
+    const name = formText(req.body, 'name');
+    try {
+      const created = await createApiKey(deps.db, { name }, deps.clock.now());
+      deps.log.info({ apiKeyId: created.id }, 'API key created');
+      // The key is in this page only; never cached, never stored in clear.
+      res.set('Cache-Control', 'no-store');
+      res.status(201).render('pages/apikeys/created', { title: 'API key created', nav: 'api-keys', created, baseUrl: deps.config.baseUrl });
+    } catch (err) {
+      const failed = fieldErrors(err);
+      res.status(failed.status).render('pages/apikeys/index', await listPage({ values: { name }, errors: failed.errors, formError: failed.message }));
+    }
+  });
+
+  router.post('/api-keys/:id/revoke', editor, async (req, res) => {
+    const key = await findApiKeyById(deps.db, Number(req.params.id) || 0);
+    if (!key) throw new NotFoundError('There is no such API key');
+    await revokeApiKey(deps.db, key.id, toDbTime(deps.clock.now()));
+    deps.log.info({ apiKeyId: key.id }, 'API key revoked');
+    setFlash(req, `The key "${key.name}" (${key.prefix}…) is revoked; calls with it are refused from now on.`);
+    res.redirect(303, '/api-keys');
+  });
+
+  return router;
 }

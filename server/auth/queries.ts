@@ -28,3 +28,12 @@ export const countUsers = async (db: Knex): Promise<number> => Number((await db(
 export const listUsers = (db: Knex): Promise<UserRow[]> => db('users').orderBy('email');
 
 export const touchLogin = (db: Knex, id: number, at: string) => db('users').where({ id }).update({ last_login_at: at });
+
+export const updateUser = (db: Knex, id: number, patch: Partial<Pick<UserRow, 'name' | 'role' | 'password_hash' | 'deactivated_at' | 'locale'>>) =>
+  db('users').where({ id }).update(patch);
+
+export const countActiveAdmins = async (db: Knex): Promise<number> =>
+  Number((await db('users').where({ role: 'admin' }).whereNull('deactivated_at').count({ n: '*' }).first())?.n ?? 0);
+
+/** A row that exists once the first-run setup has run; its primary key makes a second setup fail. */
+export const claimFirstRunSetup = (db: Knex, at: string) => db('settings').insert({ key: 'first_run_setup_at', value: JSON.stringify(at) });

@@ -1,7 +1,56 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
+import { requireRole } from '../http/session.ts';
+import { fieldErrors, setFlash } from '../auth/forms.ts';
 
-// STUB: replaced by the feature's owner.
-export function settingsRoutes(_deps: Deps): Router {
-  return Router();
+import { rebuildDailyRollup } from '../responses/store.ts';
+import { getSettings, timeZoneChoices, updateSettings } from './service.ts';
+import { formFieldOf, formFromSettings, readSettingsForm, settingsFromForm, type SettingsForm } from './form.ts';
+
+/** /settings: admins set the reporting time zone, sender, branding and the global contact rules. */
+export function settingsRoutes(deps: Deps): Router {
+  const router = Router();
+  const admin = requireRole('admin');
+  const zones = timeZoneChoices();
+
+  const page = (values: SettingsForm, extra: Record<string, unknown> = {}) => {
+    const tz = String(values.reporting_time_zone);
+    const list = zones.includes(tz) || !tz ? zones : [tz, ...zones];
+    return {
+      title: 'Settings',
+      nav: 'settings',
+      values,
+      zones: list.map((zone) => ({ value: zone, label: zone, selected: zone === tz })),
+      locales: [
+        { value: 'en', label: 'English', selected: values.default_locale === 'en' },
+        { value: 'de', label: 'Deutsch', selected: values.default_locale === 'de' },
+      ],
+      ...extra,
+    };
+  };
+
+  router.get('/settings', admin, async (_req, res) => {
+    res.render('pages/settings/index', page(formFromSettings(await getSettings(deps.db))));
+  });
+
+  router.post('/settings', admin, async (req, res) => {
+    const form = readSettingsForm(req.body);
+    const before = await getSettings(deps.db);
+    let saved;
+    try {
+      saved = await updateSettings(deps.db, settingsFromForm(form));
+    } catch (err) {
+      const failed = fieldErrors(err, formFieldOf);
+      return res.status(failed.status).render('pages/settings/index', page(form, { errors: failed.errors, formError: failed.message }));
+    }
+    if (saved.reporting_time_zone !== before.reporting_time_zone) {
+      // Daily buckets are days in the reporting time zone: recount them in the new one.
+      await rebuildDailyRollup(deps.db, saved.reporting_time_zone);
+      deps.log.info({ from: before.reporting_time_zone, to: saved.reporting_time_zone }, 'reporting time zone changed; daily rollup rebuilt');
+    }
+    setFlash(req, 'Settings saved.');
+    res.redirect(303, '/settings');
+  });
+
+  return router;
 }

@@ -19,7 +19,18 @@ export const isTimeZone = (zone: string): boolean => {
   }
 };
 
+/** The time zones offered for reporting, UTC first. */
+export function timeZoneChoices(): string[] {
+  const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  return ['UTC', ...zones.filter((zone) => zone !== 'UTC')];
+}
+
 const days = z.number().int().min(0).max(3650);
+const emailOrEmpty = z
+  .string()
+  .trim()
+  .max(254)
+  .refine((v) => v === '' || z.email().safeParse(v).success, 'must be an email address, or empty');
 
 /** The global contact rules (DESIGN.md, "Contact rules"); null turns a rule off. */
 export const globalRulesSchema = z.object({
@@ -40,8 +51,8 @@ export const settingsSchema = z.object({
   reporting_time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   default_locale: z.enum(['en', 'de']),
   sender_name: z.string().max(200),
-  sender_address: z.string().max(254),
-  reply_to: z.string().max(254),
+  sender_address: emailOrEmpty,
+  reply_to: emailOrEmpty,
   brand_color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as #2f6fdf'),
   contact_rules: globalRulesSchema,
   /** How long after answering a customer may still change the answer. */
@@ -73,7 +84,9 @@ export const defaultSettings: Settings = {
 
 /** The settings in force: stored values over the defaults. */
 export async function getSettings(db: Knex): Promise<Settings> {
-  const stored = await readAllSettings(db);
+  const all = await readAllSettings(db);
+  // Only the settings' own keys: the table also holds bookkeeping rows (first_run_setup_at).
+  const stored = Object.fromEntries(Object.entries(all).filter(([key]) => key in defaultSettings));
   const merged = { ...defaultSettings, ...stored } as Settings;
   merged.contact_rules = { ...defaultSettings.contact_rules, ...(stored.contact_rules as object | undefined) };
   return merged;

@@ -1,0 +1,392 @@
+/**
+ * The OpenAPI 3.1 description of /api/v1 (DESIGN.md, "JSON API"), served at
+ * GET /api/v1/openapi.json. Keep it beside the routes it describes: a call
+ * added to the API is added here, and test/integration/openapi.test.ts checks
+ * that every documented path answers.
+ */
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const json = (description: string, schema: Schema) => ({ description, content: { 'application/json': { schema } } });
+const nullable = (schema: Schema): Schema => ({ oneOf: [schema, { type: 'null' }] });
+
+const errors = {
+  '400': problem('The body is not valid JSON, or the request is malformed.'),
+  '401': problem('No API key, or the key is unknown or revoked.'),
+  '422': problem('A field failed validation; `errors` names each one.'),
+};
+const notFound = { '404': problem('There is nothing with this key or id.') };
+
+const perLocaleText: Schema = {
+  description: 'One text for every locale, or texts per locale.',
+  oneOf: [{ type: 'string' }, { type: 'object', propertyNames: { enum: ['en', 'de'] }, additionalProperties: { type: 'string' } }],
+};
+const quietHours: Schema = {
+  type: 'object',
+  required: ['start', 'end'],
+  properties: {
+    start: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', examples: ['09:00'] },
+    end: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', examples: ['20:00'] },
+  },
+};
+const days: Schema = { type: ['integer', 'null'], minimum: 0, maximum: 3650, description: 'Days; null turns the rule off.' };
+const surveyRules: Schema = {
+  type: 'object',
+  description: "The survey's own contact rules; an absent rule follows the global one (where the settings let a survey override it).",
+  properties: {
+    cooldown_after_invitation_days: days,
+    cooldown_after_response_days: days,
+    global_cooldown_after_invitation_days: days,
+    global_cooldown_after_response_days: days,
+    quiet_hours: nullable(quietHours),
+    reminder_after_days: { type: ['integer', 'null'], minimum: 1, maximum: 60 },
+  },
+};
+const surveyWritable: Schema = {
+  touchpoint_name: { type: 'string', maxLength: 200 },
+  question: perLocaleText,
+  low_label: perLocaleText,
+  high_label: perLocaleText,
+  comment_prompt: perLocaleText,
+  thank_you: perLocaleText,
+  default_locale: { type: 'string', enum: ['en', 'de'], default: 'en' },
+  status: { type: 'string', enum: ['draft', 'active', 'paused', 'archived'], default: 'draft' },
+  channel: { type: 'string', enum: ['email', 'link'], default: 'email' },
+  send_delay_minutes: { type: 'integer', minimum: 0, maximum: 43200, default: 0 },
+  sample_rate: { type: 'number', minimum: 0, maximum: 100, default: 100, description: 'Percent of eligible events surveyed, decided by a hash of the transaction id.' },
+  quiet_hours: nullable(quietHours),
+  rules: surveyRules,
+};
+const key: Schema = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$', examples: ['delivery-nps'] };
+const metric: Schema = { type: 'string', enum: ['nps', 'csat', 'ces'], description: 'nps 0–10, csat 1–5, ces 1–7.' };
+const instant: Schema = { type: 'string', format: 'date-time' };
+const reasons = ['duplicate_event', 'no_active_survey', 'invalid_contact', 'erased', 'unsubscribed', 'bounced', 'sampled_out', 'cooldown_global', 'cooldown_survey', 'cap_window'];
+
+const figureFields = {
+  n: { type: 'integer', description: 'Responses counted.' },
+  score: { type: ['number', 'null'], description: 'NPS −100…100; CSAT % satisfied (4–5); CES mean 1…7. Null without responses.' },
+  moe95: { type: ['number', 'null'], description: 'The 95 % margin of error of `score`.' },
+  promoters: { type: 'integer', description: 'NPS: 9–10.' },
+  passives: { type: 'integer', description: 'NPS: 7–8.' },
+  detractors: { type: 'integer', description: 'NPS: 0–6.' },
+  satisfied: { type: 'integer', description: 'CSAT: 4–5.' },
+  mean: { type: ['number', 'null'], description: 'CSAT: mean score.' },
+  easy: { type: 'integer', description: 'CES: 5–7.' },
+  pct_easy: { type: ['number', 'null'], description: 'CES: % easy.' },
+  too_small: { type: 'boolean', description: 'Fewer responses than the "min bucket responses" setting: shown, but too small to read.' },
+};
+
+const schemas: Record<string, Schema> = {
+  Problem: {
+    type: 'object',
+    description: 'An error (RFC 9457).',
+    required: ['type', 'title', 'status'],
+    properties: {
+      type: { type: 'string', format: 'uri', examples: ['https://touchpoint.dev/problems/validation'] },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string', description: 'What to do about it.' },
+      errors: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['field', 'message'],
+          properties: {
+            field: { type: 'string', description: 'The failing field as a path, such as `customer.email` or `events.3.transaction_id`.', examples: ['customer.email'] },
+            message: { type: 'string', examples: ['must be an email address'] },
+          },
+        },
+      },
+    },
+  },
+  SurveyInput: {
+    type: 'object',
+    required: ['key', 'touchpoint', 'metric'],
+    properties: { key, touchpoint: { ...key, description: 'The touchpoint key; created when new.' }, metric, ...surveyWritable },
+  },
+  SurveyPatch: {
+    type: 'object',
+    description: 'Only the given fields change. key, touchpoint and metric cannot change.',
+    properties: surveyWritable,
+  },
+  Survey: {
+    type: 'object',
+    required: ['key', 'touchpoint', 'metric', 'status', 'default_locale', 'question'],
+    properties: {
+      key,
+      touchpoint: key,
+      touchpoint_name: { type: 'string' },
+      metric,
+      status: surveyWritable.status,
+      default_locale: surveyWritable.default_locale,
+      question: { type: 'object', additionalProperties: { type: 'string' } },
+      low_label: { type: 'object', additionalProperties: { type: 'string' } },
+      high_label: { type: 'object', additionalProperties: { type: 'string' } },
+      comment_prompt: { type: 'object', additionalProperties: { type: 'string' } },
+      thank_you: { type: 'object', additionalProperties: { type: 'string' } },
+      channel: surveyWritable.channel,
+      send_delay_minutes: { type: 'integer' },
+      sample_rate: { type: 'number' },
+      quiet_hours: nullable(quietHours),
+      rules: surveyRules,
+      source: { type: 'string', enum: ['ui', 'api', 'file'] },
+      source_file: { type: 'string', description: 'A survey managed by a file changes only in its file.' },
+      created_at: instant,
+      updated_at: instant,
+      links: { type: 'object', properties: { web: { type: 'string', format: 'uri', description: 'The public web link of the survey.' } } },
+    },
+  },
+  Customer: {
+    type: 'object',
+    description: 'Give `id` (your id for the customer) or `email`, or both.',
+    properties: {
+      id: { type: 'string', maxLength: 200 },
+      email: { type: 'string', format: 'email', maxLength: 254 },
+      name: { type: 'string', maxLength: 200 },
+      locale: { type: 'string', examples: ['de-AT'] },
+      time_zone: { type: 'string', examples: ['Europe/Vienna'], description: 'For quiet hours; else the reporting time zone.' },
+    },
+  },
+  Event: {
+    type: 'object',
+    required: ['touchpoint', 'transaction_id', 'customer'],
+    properties: {
+      touchpoint: { type: 'string', examples: ['delivery'] },
+      transaction_id: { type: ['string', 'integer'], description: 'Events are idempotent on (touchpoint, transaction_id).' },
+      customer: ref('Customer'),
+      occurred_at: { ...instant, description: 'Default: when received.' },
+      properties: {
+        type: 'object',
+        maxProperties: 50,
+        additionalProperties: { type: ['string', 'number', 'boolean'] },
+        description: 'Segments for the dashboards: region, agent, product, plan …',
+      },
+    },
+  },
+  EventAnswer: {
+    type: 'object',
+    required: ['id', 'status'],
+    properties: {
+      id: { type: 'integer' },
+      status: { type: 'string', enum: ['scheduled', 'suppressed'] },
+      reason: { type: 'string', enum: reasons, description: 'Why no survey (the first rule that failed).' },
+      detail: { type: 'string' },
+      send_at: { ...instant, description: 'When the invitation goes out (quiet hours move it).' },
+      invitation_id: { type: 'integer' },
+    },
+  },
+  BatchResult: {
+    oneOf: [
+      { allOf: [ref('EventAnswer'), { type: 'object', required: ['index'], properties: { index: { type: 'integer' }, duplicate: { const: true } } }] },
+      {
+        type: 'object',
+        required: ['index', 'status', 'errors'],
+        properties: {
+          index: { type: 'integer' },
+          status: { type: 'string', enum: ['invalid', 'error'] },
+          errors: { $ref: '#/components/schemas/Problem/properties/errors' },
+        },
+      },
+    ],
+  },
+  Figures: { type: 'object', required: ['n', 'score', 'moe95', 'too_small'], properties: figureFields, description: 'The fields of the survey\'s metric.' },
+  Bucket: { allOf: [{ type: 'object', required: ['start'], properties: { start: { type: 'string', format: 'date', description: 'First local day of the bucket (ISO week: Monday).' } } }, ref('Figures')] },
+  Metrics: {
+    type: 'object',
+    required: ['survey', 'metric', 'overall', 'series'],
+    properties: {
+      survey: key,
+      metric,
+      tz: { type: 'string' },
+      interval: { type: 'string', enum: ['day', 'week', 'month'] },
+      from: { type: ['string', 'null'] },
+      to: { type: ['string', 'null'] },
+      overall: ref('Figures'),
+      series: { type: 'array', items: ref('Bucket') },
+      segments: { type: 'object', additionalProperties: ref('Figures'), description: 'With `segment`: figures per value of that property.' },
+    },
+  },
+  Response: {
+    type: 'object',
+    required: ['id', 'survey', 'score', 'answered_at'],
+    properties: {
+      id: { type: 'integer' },
+      survey: key,
+      score: { type: 'integer' },
+      comment: { type: ['string', 'null'] },
+      channel: { type: 'string' },
+      locale: { type: ['string', 'null'] },
+      answered_at: instant,
+      properties: { type: 'object', description: "A copy of the event's properties." },
+    },
+  },
+  ResponsePage: {
+    type: 'object',
+    required: ['responses', 'next_cursor'],
+    properties: {
+      responses: { type: 'array', items: ref('Response') },
+      next_cursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null at the end.' },
+    },
+  },
+  CustomerRecord: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      email: { type: ['string', 'null'] },
+      name: { type: ['string', 'null'] },
+      locale: { type: ['string', 'null'] },
+      time_zone: { type: ['string', 'null'] },
+      unsubscribed_at: nullable(instant),
+      bounced_at: nullable(instant),
+      erased_at: nullable(instant),
+      created_at: instant,
+    },
+  },
+  Timeline: {
+    type: 'object',
+    required: ['customer', 'timeline'],
+    properties: {
+      customer: ref('CustomerRecord'),
+      timeline: {
+        type: 'array',
+        description: 'In time order: every event with its decision, invitation, send, response, unsubscribe, bounce and erasure.',
+        items: {
+          type: 'object',
+          required: ['kind', 'at'],
+          properties: {
+            kind: { type: 'string', enum: ['event', 'invitation', 'sent', 'response', 'unsubscribe', 'bounce', 'erased'] },
+            at: instant,
+            decision: { type: 'string', enum: ['scheduled', 'suppressed'] },
+            reason: { type: ['string', 'null'] },
+          },
+          additionalProperties: true,
+        },
+      },
+    },
+  },
+};
+
+const q = (name: string, description: string, schema: Schema = { type: 'string' }, required = false) => ({ name, in: 'query', required, description, schema });
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Touchpoint API',
+    version: '1',
+    summary: 'Send transaction events, manage surveys, read responses and NPS / CSAT / CES metrics.',
+    description:
+      'Every call needs `Authorization: Bearer KEY` (create keys on the API keys page or with `touchpoint apikey create --name NAME`). ' +
+      'Bodies are JSON. Errors are `application/problem+json` (RFC 9457) with `errors: [{field, message}]` naming each failing field.',
+  },
+  servers: [{ url: '/api/v1' }],
+  security: [{ bearerAuth: [] }],
+  tags: [{ name: 'surveys' }, { name: 'events' }, { name: 'metrics' }, { name: 'responses' }, { name: 'customers' }],
+  paths: {
+    '/surveys': {
+      get: {
+        tags: ['surveys'],
+        operationId: 'listSurveys',
+        summary: 'List surveys',
+        parameters: [q('touchpoint', 'Only this touchpoint.'), q('status', 'Only this status.', surveyWritable.status as Schema)],
+        responses: { '200': json('The surveys.', { type: 'object', required: ['surveys'], properties: { surveys: { type: 'array', items: ref('Survey') } } }), ...errors },
+      },
+      post: {
+        tags: ['surveys'],
+        operationId: 'createSurvey',
+        summary: 'Create a survey',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('SurveyInput') } } },
+        responses: { '201': json('The survey.', ref('Survey')), ...errors, '409': problem('A survey with this key exists, or the touchpoint has another active survey.') },
+      },
+    },
+    '/surveys/{key}': {
+      parameters: [{ name: 'key', in: 'path', required: true, schema: key }],
+      get: { tags: ['surveys'], operationId: 'getSurvey', summary: 'Read a survey', responses: { '200': json('The survey.', ref('Survey')), ...errors, ...notFound } },
+      patch: {
+        tags: ['surveys'],
+        operationId: 'updateSurvey',
+        summary: 'Change a survey',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('SurveyPatch') } } },
+        responses: { '200': json('The survey.', ref('Survey')), ...errors, ...notFound, '409': problem('The survey is managed by a file, or the change conflicts.') },
+      },
+    },
+    '/events': {
+      post: {
+        tags: ['events'],
+        operationId: 'sendEvent',
+        summary: 'Send a transaction event',
+        description: 'Stored durably before the answer. The same (touchpoint, transaction_id) again returns 200 and the first answer, creating nothing.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('Event') } } },
+        responses: { '202': json('Accepted and decided.', ref('EventAnswer')), '200': json('A repeat: the first answer.', ref('EventAnswer')), ...errors },
+      },
+    },
+    '/events/batch': {
+      post: {
+        tags: ['events'],
+        operationId: 'sendEvents',
+        summary: 'Send up to 1,000 events',
+        description: 'Each event is taken on its own: an invalid one gets an error entry and does not stop the others.',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['events'], properties: { events: { type: 'array', maxItems: 1000, items: ref('Event') } } } } },
+        },
+        responses: { '200': json('One result per event, in order.', { type: 'object', required: ['results'], properties: { results: { type: 'array', items: ref('BatchResult') } } }), ...errors },
+      },
+    },
+    '/metrics': {
+      get: {
+        tags: ['metrics'],
+        operationId: 'getMetrics',
+        summary: 'Scores of a survey: overall, as a series, and per segment',
+        parameters: [
+          q('survey', 'The survey key.', key, true),
+          q('from', 'First local date (YYYY-MM-DD, inclusive) or an ISO instant.'),
+          q('to', 'Last local date (inclusive) or an ISO instant (exclusive).'),
+          q('interval', 'Bucket size.', { type: 'string', enum: ['day', 'week', 'month'], default: 'week' }),
+          q('tz', 'IANA time zone for buckets; default the reporting time zone.', { type: 'string', examples: ['Europe/Berlin'] }),
+          q('segment', 'A property name to split by (region, agent …).'),
+        ],
+        responses: { '200': json('The figures.', ref('Metrics')), ...errors, ...notFound },
+      },
+    },
+    '/responses': {
+      get: {
+        tags: ['responses'],
+        operationId: 'listResponses',
+        summary: 'Responses, page by page',
+        parameters: [
+          q('survey', 'Only this survey.', key),
+          q('from', 'First local date or ISO instant.'),
+          q('to', 'Last local date or ISO instant.'),
+          q('tz', 'Time zone of `from`/`to` dates.'),
+          q('cursor', 'The `next_cursor` of the previous page.'),
+          q('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+        ],
+        responses: { '200': json('A page of responses.', ref('ResponsePage')), ...errors, ...notFound },
+      },
+    },
+    '/customers/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, description: 'Your id for the customer (or the lower-cased email when none was given).', schema: { type: 'string' } }],
+      get: {
+        tags: ['customers'],
+        operationId: 'getCustomer',
+        summary: 'A customer as Touchpoint knows them',
+        responses: { '200': json('The customer.', ref('CustomerRecord')), ...errors, ...notFound },
+      },
+    },
+    '/customers/{id}/timeline': {
+      parameters: [{ name: 'id', in: 'path', required: true, description: 'Your id for the customer (or the lower-cased email when none was given).', schema: { type: 'string' } }],
+      get: {
+        tags: ['customers'],
+        operationId: 'getCustomerTimeline',
+        summary: 'Everything that happened to one customer, and why',
+        responses: { '200': json('The timeline.', ref('Timeline')), ...errors, ...notFound },
+      },
+    },
+  },
+  components: {
+    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer tp_…`.' } },
+    schemas,
+  },
+} as const;

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, { properties?: Record<string, any> }> };
+  security: Record<string, unknown>[];
+};
+
+/** Every $ref in the document points at something in it. */
+function danglingRefs(doc: unknown): string[] {
+  const bad: string[] = [];
+  const resolve = (ref: string) => ref.slice(2).split('/').reduce<any>((node, part) => node?.[part], doc);
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$ref' && typeof v === 'string' && resolve(v) === undefined) bad.push(v);
+        else walk(v);
+      }
+    }
+  };
+  walk(doc);
+  return bad;
+}
+
+describe('OpenAPI document', () => {
+  let ctx: TestContext;
+  let doc: Doc;
+  before(async () => {
+    ctx = await createTestContext();
+    const res = await supertest(ctx.app).get('/api/v1/openapi.json').expect(200);
+    expect(res.headers['content-type']).to.match(/^application\/json/);
+    doc = res.body;
+  });
+  after(async () => ctx.close());
+
+  it('is served without an API key, as OpenAPI 3.1', () => {
+    expect(doc.openapi).to.match(/^3\.1\./);
+  });
+
+  it('covers every call of the JSON API', () => {
+    const calls = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).filter((m) => ['get', 'post', 'patch', 'put', 'delete'].includes(m)).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(calls).to.include.members([
+      'GET /surveys',
+      'POST /surveys',
+      'GET /surveys/{key}',
+      'PATCH /surveys/{key}',
+      'POST /events',
+      'POST /events/batch',
+      'GET /metrics',
+      'GET /responses',
+      'GET /customers/{id}/timeline',
+    ]);
+  });
+
+  it('says how to authenticate: a bearer key on every call', () => {
+    expect(doc.components.securitySchemes.bearerAuth).to.include({ type: 'http', scheme: 'bearer' });
+    expect(doc.security).to.deep.equal([{ bearerAuth: [] }]);
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (method === 'parameters') continue;
+        expect(op.responses?.['401'], `${method} ${path} documents 401`).to.be.an('object');
+      }
+    }
+  });
+
+  it('describes errors as problem+json with the failing fields', () => {
+    const problem = doc.components.schemas.Problem;
+    expect(problem.properties).to.have.keys('type', 'title', 'status', 'detail', 'errors');
+    expect(problem.properties!.errors.items.required).to.deep.equal(['field', 'message']);
+    const created = doc.paths['/events'].post.responses!['422'];
+    expect(created.content).to.have.key('application/problem+json');
+  });
+
+  it('has no dangling references', () => {
+    expect(danglingRefs(doc)).to.deep.equal([]);
+  });
+
+  it('documents calls that answer (with a key, none is 404 for want of a route)', async () => {
+    const api = supertest(ctx.app);
+    const probes: [string, string][] = [
+      ['get', '/api/v1/surveys'],
+      ['get', '/api/v1/metrics?survey=none'],
+      ['get', '/api/v1/responses'],
+      ['get', '/api/v1/customers/nobody/timeline'],
+      ['post', '/api/v1/events'],
+      ['post', '/api/v1/events/batch'],
+    ];
+    for (const [method, url] of probes) {
+      const res = await (api as any)[method](url).set('Authorization', `Bearer ${ctx.apiKey}`).send({});
+      expect(res.status, `${method} ${url}`).to.be.within(200, 499);
+      expect(res.status, `${method} ${url}`).not.to.equal(401);
+      if (res.status === 404) expect(res.body.title, `${method} ${url}`).not.to.equal('There is nothing at this address');
+    }
+  });
+});
