@@ -55,7 +55,7 @@ export async function createTestContext(options: { env?: Record<string, string>;
     const agent = supertest.agent(app);
     const csrf = await csrfFrom(agent, '/login');
     await agent.post('/login').type('form').send({ email, password: 'correct horse battery', _csrf: csrf }).expect(303);
-    return { agent, csrf: await csrfFrom(agent, '/') };
+    return { agent, csrf: await csrfFrom(agent, '/account') };
   }
 
   return {
