@@ -1,7 +1,63 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
+import { NotFoundError } from '../errors.ts';
+import { requireRole } from '../http/session.ts';
+import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from './queries.ts';
 
-// STUB: replaced by the feature's owner.
-export function mailboxRoutes(_deps: Deps): Router {
-  return Router();
+const shown = (at: string) => at.slice(0, 19).replace('T', ' ') + ' UTC';
+const LIST_LIMIT = 200;
+
+/**
+ * /mailbox: the development mailbox (mail stored when SMTP_URL is unset), for
+ * editors. The HTML part is served on its own URL with a sandboxing CSP and
+ * shown in a sandboxed frame: it is rendered, never trusted.
+ */
+export function mailboxRoutes(deps: Deps): Router {
+  const router = Router();
+  const editor = requireRole('editor');
+
+  const message = async (idParam: string): Promise<MailboxMessageRow> => {
+    const found = /^\d{1,12}$/.test(idParam) ? await findMailboxMessage(deps.db, Number(idParam)) : undefined;
+    if (!found) throw new NotFoundError('There is no such message in the mailbox');
+    return found;
+  };
+
+  router.get('/mailbox', editor, async (_req, res) => {
+    const messages = (await listMailboxMessages(deps.db, LIST_LIMIT)).map((m) => ({ ...m, at: shown(m.created_at) }));
+    res.render('pages/mailbox/index', {
+      title: 'Mailbox',
+      nav: 'mailbox',
+      messages,
+      usesSmtp: deps.mail.kind === 'smtp',
+      limit: LIST_LIMIT,
+    });
+  });
+
+  router.get('/mailbox/:id', editor, async (req, res) => {
+    const found = await message(req.params.id as string);
+    const headers = Object.entries(JSON.parse(found.headers || '{}') as Record<string, string>).map(([name, value]) => ({ name, value }));
+    res.render('pages/mailbox/show', {
+      title: found.subject,
+      nav: 'mailbox',
+      message: { ...found, at: shown(found.created_at) },
+      headers,
+    });
+  });
+
+  router.get('/mailbox/:id/html', editor, async (req, res) => {
+    const found = await message(req.params.id as string);
+    // An opaque origin without scripts, forms or plugins; the email's own inline styles and images still show.
+    res.set('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'");
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('Cache-Control', 'no-store');
+    res.type('html').send(found.html ?? '');
+  });
+
+  router.get('/mailbox/:id/text', editor, async (req, res) => {
+    const found = await message(req.params.id as string);
+    res.set('Cache-Control', 'no-store');
+    res.type('text/plain; charset=utf-8').send(found.text ?? '');
+  });
+
+  return router;
 }

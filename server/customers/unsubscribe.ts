@@ -1,0 +1,44 @@
+import type { Knex } from 'knex';
+import { NotFoundError } from '../errors.ts';
+import { toDbTime } from '../db/time.ts';
+import { hashToken } from '../responses/tokens.ts';
+import {
+  addTouchpointUnsubscribe,
+  clearUnsubscribedFromAll,
+  findUnsubscribeTarget,
+  removeTouchpointUnsubscribe,
+  setUnsubscribedFromAll,
+  type UnsubscribeTarget,
+} from './unsubscribe-queries.ts';
+
+export type UnsubscribeScope = 'touchpoint' | 'all';
+
+/** Link tokens are base64url; anything else cannot be one. */
+const tokenShape = /^[A-Za-z0-9_-]{16,128}$/;
+
+/**
+ * The customer behind an invitation's unsubscribe link. The link keeps
+ * working after the answer link has expired; a wrong token reveals nothing.
+ */
+export async function findUnsubscribeLink(db: Knex, token: string): Promise<UnsubscribeTarget> {
+  const target = tokenShape.test(token) ? await findUnsubscribeTarget(db, hashToken(token)) : undefined;
+  if (!target) throw new NotFoundError('This link is not valid');
+  return target;
+}
+
+/** Stops survey email: about this touchpoint, or all of it (also the RFC 8058 one-click). */
+export async function unsubscribe(db: Knex, token: string, scope: UnsubscribeScope, now: Date): Promise<UnsubscribeTarget> {
+  const target = await findUnsubscribeLink(db, token);
+  const nowIso = toDbTime(now);
+  if (scope === 'all') await setUnsubscribedFromAll(db, target.customer_id, nowIso);
+  else await addTouchpointUnsubscribe(db, target.customer_id, target.touchpoint_id, nowIso);
+  return findUnsubscribeLink(db, token);
+}
+
+/** Takes an unsubscribe back; only the holder of the link can. */
+export async function undoUnsubscribe(db: Knex, token: string, scope: UnsubscribeScope, now: Date): Promise<UnsubscribeTarget> {
+  const target = await findUnsubscribeLink(db, token);
+  if (scope === 'all') await clearUnsubscribedFromAll(db, target.customer_id, toDbTime(now));
+  else await removeTouchpointUnsubscribe(db, target.customer_id, target.touchpoint_id);
+  return findUnsubscribeLink(db, token);
+}

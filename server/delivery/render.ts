@@ -1,0 +1,117 @@
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import type { Settings } from '../settings/service.ts';
+import { scales, wordingFor, type Survey } from '../surveys/model.ts';
+import { pickLocale, t, type Locale } from '../i18n/index.ts';
+import { handlebars, viewsDir } from '../http/views.ts';
+import type { OutgoingMail } from './transport.ts';
+
+export interface InvitationEmailInput {
+  invitationId: number;
+  /** The link token in clear (derived from the secret and the invitation's salt). */
+  token: string;
+  locale: string | null | undefined;
+  customer: { email: string; name: string | null };
+  survey: Pick<Survey, 'metric' | 'content' | 'default_locale' | 'touchpoint_name'>;
+  settings: Pick<Settings, 'brand_color' | 'sender_name' | 'sender_address' | 'reply_to'>;
+  config: Pick<Config, 'baseUrl' | 'mailFrom'>;
+}
+
+/** Stable per invitation, so a resend after a crash is recognisable as the same message. */
+export const messageIdFor = (invitationId: number, baseUrl: string): string =>
+  `<invitation-${invitationId}@${new URL(baseUrl).hostname}>`;
+
+export const scoreUrl = (baseUrl: string, token: string, score: number) => `${baseUrl}/r/${token}?score=${score}`;
+export const trapUrl = (baseUrl: string, token: string) => `${baseUrl}/r/${token}/t`;
+export const unsubscribeUrl = (baseUrl: string, token: string) => `${baseUrl}/u/${token}`;
+
+/** The name people know the sender by: the settings' sender name, else the name in MAIL_FROM. */
+export function senderName(settings: Pick<Settings, 'sender_name'>, config: Pick<Config, 'mailFrom' | 'baseUrl'>): string {
+  if (settings.sender_name.trim()) return settings.sender_name.trim();
+  const fromName = /^\s*"?([^"<]*?)"?\s*</.exec(config.mailFrom)?.[1]?.trim();
+  return fromName || new URL(config.baseUrl).hostname;
+}
+
+export function fromAddress(settings: Pick<Settings, 'sender_name' | 'sender_address'>, config: Pick<Config, 'mailFrom'>): string {
+  const address = settings.sender_address.trim();
+  if (!address) return config.mailFrom;
+  const name = settings.sender_name.replace(/["\\\r\n]/g, '').trim();
+  return name ? `"${name}" <${address}>` : address;
+}
+
+/** White or near-black text, whichever reads better on the brand colour (WCAG relative luminance). */
+export function textColorOn(hex: string): string {
+  const channel = (i: number) => {
+    const c = parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
+  return (1.05) / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#ffffff' : '#111111';
+}
+
+const escapeAttr = (value: string) =>
+  value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;');
+
+const templates = path.join(viewsDir, 'emails');
+
+/** The invitation email: subject, HTML and text parts and headers, in the invitation's locale. */
+export async function renderInvitation(input: InvitationEmailInput): Promise<OutgoingMail> {
+  const { survey, settings, config, token } = input;
+  const { locale: wordingLocale, wording } = wordingFor(survey, input.locale);
+  const locale: Locale = pickLocale(wordingLocale);
+  const sender = senderName(settings, config);
+  const scale = scales[survey.metric];
+  const brand = /^#[0-9a-fA-F]{6}$/.test(settings.brand_color) ? settings.brand_color : '#2f5fd0';
+  const scores = [];
+  for (let score = scale.min; score <= scale.max; score++) {
+    const url = scoreUrl(config.baseUrl, token, score);
+    scores.push({ score, url, href: escapeAttr(url), label: t(locale, 'email.score_label', { score, max: scale.max }) });
+  }
+  const lowLabel = wording.low_label || t(locale, `email.low.${survey.metric}`);
+  const highLabel = wording.high_label || t(locale, `email.high.${survey.metric}`);
+  const unsubscribe = unsubscribeUrl(config.baseUrl, token);
+  const name = input.customer.name?.trim();
+  const context = {
+    locale,
+    subject: t(locale, 'email.subject', { sender }),
+    preheader: t(locale, 'email.preheader'),
+    greeting: name ? t(locale, 'email.greeting', { name }) : t(locale, 'email.greeting_anonymous'),
+    intro: t(locale, 'email.intro'),
+    question: wording.question,
+    caption: t(locale, 'email.scale_caption', { min: scale.min, max: scale.max }),
+    textChoose: t(locale, 'email.text_choose'),
+    scores,
+    firstScore: scores[0],
+    lastScore: scores[scores.length - 1],
+    cellWidth: Math.floor(100 / scores.length),
+    lowLabel,
+    highLabel,
+    brand,
+    brandText: textColorOn(brand),
+    sender,
+    trapHref: escapeAttr(trapUrl(config.baseUrl, token)),
+    unsubscribeHref: escapeAttr(unsubscribe),
+    footerReason: t(locale, 'email.footer_reason', { sender }),
+    unsubscribeLabel: t(locale, 'email.unsubscribe'),
+    unsubscribeText: t(locale, 'email.unsubscribe_text', { url: unsubscribe }),
+  };
+  const [html, text] = await Promise.all([
+    handlebars.render(path.join(templates, 'invitation.html.hbs'), context, { cache: true }),
+    handlebars.render(path.join(templates, 'invitation.text.hbs'), context, { cache: true }),
+  ]);
+  return {
+    messageId: messageIdFor(input.invitationId, config.baseUrl),
+    from: fromAddress(settings, config),
+    to: input.customer.email,
+    replyTo: settings.reply_to.trim() || undefined,
+    subject: context.subject,
+    html,
+    text,
+    headers: {
+      'List-Unsubscribe': `<${unsubscribe}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'Auto-Submitted': 'auto-generated',
+      'X-Auto-Response-Suppress': 'OOF, AutoReply',
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { fromAddress, messageIdFor, renderInvitation, senderName, textColorOn, type InvitationEmailInput } from '../../server/delivery/render.ts';
+import { templates } from '../../server/surveys/templates.ts';
+import { defaultSettings } from '../../server/settings/service.ts';
+import type { Metric } from '../../server/surveys/model.ts';
+
+const base = 'https://feedback.example.com';
+const token = 'tok_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdef';
+
+const input = (metric: Metric, overrides: Partial<InvitationEmailInput> = {}): InvitationEmailInput => ({
+  invitationId: 42,
+  token,
+  locale: 'en',
+  customer: { email: 'ann@example.com', name: 'Ann' },
+  survey: { metric, content: templates[metric], default_locale: 'en', touchpoint_name: 'Delivery' },
+  settings: defaultSettings,
+  config: { baseUrl: base, mailFrom: 'Acme Feedback <feedback@acme.example>' },
+  ...overrides,
+});
+
+const hrefs = (html: string) => [...html.matchAll(/<a\b[^>]*\bhref="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+
+describe('invitation email rendering', () => {
+  for (const [metric, min, max] of [['nps', 0, 10], ['csat', 1, 5], ['ces', 1, 7]] as const) {
+    it(`links every ${metric} score from ${min} to ${max}, after the trap link, in both parts`, async () => {
+      const mail = await renderInvitation(input(metric));
+      const links = hrefs(mail.html);
+      expect(links[0]).to.equal(`${base}/r/${token}/t`);
+      const scoreLinks = links.filter((l) => l.includes('?score='));
+      expect(scoreLinks).to.deep.equal(Array.from({ length: max - min + 1 }, (_, i) => `${base}/r/${token}?score=${min + i}`));
+      for (const link of scoreLinks) expect(mail.text).to.contain(link);
+      expect(mail.text).not.to.contain('/t\n');
+    });
+  }
+
+  it('hides the trap link from people and screen readers', async () => {
+    const mail = await renderInvitation(input('nps'));
+    const trap = /<a\b[^>]*href="[^"]*\/t"[^>]*>(.*?)<\/a>/s.exec(mail.html)!;
+    expect(trap[0]).to.contain('aria-hidden="true"');
+    expect(trap[0]).to.contain('tabindex="-1"');
+    expect(trap[0]).to.match(/display:none/);
+    expect(trap[1]).to.equal('');
+  });
+
+  it('writes subject, question, labels and footer in German for a German invitation', async () => {
+    const mail = await renderInvitation(input('nps', { locale: 'de' }));
+    expect(mail.subject).to.equal('Eine kurze Frage von Acme Feedback');
+    expect(mail.html).to.contain('lang="de"');
+    expect(mail.html).to.contain(templates.nps.de.question);
+    expect(mail.html).to.contain('Sehr unwahrscheinlich');
+    expect(mail.text).to.contain('Hallo Ann,');
+    expect(mail.text).to.contain(`Keine Umfrage-E-Mails mehr erhalten: ${base}/u/${token}`);
+  });
+
+  it('falls back to the survey’s default locale when the invitation’s locale has no wording', async () => {
+    const mail = await renderInvitation(input('csat', { locale: 'fr' }));
+    expect(mail.subject).to.equal('A quick question from Acme Feedback');
+    expect(mail.html).to.contain(templates.csat.en.question);
+  });
+
+  it('sets the stable Message-ID and the one-click unsubscribe headers', async () => {
+    const mail = await renderInvitation(input('nps'));
+    expect(mail.messageId).to.equal('<invitation-42@feedback.example.com>');
+    expect(mail.headers['List-Unsubscribe']).to.equal(`<${base}/u/${token}>`);
+    expect(mail.headers['List-Unsubscribe-Post']).to.equal('List-Unsubscribe=One-Click');
+    expect(mail.from).to.equal('Acme Feedback <feedback@acme.example>');
+    expect(mail.replyTo).to.equal(undefined);
+  });
+
+  it('escapes what people typed (names, questions) in the HTML part', async () => {
+    const content = { en: { ...templates.nps.en, question: 'Was it <b>good</b> & fast?' } };
+    const mail = await renderInvitation(
+      input('nps', { customer: { email: 'x@example.com', name: '<script>alert(1)</script>' }, survey: { metric: 'nps', content, default_locale: 'en', touchpoint_name: 'D' } }),
+    );
+    expect(mail.html).not.to.contain('<script>');
+    expect(mail.html).not.to.contain('<b>good</b>');
+    expect(mail.html).to.contain('&lt;b&gt;good&lt;/b&gt; &amp; fast?');
+    // The text part is plain text: nothing is entity-encoded there.
+    expect(mail.text).to.contain('Was it <b>good</b> & fast?');
+  });
+
+  it('uses table layout with inline styles, dark-mode rules and no scripts', async () => {
+    const mail = await renderInvitation(input('nps'));
+    expect(mail.html).to.contain('role="presentation"');
+    expect(mail.html).to.contain('prefers-color-scheme: dark');
+    expect(mail.html).to.contain('name="color-scheme"');
+    expect(mail.html).not.to.match(/<script/i);
+    expect(mail.html).to.contain(`bgcolor="${defaultSettings.brand_color}"`);
+  });
+});
+
+describe('email sender and colours', () => {
+  it('Message-ID is stable and names the host of BASE_URL', () => {
+    expect(messageIdFor(7, 'https://x.example.org:8443/app')).to.equal('<invitation-7@x.example.org>');
+    expect(messageIdFor(7, 'https://x.example.org:8443/app')).to.equal(messageIdFor(7, 'https://x.example.org:8443/app'));
+  });
+
+  it('From is the settings’ sender, else MAIL_FROM', () => {
+    const config = { mailFrom: 'Touchpoint <feedback@localhost>', baseUrl: base };
+    expect(fromAddress({ sender_name: '', sender_address: '' }, config)).to.equal('Touchpoint <feedback@localhost>');
+    expect(fromAddress({ sender_name: 'Acme "Care"', sender_address: 'care@acme.example' }, config)).to.equal('"Acme Care" <care@acme.example>');
+    expect(fromAddress({ sender_name: '', sender_address: 'care@acme.example' }, config)).to.equal('care@acme.example');
+    expect(senderName({ sender_name: '' }, config)).to.equal('Touchpoint');
+    expect(senderName({ sender_name: '' }, { mailFrom: 'feedback@localhost', baseUrl: base })).to.equal('feedback.example.com');
+    expect(senderName({ sender_name: ' Acme ' }, config)).to.equal('Acme');
+  });
+
+  it('picks readable text on the brand colour', () => {
+    expect(textColorOn('#2f5fd0')).to.equal('#ffffff');
+    expect(textColorOn('#000000')).to.equal('#ffffff');
+    expect(textColorOn('#ffe066')).to.equal('#111111');
+    expect(textColorOn('#ffffff')).to.equal('#111111');
+  });
+});
