@@ -44,7 +44,7 @@ export async function createTestContext(options: { env?: Record<string, string>;
   const db = openDb(config.databaseUrl);
   await migrateLatest(db);
   const clock = options.clock ?? new ManualClock();
-  const deps: Deps = { config, db, clock, log: silentLog, mail: createTransport(config, db, silentLog) };
+  const deps: Deps = { config, db, clock, log: silentLog, mail: createTransport(config, db, silentLog, clock) };
   const app = createApp(deps);
   const admin = await createUser(db, { email: 'admin@example.com', role: 'admin', password: 'correct horse battery' }, clock.now());
   const { key: apiKey } = await createApiKey(db, { name: 'tests' }, clock.now());
