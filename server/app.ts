@@ -40,6 +40,7 @@ export function createApp(deps: Deps): express.Express {
   );
   app.use('/public', express.static(publicDir, { maxAge: '1h' }));
   app.get('/vendor/chart.umd.js', (_req, res) => res.sendFile(chartJsFile, { maxAge: '7d' }));
+  app.get('/favicon.ico', (_req, res) => res.type('image/svg+xml').sendFile(path.join(publicDir, 'favicon.svg'), { maxAge: '7d' }));
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
 
   // The JSON API: API keys, no cookies, no CSRF.
