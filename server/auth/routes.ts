@@ -5,6 +5,7 @@ import { authenticate } from './service.ts';
 import { endSession, formRaw, formText, localPath, startSession } from './forms.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { accountRoutes } from './account-routes.ts';
+import { passwordRoutes } from './password-routes.ts';
 
 const nextOf = (req: Request): string | undefined => {
   const wanted = (req.body as Record<string, unknown> | undefined)?.next ?? req.query.next;
@@ -12,7 +13,7 @@ const nextOf = (req: Request): string | undefined => {
   return path || undefined;
 };
 
-/** Signing in and out, the first-run setup, one's own account. */
+/** Signing in and out, the first-run setup, one's own account, forgotten passwords and invitation links. */
 export function authRoutes(deps: Deps): Router {
   const router = Router();
   // One limiter per app: it counts failed sign-ins across requests.
@@ -57,5 +58,6 @@ export function authRoutes(deps: Deps): Router {
 
   router.use(setupRoutes(deps));
   router.use(accountRoutes(deps));
+  router.use(passwordRoutes(deps));
   return router;
 }

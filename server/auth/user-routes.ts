@@ -5,10 +5,14 @@ import { changeUserRole, createUser, setUserActive, type NewUser } from './servi
 import { listUsers } from './queries.ts';
 import { roles } from './roles.ts';
 import { fieldErrors, formRaw, formText, setFlash } from './forms.ts';
+import { inviteUser, reissueInvitation } from './invite.ts';
+import { sendPasswordLinkMail } from './account-mail.ts';
+import type { UserRow } from './queries.ts';
+import type { IssuedLink } from './links.ts';
 
 const roleChoices = (selected: string) => roles.map((role) => ({ value: role, label: role, selected: role === selected }));
 
-/** /users: admins add people, change their roles, deactivate and reactivate them. */
+/** /users: admins add or invite people, change their roles, deactivate and reactivate them. */
 export function userAdminRoutes(deps: Deps): Router {
   const router = Router();
   const admin = requireRole('admin');
@@ -24,6 +28,8 @@ export function userAdminRoutes(deps: Deps): Router {
       role: u.role,
       lastLogin: u.last_login_at ? u.last_login_at.slice(0, 16).replace('T', ' ') + ' UTC' : null,
       active: !u.deactivated_at,
+      // Invited and not yet through the link: they have no password.
+      invited: !u.deactivated_at && !u.password_hash,
       isMe: u.id === me,
       roles: roleChoices(u.role),
     }));
@@ -31,16 +37,38 @@ export function userAdminRoutes(deps: Deps): Router {
   });
 
   router.get('/users/new', admin, (_req, res) => {
-    res.render('pages/users/new', { title: 'Add a user', nav: 'users', values: { role: 'viewer' }, roles: roleChoices('viewer') });
+    res.render('pages/users/new', { title: 'Add a user', nav: 'users', values: { role: 'viewer', invite: true }, roles: roleChoices('viewer') });
   });
 
-  router.post('/users', admin, async (req, res) => {
-    const values = { email: formText(req.body, 'email'), name: formText(req.body, 'name'), role: formText(req.body, 'role'), password: formRaw(req.body, 'password') };
+  /** Sends an invitation link; a failed send is reported, and the admin can send it again from the list. */
+  const sendInvitation = async (user: UserRow, link: IssuedLink): Promise<string | null> => {
     try {
-      // createUser validates the role; the cast only quiets the compiler.
-      const user = await createUser(deps.db, values as NewUser, deps.clock.now());
-      deps.log.info({ userId: user.id, by: actor(res) }, 'user created');
-      setFlash(req, `${user.email} can now sign in as ${user.role}. Give them their initial password in person or by a separate channel.`);
+      await sendPasswordLinkMail(deps, user, link, 'invite');
+      return null;
+    } catch (err) {
+      deps.log.warn({ err, userId: user.id }, 'invitation email failed');
+      return (err as Error).message || 'the mail server refused it';
+    }
+  };
+
+  router.post('/users', admin, async (req, res) => {
+    // Without an explicit choice (older forms, scripts), a given password is used.
+    const invite = formText(req.body, 'access') === 'invite';
+    const values = { email: formText(req.body, 'email'), name: formText(req.body, 'name'), role: formText(req.body, 'role'), password: formRaw(req.body, 'password'), invite };
+    try {
+      if (invite) {
+        const { user, link } = await inviteUser(deps.db, values, deps.clock.now());
+        deps.log.info({ userId: user.id, by: actor(res) }, 'user invited');
+        const failure = await sendInvitation(user, link);
+        setFlash(req, failure
+          ? `${user.email} is added as ${user.role}, but the invitation email could not be sent (${failure}). Send it again from this list.`
+          : `An invitation is on its way to ${user.email} (${user.role}). Its link works for 7 days.`);
+      } else {
+        // createUser validates the role; the cast only quiets the compiler.
+        const user = await createUser(deps.db, values as NewUser, deps.clock.now());
+        deps.log.info({ userId: user.id, by: actor(res) }, 'user created');
+        setFlash(req, `${user.email} can now sign in as ${user.role}. Give them their initial password in person or by a separate channel.`);
+      }
       res.redirect(303, '/users');
     } catch (err) {
       const failed = fieldErrors(err);
@@ -48,6 +76,16 @@ export function userAdminRoutes(deps: Deps): Router {
         title: 'Add a user', nav: 'users', values, roles: roleChoices(values.role), errors: failed.errors, formError: failed.message,
       });
     }
+  });
+
+  router.post('/users/:id/invite', admin, async (req, res) => {
+    const { user, link } = await reissueInvitation(deps.db, userId(req.params.id), deps.clock.now());
+    deps.log.info({ userId: user.id, by: actor(res) }, 'invitation sent again');
+    const failure = await sendInvitation(user, link);
+    setFlash(req, failure
+      ? `The invitation email to ${user.email} could not be sent (${failure}).`
+      : `A new invitation is on its way to ${user.email}; earlier links no longer work.`);
+    res.redirect(303, '/users');
   });
 
   router.post('/users/:id/role', admin, async (req, res) => {

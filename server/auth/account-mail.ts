@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type { Deps } from '../deps.ts';
+import { handlebars, viewsDir } from '../http/views.ts';
+import { getSettings } from '../settings/service.ts';
+import { fromAddress } from '../delivery/render.ts';
+import type { OutgoingMail } from '../delivery/transport.ts';
+import type { UserRow } from './queries.ts';
+import { passwordLinkUrl, type IssuedLink } from './links.ts';
+import type { UserTokenPurpose } from './token-queries.ts';
+
+const templates = path.join(viewsDir, 'emails');
+
+const utc = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+
+const wording: Record<UserTokenPurpose, { subject: string; intro: string; button: string; validity: string; ignore: string }> = {
+  invite: {
+    subject: 'You are invited to Touchpoint',
+    intro: 'You have been given access to Touchpoint, where we follow what customers tell us. Choose your password to sign in.',
+    button: 'Choose your password',
+    validity: 'The link works once, for 7 days (until {until}).',
+    ignore: 'If you did not expect this invitation, you can ignore this email.',
+  },
+  reset: {
+    subject: 'Reset your Touchpoint password',
+    intro: 'Someone, hopefully you, asked to reset the password of your Touchpoint account. Choose a new password with this link.',
+    button: 'Choose a new password',
+    validity: 'The link works once, for 1 hour (until {until}).',
+    ignore: 'If you did not ask for this, ignore this email: your password stays as it is.',
+  },
+};
+
+/** The email with a link to set one's password, in English (the app's pages are English). */
+export async function renderPasswordLinkMail(
+  deps: Pick<Deps, 'config' | 'db'>,
+  user: Pick<UserRow, 'email' | 'name'>,
+  link: IssuedLink,
+  purpose: UserTokenPurpose,
+): Promise<OutgoingMail> {
+  const settings = await getSettings(deps.db);
+  const words = wording[purpose];
+  const url = passwordLinkUrl(deps.config.baseUrl, link.token);
+  const name = user.name.trim();
+  const context = {
+    subject: words.subject,
+    greeting: name ? `Hello ${name},` : 'Hello,',
+    intro: words.intro,
+    button: words.button,
+    url,
+    email: user.email,
+    validity: words.validity.replace('{until}', utc(link.expiresAt)),
+    ignore: words.ignore,
+  };
+  const [html, text] = await Promise.all([
+    handlebars.render(path.join(templates, 'account-link.html.hbs'), context, { cache: true }),
+    handlebars.render(path.join(templates, 'account-link.text.hbs'), context, { cache: true }),
+  ]);
+  return {
+    messageId: `<account-${purpose}-${link.id}@${new URL(deps.config.baseUrl).hostname}>`,
+    from: fromAddress(settings, deps.config),
+    to: user.email,
+    subject: words.subject,
+    html,
+    text,
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' },
+  };
+}
+
+export async function sendPasswordLinkMail(deps: Deps, user: Pick<UserRow, 'id' | 'email' | 'name'>, link: IssuedLink, purpose: UserTokenPurpose): Promise<void> {
+  const mail = await renderPasswordLinkMail(deps, user, link, purpose);
+  await deps.mail.send(mail);
+  deps.log.info({ userId: user.id, purpose, linkId: link.id, transport: deps.mail.kind }, 'password link sent');
+}
