@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Deps } from './deps.ts';
+import { refuseNul } from './http/refuse-nul.ts';
 import { requireApiKey } from './apikeys/middleware.ts';
 import { surveyApiRoutes } from './surveys/api-routes.ts';
 import { eventApiRoutes } from './events/api-routes.ts';
@@ -12,8 +13,9 @@ import { openApiRoutes } from './openapi/routes.ts';
 export function apiRoutes(deps: Deps): Router {
   const api = Router();
   api.use(openApiRoutes());
+  // The key first: nobody without one gets a 2 MB body read.
+  api.use(requireApiKey(deps), refuseNul);
   api.use(express.json({ limit: '2mb', strict: true, type: ['application/json', 'application/*+json'] }));
-  api.use(requireApiKey(deps));
   api.use(surveyApiRoutes(deps));
   api.use(eventApiRoutes(deps));
   api.use(metricsApiRoutes(deps));

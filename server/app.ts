@@ -4,6 +4,7 @@ import express from 'express';
 import helmet from 'helmet';
 import type { Deps } from './deps.ts';
 import { errorHandler, notFound } from './http/problem.ts';
+import { refuseNul } from './http/refuse-nul.ts';
 import { csrf, currentUser, sessions, setupGate } from './http/session.ts';
 import { useViews, viewsDir } from './http/views.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -48,7 +49,7 @@ export function createApp(deps: Deps): express.Express {
 
   // Customers' pages: the token in the link is the credential; no session, no CSRF.
   const form = express.urlencoded({ extended: false, limit: '64kb' });
-  app.use(form, publicResponseRoutes(deps), unsubscribeRoutes(deps));
+  app.use(refuseNul, form, publicResponseRoutes(deps), unsubscribeRoutes(deps));
 
   // The app: signed-in people, sessions, CSRF on every form.
   app.use(sessions(deps), csrf.csrfSynchronisedProtection, currentUser(deps), setupGate(deps));

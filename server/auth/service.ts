@@ -33,7 +33,8 @@ export async function createUser(db: Knex, input: NewUser, now: Date): Promise<U
 
 /** The user for these credentials, or null; deactivated users cannot sign in. */
 export async function authenticate(db: Knex, email: string, password: string, now: Date): Promise<UserRow | null> {
-  const user = await findUserByEmail(db, email);
+  // No address holds a NUL, and PostgreSQL cannot compare one: such an email is simply unknown.
+  const user = email.includes('\u0000') ? undefined : await findUserByEmail(db, email);
   const ok = await verifyPassword(password, user?.password_hash ?? null);
   if (!user || !ok || user.deactivated_at) return null;
   await touchLogin(db, user.id, toDbTime(now));
