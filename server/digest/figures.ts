@@ -1,0 +1,98 @@
+import type { Knex } from 'knex';
+import { getSettings } from '../settings/service.ts';
+import { findActiveSurveyForTouchpoint, findSurveyByKey, listTouchpoints } from '../surveys/queries.ts';
+import type { Metric, Survey } from '../surveys/model.ts';
+import { surveyMetrics } from '../metrics/service.ts';
+import { latestComments } from '../metrics/queries.ts';
+import { parsePeriod } from '../metrics/range.ts';
+import { addDays } from '../metrics/series.ts';
+import { latestSurveyKeyForTouchpoint } from '../dashboards/queries.ts';
+import { commentTime, responseRate } from '../dashboards/service.ts';
+import { formatDifference, formatScore, metricNames } from '../dashboards/format.ts';
+
+export interface DigestTouchpoint {
+  touchpoint: string;
+  survey: string;
+  metric: Metric;
+  metricName: string;
+  /** The last 7 days and the 7 before, from the metrics service. */
+  score: number | null;
+  previousScore: number | null;
+  scoreText: string;
+  previousScoreText: string;
+  /** null when either week has no responses. */
+  change: number | null;
+  changeText: string | null;
+  responses: number;
+  previousResponses: number;
+  tooSmall: boolean;
+  sent: number;
+  answered: number;
+  rateText: string;
+  comments: { score: number; comment: string; when: string }[];
+  dashboardUrl: string;
+}
+
+export interface DigestFigures {
+  timeZone: string;
+  /** The week shown: the 7 local days before `weekStart`, and the 7 before those. */
+  from: string;
+  to: string;
+  previousFrom: string;
+  previousTo: string;
+  touchpoints: DigestTouchpoint[];
+}
+
+/** A touchpoint's survey in the digest, as on the dashboard: its active survey, else its newest. */
+async function surveyOfTouchpoint(db: Knex, touchpointId: number): Promise<Survey | undefined> {
+  const active = await findActiveSurveyForTouchpoint(db, touchpointId);
+  if (active) return active;
+  const latest = await latestSurveyKeyForTouchpoint(db, touchpointId);
+  return latest ? findSurveyByKey(db, latest.key) : undefined;
+}
+
+/** Per touchpoint: the score of the 7 days before `weekStart`, its change against the 7 days before, responses, response rate, three comments. */
+export async function digestFigures(db: Knex, weekStart: string, baseUrl: string): Promise<DigestFigures> {
+  const { reporting_time_zone: tz } = await getSettings(db);
+  const from = addDays(weekStart, -7);
+  const to = addDays(weekStart, -1);
+  const previousFrom = addDays(weekStart, -14);
+  const previousTo = addDays(weekStart, -8);
+  const period = parsePeriod(from, to, tz);
+  const when = commentTime(tz);
+  const touchpoints: DigestTouchpoint[] = [];
+  for (const touchpoint of await listTouchpoints(db)) {
+    const survey = await surveyOfTouchpoint(db, touchpoint.id);
+    if (!survey) continue;
+    const [current, previous, rate, comments] = await Promise.all([
+      surveyMetrics(db, { survey: survey.key, from, to, interval: 'week' }),
+      surveyMetrics(db, { survey: survey.key, from: previousFrom, to: previousTo, interval: 'week' }),
+      responseRate(db, survey.id, period),
+      latestComments(db, survey.id, period, 3),
+    ]);
+    const score = current.overall.score;
+    const previousScore = previous.overall.score;
+    const change = score !== null && previousScore !== null ? score - previousScore : null;
+    touchpoints.push({
+      touchpoint: touchpoint.name,
+      survey: survey.key,
+      metric: survey.metric,
+      metricName: metricNames[survey.metric],
+      score,
+      previousScore,
+      scoreText: formatScore(survey.metric, score),
+      previousScoreText: formatScore(survey.metric, previousScore),
+      change,
+      changeText: change === null ? null : formatDifference(survey.metric, change),
+      responses: current.overall.n,
+      previousResponses: previous.overall.n,
+      tooSmall: current.overall.too_small,
+      sent: rate.sent,
+      answered: rate.answered,
+      rateText: rate.text,
+      comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, when: when.format(new Date(c.answered_at)) })),
+      dashboardUrl: `${baseUrl}/dashboard/${encodeURIComponent(survey.key)}?from=${from}&to=${to}`,
+    });
+  }
+  return { timeZone: tz, from, to, previousFrom, previousTo, touchpoints };
+}

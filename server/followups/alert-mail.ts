@@ -1,0 +1,84 @@
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import type { Settings } from '../settings/service.ts';
+import { handlebars, viewsDir } from '../http/views.ts';
+import { pickLocale, type Locale } from '../i18n/index.ts';
+import { commentTime } from '../dashboards/service.ts';
+import { fromAddress } from '../delivery/render.ts';
+import type { OutgoingMail } from '../delivery/transport.ts';
+import type { AlertCandidate } from './queries.ts';
+
+const templates = path.join(viewsDir, 'emails');
+
+const wording: Record<Locale, Record<string, string>> = {
+  en: {
+    subject: 'Detractor on {touchpoint}: {metric} {score} – "{snippet}"',
+    intro: 'A customer gave a low score and left a comment on a survey you own.',
+    survey: 'Survey',
+    score: 'Score',
+    customer: 'Customer',
+    answered: 'Answered',
+    unknown: 'unknown',
+    list: 'Open the follow-up list',
+    profile: "Open the customer's page",
+    footer: 'You get this email because you own this survey in Touchpoint. The owner is set on the follow-up page.',
+  },
+  de: {
+    subject: 'Kritiker bei {touchpoint}: {metric} {score} – „{snippet}“',
+    intro: 'Ein Kunde hat eine niedrige Bewertung mit Kommentar abgegeben, zu einer Umfrage, die Ihnen gehört.',
+    survey: 'Umfrage',
+    score: 'Bewertung',
+    customer: 'Kunde',
+    answered: 'Beantwortet',
+    unknown: 'unbekannt',
+    list: 'Nachfassliste öffnen',
+    profile: 'Seite des Kunden öffnen',
+    footer: 'Sie erhalten diese E-Mail, weil Ihnen diese Umfrage in Touchpoint gehört. Die Zuständigkeit wird auf der Nachfassseite festgelegt.',
+  },
+};
+
+const fill = (template: string, vars: Record<string, string | number>) =>
+  template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+
+/** Stable per response, so a resend would be recognisable as the same alert. */
+export const alertMessageIdFor = (responseId: number, baseUrl: string) => `<followup-alert-${responseId}@${new URL(baseUrl).hostname}>`;
+
+/** The alert to a survey's owner about one detractor comment, in the owner's language (en, de). */
+export async function renderFollowUpAlert(
+  alert: AlertCandidate,
+  settings: Pick<Settings, 'sender_name' | 'sender_address' | 'reporting_time_zone'>,
+  config: Pick<Config, 'baseUrl' | 'mailFrom'>,
+): Promise<OutgoingMail> {
+  const locale = pickLocale(alert.owner_locale);
+  const words = wording[locale];
+  const comment = alert.comment.replace(/\s+/g, ' ').trim();
+  const snippet = [...comment].length > 60 ? `${[...comment].slice(0, 57).join('')}…` : comment;
+  const metric = alert.metric.toUpperCase();
+  const customerPath = alert.customer_external_id ? `/customers/${encodeURIComponent(alert.customer_external_id)}` : null;
+  const context = {
+    locale,
+    words,
+    subject: fill(words.subject, { touchpoint: alert.touchpoint_name, metric, score: alert.score, snippet }),
+    survey: `${alert.touchpoint_name} · ${alert.survey_key}`,
+    metric,
+    score: alert.score,
+    comment: alert.comment,
+    customer: alert.customer_email ?? alert.customer_external_id ?? words.unknown,
+    answered: `${commentTime(settings.reporting_time_zone).format(new Date(alert.answered_at))} (${settings.reporting_time_zone})`,
+    listUrl: `${config.baseUrl}/follow-ups?survey=${encodeURIComponent(alert.survey_key)}`,
+    customerUrl: customerPath ? `${config.baseUrl}${customerPath}` : null,
+  };
+  const [html, text] = await Promise.all([
+    handlebars.render(path.join(templates, 'followup-alert.html.hbs'), context, { cache: true }),
+    handlebars.render(path.join(templates, 'followup-alert.text.hbs'), context, { cache: true }),
+  ]);
+  return {
+    messageId: alertMessageIdFor(alert.response_id, config.baseUrl),
+    from: fromAddress(settings, config),
+    to: alert.owner_email,
+    subject: context.subject,
+    html,
+    text,
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' },
+  };
+}

@@ -1,0 +1,100 @@
+import { Router, type Request } from 'express';
+import type { Deps } from '../deps.ts';
+import { requireRole, type SignedInUser } from '../http/session.ts';
+import { parseInput } from '../validation.ts';
+import { fieldErrors, setFlash } from '../auth/forms.ts';
+import { listSurveys } from '../surveys/queries.ts';
+import {
+  assignOwner,
+  followUpList,
+  followUpQuerySchema,
+  markFollowedUp,
+  NOTE_MAX_LENGTH,
+  ownerChoices,
+  reopenFollowUp,
+  type FollowUpQuery,
+} from './service.ts';
+
+const responseIdOf = (req: Request) => {
+  const id = Number(req.params.responseId);
+  return Number.isSafeInteger(id) && id > 0 ? id : 0;
+};
+
+/** Where to go back to after a form: the list the person came from. */
+const backTo = (body: unknown) => {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const params = new URLSearchParams();
+  if (b.status === 'done') params.set('status', 'done');
+  if (typeof b.survey_filter === 'string' && /^[a-z0-9-]{1,100}$/.test(b.survey_filter)) params.set('survey', b.survey_filter);
+  const query = params.toString();
+  return `/follow-ups${query ? `?${query}` : ''}`;
+};
+
+/** /follow-ups: editors close the loop with detractors who left a comment, and choose who gets alert emails. */
+export function followUpRoutes(deps: Deps): Router {
+  const router = Router();
+  const editor = requireRole('editor');
+
+  const page = async (query: FollowUpQuery, extra: Record<string, unknown> = {}) => {
+    const [list, surveys, owners] = await Promise.all([followUpList(deps.db, query), listSurveys(deps.db), ownerChoices(deps.db)]);
+    const keep = list.survey ? `&survey=${encodeURIComponent(list.survey)}` : '';
+    return {
+      title: 'Follow-ups',
+      nav: 'follow-ups',
+      ...list,
+      open: list.status === 'open',
+      tabs: [
+        { label: 'Open', href: `/follow-ups?status=open${keep}`, current: list.status === 'open' },
+        { label: 'Done', href: `/follow-ups?status=done${keep}`, current: list.status === 'done' },
+      ],
+      surveyOptions: [
+        { value: '', label: 'All surveys', selected: !list.survey },
+        ...surveys.map((s) => ({ value: s.key, label: `${s.touchpoint_name} · ${s.key}`, selected: s.key === list.survey })),
+      ],
+      shown: list.items.length,
+      more: list.total > list.items.length,
+      noteMax: NOTE_MAX_LENGTH,
+      owners,
+      ...extra,
+    };
+  };
+
+  router.get('/follow-ups', editor, async (req, res) => {
+    const query = parseInput(followUpQuerySchema, req.query);
+    res.render('pages/followups/index', await page(query));
+  });
+
+  router.post('/follow-ups/owners', editor, async (req, res) => {
+    try {
+      const { survey, owner } = await assignOwner(deps.db, req.body, deps.clock.now());
+      deps.log.info({ survey, owner }, 'survey owner set');
+      setFlash(req, owner ? `${owner} now gets an email for each new detractor comment on ${survey}.` : `Nobody gets alert emails for ${survey} now.`);
+      res.redirect(303, '/follow-ups#owners');
+    } catch (err) {
+      const failed = fieldErrors(err);
+      res.status(failed.status).render('pages/followups/index', await page({ status: 'open' }, { ownerError: Object.values(failed.errors)[0] ?? failed.message }));
+    }
+  });
+
+  router.post('/follow-ups/:responseId/done', editor, async (req, res) => {
+    const user = res.locals.user as SignedInUser;
+    const responseId = responseIdOf(req);
+    try {
+      const marked = await markFollowedUp(deps.db, { responseId, userId: user.id, note: (req.body as Record<string, unknown>)?.note }, deps.clock.now());
+      setFlash(req, marked ? 'Marked as followed up.' : 'Someone had marked this one followed up already.');
+      res.redirect(303, backTo(req.body));
+    } catch (err) {
+      const failed = fieldErrors(err);
+      const query = parseInput(followUpQuerySchema, { status: 'open', survey: (req.body as Record<string, unknown>)?.survey_filter });
+      res.status(failed.status).render('pages/followups/index', await page(query, { noteError: { responseId, message: failed.errors.note ?? failed.message } }));
+    }
+  });
+
+  router.post('/follow-ups/:responseId/reopen', editor, async (req, res) => {
+    await reopenFollowUp(deps.db, responseIdOf(req));
+    setFlash(req, 'Back on the open list.');
+    res.redirect(303, backTo({ ...req.body, status: 'done' }));
+  });
+
+  return router;
+}

@@ -1,0 +1,154 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { toDbTime } from '../db/time.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { parseInput } from '../validation.ts';
+import { getSettings } from '../settings/service.ts';
+import { findSurveyByKey, listSurveys } from '../surveys/queries.ts';
+import { listUsers } from '../auth/queries.ts';
+import { commentTime } from '../dashboards/service.ts';
+import {
+  deleteFollowUp,
+  insertFollowUp,
+  isFollowUp,
+  listFollowUps,
+  listOwners,
+  removeOwner,
+  setOwner,
+  type FollowUpRow,
+} from './queries.ts';
+
+/** At most this many follow-ups on one page. */
+export const PAGE_SIZE = 200;
+export const NOTE_MAX_LENGTH = 2000;
+
+const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+export const followUpQuerySchema = z.object({
+  status: z.preprocess(blankToUndefined, z.enum(['open', 'done'], 'must be open or done').default('open')),
+  survey: z.preprocess(blankToUndefined, z.string().trim().max(100, 'is not a survey key').optional()),
+});
+export type FollowUpQuery = z.infer<typeof followUpQuerySchema>;
+
+export const noteSchema = z.object({
+  note: z.string().trim().max(NOTE_MAX_LENGTH, `must be at most ${NOTE_MAX_LENGTH} characters`).default(''),
+});
+
+export const ownerSchema = z.object({
+  survey: z.string().trim().min(1, 'choose a survey').max(100),
+  user: z.preprocess(blankToUndefined, z.coerce.number({ error: 'choose a user' }).int('choose a user').positive('choose a user').optional()),
+});
+
+export interface FollowUpItem {
+  responseId: number;
+  survey: string;
+  touchpoint: string;
+  metric: string;
+  score: number;
+  comment: string;
+  answeredAt: string;
+  answeredAtIso: string;
+  customerEmail: string | null;
+  /** The address in pieces, so a long one can wrap on a narrow screen (<wbr> between them). */
+  customerEmailParts: string[];
+  customerHref: string | null;
+  doneAt: string | null;
+  doneBy: string | null;
+  note: string | null;
+}
+
+export interface FollowUpList {
+  status: 'open' | 'done';
+  survey: string | null;
+  timeZone: string;
+  total: number;
+  items: FollowUpItem[];
+}
+
+const itemOf = (when: Intl.DateTimeFormat) => (r: FollowUpRow): FollowUpItem => ({
+  responseId: r.response_id,
+  survey: r.survey_key,
+  touchpoint: r.touchpoint_name,
+  metric: r.metric.toUpperCase(),
+  score: r.score,
+  comment: r.comment,
+  answeredAt: when.format(new Date(r.answered_at)),
+  answeredAtIso: r.answered_at,
+  customerEmail: r.customer_email,
+  customerEmailParts: r.customer_email ? r.customer_email.split(/(?<=[@.\-_+])/) : [],
+  customerHref: r.customer_external_id ? `/customers/${encodeURIComponent(r.customer_external_id)}` : null,
+  doneAt: r.done_at ? when.format(new Date(r.done_at)) : null,
+  doneBy: r.done_by_email,
+  note: r.note,
+});
+
+/** Detractors' comments, open or done, newest first, times in the reporting time zone. */
+export async function followUpList(db: Knex, query: FollowUpQuery): Promise<FollowUpList> {
+  const { reporting_time_zone: tz } = await getSettings(db);
+  let surveyId: number | null = null;
+  if (query.survey) {
+    const survey = await findSurveyByKey(db, query.survey);
+    if (!survey) throw ValidationError.field('survey', `There is no survey with the key ${query.survey}`);
+    surveyId = survey.id;
+  }
+  const { total, rows } = await listFollowUps(db, { status: query.status, surveyId }, PAGE_SIZE);
+  return { status: query.status, survey: query.survey ?? null, timeZone: tz, total, items: rows.map(itemOf(commentTime(tz))) };
+}
+
+/** An editor followed a detractor up: who, when and what they noted. False when it was marked done already. */
+export async function markFollowedUp(db: Knex, input: { responseId: number; userId: number; note: unknown }, now: Date): Promise<boolean> {
+  const { note } = parseInput(noteSchema, { note: input.note ?? '' });
+  if (!(await isFollowUp(db, input.responseId))) throw new NotFoundError('There is no follow-up for that response');
+  return insertFollowUp(db, { response_id: input.responseId, done_at: toDbTime(now), done_by: input.userId, note });
+}
+
+/** Back to the open list (a mistake, or more to do). */
+export async function reopenFollowUp(db: Knex, responseId: number): Promise<void> {
+  if (!(await isFollowUp(db, responseId))) throw new NotFoundError('There is no follow-up for that response');
+  await deleteFollowUp(db, responseId);
+}
+
+export interface OwnerChoice {
+  surveyKey: string;
+  surveyLabel: string;
+  ownerId: number | null;
+  users: { value: string; label: string; selected: boolean }[];
+}
+
+/** Every survey with its owner (if any) and the active users who could own it. */
+export async function ownerChoices(db: Knex): Promise<OwnerChoice[]> {
+  const [surveys, owners, users] = await Promise.all([listSurveys(db), listOwners(db), listUsers(db)]);
+  const ownerOf = new Map(owners.map((o) => [o.survey_id, o.user_id]));
+  return surveys
+    .filter((s) => s.status !== 'archived' || ownerOf.has(s.id))
+    .map((s) => {
+      const ownerId = ownerOf.get(s.id) ?? null;
+      const candidates = users.filter((u) => !u.deactivated_at || u.id === ownerId);
+      return {
+        surveyKey: s.key,
+        surveyLabel: `${s.touchpoint_name} · ${s.key}`,
+        ownerId,
+        users: [
+          { value: '', label: 'Nobody (no alert emails)', selected: ownerId === null },
+          ...candidates.map((u) => ({ value: String(u.id), label: u.name ? `${u.name} <${u.email}>` : u.email, selected: u.id === ownerId })),
+        ],
+      };
+    });
+}
+
+/** Sets or clears a survey's owner; alerts cover detractor comments from now on, never older ones. */
+export async function assignOwner(db: Knex, input: unknown, now: Date): Promise<{ survey: string; owner: string | null }> {
+  const { survey: key, user } = parseInput(ownerSchema, input);
+  const survey = await findSurveyByKey(db, key);
+  if (!survey) throw ValidationError.field('survey', `There is no survey with the key ${key}`);
+  if (user === undefined) {
+    await removeOwner(db, survey.id);
+    return { survey: key, owner: null };
+  }
+  const owner = (await listUsers(db)).find((u) => u.id === user && !u.deactivated_at);
+  if (!owner) throw ValidationError.field('user', 'must be an active user');
+  // The same owner again keeps their start, so nothing pending is skipped.
+  const current = (await listOwners(db)).find((o) => o.survey_id === survey.id);
+  if (current?.user_id !== owner.id) await setOwner(db, survey.id, owner.id, toDbTime(now));
+  return { survey: key, owner: owner.email };
+}
