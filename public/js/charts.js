@@ -1,10 +1,74 @@
-// Draws the dashboard's trend charts from their <script type="application/json"> data blocks.
+// Draws the dashboards' charts from their <script type="application/json"> data blocks.
 // Without JavaScript (or chart.js) the numbers stay readable in the table beside each chart.
 (function () {
   'use strict';
   if (typeof window.Chart === 'undefined') return;
   var ranges = { nps: { min: -100, max: 100 }, csat: { min: 0, max: 100 }, ces: { min: 1, max: 7 } };
   var brand = getComputedStyle(document.documentElement).getPropertyValue('--brand').trim() || '#2f5fd0';
+  var band = 'rgba(47, 95, 208, 0.15)';
+
+  function trend(data) {
+    var points = data.points || [];
+    var range = ranges[data.metric] || {};
+    var hasBand = points.some(function (p) { return p.low !== undefined; });
+    var datasets = [{
+      label: data.label,
+      data: points.map(function (p) { return p.score; }),
+      borderColor: brand,
+      backgroundColor: brand,
+      spanGaps: false,
+      tension: 0.2,
+      // Buckets with too few answers are drawn as hollow points.
+      pointBackgroundColor: points.map(function (p) { return p.too_small ? '#fff' : brand; }),
+      pointRadius: 3,
+      order: 0
+    }];
+    if (hasBand) {
+      // The 95 % band: the high line filled down to the low line.
+      datasets.push(
+        { label: 'low', data: points.map(function (p) { return p.low; }), borderWidth: 0, pointRadius: 0, fill: false, spanGaps: false, order: 1 },
+        { label: 'high', data: points.map(function (p) { return p.high; }), borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: band, spanGaps: false, order: 1 }
+      );
+    }
+    return {
+      type: 'line',
+      data: { labels: points.map(function (p) { return p.start; }), datasets: datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { y: { suggestedMin: range.min, suggestedMax: range.max } },
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            filter: function (item) { return item.datasetIndex === 0; },
+            callbacks: {
+              afterLabel: function (ctx) {
+                var p = points[ctx.dataIndex];
+                var lines = p.n + ' responses' + (p.too_small ? ' (too few to read)' : '');
+                if (p.low !== undefined && p.low !== null) lines += '\n95 % band ' + p.low.toFixed(1) + ' to ' + p.high.toFixed(1);
+                return lines;
+              }
+            }
+          }
+        }
+      }
+    };
+  }
+
+  function bar(data) {
+    return {
+      type: 'bar',
+      data: { labels: data.labels || [], datasets: [{ label: data.label, data: data.values || [], backgroundColor: brand }] },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        plugins: { legend: { display: false } }
+      }
+    };
+  }
 
   document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
     var block = document.getElementById(canvas.getAttribute('data-chart'));
@@ -15,41 +79,6 @@
     } catch (e) {
       return;
     }
-    var points = data.points || [];
-    var range = ranges[data.metric] || {};
-    new window.Chart(canvas, {
-      type: 'line',
-      data: {
-        labels: points.map(function (p) { return p.start; }),
-        datasets: [{
-          label: data.label,
-          data: points.map(function (p) { return p.score; }),
-          borderColor: brand,
-          backgroundColor: brand,
-          spanGaps: false,
-          tension: 0.2,
-          // Weeks with too few answers are drawn as hollow points.
-          pointBackgroundColor: points.map(function (p) { return p.too_small ? '#fff' : brand; }),
-          pointRadius: 3
-        }]
-      },
-      options: {
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
-        scales: { y: { suggestedMin: range.min, suggestedMax: range.max } },
-        plugins: {
-          legend: { display: false },
-          tooltip: {
-            callbacks: {
-              afterLabel: function (ctx) {
-                var p = points[ctx.dataIndex];
-                return p.n + ' responses' + (p.too_small ? ' (too few to read)' : '');
-              }
-            }
-          }
-        }
-      }
-    });
+    new window.Chart(canvas, data.kind === 'bar' ? bar(data) : trend(data));
   });
 })();

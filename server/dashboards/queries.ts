@@ -1,6 +1,88 @@
 import type { Knex } from 'knex';
+import { toCount } from '../db/dialect.ts';
+import type { Period } from '../metrics/range.ts';
 
 /** The touchpoint's newest survey (for touchpoints with none active). */
 export function latestSurveyKeyForTouchpoint(db: Knex, touchpointId: number): Promise<{ key: string } | undefined> {
   return db('surveys').where({ touchpoint_id: touchpointId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('key');
+}
+
+const within = (q: Knex.QueryBuilder, column: string, period: Period) => {
+  if (period.fromIso) q.where(column, '>=', period.fromIso);
+  if (period.untilIso) q.where(column, '<', period.untilIso);
+  return q;
+};
+
+/** Invitations of the survey sent in the period (invitations.survey_id, sent_at index), and how many of them were answered. */
+export async function sentAndAnswered(db: Knex, surveyId: number, period: Period): Promise<{ sent: number; answered: number }> {
+  const [row] = await within(
+    db('invitations')
+      .leftJoin('responses', 'responses.invitation_id', 'invitations.id')
+      .where('invitations.survey_id', surveyId)
+      .whereNotNull('invitations.sent_at')
+      .count({ sent: '*' })
+      .count({ answered: 'responses.id' }),
+    'invitations.sent_at',
+    period,
+  );
+  return { sent: toCount(row?.sent), answered: toCount(row?.answered) };
+}
+
+/** Events received on a touchpoint in the period. */
+export async function eventCount(db: Knex, touchpointId: number, period: Period): Promise<number> {
+  const [row] = await within(db('events').where({ touchpoint_id: touchpointId }).count({ n: '*' }), 'received_at', period);
+  return toCount(row?.n);
+}
+
+/** The properties of the survey's newest responses in the period (to list the segment names present). */
+export async function recentProperties(db: Knex, surveyId: number, period: Period, limit: number): Promise<string[]> {
+  const rows: { properties: string }[] = await within(
+    db('responses').where({ survey_id: surveyId }).select('properties').orderBy('answered_at', 'desc').limit(limit),
+    'answered_at',
+    period,
+  );
+  return rows.map((r) => r.properties);
+}
+
+export interface CommentFilter {
+  minScore: number | null;
+  maxScore: number | null;
+  /** Matched case-insensitively anywhere in the comment; % and _ are literal. */
+  text: string | null;
+}
+
+/** `%text%` for LIKE … ESCAPE '\', with the wildcards of the text itself escaped. */
+export const likePattern = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function commentsQuery(db: Knex, surveyId: number, period: Period, filter: CommentFilter): Knex.QueryBuilder {
+  const q = within(db('responses').where({ survey_id: surveyId }).whereNotNull('comment').whereNot('comment', ''), 'answered_at', period);
+  if (filter.minScore !== null) q.where('score', '>=', filter.minScore);
+  if (filter.maxScore !== null) q.where('score', '<=', filter.maxScore);
+  if (filter.text) q.whereRaw("lower(comment) like ? escape '\\'", [likePattern(filter.text)]);
+  return q;
+}
+
+export interface CommentRow {
+  id: number;
+  score: number;
+  comment: string;
+  locale: string | null;
+  answered_at: string;
+  properties: string;
+}
+
+/** The newest comments that match, and how many match in all. */
+export async function matchingComments(
+  db: Knex,
+  surveyId: number,
+  period: Period,
+  filter: CommentFilter,
+  limit: number,
+): Promise<{ total: number; rows: CommentRow[] }> {
+  const [count] = await commentsQuery(db, surveyId, period, filter).count({ n: '*' });
+  const rows: CommentRow[] = await commentsQuery(db, surveyId, period, filter)
+    .select('id', 'score', 'comment', 'locale', 'answered_at', 'properties')
+    .orderBy([{ column: 'answered_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(limit);
+  return { total: toCount(count?.n), rows };
 }

@@ -50,6 +50,25 @@ describe('dashboard page', function () {
     await agent.get('/dashboard').query({ from: 'soon' }).expect(422);
   });
 
+  it('links each card to its touchpoint page, which renders for NPS, CSAT and CES with a table per chart', async () => {
+    const { agent } = await ctx.signIn('viewer');
+    const overview = (await agent.get('/dashboard?preset=30d').expect(200)).text;
+    const links = [...overview.matchAll(/<a href="(\/dashboard\/[a-z-]+\?preset&#x3D;30d)">/g)].map((m) => m[1].replace('&#x3D;', '='));
+    expect(links.sort()).to.deep.equal(['/dashboard/delivery-nps?preset=30d', '/dashboard/onboarding-ces?preset=30d', '/dashboard/support-csat?preset=30d']);
+    for (const link of links) {
+      const html = (await agent.get(link).query({ segment: 'region' }).expect(200)).text;
+      const charts = [...html.matchAll(/<canvas data-chart="([a-z-]+)"/g)].map((m) => m[1]);
+      expect(charts).to.deep.equal(['chart-trend', 'chart-distribution', 'chart-funnel']);
+      for (const id of charts) expect(html).to.contain(`<script type="application/json" id="${id}">`);
+      expect(html.match(/<table>/g)!.length, 'a table per chart, and one for the segments').to.equal(4);
+      expect(html).to.contain('by region, best first');
+      const trend = JSON.parse(/<script type="application\/json" id="chart-trend">([^<]*)<\/script>/.exec(html)![1]);
+      expect(trend.points, '30 days: by day').to.have.length(30);
+    }
+    const ces = (await agent.get('/dashboard/onboarding-ces?preset=30d').expect(200)).text;
+    expect(JSON.parse(/id="chart-distribution">([^<]*)</.exec(ces)![1]).labels).to.deep.equal(['1', '2', '3', '4', '5', '6', '7']);
+  });
+
   it('sends people who are not signed in to the login page', async () => {
     const res = await supertest(ctx.app).get('/dashboard').expect(303);
     expect(res.headers.location).to.match(/^\/login\?next=%2Fdashboard/);

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { localDate } from '../dates.ts';
+import { ValidationError } from '../errors.ts';
+import type { Metric } from '../surveys/model.ts';
+import { addDays, intervals, isCalendarDate, type Interval } from '../metrics/series.ts';
+
+export const DEFAULT_DAYS = 90;
+
+export const presets = ['7d', '30d', '90d', 'quarter'] as const;
+export type Preset = (typeof presets)[number];
+export const presetLabels: Record<Preset, string> = { '7d': 'Last 7 days', '30d': 'Last 30 days', '90d': 'Last 90 days', quarter: 'This quarter' };
+
+/** Comment groups per metric: NPS by promoter class, CSAT and CES by low / middle / high scores. */
+export const scoreGroups: Record<Metric, Record<string, { label: string; min: number; max: number }>> = {
+  nps: { detractor: { label: 'Detractors (0–6)', min: 0, max: 6 }, passive: { label: 'Passives (7–8)', min: 7, max: 8 }, promoter: { label: 'Promoters (9–10)', min: 9, max: 10 } },
+  csat: { low: { label: 'Low (1–2)', min: 1, max: 2 }, mid: { label: 'Middle (3)', min: 3, max: 3 }, high: { label: 'High (4–5)', min: 4, max: 5 } },
+  ces: { low: { label: 'Low (1–3)', min: 1, max: 3 }, mid: { label: 'Middle (4)', min: 4, max: 4 }, high: { label: 'High (5–7)', min: 5, max: 7 } },
+};
+
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .optional()
+    .transform((v) => (v === '' ? undefined : v));
+const calendarDate = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v))
+  .refine((v) => v === undefined || isCalendarDate(v), 'must be a date such as 2026-03-01');
+const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+/** The filters of the dashboard pages, all in the URL so a view can be bookmarked. */
+export const dashboardQuerySchema = z.object({
+  from: calendarDate,
+  to: calendarDate,
+  preset: z.preprocess(blankToUndefined, z.enum(presets, 'must be 7d, 30d, 90d or quarter').optional()),
+  interval: z.preprocess(blankToUndefined, z.enum(intervals, 'must be day, week or month').optional()),
+  segment: z.preprocess(
+    blankToUndefined,
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a property name of letters, digits, _ . or -').optional(),
+  ),
+  group: z.preprocess(blankToUndefined, z.enum(['detractor', 'passive', 'promoter', 'low', 'mid', 'high'], 'is not a score group').optional()),
+  q: optionalText(100),
+});
+export type DashboardQuery = z.infer<typeof dashboardQuerySchema>;
+
+export interface DayRange {
+  from: string;
+  to: string;
+  preset: Preset | null;
+  /** Days in the range, both ends included. */
+  days: number;
+}
+
+const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+
+/** From a preset (relative to today, so a bookmark stays current), else from/to, else the last 90 days. */
+export function dayRange(query: { from?: string; to?: string; preset?: Preset }, now: Date, tz: string): DayRange {
+  const today = localDate(now, tz);
+  let from: string;
+  let to: string;
+  if (query.preset) {
+    to = today;
+    if (query.preset === 'quarter') {
+      const month = Number(today.slice(5, 7));
+      from = `${today.slice(0, 4)}-${String(month - ((month - 1) % 3)).padStart(2, '0')}-01`;
+    } else {
+      from = addDays(today, -(Number.parseInt(query.preset, 10) - 1));
+    }
+  } else {
+    to = query.to ?? today;
+    from = query.from ?? addDays(to, -(DEFAULT_DAYS - 1));
+  }
+  if (from > to) throw ValidationError.field('to', 'must not be before from');
+  if (daysBetween(from, to) > 3700) throw ValidationError.field('from', 'must be at most ten years before to');
+  return { from, to, preset: query.preset ?? null, days: daysBetween(from, to) };
+}
+
+/** The period of equal length just before `range`. */
+export function previousRange(range: DayRange): { from: string; to: string } {
+  return { from: addDays(range.from, -range.days), to: addDays(range.from, -1) };
+}
+
+/** Day buckets up to a month, weeks up to half a year, months beyond. */
+export function defaultInterval(days: number): Interval {
+  if (days <= 31) return 'day';
+  if (days <= 183) return 'week';
+  return 'month';
+}

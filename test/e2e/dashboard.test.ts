@@ -1,0 +1,154 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { createUser } from '../../server/auth/service.ts';
+import { loadDemo } from '../../server/demo/seed.ts';
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const artifacts = path.resolve('test/artifacts');
+
+describe('dashboards in a browser: charts drawn, no console errors, no CSP violations', function () {
+  this.timeout(120_000);
+  let ctx: TestContext;
+  let server: http.Server;
+  let base: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async function () {
+    if (!fs.existsSync(executablePath)) {
+      console.log(`      skipped: no Chromium at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+      this.skip();
+    }
+    ctx = await createTestContext();
+    await loadDemo(ctx.deps);
+    await createUser(ctx.deps.db, { email: 'viewer@example.com', role: 'viewer', password: 'correct horse battery' }, ctx.clock.now());
+    server = http.createServer(ctx.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // CSP violations fire this event in the page; the init script runs outside the page's CSP.
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    });
+    page = await context.newPage();
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/favicon\.ico/.test(msg.location().url ?? '')) problems.push(`console: ${msg.text()} (${msg.location().url})`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('response', (res) => {
+      if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) problems.push(`HTTP ${res.status()} ${res.url()}`);
+    });
+    fs.mkdirSync(artifacts, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await ctx?.close();
+  });
+
+  /** Per canvas: whether chart.js holds a chart for it and whether any pixel was painted. */
+  const drawnCharts = () =>
+    page.$$eval('canvas[data-chart]', (canvases) =>
+      canvases.map((canvas) => {
+        const c = canvas as HTMLCanvasElement;
+        const chart = (window as unknown as { Chart?: { getChart(c: HTMLCanvasElement): unknown } }).Chart?.getChart(c);
+        const pixels = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let painted = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted++;
+        return { id: c.dataset.chart, chart: Boolean(chart), painted, width: c.width, height: c.height };
+      }),
+    );
+
+  it('signs a viewer in through the login form', async () => {
+    await page.goto(`${base}/login`);
+    await page.fill('#f-email', 'viewer@example.com');
+    await page.fill('#f-password', 'correct horse battery');
+    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.click('button[type="submit"]')]);
+    expect(await page.textContent('.who')).to.contain('viewer');
+  });
+
+  it('draws every chart on the overview', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.waitForFunction(() => document.querySelectorAll('canvas[data-chart]').length > 0);
+    const charts = await drawnCharts();
+    expect(charts).to.have.length(3);
+    for (const c of charts) {
+      expect(c.chart, `${c.id} has a chart`).to.equal(true);
+      expect(c.painted, `${c.id} painted`).to.be.greaterThan(100);
+    }
+    expect(await page.locator('.change').count()).to.equal(3);
+    await page.screenshot({ path: path.join(artifacts, 'dashboard-overview.png'), fullPage: true });
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('opens a touchpoint page from its card and draws trend, distribution and funnel', async () => {
+    await Promise.all([page.waitForURL(/\/dashboard\/delivery-nps\?/), page.click('a[href^="/dashboard/delivery-nps?"]')]);
+    const charts = await drawnCharts();
+    expect(charts.map((c) => c.id)).to.deep.equal(['chart-trend', 'chart-distribution', 'chart-funnel']);
+    for (const c of charts) {
+      expect(c.chart, `${c.id} has a chart`).to.equal(true);
+      expect(c.painted, `${c.id} painted`).to.be.greaterThan(100);
+    }
+    // The filters are GET forms: choosing a segment and a comment group puts them in the URL.
+    await page.selectOption('#f-segment', 'region');
+    await Promise.all([page.waitForURL(/segment=region/), page.click('form.filters button[type="submit"]')]);
+    expect(await page.locator('caption', { hasText: 'by region, best first' }).count()).to.equal(1);
+    await page.selectOption('#c-group', 'detractor');
+    await Promise.all([page.waitForURL(/group=detractor/), page.click('form.comment-filters button[type="submit"]')]);
+    expect(page.url()).to.contain('segment=region');
+    const scores = await page.$$eval('.comments .muted', (ps) => ps.map((p) => Number(/Score (\d+)/.exec(p.textContent ?? '')![1])));
+    expect(scores.length).to.be.greaterThan(0);
+    expect(scores.every((s) => s <= 6)).to.equal(true);
+    expect((await drawnCharts()).every((c) => c.chart && c.painted > 100)).to.equal(true);
+    await page.screenshot({ path: path.join(artifacts, 'dashboard-touchpoint.png'), fullPage: true });
+    const axe = await new AxeBuilder({ page }).include('main').analyze();
+    expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('works without JavaScript: tables instead of charts, filters by GET forms', async () => {
+    const plain = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const p = await plain.newPage();
+      await p.goto(`${base}/login`);
+      await p.fill('#f-email', 'viewer@example.com');
+      await p.fill('#f-password', 'correct horse battery');
+      await Promise.all([p.waitForURL((url) => !url.pathname.startsWith('/login')), p.click('button[type="submit"]')]);
+      await p.goto(`${base}/dashboard/support-csat?preset=90d`);
+      expect(await p.locator('table').count()).to.equal(3);
+      await p.selectOption('#c-group', 'low');
+      await p.fill('#c-q', 'solution');
+      await Promise.all([p.waitForURL(/group=low/), p.click('form.comment-filters button[type="submit"]')]);
+      expect(p.url()).to.contain('q=solution');
+      expect(p.url()).to.contain('preset=90d');
+      const shown = await p.$$eval('.comments .comment', (els) => els.map((e) => e.textContent ?? ''));
+      expect(shown.length).to.be.greaterThan(0);
+      expect(shown.every((c) => /solution/i.test(c))).to.equal(true);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('fits a 320 px wide screen', async () => {
+    await page.setViewportSize({ width: 320, height: 800 });
+    await page.goto(`${base}/dashboard/support-csat?preset=30d`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await page.screenshot({ path: path.join(artifacts, 'dashboard-touchpoint-320.png'), fullPage: true });
+    expect(overflow).to.be.at.most(0);
+    expect((await drawnCharts()).every((c) => c.chart && c.painted > 100)).to.equal(true);
+    expect(problems).to.deep.equal([]);
+  });
+});
