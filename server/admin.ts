@@ -7,6 +7,7 @@ import { userAdminRoutes } from './auth/user-routes.ts';
 import { apiKeyAdminRoutes } from './apikeys/routes.ts';
 import { settingsRoutes } from './settings/routes.ts';
 import { followUpRoutes } from './followups/routes.ts';
+import { customerPageRoutes } from './customers/page-routes.ts';
 import { digestRoutes } from './digest/routes.ts';
 
 /** The signed-in pages; each router checks the role it needs on every route. */
@@ -18,6 +19,7 @@ export function adminRoutes(deps: Deps): Router {
   pages.use(userAdminRoutes(deps));
   pages.use(apiKeyAdminRoutes(deps));
   pages.use(settingsRoutes(deps));
+  pages.use(customerPageRoutes(deps));
   pages.use(followUpRoutes(deps));
   pages.use(digestRoutes(deps));
   return pages;

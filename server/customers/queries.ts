@@ -129,3 +129,25 @@ export async function customerRecords(db: Knex, customerId: number) {
   ]);
   return { events, invitations, responses, touchpointUnsubscribes };
 }
+
+/** `%` and `_` match themselves in a LIKE pattern. */
+const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export type CustomerListRow = Pick<CustomerRow, 'id' | 'external_id' | 'email' | 'name' | 'unsubscribed_at' | 'bounced_at' | 'erased_at' | 'created_at' | 'updated_at'>;
+const listColumns = ['id', 'external_id', 'email', 'name', 'unsubscribed_at', 'bounced_at', 'erased_at', 'created_at', 'updated_at'];
+
+/**
+ * Customers whose external id or email contains `text` (case-insensitive),
+ * exact matches first, at most `limit`; without text, the latest seen.
+ */
+export function searchCustomers(db: Knex, text: string, limit: number): Promise<CustomerListRow[]> {
+  const query = db('customers').select(listColumns).limit(limit);
+  if (!text) return query.orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
+  const needle = text.toLowerCase();
+  const pattern = `%${likeEscape(needle)}%`;
+  return query
+    .where((q) => q.whereRaw("lower(external_id) like ? escape '\\'", [pattern]).orWhereRaw("lower(email) like ? escape '\\'", [pattern]))
+    .orderByRaw('case when lower(external_id) = ? or lower(email) = ? then 0 else 1 end', [needle, needle])
+    .orderBy('updated_at', 'desc')
+    .orderBy('id', 'desc');
+}

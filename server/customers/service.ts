@@ -1,6 +1,10 @@
 import type { Knex } from 'knex';
 import { NotFoundError } from '../errors.ts';
-import { customerRecords, findCustomerByExternalId, type CustomerRow } from './queries.ts';
+import { DAY } from '../clock.ts';
+import { getSettings, type GlobalRules } from '../settings/service.ts';
+import { customerHistory } from '../eligibility/history.ts';
+import { checkCustomer, countingStates, type History } from '../eligibility/rules.ts';
+import { customerRecords, findCustomerByExternalId, searchCustomers, type CustomerRow } from './queries.ts';
 
 export type TimelineEntry = { kind: string; at: string } & Record<string, unknown>;
 
@@ -103,4 +107,261 @@ export async function findCustomer(db: Knex, externalId: string) {
   const customer = await findCustomerByExternalId(db, externalId);
   if (!customer) throw new NotFoundError(`No customer has the id ${externalId}`);
   return presentCustomer(customer);
+}
+
+// ---------------------------------------------------------------------------
+// The customer pages: search, and the timeline as a CX manager reads it.
+
+export const reasonExplanations: Record<string, string> = {
+  duplicate_event: 'the same transaction had been received before',
+  no_active_survey: 'the touchpoint had no active survey',
+  invalid_contact: 'there is no usable email address',
+  erased: 'the customer was erased',
+  unsubscribed: 'the customer unsubscribed',
+  bounced: 'email to the customer hard-bounced',
+  sampled_out: "the survey's sample rate did not pick this transaction",
+  cooldown_global: 'the customer was invited or answered recently (global cooldown)',
+  cooldown_survey: 'the customer was invited or answered this survey recently (survey cooldown)',
+  cap_window: 'the customer reached the most invitations allowed in the rolling window (cap)',
+};
+
+const stateNames: Record<string, string> = {
+  scheduled: 'scheduled, waiting for its send time',
+  sending: 'being sent',
+  sent: 'sent',
+  responded: 'answered',
+  suppressed: 'stopped before sending',
+  failed: 'failed',
+  expired: 'expired',
+};
+
+const instantFormats = new Map<string, Intl.DateTimeFormat>();
+/** "2026-11-23 11:00 CET": an instant as people in the reporting time zone read it. */
+export function formatInstant(iso: string | null | undefined, timeZone: string): string {
+  if (!iso) return '';
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  let f = instantFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    instantFormats.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(at).map((part) => [part.type, part.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.timeZoneName}`;
+}
+
+export interface Fact {
+  label: string;
+  value: string;
+  href?: string;
+  /** The value cut where a line may break (the page puts <wbr> between): long ids and addresses fit 320 px. */
+  parts?: string[];
+}
+
+/** Cuts text after - _ . / @ : and within runs longer than 16 characters, so the page may wrap it there. */
+export function breakable(text: string): string[] {
+  const parts: string[] = [];
+  for (const piece of text.split(/(?<=[-_./@:,;])/)) {
+    for (let i = 0; i < piece.length; i += 16) parts.push(piece.slice(i, i + 16));
+  }
+  return parts.length ? parts : [''];
+}
+export interface TimelineItem {
+  kind: string;
+  at: string;
+  when: string;
+  title: string;
+  /** Short outcome: "Scheduled", "No survey: cooldown_global" … */
+  outcome?: string;
+  tone: 'ok' | 'stop' | 'info';
+  explanation?: string;
+  facts: Fact[];
+}
+
+const surveyLink = (key: unknown): Fact | null => (key ? { label: 'Survey', value: String(key), href: `/surveys/${encodeURIComponent(String(key))}` } : null);
+const facts = (...list: (Fact | null | false | undefined)[]): Fact[] =>
+  list.filter((f): f is Fact => !!f && f.value !== '').map((f) => ({ ...f, parts: breakable(f.value) }));
+
+/** One timeline entry as the page shows it, times in the reporting zone. */
+function timelineItem(entry: TimelineEntry, tz: string): TimelineItem {
+  const when = formatInstant(entry.at, tz);
+  const time = (label: string, value: unknown): Fact | null => (value ? { label, value: formatInstant(String(value), tz) } : null);
+  const text = (label: string, value: unknown): Fact | null => (value === null || value === undefined || value === '' ? null : { label, value: String(value) });
+  switch (entry.kind) {
+    case 'event': {
+      const scheduled = entry.decision === 'scheduled';
+      const props = entry.properties && typeof entry.properties === 'object' ? Object.entries(entry.properties as Record<string, unknown>) : [];
+      return {
+        kind: 'event',
+        at: entry.at,
+        when,
+        title: `Event on ${entry.touchpoint}`,
+        outcome: scheduled ? 'Invitation scheduled' : `No survey: ${entry.reason}`,
+        tone: scheduled ? 'ok' : 'stop',
+        explanation: scheduled ? undefined : `No survey because ${reasonExplanations[String(entry.reason)] ?? entry.reason}.`,
+        facts: facts(
+          text('Transaction', entry.transaction_id),
+          time('Occurred', entry.occurred_at),
+          surveyLink(entry.survey),
+          time('Send time', entry.send_at),
+          text(scheduled ? 'Notes' : 'Detail', entry.detail),
+          text('Source', entry.source),
+          props.length ? { label: 'Properties', value: props.map(([k, v]) => `${k}: ${String(v)}`).join(', ') } : null,
+        ),
+      };
+    }
+    case 'invitation': {
+      const state = String(entry.state);
+      const stopped = state === 'suppressed' || state === 'failed' || state === 'expired';
+      return {
+        kind: 'invitation',
+        at: entry.at,
+        when,
+        title: `Invitation #${entry.invitation_id}`,
+        outcome: stateNames[state] ?? state,
+        tone: stopped ? 'stop' : state === 'scheduled' || state === 'sending' ? 'info' : 'ok',
+        explanation: state === 'suppressed' && entry.reason ? `Stopped at send time because ${reasonExplanations[String(entry.reason)] ?? entry.reason}.` : undefined,
+        facts: facts(
+          surveyLink(entry.survey),
+          text('Channel', entry.channel),
+          text('Language', entry.locale),
+          time('Planned for', entry.send_at),
+          time('Sent', entry.sent_at),
+          time('Answered', entry.responded_at),
+          Number(entry.attempts) > 0 ? text('Attempts', entry.attempts) : null,
+          text('Last error', entry.last_error),
+          text('Detail', entry.detail),
+        ),
+      };
+    }
+    case 'sent':
+      return { kind: 'sent', at: entry.at, when, title: `Invitation #${entry.invitation_id} sent`, tone: 'ok', facts: facts(surveyLink(entry.survey)) };
+    case 'response':
+      return {
+        kind: 'response',
+        at: entry.at,
+        when,
+        title: `Answer: ${entry.score} (${String(entry.metric).toUpperCase()})`,
+        outcome: 'Answered',
+        tone: 'ok',
+        facts: facts(surveyLink(entry.survey), text('Comment', entry.comment), text('Channel', entry.channel), entry.invitation_id ? text('Invitation', `#${entry.invitation_id}`) : null, time('Last changed', entry.updated_at !== entry.at ? entry.updated_at : null)),
+      };
+    case 'unsubscribe':
+      return {
+        kind: 'unsubscribe',
+        at: entry.at,
+        when,
+        title: entry.scope === 'all' ? 'Unsubscribed from all surveys' : `Unsubscribed from the touchpoint ${entry.touchpoint}`,
+        outcome: 'Unsubscribed',
+        tone: 'stop',
+        facts: [],
+      };
+    case 'bounce':
+      return { kind: 'bounce', at: entry.at, when, title: 'Email hard-bounced', outcome: 'Bounced', tone: 'stop', facts: facts(text('Server answer', entry.reason)) };
+    case 'erased':
+      return { kind: 'erased', at: entry.at, when, title: 'Customer erased', outcome: 'Erased', tone: 'stop', facts: [] };
+    default:
+      return { kind: entry.kind, at: entry.at, when, title: entry.kind, tone: 'info', facts: [] };
+  }
+}
+
+/** Now, under the global rules: may this customer get a survey, and if not, until when not and why. */
+export interface ContactStatus {
+  canBeSurveyed: boolean;
+  headline: string;
+  reasons: string[];
+}
+
+export function contactStatus(customer: CustomerRow, history: History, rules: GlobalRules, now: Date, tz: string): ContactStatus {
+  const refusal = checkCustomer({ ...customer, unsubscribed_from_touchpoint_at: null });
+  if (refusal) {
+    return { canBeSurveyed: false, headline: `Gets no survey: ${reasonExplanations[refusal.reason]}.`, reasons: [refusal.detail] };
+  }
+  const reasons: string[] = [];
+  let until = 0;
+  const latestAt = (list: { at: Date }[]) => list.reduce<Date | null>((best, i) => (!best || i.at > best ? i.at : best), null);
+  const lastInvitation = latestAt(history.invitations);
+  if (rules.cooldown_after_invitation_days && lastInvitation) {
+    const end = lastInvitation.getTime() + rules.cooldown_after_invitation_days * DAY;
+    if (end > now.getTime()) {
+      until = Math.max(until, end);
+      reasons.push(`Global cooldown: last invitation ${formatInstant(lastInvitation.toISOString(), tz)}, ${rules.cooldown_after_invitation_days} days.`);
+    }
+  }
+  const lastResponse = latestAt(history.responses);
+  if (rules.cooldown_after_response_days && lastResponse) {
+    const end = lastResponse.getTime() + rules.cooldown_after_response_days * DAY;
+    if (end > now.getTime()) {
+      until = Math.max(until, end);
+      reasons.push(`Global cooldown after a response: last answer ${formatInstant(lastResponse.toISOString(), tz)}, ${rules.cooldown_after_response_days} days.`);
+    }
+  }
+  if (rules.cap) {
+    const windowStart = now.getTime() - rules.cap.window_days * DAY;
+    const inWindow = history.invitations.map((i) => i.at.getTime()).filter((t) => t > windowStart).sort((a, b) => b - a);
+    if (inWindow.length >= rules.cap.count) {
+      // Room again once the oldest of the newest `count` leaves the window.
+      const end = inWindow[rules.cap.count - 1] + rules.cap.window_days * DAY;
+      until = Math.max(until, end);
+      reasons.push(`Cap: ${inWindow.length} invitations in the last ${rules.cap.window_days} days; at most ${rules.cap.count}.`);
+    }
+  }
+  if (until > now.getTime()) {
+    return { canBeSurveyed: false, headline: `No survey before ${formatInstant(new Date(until).toISOString(), tz)}.`, reasons };
+  }
+  return {
+    canBeSurveyed: true,
+    headline: 'Can get a survey now under the global rules.',
+    reasons: ["Each survey's own cooldowns, its sample rate and touchpoint unsubscribes still apply."],
+  };
+}
+
+/** Everything the customer page shows, times in the reporting time zone. */
+export async function customerPage(db: Knex, externalId: string, now: Date) {
+  const row = await findCustomerByExternalId(db, externalId);
+  if (!row) throw new NotFoundError(`No customer has the id ${externalId}`);
+  const settings = await getSettings(db);
+  const tz = settings.reporting_time_zone;
+  const [{ timeline }, history] = await Promise.all([customerTimeline(db, externalId), customerHistory(db, row.id, countingStates)]);
+  const items = timeline.map((entry) => timelineItem(entry, tz));
+  const lastEvent = [...items].reverse().find((i) => i.kind === 'event');
+  return {
+    customer: presentCustomer(row),
+    idParts: breakable(row.external_id),
+    facts: facts(
+      { label: 'Customer id', value: row.external_id },
+      { label: 'Email', value: row.email ?? '' },
+      { label: 'Name', value: row.name ?? '' },
+      { label: 'Language', value: row.locale ?? '' },
+      { label: 'Time zone', value: row.time_zone ?? '' },
+      { label: 'First seen', value: formatInstant(row.created_at, tz) },
+    ),
+    status: contactStatus(row, history, settings.contact_rules, now, tz),
+    lastEvent,
+    items,
+    timeZone: tz,
+  };
+}
+
+/** The customers page: a search by external id or email, or the latest seen. */
+export async function findCustomers(db: Knex, text: string, now: Date) {
+  const limit = 50;
+  const tz = (await getSettings(db)).reporting_time_zone;
+  const rows = await searchCustomers(db, text.trim().slice(0, 254), limit + 1);
+  return {
+    more: rows.length > limit,
+    timeZone: tz,
+    customers: rows.slice(0, limit).map((c) => ({
+      external_id: c.external_id,
+      idParts: breakable(c.external_id),
+      emailParts: c.email ? breakable(c.email) : [],
+      href: `/customers/${encodeURIComponent(c.external_id)}`,
+      email: c.email,
+      name: c.name,
+      state: c.erased_at ? 'erased' : c.unsubscribed_at ? 'unsubscribed' : c.bounced_at ? 'bounced' : '',
+      seen: formatInstant(c.updated_at, tz),
+      seenAt: c.updated_at,
+    })),
+    now,
+  };
 }

@@ -202,10 +202,21 @@ export function checkFrequency(rules: EffectiveRules, surveyId: number, history:
   return null;
 }
 
+// Checking a zone builds an Intl formatter (slow): remember the answers (a few hundred zones at most).
+const zoneChecks = new Map<string, boolean>();
+function knownZone(zone: string): boolean {
+  let known = zoneChecks.get(zone);
+  if (known === undefined) {
+    known = isTimeZone(zone);
+    if (zoneChecks.size < 1000) zoneChecks.set(zone, known);
+  }
+  return known;
+}
+
 /** The zone quiet hours are read in: the customer's, else the reporting zone, else UTC. */
 export function zoneFor(customerZone: string | null, reportingZone: string, notes: string[]): string {
-  if (customerZone && isTimeZone(customerZone)) return customerZone;
-  const fallback = isTimeZone(reportingZone) ? reportingZone : 'UTC';
+  if (customerZone && knownZone(customerZone)) return customerZone;
+  const fallback = knownZone(reportingZone) ? reportingZone : 'UTC';
   if (customerZone) notes.push(`the customer's time zone "${customerZone}" is unknown; used ${fallback}`);
   return fallback;
 }
@@ -221,9 +232,13 @@ export function intoQuietHoursWindow(at: Date, window: QuietHours, zone: string)
   const inside = start < end ? minute >= start && minute < end : minute >= start || minute < end;
   if (inside) return at;
   // Outside: the next start is today when it is still ahead, else tomorrow (local calendar days).
-  const dayOffset = minute < start ? 0 : 1;
-  const next = new TZDate(local.getFullYear(), local.getMonth(), local.getDate() + dayOffset, Math.floor(start / 60), start % 60, 0, zone);
-  return new Date(next.getTime());
+  // A window that a daylight-saving jump skips on that day starts the day after.
+  for (let dayOffset = minute < start ? 0 : 1; ; dayOffset++) {
+    const next = new TZDate(local.getFullYear(), local.getMonth(), local.getDate() + dayOffset, Math.floor(start / 60), start % 60, 0, zone);
+    const nextMinute = next.getHours() * 60 + next.getMinutes();
+    const nextInside = start < end ? nextMinute >= start && nextMinute < end : nextMinute >= start || nextMinute < end;
+    if (nextInside || dayOffset > 2) return new Date(next.getTime());
+  }
 }
 
 /** When to send: max(now, occurred_at) + delay, then into the quiet-hours window. */

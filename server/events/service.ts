@@ -12,6 +12,7 @@ import { customerHistory, touchpointUnsubscribedAt } from '../eligibility/histor
 import { countingStates, decide } from '../eligibility/rules.ts';
 import { hashToken, invitationToken, newTokenSalt } from '../responses/tokens.ts';
 import { eventSchema, type EventInput } from './input.ts';
+import { BusyError, retryWhenBusy } from './retry.ts';
 import { findEventById, findEventByTransaction, insertEvent, insertScheduledInvitation, type EventRow } from './queries.ts';
 
 /** The answer to an event, the same the first time and on every repeat. */
@@ -80,7 +81,7 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
   const email = input.customer.email;
   const externalId = input.customer.id ?? email!.toLowerCase();
   try {
-    return await writeTransaction(db, async (trx) => {
+    return await retryWhenBusy(() => writeTransaction(db, async (trx) => {
       const customer: CustomerRow = await upsertCustomer(
         trx,
         {
@@ -141,7 +142,7 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
       }
       // The answer is read back from the row, so a repeat gets exactly the same one.
       return { answer: answerFor((await findEventById(trx, eventId))!), repeated: false };
-    });
+    }));
   } catch (err) {
     // Two requests with one transaction id raced past the first look: the loser answers as a repeat.
     if (isUniqueViolation(err)) {
@@ -165,7 +166,9 @@ export async function receiveBatch(deps: Deps, events: unknown[], source: 'api' 
       const { answer, repeated } = await receiveEvent(deps, event, source);
       results.push({ index, ...answer, ...(repeated ? { duplicate: true as const } : {}) });
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) {
+      if (err instanceof BusyError) {
+        results.push({ index, status: 'error', errors: [{ field: '(event)', message: 'the database was busy; send it again' }] });
+      } else if (err instanceof AppError && err.status < 500) {
         results.push({ index, status: 'invalid', errors: err.errors.length ? err.errors : [{ field: '(event)', message: err.message }] });
       } else {
         deps.log.error({ err, index }, 'batch event failed');

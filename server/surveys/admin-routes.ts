@@ -9,6 +9,7 @@ import { findSurveyByKey, listSurveys, listTouchpoints } from './queries.ts';
 import { createSurvey, surveyPatchSchema, updateSurvey } from './service.ts';
 import { assertEditable } from './api-routes.ts';
 import { exportSurveyFile, surveyFileErrors } from './files.ts';
+import { simulationPageRoutes } from '../simulation/page-routes.ts';
 import { formFieldOf, formFromSurvey, formFromTemplate, inputFromForm, readSurveyForm, rulesKeptFromSurvey, wordingFields, type SurveyForm } from './form.ts';
 
 const metricNames: Record<Metric, string> = { nps: 'NPS (0–10)', csat: 'CSAT (1–5)', ces: 'CES (1–7)' };
@@ -72,6 +73,8 @@ const surveyPath = (key: string) => `/surveys/${encodeURIComponent(key)}`;
 export function surveyAdminRoutes(deps: Deps): Router {
   const router = Router();
   const editor = requireRole('editor');
+  // /surveys/:key/simulate: the rules tried out on the last 90 days before they are saved.
+  router.use(simulationPageRoutes(deps));
 
   router.get('/surveys', editor, async (_req, res) => {
     const surveys = await listSurveys(deps.db);

@@ -191,4 +191,10 @@ describe('eligibility rules (pure)', () => {
       expect(kept.sendAt?.toISOString()).to.equal('2026-11-24T09:00:00.000Z');
     });
   });
+
+  it('starts a quiet-hours window that a daylight-saving jump skips on the day after', () => {
+    // 2026-03-29, Europe/Berlin: 02:00–03:00 does not exist.
+    const moved = intoQuietHoursWindow(new Date('2026-03-28T23:00:00Z'), { start: '02:00', end: '02:30' }, 'Europe/Berlin');
+    expect(moved.toISOString()).to.equal('2026-03-30T00:00:00.000Z');
+  });
 });

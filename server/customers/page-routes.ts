@@ -1,0 +1,23 @@
+import { Router } from 'express';
+import type { Deps } from '../deps.ts';
+import { requireRole } from '../http/session.ts';
+import { customerPage, findCustomers } from './service.ts';
+
+/** /customers: CX managers (editors) find a customer and read why they got, or did not get, a survey. */
+export function customerPageRoutes(deps: Deps): Router {
+  const router = Router();
+  const editor = requireRole('editor');
+
+  router.get('/customers', editor, async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q : '';
+    const found = await findCustomers(deps.db, q, deps.clock.now());
+    res.render('pages/customers/index', { title: 'Customers', nav: 'customers', q, searched: q.trim() !== '', ...found });
+  });
+
+  router.get('/customers/:id', editor, async (req, res) => {
+    const page = await customerPage(deps.db, req.params.id as string, deps.clock.now());
+    res.render('pages/customers/show', { title: `Customer ${page.customer.id}`, nav: 'customers', ...page });
+  });
+
+  return router;
+}
