@@ -8,6 +8,7 @@ import { apiKeyAdminRoutes } from './apikeys/routes.ts';
 import { settingsRoutes } from './settings/routes.ts';
 import { followUpRoutes } from './followups/routes.ts';
 import { customerPageRoutes } from './customers/page-routes.ts';
+import { deliveriesRoutes } from './deliveries/routes.ts';
 import { digestRoutes } from './digest/routes.ts';
 
 /** The signed-in pages; each router checks the role it needs on every route. */
@@ -19,6 +20,7 @@ export function adminRoutes(deps: Deps): Router {
   pages.use(userAdminRoutes(deps));
   pages.use(apiKeyAdminRoutes(deps));
   pages.use(settingsRoutes(deps));
+  pages.use(deliveriesRoutes(deps));
   pages.use(customerPageRoutes(deps));
   pages.use(followUpRoutes(deps));
   pages.use(digestRoutes(deps));

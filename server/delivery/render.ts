@@ -15,11 +15,17 @@ export interface InvitationEmailInput {
   survey: Pick<Survey, 'metric' | 'content' | 'default_locale' | 'touchpoint_name'>;
   settings: Pick<Settings, 'brand_color' | 'sender_name' | 'sender_address' | 'reply_to'>;
   config: Pick<Config, 'baseUrl' | 'mailFrom'>;
+  /** The reminder of an unanswered invitation: the same links, its own subject, wording and Message-ID. */
+  reminder?: boolean;
 }
 
 /** Stable per invitation, so a resend after a crash is recognisable as the same message. */
 export const messageIdFor = (invitationId: number, baseUrl: string): string =>
   `<invitation-${invitationId}@${new URL(baseUrl).hostname}>`;
+
+/** The reminder's own Message-ID, as stable as the invitation's. */
+export const reminderMessageIdFor = (invitationId: number, baseUrl: string): string =>
+  `<invitation-${invitationId}-reminder@${new URL(baseUrl).hostname}>`;
 
 export const scoreUrl = (baseUrl: string, token: string, score: number) => `${baseUrl}/r/${token}?score=${score}`;
 export const trapUrl = (baseUrl: string, token: string) => `${baseUrl}/r/${token}/t`;
@@ -54,7 +60,7 @@ const escapeAttr = (value: string) =>
 
 const templates = path.join(viewsDir, 'emails');
 
-/** The invitation email: subject, HTML and text parts and headers, in the invitation's locale. */
+/** The invitation email (or its reminder): subject, HTML and text parts and headers, in the invitation's locale. */
 export async function renderInvitation(input: InvitationEmailInput): Promise<OutgoingMail> {
   const { survey, settings, config, token } = input;
   const { locale: wordingLocale, wording } = wordingFor(survey, input.locale);
@@ -71,12 +77,13 @@ export async function renderInvitation(input: InvitationEmailInput): Promise<Out
   const highLabel = wording.high_label || t(locale, `email.high.${survey.metric}`);
   const unsubscribe = unsubscribeUrl(config.baseUrl, token);
   const name = input.customer.name?.trim();
+  const subject = t(locale, 'email.subject', { sender });
   const context = {
     locale,
-    subject: t(locale, 'email.subject', { sender }),
-    preheader: t(locale, 'email.preheader'),
+    subject: input.reminder ? t(locale, 'email.reminder_subject', { subject }) : subject,
+    preheader: t(locale, input.reminder ? 'email.reminder_preheader' : 'email.preheader'),
     greeting: name ? t(locale, 'email.greeting', { name }) : t(locale, 'email.greeting_anonymous'),
-    intro: t(locale, 'email.intro'),
+    intro: t(locale, input.reminder ? 'email.reminder_intro' : 'email.intro'),
     question: wording.question,
     caption: t(locale, 'email.scale_caption', { min: scale.min, max: scale.max }),
     textChoose: t(locale, 'email.text_choose'),
@@ -100,7 +107,7 @@ export async function renderInvitation(input: InvitationEmailInput): Promise<Out
     handlebars.render(path.join(templates, 'invitation.text.hbs'), context, { cache: true }),
   ]);
   return {
-    messageId: messageIdFor(input.invitationId, config.baseUrl),
+    messageId: (input.reminder ? reminderMessageIdFor : messageIdFor)(input.invitationId, config.baseUrl),
     from: fromAddress(settings, config),
     to: input.customer.email,
     replyTo: settings.reply_to.trim() || undefined,
@@ -108,6 +115,7 @@ export async function renderInvitation(input: InvitationEmailInput): Promise<Out
     html,
     text,
     headers: {
+      ...(input.reminder ? { References: messageIdFor(input.invitationId, config.baseUrl) } : {}),
       'List-Unsubscribe': `<${unsubscribe}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'Auto-Submitted': 'auto-generated',

@@ -1,14 +1,22 @@
 import type { Deps } from '../deps.ts';
+import { runFollowUpAlerts } from '../followups/alerts.ts';
+import { runWeeklyDigests } from '../digest/service.ts';
 import type { recheckBeforeSend } from '../eligibility/recheck.ts';
 import { CLAIM_BATCH, claimDueInvitations, deliverInvitation, settingsForRun, type DeliveryOutcome } from './service.ts';
+import { claimDueReminders, deliverReminder } from './reminders.ts';
 
-export interface RunResult {
+export interface Outcomes {
   claimed: number;
   sent: number[];
   retried: number[];
   failed: number[];
   bounced: number[];
   suppressed: number[];
+}
+
+/** Invitations (the top-level fields) and reminders of one run. */
+export interface RunResult extends Outcomes {
+  reminders: Outcomes & { deferred: number[] };
 }
 
 /** Sends at once at most this many: the SMTP pool's connection count. */
@@ -19,7 +27,9 @@ export async function runOnce(
   deps: Deps,
   options: { batch?: number; recheck?: typeof recheckBeforeSend } = {},
 ): Promise<RunResult> {
-  const claim = await claimDueInvitations(deps, options.batch ?? CLAIM_BATCH, options.recheck);
+  const batch = options.batch ?? CLAIM_BATCH;
+  const claim = await claimDueInvitations(deps, batch, options.recheck);
+  const settings = await settingsForRun(deps);
   const result: RunResult = {
     claimed: claim.toSend.length + claim.suppressed.length + claim.failed.length,
     sent: [],
@@ -27,30 +37,49 @@ export async function runOnce(
     failed: [...claim.failed],
     bounced: [],
     suppressed: [...claim.suppressed],
+    reminders: { claimed: 0, sent: [], retried: [], failed: [], bounced: [], suppressed: [], deferred: [] },
   };
-  if (!claim.toSend.length) return result;
-  const settings = await settingsForRun(deps);
-  const queue = [...claim.toSend];
+  await sendAll(deps, claim.toSend, result, (id) => deliverInvitation(deps, id, settings), 'delivering an invitation failed');
+
+  // Then the reminders that are due: a reminder is never an invitation of its own.
+  const reminders = await claimDueReminders(deps, settings, batch);
+  const r = result.reminders;
+  r.claimed = reminders.toSend.length + reminders.suppressed.length + reminders.failed.length + reminders.deferred.length;
+  r.failed.push(...reminders.failed);
+  r.suppressed.push(...reminders.suppressed);
+  r.deferred.push(...reminders.deferred);
+  await sendAll(deps, reminders.toSend, r, (id) => deliverReminder(deps, id, settings), 'delivering a reminder failed');
+  return result;
+}
+
+/** Sends the claimed ids, CONCURRENT_SENDS at a time, and files each outcome. */
+async function sendAll(
+  deps: Deps,
+  ids: number[],
+  into: Outcomes,
+  deliver: (id: number) => Promise<DeliveryOutcome>,
+  failure: string,
+): Promise<void> {
+  const queue = [...ids];
   const record: Record<DeliveryOutcome, number[] | null> = {
-    sent: result.sent,
-    retried: result.retried,
-    failed: result.failed,
-    bounced: result.bounced,
-    suppressed: result.suppressed,
+    sent: into.sent,
+    retried: into.retried,
+    failed: into.failed,
+    bounced: into.bounced,
+    suppressed: into.suppressed,
     skipped: null,
   };
   const sender = async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
       try {
-        record[await deliverInvitation(deps, id, settings)]?.push(id);
+        record[await deliver(id)]?.push(id);
       } catch (err) {
         // The row stays claimed; it is taken again once the claim is stale.
-        deps.log.error({ err, invitationId: id }, 'delivering an invitation failed');
+        deps.log.error({ err, invitationId: id }, failure);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_SENDS, queue.length) }, sender));
-  return result;
 }
 
 /**
@@ -68,10 +97,15 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
       let result: RunResult;
       do {
         result = await runOnce(deps);
-        if (result.claimed) deps.log.info(summary(result), 'worker run');
-      } while (!stopped && result.claimed >= CLAIM_BATCH);
+        if (result.claimed || result.reminders.claimed) deps.log.info(summary(result), 'worker run');
+      } while (!stopped && (result.claimed >= CLAIM_BATCH || result.reminders.claimed >= CLAIM_BATCH));
     } catch (err) {
       deps.log.error({ err }, 'worker run failed');
+    }
+    // Alerts and the weekly digest: their errors are logged and never hold up sending.
+    for (const pass of [runFollowUpAlerts, runWeeklyDigests]) {
+      if (stopped) break;
+      await pass(deps).catch((err: unknown) => deps.log.error({ err, pass: pass.name }, 'worker pass failed'));
     }
   };
   const next = (delayMs: number) => {
@@ -94,7 +128,7 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
   };
 }
 
-const summary = (r: RunResult) => ({
+const counts = (r: Outcomes) => ({
   claimed: r.claimed,
   sent: r.sent.length,
   retried: r.retried.length,
@@ -102,3 +136,4 @@ const summary = (r: RunResult) => ({
   bounced: r.bounced.length,
   suppressed: r.suppressed.length,
 });
+const summary = (r: RunResult) => ({ ...counts(r), reminders: counts(r.reminders) });

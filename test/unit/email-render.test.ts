@@ -67,6 +67,22 @@ describe('invitation email rendering', () => {
     expect(mail.replyTo).to.equal(undefined);
   });
 
+  it('writes the reminder with the same links, a "Reminder:" subject in en and de and a Message-ID of its own', async () => {
+    const invitation = await renderInvitation(input('nps'));
+    const reminder = await renderInvitation(input('nps', { reminder: true }));
+    expect(reminder.subject).to.equal(`Reminder: ${invitation.subject}`);
+    expect(reminder.messageId).to.equal('<invitation-42-reminder@feedback.example.com>');
+    expect(reminder.headers.References).to.equal('<invitation-42@feedback.example.com>');
+    expect(invitation.headers).not.to.have.property('References');
+    expect(hrefs(reminder.html)).to.deep.equal(hrefs(invitation.html));
+    expect(reminder.text).to.contain('A few days ago we asked you one question');
+    expect(invitation.text).not.to.contain('A few days ago');
+    expect(reminder.headers['List-Unsubscribe']).to.equal(invitation.headers['List-Unsubscribe']);
+    const german = await renderInvitation(input('nps', { reminder: true, locale: 'de', survey: { metric: 'nps', content: { en: templates.nps.en, de: templates.nps.de ?? templates.nps.en }, default_locale: 'en', touchpoint_name: 'Lieferung' } }));
+    expect(german.subject).to.match(/^Erinnerung: Eine kurze Frage von /);
+    expect(german.text).to.contain('Vor einigen Tagen haben wir Ihnen eine Frage gestellt');
+  });
+
   it('escapes what people typed (names, questions) in the HTML part', async () => {
     const content = { en: { ...templates.nps.en, question: 'Was it <b>good</b> & fast?' } };
     const mail = await renderInvitation(
