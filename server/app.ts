@@ -12,6 +12,7 @@ import { apiRoutes } from './api.ts';
 import { publicResponseRoutes } from './responses/routes.ts';
 import { unsubscribeRoutes } from './customers/unsubscribe-routes.ts';
 import { adminRoutes } from './admin.ts';
+import { brandLocals, brandStylesheet } from './settings/brand.ts';
 
 const publicDir = path.resolve(viewsDir, '../public');
 // chart.js's UMD build, served by the app (no CDN); its package exports do not list the file.
@@ -44,6 +45,7 @@ export function createApp(deps: Deps): express.Express {
   app.use('/public', express.static(publicDir, { maxAge: '1h' }));
   app.get('/vendor/chart.umd.js', (_req, res) => res.sendFile(chartJsFile, { maxAge: '7d' }));
   app.get('/favicon.ico', (_req, res) => res.type('image/svg+xml').sendFile(path.join(publicDir, 'favicon.svg'), { maxAge: '7d' }));
+  app.get('/brand.css', brandStylesheet(deps));
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
 
   // The JSON API: API keys, no cookies, no CSRF.
@@ -51,6 +53,7 @@ export function createApp(deps: Deps): express.Express {
 
   // Customers' pages: the token in the link is the credential; no session, no CSRF.
   const form = express.urlencoded({ extended: false, limit: '64kb' });
+  app.use(['/r', '/s', '/u'], brandLocals(deps));
   app.use(refuseNul, form, publicResponseRoutes(deps), unsubscribeRoutes(deps));
 
   // The app: signed-in people, sessions, CSRF on every form.

@@ -5,6 +5,7 @@ import { scales, wordingFor, type Survey } from '../surveys/model.ts';
 import { pickLocale, t, type Locale } from '../i18n/index.ts';
 import { handlebars, viewsDir } from '../http/views.ts';
 import type { OutgoingMail } from './transport.ts';
+import { readableOn, textOn } from '../settings/contrast.ts';
 
 export interface InvitationEmailInput {
   invitationId: number;
@@ -13,7 +14,7 @@ export interface InvitationEmailInput {
   locale: string | null | undefined;
   customer: { email: string; name: string | null };
   survey: Pick<Survey, 'metric' | 'content' | 'default_locale' | 'touchpoint_name'>;
-  settings: Pick<Settings, 'brand_color' | 'sender_name' | 'sender_address' | 'reply_to'>;
+  settings: Pick<Settings, 'brand_color' | 'logo_url' | 'sender_name' | 'sender_address' | 'reply_to'>;
   config: Pick<Config, 'baseUrl' | 'mailFrom'>;
   /** The reminder of an unanswered invitation: the same links, its own subject, wording and Message-ID. */
   reminder?: boolean;
@@ -94,7 +95,9 @@ export async function renderInvitation(input: InvitationEmailInput): Promise<Out
     lowLabel,
     highLabel,
     brand,
-    brandText: textColorOn(brand),
+    brandText: textOn(brand),
+    linkColor: readableOn(brand),
+    logoUrl: settings.logo_url?.trim() ?? '',
     sender,
     trapHref: escapeAttr(trapUrl(config.baseUrl, token)),
     unsubscribeHref: escapeAttr(unsubscribe),

@@ -19,6 +19,7 @@ export function formFromSettings(s: Settings): SettingsForm {
     sender_address: s.sender_address,
     reply_to: s.reply_to,
     brand_color: s.brand_color,
+    logo_url: s.logo_url,
     edit_window_hours: n(s.edit_window_hours),
     token_expiry_days: n(s.token_expiry_days),
     min_bucket_responses: n(s.min_bucket_responses),
@@ -90,6 +91,7 @@ export function settingsFromForm(form: SettingsForm): Settings {
     sender_address: form.sender_address,
     reply_to: form.reply_to,
     brand_color: form.brand_color,
+    logo_url: form.logo_url,
     edit_window_hours: whole('edit_window_hours', false),
     token_expiry_days: whole('token_expiry_days', false),
     min_bucket_responses: whole('min_bucket_responses', false),
@@ -125,6 +127,7 @@ const blank: Settings = {
   sender_address: '',
   reply_to: '',
   brand_color: '#000000',
+  logo_url: '',
   contact_rules: {
     cooldown_after_invitation_days: null,
     cooldown_after_response_days: null,

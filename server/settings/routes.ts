@@ -4,7 +4,7 @@ import { requireRole } from '../http/session.ts';
 import { fieldErrors, setFlash } from '../auth/forms.ts';
 
 import { rebuildDailyRollup } from '../responses/store.ts';
-import { getSettings, timeZoneChoices, updateSettings } from './service.ts';
+import { getSettings, timeZoneChoices, updateSettings, type Settings } from './service.ts';
 import { formFieldOf, formFromSettings, readSettingsForm, settingsFromForm, type SettingsForm } from './form.ts';
 
 /** /settings: admins set the reporting time zone, sender, branding and the global contact rules. */
@@ -13,13 +13,14 @@ export function settingsRoutes(deps: Deps): Router {
   const admin = requireRole('admin');
   const zones = timeZoneChoices();
 
-  const page = (values: SettingsForm, extra: Record<string, unknown> = {}) => {
+  const page = (values: SettingsForm, extra: Record<string, unknown> = {}, saved?: Settings) => {
     const tz = String(values.reporting_time_zone);
     const list = zones.includes(tz) || !tz ? zones : [tz, ...zones];
     return {
       title: 'Settings',
       nav: 'settings',
       values,
+      logoPreview: saved?.logo_url ?? '',
       zones: list.map((zone) => ({ value: zone, label: zone, selected: zone === tz })),
       locales: [
         { value: 'en', label: 'English', selected: values.default_locale === 'en' },
@@ -30,7 +31,8 @@ export function settingsRoutes(deps: Deps): Router {
   };
 
   router.get('/settings', admin, async (_req, res) => {
-    res.render('pages/settings/index', page(formFromSettings(await getSettings(deps.db))));
+    const settings = await getSettings(deps.db);
+    res.render('pages/settings/index', page(formFromSettings(settings), {}, settings));
   });
 
   router.post('/settings', admin, async (req, res) => {
@@ -41,7 +43,7 @@ export function settingsRoutes(deps: Deps): Router {
       saved = await updateSettings(deps.db, settingsFromForm(form));
     } catch (err) {
       const failed = fieldErrors(err, formFieldOf);
-      return res.status(failed.status).render('pages/settings/index', page(form, { errors: failed.errors, formError: failed.message }));
+      return res.status(failed.status).render('pages/settings/index', page(form, { errors: failed.errors, formError: failed.message }, before));
     }
     if (saved.reporting_time_zone !== before.reporting_time_zone) {
       // Daily buckets are days in the reporting time zone: recount them in the new one.

@@ -32,6 +32,23 @@ const emailOrEmpty = z
   .max(254)
   .refine((v) => v === '' || z.email().safeParse(v).success, 'must be an email address, or empty');
 
+/** An https address with a host and no user name or password in it (shown to customers as an image). */
+export const isHttpsUrl = (value: string): boolean => {
+  if (/\s/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+};
+
+const logoUrl = z
+  .string()
+  .trim()
+  .max(2000, 'must be at most 2000 characters')
+  .refine((v) => v === '' || isHttpsUrl(v), 'must be an https:// address of an image, or empty');
+
 /** The global contact rules (DESIGN.md, "Contact rules"); null turns a rule off. */
 export const globalRulesSchema = z.object({
   cooldown_after_invitation_days: days.nullable(),
@@ -54,6 +71,8 @@ export const settingsSchema = z.object({
   sender_address: emailOrEmpty,
   reply_to: emailOrEmpty,
   brand_color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as #2f6fdf'),
+  /** The logo at the top of survey email and survey pages: an https image address, or '' for none. */
+  logo_url: logoUrl,
   contact_rules: globalRulesSchema,
   /** How long after answering a customer may still change the answer. */
   edit_window_hours: z.number().int().min(0).max(24 * 90),
@@ -70,6 +89,7 @@ export const defaultSettings: Settings = {
   sender_address: '',
   reply_to: '',
   brand_color: '#2f5fd0',
+  logo_url: '',
   contact_rules: {
     cooldown_after_invitation_days: 30,
     cooldown_after_response_days: null,
@@ -95,6 +115,7 @@ export async function getSettings(db: Knex): Promise<Settings> {
 /** Validates and stores changed settings; returns the settings now in force. */
 export async function updateSettings(db: Knex, changes: Partial<Settings>): Promise<Settings> {
   const next = parseInput(settingsSchema, { ...(await getSettings(db)), ...changes });
-  await writeSettings(db, changes as Record<string, unknown>);
+  // The values as checked (trimmed, say), for the keys asked to change.
+  await writeSettings(db, Object.fromEntries(Object.keys(changes).map((key) => [key, next[key as keyof Settings]])));
   return next;
 }

@@ -12,6 +12,7 @@ const defaultsForm = (): Record<string, string> => ({
   sender_address: '',
   reply_to: '',
   brand_color: '#2f5fd0',
+  logo_url: '',
   edit_window_hours: '48',
   token_expiry_days: '30',
   min_bucket_responses: '30',
@@ -54,6 +55,7 @@ describe('settings page', () => {
       sender_address: 'care@acme.example',
       reply_to: 'replies@acme.example',
       brand_color: '#aa3300',
+      logo_url: '  https://cdn.acme.example/logo.png  ',
       edit_window_hours: '24',
       token_expiry_days: '14',
       min_bucket_responses: '10',
@@ -76,6 +78,7 @@ describe('settings page', () => {
       sender_address: 'care@acme.example',
       reply_to: 'replies@acme.example',
       brand_color: '#aa3300',
+      logo_url: 'https://cdn.acme.example/logo.png',
       edit_window_hours: 24,
       token_expiry_days: 14,
       min_bucket_responses: 10,
@@ -91,6 +94,30 @@ describe('settings page', () => {
     expect(page.text).to.contain('Settings saved.');
     expect(page.text).to.match(/<option value="Europe\/Berlin" selected>/);
     expect(page.text).to.match(/name="cap_count" type="number" value=""/);
+    expect(page.text).to.match(/name="logo_url" type="url" value="https:\/\/cdn\.acme\.example\/logo\.png"/);
+    expect(page.text).to.match(/<figure class="logo-preview">\s*<img src="https:\/\/cdn\.acme\.example\/logo\.png" alt="Your logo">/);
+  });
+
+  it('takes only an https address (or blank) as the logo', async () => {
+    const { agent, csrf } = await ctx.signIn('admin');
+    const page = await agent.get('/settings').expect(200);
+    expect(page.text).not.to.contain('logo-preview');
+    for (const bad of ['http://acme.example/logo.png', 'javascript:alert(1)', 'data:image/png;base64,AAAA', 'https://user:pw@acme.example/logo.png', 'logo.png', 'https://acme.example/a b.png', `https://acme.example/${'x'.repeat(2000)}.png`]) {
+      const res = await agent.post('/settings').type('form').send({ ...defaultsForm(), _csrf: csrf, logo_url: bad }).expect(422);
+      expect(/id="f-logo_url-error"[^>]*>([^<]+)</.exec(res.text)?.[1], bad).to.match(/https:\/\/|2000 characters/);
+      expect(res.text, 'no preview of a refused address').not.to.contain('logo-preview');
+    }
+    expect((await getSettings(ctx.deps.db)).logo_url).to.equal('');
+
+    await agent.post('/settings').type('form').send({ ...defaultsForm(), _csrf: csrf, logo_url: 'https://acme.example/brand/logo.svg?v=2' }).expect(303);
+    expect((await getSettings(ctx.deps.db)).logo_url).to.equal('https://acme.example/brand/logo.svg?v=2');
+    // A refused change shows the logo still in force, not the one typed.
+    const refused = await agent.post('/settings').type('form').send({ ...defaultsForm(), _csrf: csrf, logo_url: 'ftp://acme.example/x.png' }).expect(422);
+    expect(refused.text).to.contain('value="ftp://acme.example/x.png"');
+    expect(refused.text).to.contain('<img src="https://acme.example/brand/logo.svg?v&#x3D;2" alt="Your logo">');
+    // Blank takes the logo away.
+    await agent.post('/settings').type('form').send({ ...defaultsForm(), _csrf: csrf, logo_url: '' }).expect(303);
+    expect((await getSettings(ctx.deps.db)).logo_url).to.equal('');
   });
 
   it('shows each error beside its field, keeps what was typed, and saves nothing', async () => {
@@ -100,6 +127,7 @@ describe('settings page', () => {
       _csrf: csrf,
       reporting_time_zone: 'Mars/Olympus',
       brand_color: 'blue',
+      logo_url: 'http://acme.example/logo.png',
       sender_address: 'not an email',
       edit_window_hours: '',
       token_expiry_days: '0',
@@ -113,6 +141,7 @@ describe('settings page', () => {
     const errorOf = (field: string) => new RegExp(`id="f-${field}-error"[^>]*>([^<]+)<`).exec(res.text)?.[1];
     expect(errorOf('reporting_time_zone')).to.contain('IANA time zone');
     expect(errorOf('brand_color')).to.contain('colour');
+    expect(errorOf('logo_url')).to.contain('https://');
     expect(errorOf('sender_address')).to.contain('email address');
     expect(errorOf('edit_window_hours')).to.equal('is required');
     expect(errorOf('token_expiry_days')).to.be.a('string');
