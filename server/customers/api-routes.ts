@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
-import { customerTimeline, findCustomer } from './service.ts';
+import { customerTimeline, eraseCustomer, exportCustomer, findCustomer } from './service.ts';
 
 /** Customers by their external id (the business's id, or the lower-cased email). */
 export function customerApiRoutes(deps: Deps): Router {
@@ -10,6 +10,13 @@ export function customerApiRoutes(deps: Deps): Router {
   });
   router.get('/customers/:id/timeline', async (req, res) => {
     res.json(await customerTimeline(deps.db, req.params.id));
+  });
+  router.get('/customers/:id/export', async (req, res) => {
+    res.json(await exportCustomer(deps, req.params.id));
+  });
+  router.post('/customers/:id/erase', async (req, res) => {
+    const key = res.locals.apiKey as { id: number; name: string } | undefined;
+    res.json(await eraseCustomer(deps, req.params.id, { userId: null, label: `API key ${key?.name ?? 'unknown'}` }));
   });
   return router;
 }

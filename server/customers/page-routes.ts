@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
-import { requireRole } from '../http/session.ts';
-import { customerPage, findCustomers } from './service.ts';
+import { requireRole, type SignedInUser } from '../http/session.ts';
+import { clearBounce, customerPage, findCustomers } from './service.ts';
 
 /** /customers: CX managers (editors) find a customer and read why they got, or did not get, a survey. */
 export function customerPageRoutes(deps: Deps): Router {
@@ -16,7 +16,14 @@ export function customerPageRoutes(deps: Deps): Router {
 
   router.get('/customers/:id', editor, async (req, res) => {
     const page = await customerPage(deps.db, req.params.id as string, deps.clock.now());
-    res.render('pages/customers/show', { title: `Customer ${page.customer.id}`, nav: 'customers', ...page });
+    res.render('pages/customers/show', { title: `Customer ${page.customer.id}`, nav: 'customers', ...(req.query.cleared === '1' ? { flash: 'The hard bounce was cleared.' } : {}), ...page });
+  });
+
+  // The address works again (the customer fixed their mailbox): forget the hard bounce.
+  router.post('/customers/:id/clear-bounce', editor, async (req, res) => {
+    const user = res.locals.user as SignedInUser;
+    await clearBounce(deps, req.params.id as string, { userId: user.id, label: user.email });
+    res.redirect(303, `/customers/${encodeURIComponent(req.params.id as string)}?cleared=1`);
   });
 
   return router;

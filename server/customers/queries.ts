@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import crypto from 'node:crypto';
 import { lockCustomer } from '../db/dialect.ts';
 
 export interface CustomerRow {
@@ -26,8 +27,23 @@ export interface CustomerFacts {
   time_zone?: string;
 }
 
+/**
+ * The id an erased customer keeps when the id was an email address (the
+ * lower-cased email when the business sends no id): a hash, so the address is
+ * gone but an event for it still finds the erased customer (and is suppressed).
+ */
+export const erasedExternalId = (externalId: string): string =>
+  `erased-${crypto.createHash('sha256').update(externalId, 'utf8').digest('hex').slice(0, 40)}`;
+
+/** Whether an erased customer's id must be replaced by its hash. */
+export const externalIdIsPersonal = (externalId: string): boolean => externalId.includes('@');
+
+/** The customer with this id, or the erased customer whose id it was. */
 export const findCustomerByExternalId = (db: Knex, externalId: string): Promise<CustomerRow | undefined> =>
-  db('customers').where({ external_id: externalId }).first();
+  db('customers')
+    .whereIn('external_id', [externalId, erasedExternalId(externalId)])
+    .orderBy('id')
+    .first();
 
 export const findCustomerById = (db: Knex, id: number): Promise<CustomerRow | undefined> => db('customers').where({ id }).first();
 
@@ -37,6 +53,11 @@ export const findCustomerById = (db: Knex, id: number): Promise<CustomerRow | un
  * date. An erased customer keeps nothing new.
  */
 export async function upsertCustomer(trx: Knex.Transaction, facts: CustomerFacts, nowIso: string): Promise<CustomerRow> {
+  const erased = await trx('customers').where({ external_id: erasedExternalId(facts.external_id) }).first('id');
+  if (erased) {
+    await lockCustomer(trx, erased.id, nowIso);
+    return (await findCustomerById(trx, erased.id))!;
+  }
   await trx('customers')
     .insert({
       external_id: facts.external_id,
@@ -150,4 +171,104 @@ export function searchCustomers(db: Knex, text: string, limit: number): Promise<
     .orderByRaw('case when lower(external_id) = ? or lower(email) = ? then 0 else 1 end', [needle, needle])
     .orderBy('updated_at', 'desc')
     .orderBy('id', 'desc');
+}
+
+// ---------------------------------------------------------------------------
+// What people did to a customer's record, erasure and export.
+
+export interface CustomerActionRow {
+  id: number;
+  customer_id: number;
+  kind: 'bounce_cleared' | 'erased';
+  at: string;
+  user_id: number | null;
+  by: string;
+  detail: string;
+}
+
+export const customerActions = (db: Knex, customerId: number): Promise<CustomerActionRow[]> =>
+  db('customer_actions').where({ customer_id: customerId }).orderBy('id');
+
+export async function insertCustomerAction(trx: Knex.Transaction, action: Omit<CustomerActionRow, 'id'>): Promise<void> {
+  await trx('customer_actions').insert(action);
+}
+
+/** Forgets a hard bounce: the address may be written to again. */
+export async function clearCustomerBounce(trx: Knex.Transaction, customerId: number, nowIso: string): Promise<void> {
+  await trx('customers').where({ id: customerId }).update({ bounced_at: null, bounce_reason: null, updated_at: nowIso });
+}
+
+/**
+ * Erases what identifies the customer or was said by them: email, name,
+ * locale, time zone and properties of the customer; an email-like id; the
+ * properties of their events; comments and properties of their responses; the
+ * errors mail servers answered about their address; the user agents of their
+ * link clicks; notes on their answers; dev-mailbox copies of mail to them.
+ * Scores, states and times stay, so metrics and the daily rollup do not change.
+ */
+export async function eraseCustomerData(trx: Knex.Transaction, customer: CustomerRow, nowIso: string): Promise<void> {
+  const id = customer.id;
+  await trx('customers')
+    .where({ id })
+    .update({
+      external_id: externalIdIsPersonal(customer.external_id) ? erasedExternalId(customer.external_id) : customer.external_id,
+      email: null,
+      name: null,
+      locale: null,
+      time_zone: null,
+      properties: '{}',
+      bounce_reason: null,
+      erased_at: nowIso,
+      updated_at: nowIso,
+    });
+  await trx('events').where({ customer_id: id }).update({ properties: '{}' });
+  await trx('responses').where({ customer_id: id }).update({ comment: null, properties: '{}' });
+  await trx('invitations').where({ customer_id: id }).update({ last_error: null, reminder_last_error: null });
+  const invitationIds = trx('invitations').where({ customer_id: id }).select('id');
+  await trx('link_clicks').whereIn('invitation_id', invitationIds).update({ user_agent: null });
+  await trx('follow_ups').whereIn('response_id', trx('responses').where({ customer_id: id }).select('id')).update({ note: '' });
+  if (customer.email) {
+    await trx('mailbox_messages').whereRaw("lower(??) like ? escape '\\'", ['to', `%${likeEscape(customer.email.toLowerCase())}%`]).delete();
+  }
+  // What was kept about a cleared bounce: its time only.
+  for (const action of await customerActions(trx, id)) {
+    const detail = JSON.parse(action.detail || '{}') as Record<string, unknown>;
+    if ('reason' in detail) {
+      delete detail.reason;
+      await trx('customer_actions').where({ id: action.id }).update({ detail: JSON.stringify(detail) });
+    }
+  }
+}
+
+/** Everything stored about one customer, as rows (token salts and hashes left out: they are keys, not data). */
+export async function customerExportRows(db: Knex, customerId: number) {
+  const [customer, events, invitations, responses, touchpointUnsubscribes, linkClicks, actions] = await Promise.all([
+    findCustomerById(db, customerId),
+    db('events')
+      .join('touchpoints', 'touchpoints.id', 'events.touchpoint_id')
+      .leftJoin('surveys', 'surveys.id', 'events.survey_id')
+      .where('events.customer_id', customerId)
+      .orderBy('events.id')
+      .select('events.*', 'touchpoints.key as touchpoint', 'surveys.key as survey'),
+    db('invitations')
+      .join('surveys', 'surveys.id', 'invitations.survey_id')
+      .where('invitations.customer_id', customerId)
+      .orderBy('invitations.id')
+      .select('invitations.*', 'surveys.key as survey'),
+    db('responses')
+      .join('surveys', 'surveys.id', 'responses.survey_id')
+      .where('responses.customer_id', customerId)
+      .orderBy('responses.id')
+      .select('responses.*', 'surveys.key as survey', 'surveys.metric'),
+    db('touchpoint_unsubscribes')
+      .join('touchpoints', 'touchpoints.id', 'touchpoint_unsubscribes.touchpoint_id')
+      .where('touchpoint_unsubscribes.customer_id', customerId)
+      .select('touchpoints.key as touchpoint', 'touchpoint_unsubscribes.created_at'),
+    db('link_clicks')
+      .whereIn('invitation_id', db('invitations').where({ customer_id: customerId }).select('id'))
+      .orderBy('id')
+      .select('*'),
+    customerActions(db, customerId),
+  ]);
+  return { customer: customer!, events, invitations, responses, touchpointUnsubscribes, linkClicks, actions };
 }

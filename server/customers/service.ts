@@ -1,10 +1,23 @@
 import type { Knex } from 'knex';
-import { NotFoundError } from '../errors.ts';
+import type { Deps } from '../deps.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { DAY } from '../clock.ts';
+import { toDbTime } from '../db/time.ts';
+import { lockCustomer, writeTransaction } from '../db/dialect.ts';
 import { getSettings, type GlobalRules } from '../settings/service.ts';
 import { customerHistory } from '../eligibility/history.ts';
 import { checkCustomer, countingStates, type History } from '../eligibility/rules.ts';
-import { customerRecords, findCustomerByExternalId, searchCustomers, type CustomerRow } from './queries.ts';
+import {
+  clearCustomerBounce,
+  customerActions,
+  customerExportRows,
+  customerRecords,
+  eraseCustomerData,
+  findCustomerByExternalId,
+  insertCustomerAction,
+  searchCustomers,
+  type CustomerRow,
+} from './queries.ts';
 
 export type TimelineEntry = { kind: string; at: string } & Record<string, unknown>;
 
@@ -22,7 +35,7 @@ export const presentCustomer = (c: CustomerRow) => ({
 });
 
 // Entries at the same instant read in the order things happen.
-const kindOrder = ['event', 'invitation', 'sent', 'response', 'unsubscribe', 'bounce', 'erased'];
+const kindOrder = ['event', 'invitation', 'sent', 'response', 'unsubscribe', 'bounce', 'bounce_cleared', 'erased'];
 
 const parseJson = (text: string) => {
   try {
@@ -40,7 +53,7 @@ const parseJson = (text: string) => {
 export async function customerTimeline(db: Knex, externalId: string): Promise<{ customer: ReturnType<typeof presentCustomer>; timeline: TimelineEntry[] }> {
   const customer = await findCustomerByExternalId(db, externalId);
   if (!customer) throw new NotFoundError(`No customer has the id ${externalId}`);
-  const records = await customerRecords(db, customer.id);
+  const [records, actions] = await Promise.all([customerRecords(db, customer.id), customerActions(db, customer.id)]);
   const timeline: TimelineEntry[] = [];
   for (const e of records.events) {
     timeline.push({
@@ -98,7 +111,16 @@ export async function customerTimeline(db: Knex, externalId: string): Promise<{ 
   if (customer.unsubscribed_at) timeline.push({ kind: 'unsubscribe', at: customer.unsubscribed_at, scope: 'all' });
   for (const u of records.touchpointUnsubscribes) timeline.push({ kind: 'unsubscribe', at: u.created_at, scope: 'touchpoint', touchpoint: u.touchpoint });
   if (customer.bounced_at) timeline.push({ kind: 'bounce', at: customer.bounced_at, reason: customer.bounce_reason });
-  if (customer.erased_at) timeline.push({ kind: 'erased', at: customer.erased_at });
+  let erasedBy: string | undefined;
+  for (const a of actions) {
+    if (a.kind === 'erased') erasedBy = a.by;
+    if (a.kind !== 'bounce_cleared') continue;
+    // The bounce that was cleared, then who cleared it.
+    const before = parseJson(a.detail) as { bounced_at?: string; reason?: string | null };
+    if (before.bounced_at) timeline.push({ kind: 'bounce', at: before.bounced_at, reason: before.reason ?? null, cleared_at: a.at });
+    timeline.push({ kind: 'bounce_cleared', at: a.at, by: a.by, bounced_at: before.bounced_at ?? null });
+  }
+  if (customer.erased_at) timeline.push({ kind: 'erased', at: customer.erased_at, ...(erasedBy ? { by: erasedBy } : {}) });
   timeline.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind)));
   return { customer: presentCustomer(customer), timeline };
 }
@@ -257,9 +279,19 @@ function timelineItem(entry: TimelineEntry, tz: string): TimelineItem {
         facts: [],
       };
     case 'bounce':
-      return { kind: 'bounce', at: entry.at, when, title: 'Email hard-bounced', outcome: 'Bounced', tone: 'stop', facts: facts(text('Server answer', entry.reason)) };
+      return { kind: 'bounce', at: entry.at, when, title: 'Email hard-bounced', outcome: 'Bounced', tone: 'stop', facts: facts(text('Server answer', entry.reason), time('Cleared', entry.cleared_at)) };
+    case 'bounce_cleared':
+      return {
+        kind: 'bounce_cleared',
+        at: entry.at,
+        when,
+        title: 'Hard bounce cleared',
+        outcome: 'Email may be sent again',
+        tone: 'ok',
+        facts: facts(text('Cleared by', entry.by), time('Bounce of', entry.bounced_at)),
+      };
     case 'erased':
-      return { kind: 'erased', at: entry.at, when, title: 'Customer erased', outcome: 'Erased', tone: 'stop', facts: [] };
+      return { kind: 'erased', at: entry.at, when, title: 'Customer erased', outcome: 'Erased', tone: 'stop', facts: facts(text('Erased by', entry.by)) };
     default:
       return { kind: entry.kind, at: entry.at, when, title: entry.kind, tone: 'info', facts: [] };
   }
@@ -337,6 +369,9 @@ export async function customerPage(db: Knex, externalId: string, now: Date) {
       { label: 'First seen', value: formatInstant(row.created_at, tz) },
     ),
     status: contactStatus(row, history, settings.contact_rules, now, tz),
+    bounce: row.bounced_at && !row.erased_at ? { at: row.bounced_at, when: formatInstant(row.bounced_at, tz), reason: row.bounce_reason ?? '' } : null,
+    unsubscribed: row.unsubscribed_at && !row.erased_at ? { at: row.unsubscribed_at, when: formatInstant(row.unsubscribed_at, tz) } : null,
+    href: `/customers/${encodeURIComponent(row.external_id)}`,
     lastEvent,
     items,
     timeZone: tz,
@@ -363,5 +398,88 @@ export async function findCustomers(db: Knex, text: string, now: Date) {
       seenAt: c.updated_at,
     })),
     now,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Changes to a customer's record: an editor clears a hard bounce; the API erases.
+
+/** Who did it, as the timeline says it. */
+export interface Actor {
+  userId: number | null;
+  label: string;
+}
+
+/**
+ * An editor says the address works again: the bounce is forgotten (it no
+ * longer stops surveys), and the timeline keeps the bounce, who cleared it and when.
+ */
+export async function clearBounce(deps: Deps, externalId: string, actor: Actor): Promise<{ cleared: boolean }> {
+  const nowIso = toDbTime(deps.clock.now());
+  return writeTransaction(deps.db, async (trx) => {
+    const row = await findCustomerByExternalId(trx, externalId);
+    if (!row) throw new NotFoundError(`No customer has the id ${externalId}`);
+    if (row.erased_at) throw new ConflictError('This customer was erased; there is no address to write to');
+    await lockCustomer(trx, row.id, nowIso);
+    const fresh = (await findCustomerByExternalId(trx, externalId))!;
+    if (!fresh.bounced_at) return { cleared: false };
+    await insertCustomerAction(trx, {
+      customer_id: row.id,
+      kind: 'bounce_cleared',
+      at: nowIso,
+      user_id: actor.userId,
+      by: actor.label,
+      detail: JSON.stringify({ bounced_at: fresh.bounced_at, reason: fresh.bounce_reason }),
+    });
+    await clearCustomerBounce(trx, row.id, nowIso);
+    return { cleared: true };
+  });
+}
+
+/**
+ * Erases the customer's personal data (see eraseCustomerData) and marks them
+ * erased: later events for them are recorded as suppressed `erased`, with no
+ * properties. Scores stay, so metrics do not change. Erasing twice is a no-op.
+ */
+export async function eraseCustomer(deps: Deps, externalId: string, actor: Actor) {
+  const nowIso = toDbTime(deps.clock.now());
+  const row = await writeTransaction(deps.db, async (trx) => {
+    const found = await findCustomerByExternalId(trx, externalId);
+    if (!found) throw new NotFoundError(`No customer has the id ${externalId}`);
+    await lockCustomer(trx, found.id, nowIso);
+    const current = (await findCustomerByExternalId(trx, externalId))!;
+    if (current.erased_at) return { ...current, already: true };
+    await eraseCustomerData(trx, current, nowIso);
+    await insertCustomerAction(trx, { customer_id: current.id, kind: 'erased', at: nowIso, user_id: actor.userId, by: actor.label, detail: '{}' });
+    return { ...(await findCustomerByExternalId(trx, externalId))!, already: false };
+  });
+  return { customer: presentCustomer(row), already_erased: row.already };
+}
+
+const parseJsonColumns = <T extends Record<string, unknown>>(row: T, columns: string[]): T => {
+  const out: Record<string, unknown> = { ...row };
+  for (const c of columns) if (typeof out[c] === 'string') out[c] = parseJson(out[c] as string);
+  return out as T;
+};
+
+/** Everything stored about one customer (the right of access): the record, events, invitations, responses, unsubscribes, link clicks and actions on the record. */
+export async function exportCustomer(deps: Deps, externalId: string) {
+  const row = await findCustomerByExternalId(deps.db, externalId);
+  if (!row) throw new NotFoundError(`No customer has the id ${externalId}`);
+  const rows = await customerExportRows(deps.db, row.id);
+  const omit = <T extends Record<string, unknown>>(r: T, keys: string[]) => Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k)));
+  const c = rows.customer;
+  return {
+    exported_at: toDbTime(deps.clock.now()),
+    customer: { ...presentCustomer(c), properties: parseJson(c.properties), bounce_reason: c.bounce_reason, updated_at: c.updated_at },
+    events: rows.events.map((e) => omit(parseJsonColumns(e, ['properties']), ['touchpoint_id', 'survey_id', 'customer_id'])),
+    invitations: rows.invitations.map((i) => omit(i, ['token_salt', 'token_hash', 'survey_id', 'customer_id', 'claimed_at', 'claimed_by', 'reminder_claimed_at'])),
+    responses: rows.responses.map((r) => omit(parseJsonColumns(r, ['properties']), ['survey_id', 'customer_id'])),
+    unsubscribes: [
+      ...(c.unsubscribed_at ? [{ scope: 'all', touchpoint: null, at: c.unsubscribed_at }] : []),
+      ...rows.touchpointUnsubscribes.map((u: { touchpoint: string; created_at: string }) => ({ scope: 'touchpoint', touchpoint: u.touchpoint, at: u.created_at })),
+    ],
+    link_clicks: rows.linkClicks,
+    actions: rows.actions.map((a) => ({ kind: a.kind, at: a.at, by: a.by, detail: parseJson(a.detail) })),
   };
 }

@@ -50,3 +50,13 @@ export const isUniqueViolation = (err: unknown): boolean => {
 /** count(*) comes back as a string from PostgreSQL. */
 export const toCount = (value: unknown): number => Number(value ?? 0);
 
+/**
+ * Errors that mean "the database was busy, nothing was written": SQLite's busy
+ * and locked codes (another process held the write lock past busy_timeout),
+ * PostgreSQL's serialisation failure, deadlock and lock timeout. The whole
+ * transaction rolled back, so trying it again is safe.
+ */
+export function isTransientDbError(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  return /^SQLITE_(BUSY|LOCKED)/.test(code) || code === '40001' || code === '40P01' || code === '55P03';
+}

@@ -30,9 +30,20 @@ export const maxProperties = 50;
 export const maxPropertyValueLength = 500;
 
 const propertyKey = identifier(64).refine((k) => k !== '__proto__', 'is not allowed as a property name');
+/**
+ * zod's record skips a key named "__proto__" (JSON.parse makes it an own
+ * property); it would vanish without a word, so it is refused here, by name.
+ */
+const noProtoKey = (value: unknown, ctx: z.RefinementCtx) => {
+  if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'is not allowed as a property name' });
+  }
+};
 const properties = z
-  .record(propertyKey, z.union([freeText(maxPropertyValueLength), z.number(), z.boolean()], 'must be a string, a number or true/false'))
-  .refine((p) => Object.keys(p).length <= maxProperties, `must have at most ${maxProperties} properties`);
+  .unknown()
+  .superRefine(noProtoKey)
+  .pipe(z.record(propertyKey, z.union([freeText(maxPropertyValueLength), z.number(), z.boolean()], 'must be a string, a number or true/false'))
+  .refine((p) => Object.keys(p).length <= maxProperties, `must have at most ${maxProperties} properties`));
 
 export const customerSchema = z
   .object({
@@ -49,7 +60,11 @@ export const customerSchema = z
 /** One transaction event as integrators send it (DESIGN.md, POST /api/v1/events). */
 export const eventSchema = z.object(
   {
-    touchpoint: z.string('must be a touchpoint key').min(1, 'must not be empty').max(100),
+    touchpoint: z
+      .string('must be a touchpoint key')
+      .min(1, 'must not be empty')
+      .max(100)
+      .refine((s) => !LONE_SURROGATE.test(s) && !CONTROL.test(s), 'must be a touchpoint key (it holds control characters or a lone surrogate)'),
     transaction_id: z.union([identifier(200), z.number().int().transform(String)], 'must be a string'),
     customer: customerSchema,
     occurred_at: optional(z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, such as 2026-11-23T10:00:00Z' })),

@@ -1,16 +1,5 @@
 import { AppError } from '../errors.ts';
-
-/**
- * Errors that mean "the database was busy, nothing was written": SQLite's busy
- * and locked codes (another process held the write lock past busy_timeout),
- * PostgreSQL's serialisation failure, deadlock and lock timeout. The whole
- * transaction rolled back, so trying it again is safe.
- * (Dialect error codes; a candidate for server/db/dialect.ts.)
- */
-export function isTransientDbError(err: unknown): boolean {
-  const code = String((err as { code?: unknown })?.code ?? '');
-  return /^SQLITE_(BUSY|LOCKED)/.test(code) || code === '40001' || code === '40P01' || code === '55P03';
-}
+import { isTransientDbError } from '../db/dialect.ts';
 
 /** 503 with Retry-After: the event was not recorded; the caller sends it again. */
 export class BusyError extends AppError {

@@ -117,7 +117,8 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
         customer_id: customer.id,
         occurred_at: toDbTime(at),
         received_at: nowIso,
-        properties: JSON.stringify(input.properties ?? {}),
+        // An erased customer's events keep no data about them.
+        properties: JSON.stringify(customer.erased_at ? {} : (input.properties ?? {})),
         source,
         survey_id: survey?.id ?? null,
         decision: decision.status,

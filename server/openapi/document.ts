@@ -55,7 +55,7 @@ const surveyWritable: Schema = {
   status: { type: 'string', enum: ['draft', 'active', 'paused', 'archived'], default: 'draft' },
   channel: { type: 'string', enum: ['email', 'link'], default: 'email' },
   send_delay_minutes: { type: 'integer', minimum: 0, maximum: 43200, default: 0 },
-  sample_rate: { type: 'number', minimum: 0, maximum: 100, default: 100, description: 'Percent of eligible events surveyed, decided by a hash of the transaction id.' },
+  sample_rate: { type: 'number', minimum: 0, maximum: 100, default: 100, description: 'Percent of eligible events surveyed, decided by a hash of the transaction id. Kept to 2 decimals; a value above 0 and below 0.01 is refused.' },
   quiet_hours: nullable(quietHours),
   rules: surveyRules,
 };
@@ -256,13 +256,46 @@ const schemas: Record<string, Schema> = {
           type: 'object',
           required: ['kind', 'at'],
           properties: {
-            kind: { type: 'string', enum: ['event', 'invitation', 'sent', 'response', 'unsubscribe', 'bounce', 'erased'] },
+            kind: { type: 'string', enum: ['event', 'invitation', 'sent', 'response', 'unsubscribe', 'bounce', 'bounce_cleared', 'erased'] },
             at: instant,
             decision: { type: 'string', enum: ['scheduled', 'suppressed'] },
             reason: { type: ['string', 'null'] },
           },
           additionalProperties: true,
         },
+      },
+    },
+  },
+  CustomerErasure: {
+    type: 'object',
+    required: ['customer', 'already_erased'],
+    properties: {
+      customer: ref('CustomerRecord'),
+      already_erased: { type: 'boolean', description: 'True when the customer had been erased before; nothing changed.' },
+    },
+  },
+  CustomerExport: {
+    type: 'object',
+    description: 'Everything stored about one customer. Rows are as stored (JSON columns parsed); link token salts and hashes are left out.',
+    required: ['exported_at', 'customer', 'events', 'invitations', 'responses', 'unsubscribes', 'link_clicks', 'actions'],
+    properties: {
+      exported_at: instant,
+      customer: {
+        allOf: [ref('CustomerRecord')],
+        properties: { properties: { type: 'object', additionalProperties: true }, bounce_reason: { type: ['string', 'null'] }, updated_at: instant },
+      },
+      events: { type: 'array', description: 'Every event with its touchpoint, survey, properties and decision.', items: { type: 'object', additionalProperties: true } },
+      invitations: { type: 'array', description: 'Every invitation with its state, times, attempts and reminder.', items: { type: 'object', additionalProperties: true } },
+      responses: { type: 'array', description: 'Every answer: survey, metric, score, comment, properties, times.', items: { type: 'object', additionalProperties: true } },
+      unsubscribes: {
+        type: 'array',
+        items: { type: 'object', properties: { scope: { type: 'string', enum: ['all', 'touchpoint'] }, touchpoint: { type: ['string', 'null'] }, at: instant } },
+      },
+      link_clicks: { type: 'array', description: 'Opens of the score links in the invitations (kind, score, time, user agent).', items: { type: 'object', additionalProperties: true } },
+      actions: {
+        type: 'array',
+        description: 'What people did to the record: a hard bounce cleared by an editor, the erasure.',
+        items: { type: 'object', properties: { kind: { type: 'string', enum: ['bounce_cleared', 'erased'] }, at: instant, by: { type: 'string' }, detail: { type: 'object', additionalProperties: true } } },
       },
     },
   },
@@ -382,6 +415,37 @@ export const openApiDocument = {
         operationId: 'getCustomerTimeline',
         summary: 'Everything that happened to one customer, and why',
         responses: { '200': json('The timeline.', ref('Timeline')), ...errors, ...notFound },
+      },
+    },
+    '/customers/{id}/export': {
+      parameters: [{ name: 'id', in: 'path', required: true, description: 'Your id for the customer (or the lower-cased email when none was given).', schema: { type: 'string' } }],
+      get: {
+        tags: ['customers'],
+        operationId: 'exportCustomer',
+        summary: 'Everything stored about one customer, as JSON (right of access)',
+        responses: { '200': json('The customer, events, invitations, responses, unsubscribes, link clicks and actions.', ref('CustomerExport')), ...errors, ...notFound },
+      },
+    },
+    '/customers/{id}/erase': {
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'Your id for the customer (or the lower-cased email when none was given; after erasure the email still finds the erased record).',
+          schema: { type: 'string' },
+        },
+      ],
+      post: {
+        tags: ['customers'],
+        operationId: 'eraseCustomer',
+        summary: "Erase a customer's personal data",
+        description:
+          'Removes email, name, locale, time zone and properties of the customer (an id that is an email address is replaced by a hash), the properties of their events, ' +
+          'the comments and properties of their responses, mail-server errors about their address and the user agents of their link clicks. ' +
+          'Scores, decisions and times stay, so metrics do not change. Later events for the customer are recorded as suppressed with the reason `erased`. ' +
+          'Erasing again changes nothing. Cannot be undone.',
+        responses: { '200': json('The erased customer.', ref('CustomerErasure')), ...errors, ...notFound },
       },
     },
   },

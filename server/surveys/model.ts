@@ -19,6 +19,30 @@ export const keySchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$/, 'must be 2–100 lower-case letters, digits and dashes, such as delivery-nps');
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_OR_LONE_SURROGATE = /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A one-line name kept as given: no control characters (NUL cannot be stored on PostgreSQL), no lone surrogates. */
+export const nameSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !CONTROL_OR_LONE_SURROGATE.test(s), 'must not hold control characters');
+
+/**
+ * A sample rate in percent, kept to 2 decimals (the column is a 4-byte real,
+ * which cannot hold, say, 5e-324). A rate above 0 but below 0.01 % is refused
+ * rather than rounded to 0 (which would silently stop the survey).
+ */
+export const sampleRateSchema = z
+  .number()
+  .min(0)
+  .max(100)
+  .refine((x) => x === 0 || x >= 0.01, 'must be 0, or at least 0.01 (percent)')
+  .transform((x) => Math.round(x * 100) / 100);
+
 /** What a customer reads, in one locale. */
 export const wordingSchema = z.object({
   question: z.string().trim().min(3, 'must be at least 3 characters').max(300),

@@ -9,6 +9,8 @@ import {
   defaultSurveyRules,
   keySchema,
   metrics,
+  nameSchema,
+  sampleRateSchema,
   surveyRulesSchema,
   surveyStatuses,
   wordingSchema,
@@ -28,7 +30,7 @@ const perLocale = z.union(
 const surveyFields = {
   key: keySchema,
   touchpoint: keySchema,
-  touchpoint_name: z.string().trim().min(1).max(200).optional(),
+  touchpoint_name: nameSchema(200).optional(),
   metric: z.enum(metrics, 'must be nps, csat or ces'),
   question: perLocale.optional(),
   low_label: perLocale.optional(),
@@ -39,7 +41,7 @@ const surveyFields = {
   status: z.enum(surveyStatuses, 'must be draft, active, paused or archived'),
   channel: z.enum(['email', 'link'], 'must be email or link'),
   send_delay_minutes: z.number().int().min(0).max(60 * 24 * 30),
-  sample_rate: z.number().min(0).max(100),
+  sample_rate: sampleRateSchema,
   quiet_hours: quietHoursSchema.nullable().optional(),
   rules: surveyRulesSchema.optional(),
 };

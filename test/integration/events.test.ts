@@ -200,6 +200,19 @@ describe('events API: decisions through HTTP', function () {
     expect(again.body.results[0]).to.include({ index: 0, duplicate: true, id: results[0].id });
   });
 
+  it('refuses NUL in the touchpoint and a "__proto__" property by name, alone and in a batch (never dropped, never 500)', async () => {
+    const nul = await post('/events').send(event({ touchpoint: 'deli\u0000very' })).expect(422);
+    expect(nul.body.errors.map((e: { field: string }) => e.field)).to.deep.equal(['touchpoint']);
+    const proto = JSON.stringify(event({ properties: { PROTO: 'x', region: 'north' } })).replace('"PROTO"', '"__proto__"');
+    const refused = await post('/events').set('Content-Type', 'application/json').send(proto).expect(422);
+    expect(refused.body.errors.map((e: { field: string }) => e.field)).to.deep.equal(['properties.__proto__']);
+    const batch = `{"events": [${JSON.stringify(event({ touchpoint: 'deli\u0000very' }))}, ${proto}]}`;
+    const res = await post('/events/batch').set('Content-Type', 'application/json').send(batch).expect(200);
+    expect(res.body.results.map((r: { status: string }) => r.status)).to.deep.equal(['invalid', 'invalid']);
+    expect(res.body.results[0].errors[0].field).to.equal('touchpoint');
+    expect(res.body.results[1].errors[0].field).to.equal('properties.__proto__');
+  });
+
   it('refuses a batch of more than 1,000 events', async () => {
     const res = await post('/events/batch').send({ events: Array.from({ length: 1001 }, () => ({})) }).expect(422);
     expect(res.body.errors[0].field).to.equal('events');

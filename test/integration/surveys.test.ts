@@ -73,6 +73,23 @@ describe('surveys: API, files and admin pages', function () {
       expect(fields(taken)).to.deep.equal(['key']);
     });
 
+    it('keeps a sample rate to 2 decimals, refuses one between 0 and 0.01, and refuses control characters in touchpoint_name', async () => {
+      const made = await api().post('/surveys').send({ key: 'rate-nps', touchpoint: 'rate', metric: 'nps', sample_rate: 33.3349 }).expect(201);
+      expect(made.body.sample_rate).to.equal(33.33);
+      expect((await api().get('/surveys/rate-nps').expect(200)).body.sample_rate).to.equal(33.33);
+      expect((await api().patch('/surveys/rate-nps').send({ sample_rate: 0.015 }).expect(200)).body.sample_rate).to.equal(0.02);
+      expect((await api().patch('/surveys/rate-nps').send({ sample_rate: 0 }).expect(200)).body.sample_rate).to.equal(0);
+      for (const tiny of [0.004, 5e-324]) {
+        const res = await api().patch('/surveys/rate-nps').send({ sample_rate: tiny }).expect(422);
+        expect(fields(res)).to.deep.equal(['sample_rate']);
+      }
+      const named = await api().post('/surveys').send({ key: 'tab-nps', touchpoint: 'tab', metric: 'nps', touchpoint_name: 'Deli\tvery' }).expect(422);
+      expect(fields(named)).to.deep.equal(['touchpoint_name']);
+      const patched = await api().patch('/surveys/rate-nps').send({ touchpoint_name: 'Rate\u0000' }).expect(422);
+      expect(fields(patched)).to.deep.equal(['touchpoint_name']);
+      expect((await api().patch('/surveys/rate-nps').send({ touchpoint_name: '  Rate Ü  ' }).expect(200)).body.touchpoint_name).to.equal('Rate Ü');
+    });
+
     it('refuses a second active survey on one touchpoint with 409', async () => {
       const res = await api().post('/surveys').send({ key: 'delivery-csat', touchpoint: 'delivery', metric: 'csat', status: 'active' }).expect(409);
       expect(fields(res)).to.deep.equal(['status']);
