@@ -75,8 +75,12 @@ async function main(argv: string[]): Promise<number> {
       case 'import events': {
         if (!arg) throw new AppError(2, 'usage', `Name the CSV file: touchpoint ${command} ${sub} FILE.csv`);
         const run = sub === 'responses' ? importResponses : importEvents;
-        const report = await run(deps, arg, (done) => process.stderr.write(`\r${done} rows read…`));
-        process.stderr.write('\n');
+        let progressShown = false;
+        const showProgress = (done: number) => {
+          progressShown = true;
+          process.stderr.write(`\r${done} rows read…`);
+        };
+        const report = await run(deps, arg, showProgress).finally(() => progressShown && process.stderr.write('\n'));
         printReport(report);
         return report.refused.length && !report.taken ? 1 : 0;
       }
