@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Deps } from './deps.ts';
 import { dashboardRoutes } from './dashboards/routes.ts';
 import { surveyAdminRoutes } from './surveys/admin-routes.ts';
+import { surveyPreviewRoutes } from './surveys/preview-routes.ts';
 import { mailboxRoutes } from './mailbox/routes.ts';
 import { userAdminRoutes } from './auth/user-routes.ts';
 import { apiKeyAdminRoutes } from './apikeys/routes.ts';
@@ -15,6 +16,8 @@ import { digestRoutes } from './digest/routes.ts';
 export function adminRoutes(deps: Deps): Router {
   const pages = Router();
   pages.use(dashboardRoutes(deps));
+  // Before the survey pages, so /surveys/preview is not read as a survey key.
+  pages.use(surveyPreviewRoutes(deps));
   pages.use(surveyAdminRoutes(deps));
   pages.use(mailboxRoutes(deps));
   pages.use(userAdminRoutes(deps));

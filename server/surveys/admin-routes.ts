@@ -25,7 +25,7 @@ const options = (values: readonly string[], selected: string, label: (v: string)
   values.map((value) => ({ value, label: label(value), selected: value === selected }));
 
 /** The survey form's view model: values as typed, errors beside their fields. */
-async function formPage(deps: Deps, values: SurveyForm, extra: { survey?: Survey; errors?: Record<string, string>; formError?: string } = {}) {
+export async function formPage(deps: Deps, values: SurveyForm, extra: { survey?: Survey; errors?: Record<string, string>; formError?: string } = {}) {
   const errors = extra.errors ?? {};
   const survey = extra.survey;
   return {

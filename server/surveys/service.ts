@@ -72,7 +72,7 @@ const textFor = (value: string | Partial<Record<string, string>> | undefined, lo
  * (`previous`): what was given over what was there; a locale whose question is
  * given as "" is removed.
  */
-function buildContent(input: Pick<Parsed, 'metric' | 'question' | 'low_label' | 'high_label' | 'comment_prompt' | 'thank_you' | 'default_locale'>, previous?: Record<string, Wording>): Record<string, Wording> {
+export function buildContent(input: Pick<Parsed, 'metric' | 'question' | 'low_label' | 'high_label' | 'comment_prompt' | 'thank_you' | 'default_locale'>, previous?: Record<string, Wording>): Record<string, Wording> {
   const content: Record<string, Wording> = {};
   for (const locale of locales) {
     const given = textFor(input.question, locale);
