@@ -1,23 +1,18 @@
-import fs from 'node:fs';
-import { parse, CsvError } from 'csv-parse';
 import type { Deps } from '../deps.ts';
-import { AppError, ValidationError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { receiveEvent } from '../events/service.ts';
 import type { ImportReport } from './report.ts';
+import { csvRows } from './csv-rows.ts';
 
 const required = ['touchpoint', 'transaction_id', 'email'] as const;
 const customerColumns = { customer_id: 'id', email: 'email', name: 'name', locale: 'locale', time_zone: 'time_zone' } as const;
 const known = new Set<string>(['touchpoint', 'transaction_id', 'occurred_at', ...Object.keys(customerColumns)]);
 const PROGRESS_EVERY = 100;
 
-class Refusal extends Error {}
-
 const reasonOf = (err: AppError) => (err.errors.length ? err.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : err.message);
 
 /** One CSV row as the event API takes it; the other columns become the event's properties. */
-function toEvent(header: string[], record: string[]): Record<string, unknown> {
-  if (record.length !== header.length) throw new Refusal(`has ${record.length} fields, the header has ${header.length}`);
-  const fields = new Map(header.map((name, i) => [name, record[i].trim()]));
+function toEvent(fields: Map<string, string>): Record<string, unknown> {
   const customer: Record<string, string> = {};
   for (const [column, field] of Object.entries(customerColumns)) {
     const value = fields.get(column);
@@ -41,39 +36,23 @@ function toEvent(header: string[], record: string[]): Record<string, unknown> {
  * reported with its line number and reason.
  */
 export async function importEvents(deps: Deps, file: string, progress: (rows: number) => void): Promise<ImportReport> {
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw ValidationError.field('file', `no such file: ${file}`);
   const report: ImportReport = { taken: 0, refused: [] };
-  const parser = fs.createReadStream(file).pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true }));
-  let header: string[] | null = null;
   let read = 0;
-  let lastLine = 0;
-  let lastEmpty = 0;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
-      const line = lastLine + 1 + (info.empty_lines - lastEmpty);
-      lastLine = info.lines;
-      lastEmpty = info.empty_lines;
-      if (!header) {
-        header = record.map((h) => h.trim());
-        const missing = required.filter((c) => !header!.includes(c));
-        if (missing.length) throw ValidationError.field('columns', `the file lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-        continue;
-      }
-      read++;
-      try {
-        const { answer, repeated } = await receiveEvent(deps, toEvent(header, record), 'import');
-        if (repeated) report.refused.push({ line, reason: `duplicate_event: this transaction was received before (event ${answer.id}, ${answer.status})` });
-        else report.taken++;
-      } catch (err) {
-        if (err instanceof Refusal) report.refused.push({ line, reason: err.message });
-        else if (err instanceof AppError && err.status < 500) report.refused.push({ line, reason: reasonOf(err) });
-        else throw err;
-      }
-      if (read % PROGRESS_EVERY === 0) progress(read);
+  for await (const { line, fields, problem } of csvRows(file, required, (line, reason) => report.refused.push({ line, reason }))) {
+    read++;
+    if (!fields) {
+      report.refused.push({ line, reason: problem! });
+      continue;
     }
-  } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    report.refused.push({ line: lastLine + 1, reason: `the file is not valid CSV from here on (${err.message}); the rest was not read` });
+    try {
+      const { answer, repeated } = await receiveEvent(deps, toEvent(fields), 'import');
+      if (repeated) report.refused.push({ line, reason: `duplicate_event: this transaction was received before (event ${answer.id}, ${answer.status})` });
+      else report.taken++;
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) report.refused.push({ line, reason: reasonOf(err) });
+      else throw err;
+    }
+    if (read % PROGRESS_EVERY === 0) progress(read);
   }
   progress(read);
   return report;

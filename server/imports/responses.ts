@@ -1,8 +1,5 @@
-import fs from 'node:fs';
-import { parse, CsvError } from 'csv-parse';
 import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
-import { ValidationError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
 import { writeTransaction } from '../db/dialect.ts';
 import { getSettings } from '../settings/service.ts';
@@ -10,6 +7,7 @@ import { findSurveyByKey } from '../surveys/queries.ts';
 import { metrics, scales, type Survey } from '../surveys/model.ts';
 import { insertResponse, type NewResponse } from '../responses/store.ts';
 import type { ImportReport } from './report.ts';
+import { csvRows, Refusal } from './csv-rows.ts';
 
 const required = ['survey', 'score', 'answered_at'] as const;
 const known = new Set<string>([...required, 'comment', 'email', 'customer_id', 'metric']);
@@ -26,15 +24,12 @@ interface Row {
   customer: { externalId: string; email: string | null } | null;
 }
 
-class Refusal extends Error {}
-
 /**
  * `touchpoint import responses FILE.csv`: every good row becomes a response
  * (channel `import`), every bad one is refused with its line number and
  * reason. Read as a stream and written in batches, each in one transaction.
  */
 export async function importResponses(deps: Deps, file: string, progress: (rows: number) => void): Promise<ImportReport> {
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw ValidationError.field('file', `no such file: ${file}`);
   const { reporting_time_zone: reportingTz } = await getSettings(deps.db);
   const surveys = new Map<string, Survey | null>();
   const report: ImportReport = { taken: 0, refused: [] };
@@ -53,44 +48,28 @@ export async function importResponses(deps: Deps, file: string, progress: (rows:
     report.taken += rows.length;
   };
 
-  const parser = fs.createReadStream(file).pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true }));
-  let header: string[] | null = null;
   let read = 0;
-  let lastLine = 0;
-  let lastEmpty = 0;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
-      const line = lastLine + 1 + (info.empty_lines - lastEmpty);
-      lastLine = info.lines;
-      lastEmpty = info.empty_lines;
-      if (!header) {
-        header = record.map((h) => h.trim());
-        const missing = required.filter((c) => !header!.includes(c));
-        if (missing.length) throw ValidationError.field('columns', `the file lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-        continue;
-      }
-      read++;
-      try {
-        batch.push({ line, ...(await toRow(deps.db, header, record, surveys)) });
-      } catch (err) {
-        if (!(err instanceof Refusal)) throw err;
-        report.refused.push({ line, reason: err.message });
-      }
-      if (batch.length >= BATCH) await flush();
-      if (read % PROGRESS_EVERY === 0) progress(read);
+  for await (const { line, fields, problem } of csvRows(file, required, (line, reason) => report.refused.push({ line, reason }))) {
+    read++;
+    if (!fields) {
+      report.refused.push({ line, reason: problem! });
+      continue;
     }
-  } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    report.refused.push({ line: lastLine + 1, reason: `the file is not valid CSV from here on (${err.message}); the rest was not read` });
+    try {
+      batch.push({ line, ...(await toRow(deps.db, fields, surveys)) });
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      report.refused.push({ line, reason: err.message });
+    }
+    if (batch.length >= BATCH) await flush();
+    if (read % PROGRESS_EVERY === 0) progress(read);
   }
   await flush();
   progress(read);
   return report;
 }
 
-async function toRow(db: Knex, header: string[], record: string[], surveys: Map<string, Survey | null>): Promise<Omit<Row, 'line'>> {
-  if (record.length !== header.length) throw new Refusal(`has ${record.length} fields, the header has ${header.length}`);
-  const fields = new Map(header.map((name, i) => [name, record[i].trim()]));
+async function toRow(db: Knex, fields: Map<string, string>, surveys: Map<string, Survey | null>): Promise<Omit<Row, 'line'>> {
   const key = fields.get('survey') ?? '';
   if (!key) throw new Refusal('survey is empty');
   if (!surveys.has(key)) surveys.set(key, (await findSurveyByKey(db, key)) ?? null);
