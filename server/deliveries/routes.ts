@@ -21,12 +21,12 @@ export function deliveriesRoutes(deps: Deps): Router {
   const editor = requireRole('editor');
 
   router.get('/deliveries', editor, async (req, res) => {
-    const log = await deliveryLog(deps, req.query);
+    const log = await deliveryLog(deps, req.query, res.locals);
     res.render('pages/deliveries/index', { title: 'Delivery log', nav: 'deliveries', ...log });
   });
 
   router.get('/deliveries/:id', editor, async (req, res) => {
-    const detail = await deliveryDetail(deps, parseId(req.params.id as string));
+    const detail = await deliveryDetail(deps, parseId(req.params.id as string), res.locals);
     res.render('pages/deliveries/show', { title: `Invitation ${detail.invitation.id}`, nav: 'deliveries', ...detail });
   });
 

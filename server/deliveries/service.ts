@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { format } from 'date-fns';
+import { formatInstant, pageInstants, type InstantFormat } from '../dates.ts';
 import { TZDate } from '@date-fns/tz';
 import type { Deps } from '../deps.ts';
 import { DAY } from '../clock.ts';
@@ -8,8 +8,7 @@ import { parseInput } from '../validation.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { keySchema, type Survey } from '../surveys/model.ts';
 import { findSurveyById, findSurveyByKey, listSurveys } from '../surveys/queries.ts';
-import { invitationToken } from '../responses/tokens.ts';
-import { renderInvitation } from '../delivery/render.ts';
+import { renderStoredInvitation } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
 import { isCalendarDate } from '../metrics/series.ts';
 import {
@@ -42,10 +41,6 @@ export const deliveryQuerySchema = z.object({
 });
 export type DeliveryQuery = z.infer<typeof deliveryQuerySchema>;
 
-/** An instant as people in the reporting time zone read it: 2026-11-23 14:05. */
-export const shownAt = (iso: string | null | undefined, timeZone: string): string | null =>
-  iso ? format(new TZDate(new Date(iso).getTime(), timeZone), 'yyyy-MM-dd HH:mm') : null;
-
 /** The first instant of a local calendar date in `timeZone`. */
 export function startOfLocalDay(date: string, timeZone: string): Date {
   const [y, m, d] = date.split('-').map(Number);
@@ -58,17 +53,17 @@ export interface ShownTime {
   iso: string;
   text: string;
 }
-const time = (iso: string | null | undefined, tz: string): ShownTime | null => (iso ? { iso, text: shownAt(iso, tz)! } : null);
+const time = (iso: string | null | undefined, shown: InstantFormat): ShownTime | null => (iso ? { iso, text: formatInstant(iso, shown) } : null);
 
 /** Where the reminder of an invitation stands, in a few words; null when its survey sends none. */
 export function reminderStatus(
   row: Pick<DeliveryRow, 'state' | 'sent_at' | 'expires_at' | 'reminder_state' | 'reminder_sent_at' | 'reminder_next_attempt_at' | 'reminder_detail' | 'reminder_last_error'>,
   survey: Pick<Survey, 'rules'> | undefined,
-  tz: string,
+  shown: InstantFormat,
 ): { code: string; text: string; at: ShownTime | null; detail: string | null } | null {
   switch (row.reminder_state) {
     case 'sent':
-      return { code: 'sent', text: 'sent', at: time(row.reminder_sent_at, tz), detail: null };
+      return { code: 'sent', text: 'sent', at: time(row.reminder_sent_at, shown), detail: null };
     case 'sending':
       return { code: 'sending', text: 'sending', at: null, detail: null };
     case 'suppressed':
@@ -82,7 +77,7 @@ export function reminderStatus(
     const due = new Date(new Date(row.sent_at).getTime() + days * DAY).toISOString();
     const at = row.reminder_next_attempt_at && row.reminder_next_attempt_at > due ? row.reminder_next_attempt_at : due;
     if (row.expires_at && row.expires_at <= at) return { code: 'expired', text: 'none (the link expires first)', at: null, detail: null };
-    return { code: 'due', text: 'due', at: time(at, tz), detail: row.reminder_last_error };
+    return { code: 'due', text: 'due', at: time(at, shown), detail: row.reminder_last_error };
   }
   if (row.state === 'scheduled' || row.state === 'sending') {
     return { code: 'planned', text: `${days} ${days === 1 ? 'day' : 'days'} after sending, if unanswered`, at: null, detail: null };
@@ -121,7 +116,7 @@ export interface DeliveryLog {
   last: number;
 }
 
-function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, tz: string): DeliveryListItem {
+function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, shown: InstantFormat): DeliveryListItem {
   const sent = row.sent_at !== null;
   return {
     id: row.id,
@@ -130,20 +125,21 @@ function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, tz: s
     email: row.email,
     state: row.state,
     channel: row.channel,
-    sendTime: time(row.sent_at ?? row.send_at, tz)!,
+    sendTime: time(row.sent_at ?? row.send_at, shown)!,
     sendKind: sent ? 'sent' : 'scheduled',
     attempts: row.attempts,
     last_error: row.last_error,
-    reminder: reminderStatus(row, surveysByKey.get(row.survey_key), tz),
+    reminder: reminderStatus(row, surveysByKey.get(row.survey_key), shown),
   };
 }
 
 /** One page of the delivery log: every invitation, newest send time first, filtered. */
-export async function deliveryLog(deps: Deps, rawQuery: unknown): Promise<DeliveryLog> {
+export async function deliveryLog(deps: Deps, rawQuery: unknown, locals: Record<string, unknown> = {}): Promise<DeliveryLog> {
   const query = parseInput(deliveryQuerySchema, rawQuery);
   const { db } = deps;
   const settings = await getSettings(db);
   const tz = settings.reporting_time_zone;
+  const shown = pageInstants(tz, locals);
   if (query.from && query.to && query.from > query.to) throw ValidationError.field('to', 'must not be before from');
   const filter: DeliveryFilter = { state: query.state };
   if (query.survey) {
@@ -171,7 +167,7 @@ export async function deliveryLog(deps: Deps, rawQuery: unknown): Promise<Delive
   };
   return {
     filters,
-    items: rows.map((row) => listItem(row, surveysByKey, tz)),
+    items: rows.map((row) => listItem(row, surveysByKey, shown)),
     total,
     page,
     pages,
@@ -200,16 +196,7 @@ export async function rerenderEmail(
   reminder: boolean,
 ): Promise<OutgoingMail | null> {
   if (!customer.email) return null;
-  return renderInvitation({
-    invitationId: invitation.id,
-    token: invitationToken(deps.config.sessionSecret, invitation.token_salt),
-    locale: invitation.locale,
-    customer: { email: customer.email, name: customer.name },
-    survey,
-    settings,
-    config: deps.config,
-    reminder,
-  });
+  return renderStoredInvitation(invitation, { email: customer.email, name: customer.name }, { survey, settings, config: deps.config }, reminder);
 }
 
 /** The email part alone, for the sandboxed frame; 404 when there is none to show. */
@@ -232,7 +219,7 @@ const propertyList = (json: string | null | undefined): { name: string; value: s
 };
 
 /** Everything about one invitation, for /deliveries/:id. */
-export async function deliveryDetail(deps: Deps, id: number) {
+export async function deliveryDetail(deps: Deps, id: number, locals: Record<string, unknown> = {}) {
   const { db } = deps;
   const row = await findDelivery(db, id);
   if (!row) throw new NotFoundError('There is no such invitation');
@@ -246,7 +233,7 @@ export async function deliveryDetail(deps: Deps, id: number) {
     findTouchpointUnsubscribe(db, row.customer_id, row.event_id),
   ]);
   const tz = settings.reporting_time_zone;
-  const at = (iso: string | null | undefined) => time(iso, tz);
+  const at = (iso: string | null | undefined) => time(iso, pageInstants(tz, locals));
 
   let email = null;
   if (survey && customer) {
@@ -281,7 +268,7 @@ export async function deliveryDetail(deps: Deps, id: number) {
         updated_at: at(row.updated_at),
       },
     },
-    reminder: reminderStatus(row, survey, tz),
+    reminder: reminderStatus(row, survey, pageInstants(tz, locals)),
     reminderRow: { ...row, sent: at(row.reminder_sent_at), next: at(row.reminder_next_attempt_at) },
     survey,
     customer: customer

@@ -8,8 +8,7 @@ import { checkCustomer, effectiveRules, intoQuietHoursWindow, zoneFor } from '..
 import type { Settings } from '../settings/service.ts';
 import type { Survey } from '../surveys/model.ts';
 import { findSurveyById, listSurveys } from '../surveys/queries.ts';
-import { invitationToken } from '../responses/tokens.ts';
-import { renderInvitation } from './render.ts';
+import { renderStoredInvitation } from './render.ts';
 import { SendError } from './transport.ts';
 import { findInvitationToSend, markCustomerBounced } from './queries.ts';
 import {
@@ -140,16 +139,7 @@ export async function deliverReminder(deps: Deps, invitationId: number, settings
   try {
     const survey = await findSurveyById(db, invitation.survey_id);
     if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
-    const mail = await renderInvitation({
-      invitationId,
-      token: invitationToken(config.sessionSecret, invitation.token_salt),
-      locale: invitation.locale,
-      customer: { email: invitation.email, name: invitation.name },
-      survey,
-      settings,
-      config,
-      reminder: true,
-    });
+    const mail = await renderStoredInvitation({ ...invitation, id: invitationId }, { email: invitation.email, name: invitation.name }, { survey, settings, config }, true);
     await deps.mail.send(mail);
     await markReminderSent(db, invitationId, { sentAt: toDbTime(clock.now()), messageId: mail.messageId });
     return 'sent';

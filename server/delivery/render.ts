@@ -4,6 +4,7 @@ import type { Settings } from '../settings/service.ts';
 import { scales, wordingFor, type Survey } from '../surveys/model.ts';
 import { pickLocale, t, type Locale } from '../i18n/index.ts';
 import { handlebars, viewsDir } from '../http/views.ts';
+import { invitationToken } from '../responses/tokens.ts';
 import type { OutgoingMail } from './transport.ts';
 import { readableOn, textOn } from '../settings/contrast.ts';
 
@@ -125,4 +126,27 @@ export async function renderInvitation(input: InvitationEmailInput): Promise<Out
       'X-Auto-Response-Suppress': 'OOF, AutoReply',
     },
   };
+}
+
+/**
+ * The email of a stored invitation (or its reminder): the link token is
+ * derived again from the invitation's salt, so this is the very email that
+ * was, or will be, sent.
+ */
+export function renderStoredInvitation(
+  invitation: { id: number; token_salt: string; locale: string | null },
+  customer: { email: string; name: string | null },
+  context: Pick<InvitationEmailInput, 'survey' | 'settings'> & { config: Pick<Config, 'baseUrl' | 'mailFrom' | 'sessionSecret'> },
+  reminder = false,
+): Promise<OutgoingMail> {
+  return renderInvitation({
+    invitationId: invitation.id,
+    token: invitationToken(context.config.sessionSecret, invitation.token_salt),
+    locale: invitation.locale,
+    customer,
+    survey: context.survey,
+    settings: context.settings,
+    config: context.config,
+    reminder,
+  });
 }

@@ -6,8 +6,7 @@ import { toDbTime } from '../db/time.ts';
 import { recheckBeforeSend } from '../eligibility/recheck.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { findSurveyById } from '../surveys/queries.ts';
-import { invitationToken } from '../responses/tokens.ts';
-import { renderInvitation } from './render.ts';
+import { renderStoredInvitation } from './render.ts';
 import { SendError } from './transport.ts';
 import {
   findInvitationToSend,
@@ -98,15 +97,7 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
   try {
     const survey = await findSurveyById(db, invitation.survey_id);
     if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
-    const mail = await renderInvitation({
-      invitationId,
-      token: invitationToken(config.sessionSecret, invitation.token_salt),
-      locale: invitation.locale,
-      customer: { email: invitation.email, name: invitation.name },
-      survey,
-      settings,
-      config,
-    });
+    const mail = await renderStoredInvitation({ ...invitation, id: invitationId }, { email: invitation.email, name: invitation.name }, { survey, settings, config });
     await deps.mail.send(mail);
     const sentAt = clock.now();
     await markSent(db, invitationId, {
