@@ -1,0 +1,159 @@
+// Dashboard timings on the synthetic SQLite data set: 100,000 customers and up to 1,000,000 responses
+// over 20 surveys, timed at 10k, 100k and 1M responses (the trend query, GET /api/v1/metrics and the
+// dashboard pages). Floors: a bare Express route through the same HTTP path, a bare better-sqlite3 SELECT.
+import express from 'express';
+import { scales } from '../../server/surveys/model.ts';
+import { surveyMetrics } from '../../server/metrics/service.ts';
+import { addDays } from '../../server/metrics/series.ts';
+import { NOW, bareHttpFloor, get, listen, log, randomSource, timeBeside, timeRow, type Row } from './common.ts';
+import { HISTORY_DAYS, PASSWORD, SURVEYS, type Bench } from './setup.ts';
+
+const TODAY = NOW.toISOString().slice(0, 10);
+const FROM = addDays(TODAY, -(HISTORY_DAYS - 1));
+
+/** The part of a better-sqlite3 connection this benchmark uses (knex hands out the real one). */
+export interface Statement {
+  run(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+export interface SqliteConnection {
+  prepare(sql: string): Statement;
+  exec(sql: string): void;
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+}
+
+/** Runs `fn` on the better-sqlite3 connection that knex holds. */
+export async function withConnection<T>(bench: Bench, fn: (c: SqliteConnection) => T): Promise<T> {
+  const conn = (await bench.db.client.acquireConnection()) as SqliteConnection;
+  try {
+    return fn(conn);
+  } finally {
+    bench.db.client.releaseConnection(conn);
+  }
+}
+
+/** Signs in through the login form like a browser and returns the session cookie. */
+async function signIn(base: string, email: string, password: string): Promise<string> {
+  const page = await fetch(`${base}/login`, { redirect: 'manual' });
+  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const csrf = /name="csrf-token" content="([^"]+)"/.exec(await page.text())?.[1];
+  if (!csrf) throw new Error('no CSRF token on /login');
+  const res = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email, password, _csrf: csrf }),
+  });
+  if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
+  const fresh = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+  return fresh.length ? fresh.join('; ') : cookie;
+}
+
+/** Loads customers c-1 … c-count straight through better-sqlite3, in one transaction. */
+export async function loadSqliteCustomers(bench: Bench, count: number): Promise<void> {
+  const rnd = randomSource(1123);
+  const regions = ['north', 'south', 'east', 'west'];
+  const at = new Date(NOW.getTime() - (HISTORY_DAYS + 1) * 86_400_000).toISOString();
+  log(`loading ${count.toLocaleString('en')} customers …`);
+  await withConnection(bench, (c) => {
+    const insert = c.prepare('INSERT INTO customers (external_id, email, name, locale, properties, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    c.transaction(() => {
+      for (let i = 1; i <= count; i++) insert.run(`c-${i}`, `customer.${i}@example.com`, `Customer ${i}`, i % 3 ? 'en' : 'de', `{"region":"${regions[Math.floor(rnd() * 4)]}"}`, at, at);
+    })();
+  });
+  bench.customers = count;
+}
+
+/** Grows the responses to each stage in turn and times the dashboards there. */
+export async function benchDashboards(bench: Bench, options: { target: number; runs: number }): Promise<Row[]> {
+  const { db, surveys, base, apiKey } = bench;
+  const rnd = randomSource(20261123);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)];
+  const stages = [10_000, 100_000, 1_000_000].filter((n) => n < options.target).concat(options.target);
+  const regions = ['north', 'south', 'east', 'west'];
+  const plans = ['starter', 'team', 'enterprise'];
+  const agents = ['Alex', 'Birgit', 'Chen', 'Dana', 'Emre', 'Fatima', 'Georg'];
+  const comments = ['Quick and friendly.', 'Took far too long.', 'Fine, nothing special.', 'Parcel arrived damaged.', 'Great help, thanks!'];
+  const startMs = Date.parse(`${FROM}T00:00:00Z`);
+  const spanMs = NOW.getTime() - startMs;
+  let inserted = 0;
+  async function growTo(total: number) {
+    const t0 = Date.now();
+    await withConnection(bench, (c) => {
+      // A large page cache while loading (random keys in the answered_at index), the default again for the timings.
+      c.exec('PRAGMA cache_size = -262144');
+      const insert = c.prepare(
+        'INSERT INTO responses (survey_id, customer_id, score, comment, channel, locale, answered_at, updated_at, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const batch = c.transaction((from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          const survey = surveys[Math.floor(rnd() * SURVEYS)];
+          const { min, max } = scales[survey.metric];
+          // Skewed towards the top of the scale, as real answers are.
+          const score = Math.max(min, Math.min(max, Math.round(max - (max - min) * rnd() ** 1.6)));
+          const answered = new Date(startMs + Math.floor(rnd() * spanMs)).toISOString();
+          insert.run(
+            survey.id,
+            1 + Math.floor(rnd() * bench.customers),
+            score,
+            rnd() < 0.15 ? pick(comments) : null,
+            'email',
+            'en',
+            answered,
+            answered,
+            `{"region":"${pick(regions)}","plan":"${pick(plans)}","agent":"${pick(agents)}"}`,
+          );
+        }
+      });
+      for (let from = inserted; from < total; from += 50_000) batch(from, Math.min(total, from + 50_000));
+      // The daily rollup, computed in bulk: the reporting time zone is UTC, so the local day is the ISO date.
+      c.exec(
+        'DELETE FROM response_daily; INSERT INTO response_daily (survey_id, day, score, count) SELECT survey_id, substr(answered_at, 1, 10), score, count(*) FROM responses GROUP BY survey_id, substr(answered_at, 1, 10), score; ANALYZE;',
+      );
+      c.exec('PRAGMA cache_size = -2000');
+    });
+    inserted = total;
+    log(`  ${total.toLocaleString('en')} responses and their rollup in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  const floorApp = express();
+  floorApp.disable('x-powered-by');
+  floorApp.get('/floor', (_req, res) => res.json({ ok: true }));
+  const floor = await listen(floorApp);
+  const cookie = await signIn(base, 'viewer@example.com', PASSWORD);
+  const auth = { Authorization: `Bearer ${apiKey}` };
+  const bareSelect = (sql: string, params: unknown[]) => () => withConnection(bench, (c) => c.prepare(sql).all(...params));
+  const httpFloor = () => get(`${floor.base}/floor`);
+
+  const rows: Row[] = [];
+  const survey = surveys[0];
+  const q90 = new URLSearchParams({ from: addDays(TODAY, -89), to: TODAY });
+  for (const stage of stages) {
+    await growTo(stage);
+    const check = await surveyMetrics(db, { survey: survey.key, from: FROM, to: TODAY, interval: 'week' });
+    log(`timing at ${stage.toLocaleString('en')} responses (median of ${options.runs}); ${survey.key} holds ${check.overall.n.toLocaleString('en')} of them …`);
+    const rollupFloor = bareSelect('SELECT day, score, count FROM response_daily WHERE survey_id = ? AND day >= ? AND day <= ?', [survey.id, FROM, TODAY]);
+    const responsesFloor = bareSelect('SELECT answered_at, score FROM responses WHERE survey_id = ? AND answered_at >= ? AND answered_at < ?', [
+      survey.id,
+      `${FROM}T00:00:00.000Z`,
+      NOW.toISOString(),
+    ]);
+    const add = async (measure: string, fn: () => Promise<unknown>, floorName: string, floorFn: () => Promise<unknown>) => {
+      rows.push(timeRow('sqlite', stage, measure, floorName, await timeBeside(options.runs, fn, floorFn)));
+    };
+    await add('trend query, 2 years by week (rollup)', () => surveyMetrics(db, { survey: survey.key, from: FROM, to: TODAY, interval: 'week' }), 'bare SELECT of the rollup rows', rollupFloor);
+    await add(
+      'trend query, 2 years by week, other zone (responses)',
+      () => surveyMetrics(db, { survey: survey.key, from: FROM, to: TODAY, interval: 'week', tz: 'Europe/Berlin' }),
+      'bare SELECT of the responses',
+      responsesFloor,
+    );
+    const metricsUrl = `${base}/api/v1/metrics?${new URLSearchParams({ survey: survey.key, from: FROM, to: TODAY, interval: 'week' })}`;
+    await add('GET /api/v1/metrics, 2 years by week', () => get(metricsUrl, auth), bareHttpFloor, httpFloor);
+    await add('GET /api/v1/metrics, … and segment=region', () => get(`${metricsUrl}&segment=region`, auth), bareHttpFloor, httpFloor);
+    await add(`GET /dashboard (overview, ${SURVEYS} cards, 90 days)`, () => get(`${base}/dashboard`, { cookie }), bareHttpFloor, httpFloor);
+    await add('GET /dashboard/:survey (90 days, segment, search)', () => get(`${base}/dashboard/${survey.key}?${q90}&segment=region&q=long`, { cookie }), bareHttpFloor, httpFloor);
+  }
+  await floor.close();
+  return rows;
+}
