@@ -1,4 +1,8 @@
-/** Local calendar dates of instants in an IANA time zone, with cached formatters. */
+/**
+ * Dates and numbers as people read them: local calendar dates of instants,
+ * instants in a time zone and numbers for a locale (en, de), with cached Intl
+ * formatters (they are slow to build). The one place that formats them.
+ */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
@@ -14,3 +18,87 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 export function localDate(at: Date, timeZone: string): string {
   return formatterFor(timeZone).format(at);
 }
+
+/** The locales dates and numbers are shown in; anything else reads as English. */
+export const displayLocales = ['en', 'de'] as const;
+export type DisplayLocale = (typeof displayLocales)[number];
+
+export const displayLocale = (locale: string | null | undefined): DisplayLocale => (locale === 'de' ? 'de' : 'en');
+
+/** The signed-in reader's locale for dates and numbers (res.locals.user.locale), English when nobody is signed in. */
+export const readerLocale = (locals: Record<string, unknown>): DisplayLocale => displayLocale((locals.user as { locale?: string | null } | undefined)?.locale);
+
+/** How a signed-in page shows instants: in the reporting time zone, named, in the reader's locale. */
+export const pageInstants = (timeZone: string, locals: Record<string, unknown>): InstantFormat => ({ timeZone, locale: readerLocale(locals), zone: true });
+
+/** English as in Britain (day month year, 24-hour clock); German as in Germany. */
+const intlLocale = (locale: string | null | undefined): string => (displayLocale(locale) === 'de' ? 'de-DE' : 'en-GB');
+
+export type DateStyle = 'date' | 'datetime' | 'time' | 'long';
+
+export interface InstantFormat {
+  timeZone: string;
+  locale?: string | null;
+  /** date "23 Nov 2026"; datetime "23 Nov 2026, 11:00"; time "11:00"; long "23 November 2026, 11:00 CET". */
+  style?: DateStyle;
+  /** Add the zone's short name ("CET", "MEZ", "UTC"), so that "11:00" is not misread. */
+  zone?: boolean;
+}
+
+const styles: Record<DateStyle, Intl.DateTimeFormatOptions> = {
+  date: { day: 'numeric', month: 'short', year: 'numeric' },
+  datetime: { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  time: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  long: { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' },
+};
+
+const instantFormats = new Map<string, Intl.DateTimeFormat>();
+
+function instantFormatter(timeZone: string, locale: string, style: DateStyle, zone: boolean): Intl.DateTimeFormat {
+  const key = `${timeZone}|${locale}|${style}|${zone}`;
+  let f = instantFormats.get(key);
+  if (!f) {
+    const options: Intl.DateTimeFormatOptions = { ...styles[style], timeZone, ...(zone ? { timeZoneName: 'short' } : {}) };
+    try {
+      f = new Intl.DateTimeFormat(locale, options);
+    } catch {
+      // A time zone this runtime does not know (a customer's, say): UTC, named.
+      f = new Intl.DateTimeFormat(locale, { ...options, timeZone: 'UTC', timeZoneName: 'short' });
+    }
+    instantFormats.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * An instant as people in `timeZone` read it, for `locale`: "23 Nov 2026, 11:00"
+ * (en), "23. Nov. 2026, 11:00" (de). Empty for no instant; text that is not an
+ * instant comes back as it is.
+ */
+export function formatInstant(at: Date | string | null | undefined, format: InstantFormat): string {
+  if (at === null || at === undefined || at === '') return '';
+  const instant = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(instant.getTime())) return String(at);
+  return instantFormatter(format.timeZone, intlLocale(format.locale), format.style ?? 'datetime', format.zone ?? false).format(instant);
+}
+
+/** A local calendar date 'YYYY-MM-DD' as a date for `locale`: "23 Nov 2026", "23. Nov. 2026". */
+export function formatLocalDate(date: string, locale: string | null | undefined): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return date;
+  return formatInstant(`${date}T12:00:00Z`, { timeZone: 'UTC', locale, style: 'date' });
+}
+
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/** A number for `locale`: 5.2 → "5.2" (en), "5,2" (de). Options as Intl.NumberFormat takes them. */
+export function formatNumber(value: number, locale: string | null | undefined, options: Intl.NumberFormatOptions = {}): string {
+  const tag = intlLocale(locale);
+  const key = `${tag}|${JSON.stringify(options)}`;
+  let f = numberFormats.get(key);
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(tag, options)));
+  return f.format(value);
+}
+
+/** A number with exactly `digits` decimals for `locale`: (5, 1, 'de') → "5,0". */
+export const formatFixed = (value: number, digits: number, locale: string | null | undefined): string =>
+  formatNumber(value, locale, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });

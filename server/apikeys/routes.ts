@@ -3,33 +3,37 @@ import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
 import { requireRole } from '../http/session.ts';
+import { formatInstant, pageInstants } from '../dates.ts';
+import { getSettings } from '../settings/service.ts';
 import { fieldErrors, formText, setFlash } from '../auth/forms.ts';
 import { createApiKey } from './service.ts';
 import { findApiKeyById, listApiKeys, revokeApiKey } from './queries.ts';
 
-const shown = (at: string | null) => (at ? at.slice(0, 16).replace('T', ' ') + ' UTC' : null);
 
 /** /api-keys: editors create keys (shown once) and revoke them. */
 export function apiKeyAdminRoutes(deps: Deps): Router {
   const router = Router();
   const editor = requireRole('editor');
 
-  const listPage = async (extra: Record<string, unknown> = {}) => ({
-    title: 'API keys',
-    nav: 'api-keys',
-    keys: (await listApiKeys(deps.db)).map((k) => ({
-      id: k.id,
-      name: k.name,
-      prefix: k.prefix,
-      created: shown(k.created_at),
-      lastUsed: shown(k.last_used_at),
-      revoked: shown(k.revoked_at),
-    })),
-    ...extra,
-  });
+  const listPage = async (locals: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, locals);
+    return {
+      title: 'API keys',
+      nav: 'api-keys',
+      keys: (await listApiKeys(deps.db)).map((k) => ({
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        created: formatInstant(k.created_at, shown),
+        lastUsed: formatInstant(k.last_used_at, shown) || null,
+        revoked: formatInstant(k.revoked_at, shown) || null,
+      })),
+      ...extra,
+    };
+  };
 
   router.get('/api-keys', editor, async (_req, res) => {
-    res.render('pages/apikeys/index', await listPage());
+    res.render('pages/apikeys/index', await listPage(res.locals));
   });
 
   router.post('/api-keys', editor, async (req, res) => {
@@ -42,7 +46,7 @@ export function apiKeyAdminRoutes(deps: Deps): Router {
       res.status(201).render('pages/apikeys/created', { title: 'API key created', nav: 'api-keys', created, baseUrl: deps.config.baseUrl });
     } catch (err) {
       const failed = fieldErrors(err);
-      res.status(failed.status).render('pages/apikeys/index', await listPage({ values: { name }, errors: failed.errors, formError: failed.message }));
+      res.status(failed.status).render('pages/apikeys/index', await listPage(res.locals, { values: { name }, errors: failed.errors, formError: failed.message }));
     }
   });
 

@@ -1,14 +1,51 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { requireRole, type SignedInUser } from '../http/session.ts';
+import { parseInput } from '../validation.ts';
+import { displayLocale, formatInstant, formatNumber } from '../dates.ts';
 import { changePassword } from './service.ts';
-import { fieldErrors, formRaw, setFlash, startSession } from './forms.ts';
+import { updateUser } from './queries.ts';
+import { fieldErrors, formRaw, formText, setFlash, startSession } from './forms.ts';
 
-/** /account: every signed-in person can change their own password. */
+const languageNames = { en: 'English', de: 'Deutsch' } as const;
+const languageSchema = z.object({ locale: z.enum(['en', 'de'], 'must be English or Deutsch') });
+
+/** The language choices, each with a sample of how dates and numbers then look. */
+function languageChoices(current: string, now: Date) {
+  return (Object.keys(languageNames) as (keyof typeof languageNames)[]).map((value) => ({
+    value,
+    label: `${languageNames[value]} (${formatInstant(now, { timeZone: 'UTC', locale: value, style: 'date' })}, ${formatNumber(1234.5, value)})`,
+    selected: value === displayLocale(current),
+  }));
+}
+
+/** /account: every signed-in person changes their own password and the language of dates and numbers. */
 export function accountRoutes(deps: Deps): Router {
   const router = Router();
+  const page = (user: SignedInUser, extra: Record<string, unknown> = {}) => ({
+    title: 'Your account',
+    nav: 'account',
+    languages: languageChoices(user.locale, deps.clock.now()),
+    ...extra,
+  });
+
   router.get('/account', requireRole('viewer'), (_req, res) => {
-    res.render('pages/account', { title: 'Your account', nav: 'account' });
+    res.render('pages/account', page(res.locals.user as SignedInUser));
+  });
+
+  router.post('/account/language', requireRole('viewer'), async (req, res) => {
+    const user = res.locals.user as SignedInUser;
+    try {
+      const { locale } = parseInput(languageSchema, { locale: formText(req.body, 'locale') });
+      await updateUser(deps.db, user.id, { locale });
+      deps.log.info({ userId: user.id, locale }, 'language changed');
+      setFlash(req, `Dates and numbers are now shown in ${languageNames[locale]}.`);
+      res.redirect(303, '/account');
+    } catch (err) {
+      const failed = fieldErrors(err);
+      res.status(failed.status).render('pages/account', page(user, { languageErrors: failed.errors, languageError: failed.message }));
+    }
   });
 
   router.post('/account/password', requireRole('viewer'), async (req, res) => {
@@ -21,7 +58,7 @@ export function accountRoutes(deps: Deps): Router {
       });
     } catch (err) {
       const failed = fieldErrors(err);
-      return res.status(failed.status).render('pages/account', { title: 'Your account', nav: 'account', errors: failed.errors, formError: failed.message });
+      return res.status(failed.status).render('pages/account', page(user, { errors: failed.errors, formError: failed.message }));
     }
     deps.log.info({ userId: user.id }, 'password changed');
     setFlash(req, 'Your password is changed.');

@@ -1,4 +1,6 @@
 import { Router } from 'express';
+import { formatInstant, pageInstants } from '../dates.ts';
+import { getSettings } from '../settings/service.ts';
 import type { Deps } from '../deps.ts';
 import { requireRole, type SignedInUser } from '../http/session.ts';
 import { changeUserRole, createUser, setUserActive, type NewUser } from './service.ts';
@@ -21,12 +23,13 @@ export function userAdminRoutes(deps: Deps): Router {
 
   router.get('/users', admin, async (_req, res) => {
     const me = actor(res);
+    const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
     const users = (await listUsers(deps.db)).map((u) => ({
       id: u.id,
       email: u.email,
       name: u.name,
       role: u.role,
-      lastLogin: u.last_login_at ? u.last_login_at.slice(0, 16).replace('T', ' ') + ' UTC' : null,
+      lastLogin: formatInstant(u.last_login_at, shown) || null,
       active: !u.deactivated_at,
       // Invited and not yet through the link: they have no password.
       invited: !u.deactivated_at && !u.password_hash,

@@ -1,3 +1,4 @@
+import { readerLocale } from '../dates.ts';
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { requireRole, type SignedInUser } from '../http/session.ts';
@@ -10,12 +11,12 @@ export function customerPageRoutes(deps: Deps): Router {
 
   router.get('/customers', editor, async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q : '';
-    const found = await findCustomers(deps.db, q, deps.clock.now());
+    const found = await findCustomers(deps.db, q, deps.clock.now(), readerLocale(res.locals));
     res.render('pages/customers/index', { title: 'Customers', nav: 'customers', q, searched: q.trim() !== '', ...found });
   });
 
   router.get('/customers/:id', editor, async (req, res) => {
-    const page = await customerPage(deps.db, req.params.id as string, deps.clock.now());
+    const page = await customerPage(deps.db, req.params.id as string, deps.clock.now(), readerLocale(res.locals));
     res.render('pages/customers/show', { title: `Customer ${page.customer.id}`, nav: 'customers', ...(req.query.cleared === '1' ? { flash: 'The hard bounce was cleared.' } : {}), ...page });
   });
 

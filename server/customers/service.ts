@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { formatInstant as shownAt, type InstantFormat } from '../dates.ts';
 import type { Deps } from '../deps.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { DAY } from '../clock.ts';
@@ -157,21 +158,6 @@ const stateNames: Record<string, string> = {
   expired: 'expired',
 };
 
-const instantFormats = new Map<string, Intl.DateTimeFormat>();
-/** "2026-11-23 11:00 CET": an instant as people in the reporting time zone read it. */
-export function formatInstant(iso: string | null | undefined, timeZone: string): string {
-  if (!iso) return '';
-  const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) return iso;
-  let f = instantFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
-    instantFormats.set(timeZone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(at).map((part) => [part.type, part.value]));
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.timeZoneName}`;
-}
-
 export interface Fact {
   label: string;
   value: string;
@@ -205,9 +191,9 @@ const facts = (...list: (Fact | null | false | undefined)[]): Fact[] =>
   list.filter((f): f is Fact => !!f && f.value !== '').map((f) => ({ ...f, parts: breakable(f.value) }));
 
 /** One timeline entry as the page shows it, times in the reporting zone. */
-function timelineItem(entry: TimelineEntry, tz: string): TimelineItem {
-  const when = formatInstant(entry.at, tz);
-  const time = (label: string, value: unknown): Fact | null => (value ? { label, value: formatInstant(String(value), tz) } : null);
+function timelineItem(entry: TimelineEntry, shown: InstantFormat): TimelineItem {
+  const when = shownAt(entry.at, shown);
+  const time = (label: string, value: unknown): Fact | null => (value ? { label, value: shownAt(String(value), shown) } : null);
   const text = (label: string, value: unknown): Fact | null => (value === null || value === undefined || value === '' ? null : { label, value: String(value) });
   switch (entry.kind) {
     case 'event': {
@@ -304,7 +290,7 @@ export interface ContactStatus {
   reasons: string[];
 }
 
-export function contactStatus(customer: CustomerRow, history: History, rules: GlobalRules, now: Date, tz: string): ContactStatus {
+export function contactStatus(customer: CustomerRow, history: History, rules: GlobalRules, now: Date, shown: InstantFormat): ContactStatus {
   const refusal = checkCustomer({ ...customer, unsubscribed_from_touchpoint_at: null });
   if (refusal) {
     return { canBeSurveyed: false, headline: `Gets no survey: ${reasonExplanations[refusal.reason]}.`, reasons: [refusal.detail] };
@@ -317,7 +303,7 @@ export function contactStatus(customer: CustomerRow, history: History, rules: Gl
     const end = lastInvitation.getTime() + rules.cooldown_after_invitation_days * DAY;
     if (end > now.getTime()) {
       until = Math.max(until, end);
-      reasons.push(`Global cooldown: last invitation ${formatInstant(lastInvitation.toISOString(), tz)}, ${rules.cooldown_after_invitation_days} days.`);
+      reasons.push(`Global cooldown: last invitation ${shownAt(lastInvitation, shown)}, ${rules.cooldown_after_invitation_days} days.`);
     }
   }
   const lastResponse = latestAt(history.responses);
@@ -325,7 +311,7 @@ export function contactStatus(customer: CustomerRow, history: History, rules: Gl
     const end = lastResponse.getTime() + rules.cooldown_after_response_days * DAY;
     if (end > now.getTime()) {
       until = Math.max(until, end);
-      reasons.push(`Global cooldown after a response: last answer ${formatInstant(lastResponse.toISOString(), tz)}, ${rules.cooldown_after_response_days} days.`);
+      reasons.push(`Global cooldown after a response: last answer ${shownAt(lastResponse, shown)}, ${rules.cooldown_after_response_days} days.`);
     }
   }
   if (rules.cap) {
@@ -339,7 +325,7 @@ export function contactStatus(customer: CustomerRow, history: History, rules: Gl
     }
   }
   if (until > now.getTime()) {
-    return { canBeSurveyed: false, headline: `No survey before ${formatInstant(new Date(until).toISOString(), tz)}.`, reasons };
+    return { canBeSurveyed: false, headline: `No survey before ${shownAt(new Date(until), shown)}.`, reasons };
   }
   return {
     canBeSurveyed: true,
@@ -349,13 +335,14 @@ export function contactStatus(customer: CustomerRow, history: History, rules: Gl
 }
 
 /** Everything the customer page shows, times in the reporting time zone. */
-export async function customerPage(db: Knex, externalId: string, now: Date) {
+export async function customerPage(db: Knex, externalId: string, now: Date, locale = 'en') {
   const row = await findCustomerByExternalId(db, externalId);
   if (!row) throw new NotFoundError(`No customer has the id ${externalId}`);
   const settings = await getSettings(db);
   const tz = settings.reporting_time_zone;
   const [{ timeline }, history] = await Promise.all([customerTimeline(db, externalId), customerHistory(db, row.id, countingStates)]);
-  const items = timeline.map((entry) => timelineItem(entry, tz));
+  const shown: InstantFormat = { timeZone: tz, locale, zone: true };
+  const items = timeline.map((entry) => timelineItem(entry, shown));
   const lastEvent = [...items].reverse().find((i) => i.kind === 'event');
   return {
     customer: presentCustomer(row),
@@ -366,11 +353,11 @@ export async function customerPage(db: Knex, externalId: string, now: Date) {
       { label: 'Name', value: row.name ?? '' },
       { label: 'Language', value: row.locale ?? '' },
       { label: 'Time zone', value: row.time_zone ?? '' },
-      { label: 'First seen', value: formatInstant(row.created_at, tz) },
+      { label: 'First seen', value: shownAt(row.created_at, shown) },
     ),
-    status: contactStatus(row, history, settings.contact_rules, now, tz),
-    bounce: row.bounced_at && !row.erased_at ? { at: row.bounced_at, when: formatInstant(row.bounced_at, tz), reason: row.bounce_reason ?? '' } : null,
-    unsubscribed: row.unsubscribed_at && !row.erased_at ? { at: row.unsubscribed_at, when: formatInstant(row.unsubscribed_at, tz) } : null,
+    status: contactStatus(row, history, settings.contact_rules, now, shown),
+    bounce: row.bounced_at && !row.erased_at ? { at: row.bounced_at, when: shownAt(row.bounced_at, shown), reason: row.bounce_reason ?? '' } : null,
+    unsubscribed: row.unsubscribed_at && !row.erased_at ? { at: row.unsubscribed_at, when: shownAt(row.unsubscribed_at, shown) } : null,
     href: `/customers/${encodeURIComponent(row.external_id)}`,
     lastEvent,
     items,
@@ -379,7 +366,7 @@ export async function customerPage(db: Knex, externalId: string, now: Date) {
 }
 
 /** The customers page: a search by external id or email, or the latest seen. */
-export async function findCustomers(db: Knex, text: string, now: Date) {
+export async function findCustomers(db: Knex, text: string, now: Date, locale = 'en') {
   const limit = 50;
   const tz = (await getSettings(db)).reporting_time_zone;
   const rows = await searchCustomers(db, text.trim().slice(0, 254), limit + 1);
@@ -394,7 +381,7 @@ export async function findCustomers(db: Knex, text: string, now: Date) {
       email: c.email,
       name: c.name,
       state: c.erased_at ? 'erased' : c.unsubscribed_at ? 'unsubscribed' : c.bounced_at ? 'bounced' : '',
-      seen: formatInstant(c.updated_at, tz),
+      seen: shownAt(c.updated_at, { timeZone: tz, locale, zone: true }),
       seenAt: c.updated_at,
     })),
     now,

@@ -1,36 +1,47 @@
 import type { Metric } from '../surveys/model.ts';
 import type { Comparison } from '../metrics/significance.ts';
+import { formatFixed } from '../dates.ts';
+
+/** Scores, margins and changes as people read them; numbers follow the reader's locale (en, de), the words stay English. */
 
 export const metricNames: Record<Metric, string> = { nps: 'NPS', csat: 'CSAT', ces: 'CES' };
 
-/** The headline number as people read it: NPS +21, CSAT 76 %, CES 5.2. */
-export function formatScore(metric: Metric, score: number | null): string {
+type Locale = string | null | undefined;
+
+/** A signed number: "+4", "−3" (a true minus sign), `zero` before 0. */
+const signed = (value: number, digits: number, locale: Locale, zero: string): string => {
+  const rounded = Number(value.toFixed(digits));
+  const sign = rounded > 0 ? '+' : rounded < 0 ? '−' : zero;
+  return `${sign}${formatFixed(Math.abs(rounded), digits, locale)}`;
+};
+
+/** The headline number as people read it: NPS +21, CSAT 76 %, CES 5.2 (de: CES 5,2). */
+export function formatScore(metric: Metric, score: number | null, locale: Locale = 'en'): string {
   if (score === null) return '–';
-  if (metric === 'nps') {
-    const rounded = Math.round(score);
-    return `${rounded > 0 ? '+' : rounded < 0 ? '−' : ''}${Math.abs(rounded)}`;
-  }
-  if (metric === 'csat') return `${Math.round(score)} %`;
-  return score.toFixed(1);
+  if (metric === 'nps') return signed(Math.round(score), 0, locale, '');
+  if (metric === 'csat') return `${formatFixed(Math.round(score), 0, locale)} %`;
+  return formatFixed(score, 1, locale);
 }
 
-export function formatMargin(metric: Metric, moe: number | null): string | null {
+export function formatMargin(metric: Metric, moe: number | null, locale: Locale = 'en'): string | null {
   if (moe === null) return null;
-  return metric === 'ces' ? moe.toFixed(2) : moe.toFixed(1);
+  return formatFixed(moe, metric === 'ces' ? 2 : 1, locale);
 }
+
+/** A change without its unit: +4.2, −3.0, ±0.00 (de: +4,2). */
+export const formatChange = (metric: Metric, difference: number, locale: Locale = 'en'): string =>
+  signed(difference, metric === 'ces' ? 2 : 1, locale, '±');
 
 /** A change in the metric's units: +4.2 points, −3.0 pp, +0.35. */
-export function formatDifference(metric: Metric, difference: number): string {
-  const digits = metric === 'ces' ? 2 : 1;
-  const rounded = Number(difference.toFixed(digits));
-  const sign = rounded > 0 ? '+' : rounded < 0 ? '−' : '±';
+export function formatDifference(metric: Metric, difference: number, locale: Locale = 'en'): string {
   const unit = metric === 'nps' ? ' points' : metric === 'csat' ? ' pp' : '';
-  return `${sign}${Math.abs(rounded).toFixed(digits)}${unit}`;
+  return `${formatChange(metric, difference, locale)}${unit}`;
 }
 
-export const formatP = (p: number): string => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
+export const formatP = (p: number, locale: Locale = 'en'): string => (p < 0.001 ? `p < ${formatFixed(0.001, 3, locale)}` : `p = ${formatFixed(p, 3, locale)}`);
 
-export const formatPercent = (share: number | null): string => (share === null ? '–' : `${Math.round(100 * share)} %`);
+export const formatPercent = (share: number | null, locale: Locale = 'en'): string =>
+  share === null ? '–' : `${formatFixed(Math.round(100 * share), 0, locale)} %`;
 
 export interface ChangeView {
   text: string;
@@ -40,14 +51,14 @@ export interface ChangeView {
   test: string;
 }
 
-export function changeView(metric: Metric, comparison: Comparison | null): ChangeView | null {
+export function changeView(metric: Metric, comparison: Comparison | null, locale: Locale = 'en'): ChangeView | null {
   if (!comparison) return null;
   const direction = comparison.difference > 0 ? 'up' : comparison.difference < 0 ? 'down' : 'flat';
   return {
-    text: formatDifference(metric, comparison.difference),
+    text: formatDifference(metric, comparison.difference, locale),
     direction,
     significant: comparison.significant,
-    verdict: `${comparison.significant ? 'significant' : 'not significant'} (${formatP(comparison.p)})`,
+    verdict: `${comparison.significant ? 'significant' : 'not significant'} (${formatP(comparison.p, locale)})`,
     test: comparison.test,
   };
 }

@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { requireRole } from '../http/session.ts';
+import { readerLocale } from '../dates.ts';
 import { parseInput } from '../validation.ts';
 import { buildDashboard } from './service.ts';
 import { dashboardQuerySchema } from './filters.ts';
@@ -20,12 +21,12 @@ export function dashboardRoutes(deps: Deps): Router {
   const router = Router();
 
   router.get('/dashboard', requireRole('viewer'), async (req, res) => {
-    const dashboard = await buildDashboard(deps.db, filtersOf(req), deps.clock.now());
+    const dashboard = await buildDashboard(deps.db, filtersOf(req), deps.clock.now(), readerLocale(res.locals));
     res.render('pages/dashboard/index', { title: 'Dashboard', nav: 'dashboard', scripts: charts, ...dashboard });
   });
 
   router.get('/dashboard/:surveyKey', requireRole('viewer'), async (req, res) => {
-    const page = await buildTouchpointPage(deps.db, surveyKeyOf(req), filtersOf(req), deps.clock.now());
+    const page = await buildTouchpointPage(deps.db, surveyKeyOf(req), filtersOf(req), deps.clock.now(), readerLocale(res.locals));
     res.render('pages/dashboard/touchpoint', { nav: 'dashboard', scripts: charts, ...page });
   });
 

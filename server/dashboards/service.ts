@@ -11,6 +11,7 @@ import { compareCounts, testNames } from '../metrics/significance.ts';
 import { sentAndAnswered } from './queries.ts';
 import { dayRange, presetLabels, presets, previousRange, type DayRange, type Preset } from './filters.ts';
 import { changeView, formatMargin, formatPercent, formatScore, metricNames, type ChangeView } from './format.ts';
+import { formatInstant, formatLocalDate } from '../dates.ts';
 
 export { DEFAULT_DAYS } from './filters.ts';
 export { formatMargin, formatScore } from './format.ts';
@@ -61,9 +62,9 @@ export interface ResponseRate {
   text: string;
 }
 
-export async function responseRate(db: Knex, surveyId: number, period: Period): Promise<ResponseRate> {
+export async function responseRate(db: Knex, surveyId: number, period: Period, locale = 'en'): Promise<ResponseRate> {
   const { sent, answered } = await sentAndAnswered(db, surveyId, period);
-  return { sent, answered, text: sent > 0 ? formatPercent(answered / sent) : '–' };
+  return { sent, answered, text: sent > 0 ? formatPercent(answered / sent, locale) : '–' };
 }
 
 export interface DashboardCard {
@@ -81,7 +82,7 @@ export interface DashboardCard {
   rate: ResponseRate;
   chartId: string;
   chart: { kind: 'trend'; label: string; metric: Metric; points: SeriesPoint[] };
-  weeks: { start: string; scoreText: string; n: number; tooSmall: boolean }[];
+  weeks: { start: string; startText: string; scoreText: string; n: number; tooSmall: boolean }[];
   comments: { score: number; comment: string; locale: string | null; when: string }[];
 }
 
@@ -91,10 +92,24 @@ export interface PresetLink {
   current: boolean;
 }
 
+/** A range of local dates as the reader's locale writes them. */
+export interface RangeText {
+  from: string;
+  to: string;
+  previousFrom: string;
+  previousTo: string;
+}
+
+export function rangeText(range: { from: string; to: string }, previous: { from: string; to: string }, locale: string): RangeText {
+  const d = (date: string) => formatLocalDate(date, locale);
+  return { from: d(range.from), to: d(range.to), previousFrom: d(previous.from), previousTo: d(previous.to) };
+}
+
 export interface Dashboard {
   from: string;
   to: string;
   previous: { from: string; to: string };
+  text: RangeText;
   timeZone: string;
   minResponses: number;
   presets: PresetLink[];
@@ -111,15 +126,7 @@ export function presetLinks(path: string, range: DayRange, keep: Record<string, 
   });
 }
 
-const commentTimes = new Map<string, Intl.DateTimeFormat>();
-/** The formatter of comment times in a zone (built once: Intl formatters are slow to make). */
-export function commentTime(tz: string): Intl.DateTimeFormat {
-  let format = commentTimes.get(tz);
-  if (!format) commentTimes.set(tz, (format = new Intl.DateTimeFormat('en-GB', { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' })));
-  return format;
-}
-
-async function cardFor(db: Knex, survey: Survey, range: DayRange, tz: string, min: number): Promise<DashboardCard> {
+async function cardFor(db: Knex, survey: Survey, range: DayRange, tz: string, min: number, locale: string): Promise<DashboardCard> {
   const period = parsePeriod(range.from, range.to, tz);
   const { current, before } = await rangeAndPrevious(db, survey, range, tz);
   const overall = figuresOf(survey.metric, current.all, min) as MarkedFigures;
@@ -127,7 +134,6 @@ async function cardFor(db: Knex, survey: Survey, range: DayRange, tz: string, mi
   // Only compare periods that can be read on their own.
   const comparable = !overall.too_small && !previousFigures.too_small;
   const points = seriesOf(survey.metric, current.days, range, 'week', min).map((b) => ({ start: b.start, score: b.score, n: b.n, too_small: b.too_small }));
-  const when = commentTime(tz);
   const comments = await latestComments(db, survey.id, period, 5);
   const params = new URLSearchParams(range.preset ? { preset: range.preset } : { from: range.from, to: range.to });
   return {
@@ -135,18 +141,18 @@ async function cardFor(db: Knex, survey: Survey, range: DayRange, tz: string, mi
     survey: { key: survey.key, status: survey.status },
     href: `/dashboard/${encodeURIComponent(survey.key)}?${params}`,
     metric: metricNames[survey.metric],
-    scoreText: formatScore(survey.metric, overall.score),
-    marginText: formatMargin(survey.metric, overall.moe95),
+    scoreText: formatScore(survey.metric, overall.score, locale),
+    marginText: formatMargin(survey.metric, overall.moe95, locale),
     n: overall.n,
     tooSmall: overall.too_small,
-    change: comparable ? changeView(survey.metric, compareCounts(survey.metric, before.all, current.all)) : null,
+    change: comparable ? changeView(survey.metric, compareCounts(survey.metric, before.all, current.all), locale) : null,
     previousN: previousFigures.n,
-    previousScoreText: formatScore(survey.metric, previousFigures.score),
-    rate: await responseRate(db, survey.id, period),
+    previousScoreText: formatScore(survey.metric, previousFigures.score, locale),
+    rate: await responseRate(db, survey.id, period, locale),
     chartId: `trend-${survey.key}`,
     chart: { kind: 'trend', label: `${metricNames[survey.metric]} by week`, metric: survey.metric, points },
-    weeks: points.map((p) => ({ start: p.start, scoreText: formatScore(survey.metric, p.score), n: p.n, tooSmall: p.n > 0 && p.too_small })),
-    comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, locale: c.locale, when: when.format(new Date(c.answered_at)) })),
+    weeks: points.map((p) => ({ start: p.start, startText: formatLocalDate(p.start, locale), scoreText: formatScore(survey.metric, p.score, locale), n: p.n, tooSmall: p.n > 0 && p.too_small })),
+    comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, locale: c.locale, when: formatInstant(c.answered_at, { timeZone: tz, locale }) })),
   };
 }
 
@@ -164,16 +170,17 @@ async function cardSurveys(db: Knex): Promise<Survey[]> {
 }
 
 /** Every touchpoint with its active (else newest) survey: score, margin, change, response rate, weekly trend and latest comments. */
-export async function buildDashboard(db: Knex, query: { from?: string; to?: string; preset?: Preset }, now: Date): Promise<Dashboard> {
+export async function buildDashboard(db: Knex, query: { from?: string; to?: string; preset?: Preset }, now: Date, locale = 'en'): Promise<Dashboard> {
   const settings = await getSettings(db);
   const tz = settings.reporting_time_zone;
   const range = dayRange(query, now, tz);
   // Cards in parallel: PostgreSQL answers them on several connections; SQLite queues them on its one.
-  const cards = await Promise.all((await cardSurveys(db)).map((survey) => cardFor(db, survey, range, tz, settings.min_bucket_responses)));
+  const cards = await Promise.all((await cardSurveys(db)).map((survey) => cardFor(db, survey, range, tz, settings.min_bucket_responses, locale)));
   return {
     from: range.from,
     to: range.to,
     previous: previousRange(range),
+    text: rangeText(range, previousRange(range), locale),
     timeZone: tz,
     minResponses: settings.min_bucket_responses,
     presets: presetLinks('/dashboard', range),

@@ -12,7 +12,8 @@ import { compareCounts, testNames } from '../metrics/significance.ts';
 import { eventCount, matchingComments, recentProperties } from './queries.ts';
 import { dayRange, defaultInterval, previousRange, scoreGroups, type DashboardQuery, type DayRange } from './filters.ts';
 import { changeView, formatMargin, formatPercent, formatScore, metricNames } from './format.ts';
-import { commentTime, periodCounts, presetLinks, rangeAndPrevious, responseRate, seriesOf } from './service.ts';
+import { periodCounts, presetLinks, rangeAndPrevious, rangeText, responseRate, seriesOf } from './service.ts';
+import { formatInstant, formatLocalDate } from '../dates.ts';
 
 const COMMENTS_SHOWN = 50;
 const PROPERTY_SAMPLE = 1000;
@@ -58,8 +59,8 @@ export function bandOf(metric: Metric, score: number | null, moe: number | null)
   return { low: Math.max(min, score - moe), high: Math.min(max, score + moe) };
 }
 
-function distributionOf(metric: Metric, all: ScoreCounts, n: number) {
-  const share = (count: number) => (n > 0 ? formatPercent(count / n) : '–');
+function distributionOf(metric: Metric, all: ScoreCounts, n: number, locale: string) {
+  const share = (count: number) => (n > 0 ? formatPercent(count / n, locale) : '–');
   if (metric === 'nps') {
     const f = figuresOf('nps', all, 0) as NpsFigures;
     return [
@@ -87,7 +88,7 @@ function propertyNames(rows: string[]): string[] {
 }
 
 /** GET /dashboard/:surveyKey: trend with band, distribution, funnel, segments and comments of one survey. */
-export async function buildTouchpointPage(db: Knex, surveyKey: string, query: DashboardQuery, now: Date) {
+export async function buildTouchpointPage(db: Knex, surveyKey: string, query: DashboardQuery, now: Date, locale = 'en') {
   const survey = await surveyForDashboard(db, surveyKey);
   const metric = survey.metric;
   const name = metricNames[metric];
@@ -107,13 +108,13 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   const comparable = !overall.too_small && !previousFigures.too_small;
   const points: TrendPoint[] = buckets.map((b) => ({ start: b.start, score: b.score, ...bandOf(metric, b.score, b.moe95), n: b.n, too_small: b.too_small }));
 
-  const distribution = distributionOf(metric, all, overall.n);
-  const rate = await responseRate(db, survey.id, period);
+  const distribution = distributionOf(metric, all, overall.n, locale);
+  const rate = await responseRate(db, survey.id, period, locale);
   const events = await eventCount(db, survey.touchpoint_id, period);
   const funnel = [
     { label: 'Events', count: events, share: '' },
-    { label: 'Invitations sent', count: rate.sent, share: events > 0 ? `${formatPercent(rate.sent / events)} of events` : '' },
-    { label: 'Responses', count: rate.answered, share: rate.sent > 0 ? `${formatPercent(rate.answered / rate.sent)} of invitations` : '' },
+    { label: 'Invitations sent', count: rate.sent, share: events > 0 ? `${formatPercent(rate.sent / events, locale)} of events` : '' },
+    { label: 'Responses', count: rate.answered, share: rate.sent > 0 ? `${formatPercent(rate.answered / rate.sent, locale)} of invitations` : '' },
   ];
 
   const properties = propertyNames(await recentProperties(db, survey.id, period, PROPERTY_SAMPLE));
@@ -123,12 +124,11 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
     segments = [...counts]
       .map(([value, c]) => ({ value, f: figuresOf(metric, c, min) }))
       .sort((a, b) => (b.f.score ?? -Infinity) - (a.f.score ?? -Infinity) || b.f.n - a.f.n || a.value.localeCompare(b.value))
-      .map(({ value, f }) => ({ value, scoreText: formatScore(metric, f.score), marginText: formatMargin(metric, f.moe95), n: f.n, tooSmall: f.too_small }));
+      .map(({ value, f }) => ({ value, scoreText: formatScore(metric, f.score, locale), marginText: formatMargin(metric, f.moe95, locale), n: f.n, tooSmall: f.too_small }));
   }
 
   const group = query.group ? groups[query.group] : null;
   const found = await matchingComments(db, survey.id, period, { minScore: group?.min ?? null, maxScore: group?.max ?? null, text: query.q ?? null }, COMMENTS_SHOWN);
-  const when = commentTime(tz);
 
   const filterParams: Record<string, string | undefined> = { interval: query.interval, segment: query.segment, group: query.group, q: query.q };
   const base = `/dashboard/${encodeURIComponent(survey.key)}`;
@@ -145,26 +145,28 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
     test: testNames[metric],
     filters: { from: range.from, to: range.to, preset: range.preset, interval, segment: query.segment ?? '', group: query.group ?? '', q: query.q ?? '' },
     previous,
+    text: rangeText(range, previous, locale),
     timeZone: tz,
     minResponses: min,
     presets: presetLinks(base, range, filterParams),
     intervals: (['day', 'week', 'month'] as const).map((value) => ({ value, selected: value === interval })),
     headline: {
-      scoreText: formatScore(metric, overall.score),
-      marginText: formatMargin(metric, overall.moe95),
+      scoreText: formatScore(metric, overall.score, locale),
+      marginText: formatMargin(metric, overall.moe95, locale),
       n: overall.n,
       tooSmall: overall.too_small,
-      change: comparable ? changeView(metric, compareCounts(metric, before.all, all)) : null,
+      change: comparable ? changeView(metric, compareCounts(metric, before.all, all), locale) : null,
       previousN: previousFigures.n,
-      previousScoreText: formatScore(metric, previousFigures.score),
+      previousScoreText: formatScore(metric, previousFigures.score, locale),
       rateText: rate.text,
     },
     trend: {
       chart: { kind: 'trend', label: trendLabel, metric, points },
       rows: points.map((p) => ({
         start: p.start,
-        scoreText: formatScore(metric, p.score),
-        bandText: p.low === null || p.high === null ? '–' : `${formatScore(metric, p.low)} to ${formatScore(metric, p.high)}`,
+        startText: formatLocalDate(p.start, locale),
+        scoreText: formatScore(metric, p.score, locale),
+        bandText: p.low === null || p.high === null ? '–' : `${formatScore(metric, p.low, locale)} to ${formatScore(metric, p.high, locale)}`,
         n: p.n,
         tooSmall: p.n > 0 && p.too_small,
       })),
@@ -186,7 +188,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
       groups: Object.entries(groups).map(([value, g]) => ({ value, label: g.label, selected: value === query.group })),
       total: found.total,
       shown: found.rows.length,
-      rows: found.rows.map((c) => ({ score: Number(c.score), comment: c.comment, locale: c.locale, when: when.format(new Date(c.answered_at)) })),
+      rows: found.rows.map((c) => ({ score: Number(c.score), comment: c.comment, locale: c.locale, when: formatInstant(c.answered_at, { timeZone: tz, locale }) })),
     },
     exports: {
       responses: `${base}/responses.csv?${periodParams}`,

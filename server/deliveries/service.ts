@@ -233,7 +233,8 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
     findTouchpointUnsubscribe(db, row.customer_id, row.event_id),
   ]);
   const tz = settings.reporting_time_zone;
-  const at = (iso: string | null | undefined) => time(iso, pageInstants(tz, locals));
+  const shown = pageInstants(tz, locals);
+  const at = (iso: string | null | undefined) => time(iso, shown);
 
   let email = null;
   if (survey && customer) {
@@ -268,7 +269,7 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
         updated_at: at(row.updated_at),
       },
     },
-    reminder: reminderStatus(row, survey, pageInstants(tz, locals)),
+    reminder: reminderStatus(row, survey, shown),
     reminderRow: { ...row, sent: at(row.reminder_sent_at), next: at(row.reminder_next_attempt_at) },
     survey,
     customer: customer

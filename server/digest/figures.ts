@@ -7,8 +7,8 @@ import { latestComments } from '../metrics/queries.ts';
 import { parsePeriod } from '../metrics/range.ts';
 import { addDays } from '../metrics/series.ts';
 import { latestSurveyKeyForTouchpoint } from '../dashboards/queries.ts';
-import { commentTime, responseRate } from '../dashboards/service.ts';
-import { formatDifference, formatScore, metricNames } from '../dashboards/format.ts';
+import { responseRate } from '../dashboards/service.ts';
+import { metricNames } from '../dashboards/format.ts';
 
 export interface DigestTouchpoint {
   touchpoint: string;
@@ -18,18 +18,15 @@ export interface DigestTouchpoint {
   /** The last 7 days and the 7 before, from the metrics service. */
   score: number | null;
   previousScore: number | null;
-  scoreText: string;
-  previousScoreText: string;
   /** null when either week has no responses. */
   change: number | null;
-  changeText: string | null;
   responses: number;
   previousResponses: number;
   tooSmall: boolean;
   sent: number;
   answered: number;
-  rateText: string;
-  comments: { score: number; comment: string; when: string }[];
+  /** answered_at as stored (UTC ISO): each reader sees it in the reporting zone and their locale. */
+  comments: { score: number; comment: string; at: string }[];
   dashboardUrl: string;
 }
 
@@ -59,7 +56,6 @@ export async function digestFigures(db: Knex, weekStart: string, baseUrl: string
   const previousFrom = addDays(weekStart, -14);
   const previousTo = addDays(weekStart, -8);
   const period = parsePeriod(from, to, tz);
-  const when = commentTime(tz);
   const touchpoints: DigestTouchpoint[] = [];
   for (const touchpoint of await listTouchpoints(db)) {
     const survey = await surveyOfTouchpoint(db, touchpoint.id);
@@ -80,17 +76,13 @@ export async function digestFigures(db: Knex, weekStart: string, baseUrl: string
       metricName: metricNames[survey.metric],
       score,
       previousScore,
-      scoreText: formatScore(survey.metric, score),
-      previousScoreText: formatScore(survey.metric, previousScore),
       change,
-      changeText: change === null ? null : formatDifference(survey.metric, change),
       responses: current.overall.n,
       previousResponses: previous.overall.n,
       tooSmall: current.overall.too_small,
       sent: rate.sent,
       answered: rate.answered,
-      rateText: rate.text,
-      comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, when: when.format(new Date(c.answered_at)) })),
+      comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, at: c.answered_at })),
       dashboardUrl: `${baseUrl}/dashboard/${encodeURIComponent(survey.key)}?from=${from}&to=${to}`,
     });
   }

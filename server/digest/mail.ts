@@ -5,7 +5,9 @@ import { handlebars, viewsDir } from '../http/views.ts';
 import { pickLocale, type Locale } from '../i18n/index.ts';
 import { fromAddress } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
-import type { DigestFigures } from './figures.ts';
+import { formatInstant, formatLocalDate, formatNumber } from '../dates.ts';
+import { formatChange, formatPercent, formatScore } from '../dashboards/format.ts';
+import type { DigestFigures, DigestTouchpoint } from './figures.ts';
 import type { Recipient } from './queries.ts';
 
 const templates = path.join(viewsDir, 'emails');
@@ -28,6 +30,8 @@ const wording: Record<Locale, Record<string, string>> = {
     dashboard: 'Open the dashboard',
     none: 'No touchpoints with a survey yet.',
     footer: 'You get this digest because you asked for it. Stop it at {url}',
+    unitNps: ' points',
+    unitCsat: ' pp',
   },
   de: {
     subject: 'Touchpoint Wochenübersicht, {from} bis {to}',
@@ -46,11 +50,29 @@ const wording: Record<Locale, Record<string, string>> = {
     dashboard: 'Dashboard öffnen',
     none: 'Noch keine Touchpoints mit Umfrage.',
     footer: 'Sie erhalten diese Übersicht, weil Sie sie bestellt haben. Abbestellen unter {url}',
+    unitNps: ' Punkte',
+    unitCsat: ' Prozentpunkte',
   },
 };
 
 const fill = (template: string, vars: Record<string, string | number>) =>
   template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+
+/** A touchpoint's figures as the reader's locale writes them: scores, change with its unit, rate, comment times. */
+function touchpointText(tp: DigestTouchpoint, locale: Locale, words: Record<string, string>, timeZone: string) {
+  const unit = tp.metric === 'nps' ? words.unitNps : tp.metric === 'csat' ? words.unitCsat : '';
+  const count = (n: number) => formatNumber(n, locale);
+  return {
+    ...tp,
+    scoreText: formatScore(tp.metric, tp.score, locale),
+    previousScoreText: formatScore(tp.metric, tp.previousScore, locale),
+    changeText: tp.change === null ? words.noChange : `${formatChange(tp.metric, tp.change, locale)}${unit}`,
+    responses: count(tp.responses),
+    rateText: tp.sent > 0 ? formatPercent(tp.answered / tp.sent, locale) : '–',
+    rateDetail: fill(words.rateDetail, { answered: count(tp.answered), sent: count(tp.sent) }),
+    comments: tp.comments.map((c) => ({ ...c, when: formatInstant(c.at, { timeZone, locale }) })),
+  };
+}
 
 export const digestMessageIdFor = (userId: number, weekStart: string, baseUrl: string) =>
   `<digest-${userId}-${weekStart}@${new URL(baseUrl).hostname}>`;
@@ -65,7 +87,7 @@ export async function renderDigest(
 ): Promise<OutgoingMail> {
   const locale = pickLocale(recipient.locale);
   const words = wording[locale];
-  const range = { from: figures.from, to: figures.to, tz: figures.timeZone };
+  const range = { from: formatLocalDate(figures.from, locale), to: formatLocalDate(figures.to, locale), tz: figures.timeZone };
   const digestUrl = `${config.baseUrl}/digest`;
   const name = recipient.name.trim();
   const context = {
@@ -74,11 +96,7 @@ export async function renderDigest(
     subject: fill(words.subject, range),
     greeting: name ? fill(words.greeting, { name }) : words.greetingAnonymous,
     intro: fill(words.intro, range),
-    touchpoints: figures.touchpoints.map((tp) => ({
-      ...tp,
-      changeText: tp.changeText ?? words.noChange,
-      rateDetail: fill(words.rateDetail, { answered: tp.answered, sent: tp.sent }),
-    })),
+    touchpoints: figures.touchpoints.map((tp) => touchpointText(tp, locale, words, figures.timeZone)),
     footer: fill(words.footer, { url: digestUrl }),
     digestUrl,
   };

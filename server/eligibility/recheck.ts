@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyById } from '../surveys/queries.ts';
 import { customerHistory, touchpointUnsubscribedAt } from './history.ts';
-import { checkCustomer, checkFrequency, effectiveRules } from './rules.ts';
+import { checkCustomer, checkFrequency, effectiveRules, linkOnlyDetail } from './rules.ts';
 
 export type Recheck = { ok: true } | { ok: false; reason: string; detail: string };
 
@@ -26,6 +26,8 @@ export async function recheckBeforeSend(trx: Knex.Transaction, invitationId: num
     const state = survey ? `the survey ${survey.key} is ${survey.status}` : 'the survey is gone';
     return { ok: false, reason: 'no_active_survey', detail: `no_active_survey: ${state}` };
   }
+  // Switched to web link only after the event: what was scheduled is not emailed.
+  if (survey.channel === 'link') return { ok: false, reason: 'no_active_survey', detail: linkOnlyDetail(survey.key) };
   const customer = await trx('customers').where({ id: invitation.customer_id }).first();
   const refusal = checkCustomer({
     ...customer,

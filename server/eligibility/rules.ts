@@ -33,7 +33,12 @@ export interface RuleSurvey {
   rules: SurveyRules;
   sample_rate: number;
   send_delay_minutes: number;
+  /** 'link': answered at its web link only, never emailed (absent: email). */
+  channel?: string;
 }
+
+/** Why a survey answered by web link only sends no email (for the event and for the worker's recheck). */
+export const linkOnlyDetail = (key: string) => `no_active_survey: the survey ${key} is answered by web link only; events send no email`;
 
 export interface CustomerState {
   email: string | null;
@@ -261,6 +266,8 @@ export function decide(input: DecisionInput): Decision {
   if (!survey || survey.status !== 'active') {
     return suppress({ reason: 'no_active_survey', detail: 'no_active_survey: the touchpoint has no active survey' });
   }
+  // A web-link survey is active for its link, but no event emails anyone for it.
+  if (survey.channel === 'link') return suppress({ reason: 'no_active_survey', detail: linkOnlyDetail(survey.key) });
   const customerRefusal = checkCustomer(input.customer);
   if (customerRefusal) return suppress(customerRefusal);
   const sampled = checkSample(survey, input.transactionId);

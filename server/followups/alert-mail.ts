@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Settings } from '../settings/service.ts';
 import { handlebars, viewsDir } from '../http/views.ts';
 import { pickLocale, type Locale } from '../i18n/index.ts';
-import { commentTime } from '../dashboards/service.ts';
+import { formatInstant } from '../dates.ts';
 import { fromAddress } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
 import type { AlertCandidate } from './queries.ts';
@@ -64,7 +64,7 @@ export async function renderFollowUpAlert(
     score: alert.score,
     comment: alert.comment,
     customer: alert.customer_email ?? alert.customer_external_id ?? words.unknown,
-    answered: `${commentTime(settings.reporting_time_zone).format(new Date(alert.answered_at))} (${settings.reporting_time_zone})`,
+    answered: `${formatInstant(alert.answered_at, { timeZone: settings.reporting_time_zone, locale })} (${settings.reporting_time_zone})`,
     listUrl: `${config.baseUrl}/follow-ups?survey=${encodeURIComponent(alert.survey_key)}`,
     customerUrl: customerPath ? `${config.baseUrl}${customerPath}` : null,
   };

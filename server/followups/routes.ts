@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import type { Deps } from '../deps.ts';
 import { requireRole, type SignedInUser } from '../http/session.ts';
+import { readerLocale } from '../dates.ts';
 import { parseInput } from '../validation.ts';
 import { fieldErrors, setFlash } from '../auth/forms.ts';
 import { listSurveys } from '../surveys/queries.ts';
@@ -35,8 +36,8 @@ export function followUpRoutes(deps: Deps): Router {
   const router = Router();
   const editor = requireRole('editor');
 
-  const page = async (query: FollowUpQuery, extra: Record<string, unknown> = {}) => {
-    const [list, surveys, owners] = await Promise.all([followUpList(deps.db, query), listSurveys(deps.db), ownerChoices(deps.db)]);
+  const page = async (locals: Record<string, unknown>, query: FollowUpQuery, extra: Record<string, unknown> = {}) => {
+    const [list, surveys, owners] = await Promise.all([followUpList(deps.db, query, readerLocale(locals)), listSurveys(deps.db), ownerChoices(deps.db)]);
     const keep = list.survey ? `&survey=${encodeURIComponent(list.survey)}` : '';
     return {
       title: 'Follow-ups',
@@ -61,7 +62,7 @@ export function followUpRoutes(deps: Deps): Router {
 
   router.get('/follow-ups', editor, async (req, res) => {
     const query = parseInput(followUpQuerySchema, req.query);
-    res.render('pages/followups/index', await page(query));
+    res.render('pages/followups/index', await page(res.locals, query));
   });
 
   router.post('/follow-ups/owners', editor, async (req, res) => {
@@ -72,7 +73,7 @@ export function followUpRoutes(deps: Deps): Router {
       res.redirect(303, '/follow-ups#owners');
     } catch (err) {
       const failed = fieldErrors(err);
-      res.status(failed.status).render('pages/followups/index', await page({ status: 'open' }, { ownerError: Object.values(failed.errors)[0] ?? failed.message }));
+      res.status(failed.status).render('pages/followups/index', await page(res.locals, { status: 'open' }, { ownerError: Object.values(failed.errors)[0] ?? failed.message }));
     }
   });
 
@@ -86,7 +87,7 @@ export function followUpRoutes(deps: Deps): Router {
     } catch (err) {
       const failed = fieldErrors(err);
       const query = parseInput(followUpQuerySchema, { status: 'open', survey: (req.body as Record<string, unknown>)?.survey_filter });
-      res.status(failed.status).render('pages/followups/index', await page(query, { noteError: { responseId, message: failed.errors.note ?? failed.message } }));
+      res.status(failed.status).render('pages/followups/index', await page(res.locals, query, { noteError: { responseId, message: failed.errors.note ?? failed.message } }));
     }
   });
 

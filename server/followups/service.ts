@@ -6,7 +6,7 @@ import { parseInput } from '../validation.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey, listSurveys } from '../surveys/queries.ts';
 import { listUsers } from '../auth/queries.ts';
-import { commentTime } from '../dashboards/service.ts';
+import { formatInstant, type InstantFormat } from '../dates.ts';
 import {
   deleteFollowUp,
   insertFollowUp,
@@ -65,25 +65,25 @@ export interface FollowUpList {
   items: FollowUpItem[];
 }
 
-const itemOf = (when: Intl.DateTimeFormat) => (r: FollowUpRow): FollowUpItem => ({
+const itemOf = (shown: InstantFormat) => (r: FollowUpRow): FollowUpItem => ({
   responseId: r.response_id,
   survey: r.survey_key,
   touchpoint: r.touchpoint_name,
   metric: r.metric.toUpperCase(),
   score: r.score,
   comment: r.comment,
-  answeredAt: when.format(new Date(r.answered_at)),
+  answeredAt: formatInstant(r.answered_at, shown),
   answeredAtIso: r.answered_at,
   customerEmail: r.customer_email,
   customerEmailParts: r.customer_email ? r.customer_email.split(/(?<=[@.\-_+])/) : [],
   customerHref: r.customer_external_id ? `/customers/${encodeURIComponent(r.customer_external_id)}` : null,
-  doneAt: r.done_at ? when.format(new Date(r.done_at)) : null,
+  doneAt: r.done_at ? formatInstant(r.done_at, shown) : null,
   doneBy: r.done_by_email,
   note: r.note,
 });
 
 /** Detractors' comments, open or done, newest first, times in the reporting time zone. */
-export async function followUpList(db: Knex, query: FollowUpQuery): Promise<FollowUpList> {
+export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en'): Promise<FollowUpList> {
   const { reporting_time_zone: tz } = await getSettings(db);
   let surveyId: number | null = null;
   if (query.survey) {
@@ -92,7 +92,7 @@ export async function followUpList(db: Knex, query: FollowUpQuery): Promise<Foll
     surveyId = survey.id;
   }
   const { total, rows } = await listFollowUps(db, { status: query.status, surveyId }, PAGE_SIZE);
-  return { status: query.status, survey: query.survey ?? null, timeZone: tz, total, items: rows.map(itemOf(commentTime(tz))) };
+  return { status: query.status, survey: query.survey ?? null, timeZone: tz, total, items: rows.map(itemOf({ timeZone: tz, locale })) };
 }
 
 /** An editor followed a detractor up: who, when and what they noted. False when it was marked done already. */

@@ -2,9 +2,10 @@ import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
 import { requireRole } from '../http/session.ts';
+import { formatInstant, pageInstants } from '../dates.ts';
+import { getSettings } from '../settings/service.ts';
 import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from './queries.ts';
 
-const shown = (at: string) => at.slice(0, 19).replace('T', ' ') + ' UTC';
 const LIST_LIMIT = 200;
 
 /**
@@ -22,8 +23,11 @@ export function mailboxRoutes(deps: Deps): Router {
     return found;
   };
 
+  const instants = async (locals: Record<string, unknown>) => pageInstants((await getSettings(deps.db)).reporting_time_zone, locals);
+
   router.get('/mailbox', editor, async (_req, res) => {
-    const messages = (await listMailboxMessages(deps.db, LIST_LIMIT)).map((m) => ({ ...m, at: shown(m.created_at) }));
+    const shown = await instants(res.locals);
+    const messages = (await listMailboxMessages(deps.db, LIST_LIMIT)).map((m) => ({ ...m, at: formatInstant(m.created_at, shown) }));
     res.render('pages/mailbox/index', {
       title: 'Mailbox',
       nav: 'mailbox',
@@ -39,7 +43,7 @@ export function mailboxRoutes(deps: Deps): Router {
     res.render('pages/mailbox/show', {
       title: found.subject,
       nav: 'mailbox',
-      message: { ...found, at: shown(found.created_at) },
+      message: { ...found, at: formatInstant(found.created_at, await instants(res.locals)) },
       headers,
     });
   });

@@ -1,22 +1,12 @@
 import type { FieldError } from '../errors.ts';
 import { t, type Locale } from '../i18n/index.ts';
+import { formatInstant } from '../dates.ts';
 import { scales } from '../surveys/model.ts';
 import { COMMENT_MAX_LENGTH, type SurveyPage } from './service.ts';
 
 /** What the customer's survey pages (views/pages/respond/*) are rendered with. */
 
 export const surveyScript = '/public/js/survey.js';
-
-/** A moment in the customer's time zone, named, so that "until 18:00" is not misread. */
-function formatTime(at: Date, locale: Locale, timeZone: string): string {
-  const options: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
-  try {
-    return new Intl.DateTimeFormat(locale, { ...options, timeZone }).format(at);
-  } catch {
-    // A customer's time zone that this runtime does not know.
-    return new Intl.DateTimeFormat(locale, { ...options, timeZone: 'UTC' }).format(at);
-  }
-}
 
 /** The survey form: the question, the scale as radio buttons, the comment box. */
 export function formModel(page: SurveyPage, opts: { action: string; lang?: string; errors?: FieldError[] }) {
@@ -55,7 +45,7 @@ export function formModel(page: SurveyPage, opts: { action: string; lang?: strin
     openId: page.openId,
     savedMessage: t(locale, 'survey.autosaved'),
     answeredEarlier: page.answer && page.answer.score !== page.selected ? t(locale, 'survey.answered_earlier', { score: page.answer.score }) : undefined,
-    editUntil: editableUntil ? t(locale, 'survey.edit_until', { until: formatTime(editableUntil, locale, page.timeZone) }) : undefined,
+    editUntil: editableUntil ? t(locale, 'survey.edit_until', { until: formatInstant(editableUntil, { timeZone: page.timeZone, locale, style: 'long' }) }) : undefined,
     errorSummary: opts.errors?.length ? t(locale, 'survey.error.summary') : undefined,
     scoreError: errorFor('score'),
     commentError: errorFor('comment'),
@@ -83,7 +73,7 @@ export function thanksModel(page: SurveyPage, opts: { action?: string; changeHre
     commentPrompt: page.wording.comment_prompt || t(locale, 'survey.comment_default'),
     commentHint: t(locale, 'survey.comment_optional', { max: COMMENT_MAX_LENGTH }),
     commentMax: COMMENT_MAX_LENGTH,
-    editUntil: canEdit && editableUntil ? t(locale, 'survey.edit_until', { until: formatTime(editableUntil, locale, page.timeZone) }) : undefined,
+    editUntil: canEdit && editableUntil ? t(locale, 'survey.edit_until', { until: formatInstant(editableUntil, { timeZone: page.timeZone, locale, style: 'long' }) }) : undefined,
     changeHref: canEdit ? opts.changeHref : undefined,
   };
 }

@@ -5,7 +5,7 @@ import { requireRole } from '../http/session.ts';
 import { fieldErrors } from '../auth/forms.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
-import { formatInstant } from '../customers/service.ts';
+import { formatInstant, pageInstants, type InstantFormat } from '../dates.ts';
 import { formFromRules, proposedFromForm, readSimulationForm, type SimulationForm } from './form.ts';
 import { simulateRules, type SimulationReport, type Tally } from './service.ts';
 
@@ -38,7 +38,7 @@ const fieldLabels: Record<string, string> = {
 const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '±0');
 
 /** The report as the page shows it: per touchpoint, actual beside simulated, per reason. */
-function reportView(report: SimulationReport, tz: string) {
+function reportView(report: SimulationReport, shown: InstantFormat) {
   const reasons = report.reasons.filter((r) => r !== 'duplicate_event');
   const compare = (actual: Tally, simulated: Tally) => ({
     invitations: { actual: actual.invitations, simulated: simulated.invitations, change: signed(simulated.invitations - actual.invitations) },
@@ -48,8 +48,8 @@ function reportView(report: SimulationReport, tz: string) {
       .map((r) => ({ ...r, change: signed(r.simulated - r.actual) })),
   });
   return {
-    from: formatInstant(report.from, tz),
-    to: formatInstant(report.to, tz),
+    from: formatInstant(report.from, shown),
+    to: formatInstant(report.to, shown),
     days: report.days,
     events: report.events,
     customers: report.customers,
@@ -58,8 +58,8 @@ function reportView(report: SimulationReport, tz: string) {
     rows: report.surveys.map((s) => ({ ...s, events: s.actual.events, ...compare(s.actual, s.simulated) })),
     examples: report.examples.map((e) => ({
       ...e,
-      when: formatInstant(e.received_at, tz),
-      detail: e.send_at ? `send at ${formatInstant(e.send_at, tz)}` : e.detail,
+      when: formatInstant(e.received_at, shown),
+      detail: e.send_at ? `send at ${formatInstant(e.send_at, shown)}` : e.detail,
       href: `/customers/${encodeURIComponent(e.customer)}`,
     })),
   };
@@ -111,7 +111,7 @@ export function simulationPageRoutes(deps: Deps): Router {
     const changedFields = Object.keys(today)
       .filter((k) => today[k] !== values[k])
       .map((k) => ({ field: k, label: fieldLabels[k] ?? k, from: today[k] || 'off', to: values[k] || 'off' }));
-    res.render('pages/simulation/index', view(survey, values, { report: reportView(report, settings.reporting_time_zone), changedFields, timeZone: settings.reporting_time_zone }));
+    res.render('pages/simulation/index', view(survey, values, { report: reportView(report, pageInstants(settings.reporting_time_zone, res.locals)), changedFields, timeZone: settings.reporting_time_zone }));
   });
 
   return router;

@@ -110,7 +110,7 @@ export async function simulateRules(db: Knex, surveyKey: string, proposed: Propo
   };
   const byId = new Map(surveys.map((s) => [s.id, s]));
   const touchpointKeys = new Map(surveys.map((s) => [s.touchpoint_id, s.touchpoint_key]));
-  const asRuleSurvey = (s: Survey): RuleSurvey => ({ id: s.id, key: s.key, status: 'active', rules: s.rules, sample_rate: s.sample_rate, send_delay_minutes: s.send_delay_minutes });
+  const asRuleSurvey = (s: Survey): RuleSurvey => ({ id: s.id, key: s.key, status: 'active', rules: s.rules, sample_rate: s.sample_rate, send_delay_minutes: s.send_delay_minutes, channel: s.channel });
 
   /**
    * The survey an event goes to in the replay: on the target's touchpoint the

@@ -2,6 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../deps.ts';
 import { AppError, NotFoundError } from '../errors.ts';
 import { requireRole } from '../http/session.ts';
+import { formatInstant, pageInstants } from '../dates.ts';
+import { getSettings } from '../settings/service.ts';
 import { fieldErrors, setFlash } from '../auth/forms.ts';
 import { locales } from '../i18n/index.ts';
 import { metrics, surveyStatuses, type Metric, type Survey } from './model.ts';
@@ -41,6 +43,10 @@ export async function formPage(deps: Deps, values: SurveyForm, extra: { survey?:
     metricOptions: options(metrics, values.metric, (m) => metricNames[m as Metric]),
     templateLinks: metrics.map((m) => ({ metric: m, label: metricNames[m], current: m === values.metric })),
     statusOptions: options(surveyStatuses, values.status),
+    channelOptions: [
+      { value: 'email', label: 'Email: each event can send an invitation', selected: values.channel !== 'link' },
+      { value: 'link', label: 'Web link only: events send no email', selected: values.channel === 'link' },
+    ],
     localeOptions: options(locales, values.default_locale, (l) => localeNames[l] ?? l),
     quietOptions: [
       { value: 'global', label: 'Follow the global quiet hours', selected: values.quiet_hours_mode === 'global' },
@@ -78,9 +84,10 @@ export function surveyAdminRoutes(deps: Deps): Router {
 
   router.get('/surveys', editor, async (_req, res) => {
     const surveys = await listSurveys(deps.db);
+    const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
     const groups = new Map<string, { key: string; name: string; surveys: Survey[] }>();
     for (const tp of await listTouchpoints(deps.db)) groups.set(tp.key, { key: tp.key, name: tp.name, surveys: [] });
-    for (const s of surveys) groups.get(s.touchpoint_key)?.surveys.push({ ...s, changed: `${s.updated_at.slice(0, 16).replace('T', ' ')} UTC` } as Survey);
+    for (const s of surveys) groups.get(s.touchpoint_key)?.surveys.push({ ...s, changed: formatInstant(s.updated_at, shown) } as Survey);
     res.render('pages/surveys/index', {
       title: 'Surveys',
       nav: 'surveys',

@@ -19,6 +19,8 @@ const plainFields = [
   'default_locale',
   'send_delay_minutes',
   'sample_rate',
+  'channel',
+  'reminder_after_days',
   'cooldown_after_invitation_days',
   'cooldown_after_response_days',
   'quiet_hours_mode',
@@ -46,6 +48,8 @@ export function formFromTemplate(metric: Metric): SurveyForm {
     default_locale: 'en',
     send_delay_minutes: '0',
     sample_rate: '100',
+    channel: 'email',
+    reminder_after_days: '',
     cooldown_after_invitation_days: '90',
     cooldown_after_response_days: '90',
     quiet_hours_mode: 'global',
@@ -66,6 +70,8 @@ export function formFromSurvey(survey: Survey): SurveyForm {
     default_locale: survey.default_locale,
     send_delay_minutes: String(survey.send_delay_minutes),
     sample_rate: String(survey.sample_rate),
+    channel: survey.channel,
+    reminder_after_days: n(survey.rules.reminder_after_days),
     cooldown_after_invitation_days: n(survey.rules.cooldown_after_invitation_days),
     cooldown_after_response_days: n(survey.rules.cooldown_after_response_days),
     quiet_hours_mode: quiet === undefined ? 'global' : quiet === null ? 'off' : 'own',
@@ -95,7 +101,7 @@ export function formFieldOf(field: string, defaultLocale = 'en'): string {
 
 /** The rules the form does not show stay as they were; the ones it shows are what it says. */
 export function rulesKeptFromSurvey(rules: Survey['rules']): Survey['rules'] {
-  const { cooldown_after_invitation_days: _a, cooldown_after_response_days: _b, quiet_hours: _q, ...kept } = rules;
+  const { cooldown_after_invitation_days: _a, cooldown_after_response_days: _b, quiet_hours: _q, reminder_after_days: _r, ...kept } = rules;
   return kept;
 }
 
@@ -142,7 +148,11 @@ export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputS
     thank_you: perLocale('thank_you', false),
     send_delay_minutes: number('send_delay_minutes', true, false) ?? undefined,
     sample_rate: number('sample_rate', false, false) ?? undefined,
+    // Absent (an older form): the survey's channel stays, a new one is emailed.
+    ...(form.channel ? { channel: form.channel as Survey['channel'] } : {}),
     rules: {
+      // Blank: no reminder.
+      reminder_after_days: number('reminder_after_days', true, true),
       cooldown_after_invitation_days: number('cooldown_after_invitation_days', true, true),
       cooldown_after_response_days: number('cooldown_after_response_days', true, true),
       // Absent: the global quiet hours; null: none for this survey.

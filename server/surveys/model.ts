@@ -19,6 +19,18 @@ export const keySchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$/, 'must be 2–100 lower-case letters, digits and dashes, such as delivery-nps');
 
+/**
+ * Words the survey pages use directly under /surveys/ (/surveys/new,
+ * /surveys/preview): a survey keyed so could not be opened, so none may be.
+ */
+export const reservedSurveyKeys: readonly string[] = ['new', 'preview'];
+
+/** A survey's key: a key, and not one of the reserved words. */
+export const surveyKeySchema = keySchema.refine(
+  (key) => !reservedSurveyKeys.includes(key),
+  { error: (issue) => `"${String(issue.input)}" is reserved for the survey pages (${reservedSurveyKeys.join(', ')}); choose another key` },
+);
+
 // eslint-disable-next-line no-control-regex
 const CONTROL_OR_LONE_SURROGATE = /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -62,7 +74,14 @@ export const surveyRulesSchema = z.object({
   global_cooldown_after_invitation_days: days.optional(),
   global_cooldown_after_response_days: days.optional(),
   quiet_hours: quietHoursSchema.nullable().optional(),
-  reminder_after_days: z.number().int().min(1).max(60).nullable().optional(),
+  /** One reminder this many days after the invitation was sent, to those who have not answered; null: none. */
+  reminder_after_days: z
+    .number('must be a whole number of days from 1 to 60')
+    .int('must be a whole number of days from 1 to 60')
+    .min(1, 'must be from 1 to 60 days (leave it blank for no reminder)')
+    .max(60, 'must be from 1 to 60 days (leave it blank for no reminder)')
+    .nullable()
+    .optional(),
 });
 export type SurveyRules = z.infer<typeof surveyRulesSchema>;
 

@@ -11,6 +11,7 @@ import {
   metrics,
   nameSchema,
   sampleRateSchema,
+  surveyKeySchema,
   surveyRulesSchema,
   surveyStatuses,
   wordingSchema,
@@ -28,7 +29,7 @@ const perLocale = z.union(
 );
 
 const surveyFields = {
-  key: keySchema,
+  key: surveyKeySchema,
   touchpoint: keySchema,
   touchpoint_name: nameSchema(200).optional(),
   metric: z.enum(metrics, 'must be nps, csat or ces'),

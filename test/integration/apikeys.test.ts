@@ -64,7 +64,7 @@ describe('API keys', () => {
     expect(revoked.headers.location).to.equal('/api-keys');
     const list = await agent.get('/api-keys').expect(200);
     expect(list.text).to.contain('is revoked');
-    expect(list.text).to.match(/Revoked 2026-11-23 10:00 UTC/);
+    expect(list.text).to.match(/Revoked 23 Nov 2026, 10:00 UTC/);
     await check(await api.get('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`));
     expect((await ctx.deps.db('api_keys').where({ id: row.id }).first()).revoked_at).to.equal(ctx.clock.now().toISOString());
   });
@@ -80,7 +80,7 @@ describe('API keys', () => {
     expect(await lastUsed()).to.equal(ctx.clock.now().toISOString());
     const { agent } = await ctx.signIn('editor');
     const list = await agent.get('/api-keys').expect(200);
-    expect(list.text).to.contain('2026-11-23 10:05 UTC');
+    expect(list.text).to.contain('23 Nov 2026, 10:05 UTC');
   });
 
   it('revoking an unknown key is 404; viewers cannot see the page', async () => {

@@ -22,7 +22,7 @@ describe('users page', () => {
     const page = await agent.get('/users').expect(200);
     expect(page.text).to.contain('admin@example.com');
     expect(page.text).to.match(/viewer-[0-9a-f-]+@example\.com/);
-    expect(page.text).to.contain('2026-11-23 10:00 UTC');
+    expect(page.text).to.contain('23 Nov 2026, 10:00 UTC');
     expect(page.text).to.contain('(you)');
     expect((page.text.match(/<span class="status">Active<\/span>/g) ?? []).length).to.equal(2);
   });

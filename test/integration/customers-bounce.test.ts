@@ -36,7 +36,7 @@ describe('customer page: a hard bounce an editor clears, an unsubscribe only the
   it('shows the bounce (when, the server answer) and a form to clear it', async () => {
     const res = await editor.get('/customers/bea-1').expect(200);
     const page = text(res.text);
-    expect(page).to.include('Email to this customer hard-bounced on 2026-11-23 11:00');
+    expect(page).to.include('Email to this customer hard-bounced on 23 Nov 2026, 11:00');
     expect(page).to.include('550 5.1.1 mailbox unknown');
     expect(res.text).to.include('<form method="post" action="/customers/bea-1/clear-bounce">');
     expect(res.text).to.match(/<input type="hidden" name="_csrf" value="[^"]+">/);
@@ -66,7 +66,7 @@ describe('customer page: a hard bounce an editor clears, an unsubscribe only the
     expect(timeline).to.include('Email hard-bounced').and.include('550 5.1.1 mailbox unknown');
     expect(timeline).to.include(`Hard bounce cleared`).and.include(`Cleared by ${editorEmail}`);
     expect(timeline.indexOf('Email hard-bounced')).to.be.below(timeline.indexOf('Hard bounce cleared'));
-    expect(timeline).to.include('2026-11-23 13:00');
+    expect(timeline).to.include('23 Nov 2026, 13:00');
 
     const api = await supertest(ctx.app).get('/api/v1/customers/bea-1/timeline').set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
     const cleared = api.body.timeline.find((e: { kind: string }) => e.kind === 'bounce_cleared');
@@ -81,7 +81,7 @@ describe('customer page: a hard bounce an editor clears, an unsubscribe only the
   it('says an unsubscribe can only be undone by the customer, and offers no button for it', async () => {
     const res = await editor.get('/customers/uma-2').expect(200);
     const page = text(res.text);
-    expect(page).to.include('The customer unsubscribed from all surveys on 2026-11-23 12:00');
+    expect(page).to.include('The customer unsubscribed from all surveys on 23 Nov 2026, 12:00');
     expect(page).to.include('Only the customer can undo this');
     expect(res.text).not.to.include('/clear-bounce');
     expect(res.text).not.to.match(/action="[^"]*subscribe/);

@@ -61,7 +61,7 @@ describe('customer pages: find a customer, read why they got no survey', functio
     const res = await editor.get('/customers/ann-1').expect(200);
     const page = text(res.text);
     // 10:00 UTC is 11:00 in Berlin (CET).
-    expect(page).to.include('2026-11-23 11:00');
+    expect(page).to.include('23 Nov 2026, 11:00 CET');
     const timeline = page.slice(page.indexOf('Oldest first'));
     const order = ['Event on delivery', 'Invitation #', 'Event on support'].map((s) => timeline.indexOf(s));
     expect(order.every((i) => i >= 0)).to.equal(true);
@@ -71,7 +71,7 @@ describe('customer pages: find a customer, read why they got no survey', functio
     expect(page).to.match(/cooldown_global: last invitation 2026-11-23/);
     expect(page).to.include('region: north');
     // At a glance: no survey before the cooldown ends, 30 days after the invitation.
-    expect(page).to.include('No survey before 2026-12-23 11:00');
+    expect(page).to.include('No survey before 23 Dec 2026, 11:00');
     expect(res.text).to.include('<time datetime="2026-11-23T10:00:00.000Z">');
     expect(res.text).to.include('href="/surveys/delivery-nps"');
   });

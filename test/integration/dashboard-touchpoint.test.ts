@@ -91,7 +91,7 @@ describe('touchpoint dashboard, period comparison and CSV exports', function () 
     expect(html).to.contain('two-proportion z-test');
     expect(html).to.contain('Welch&#x27;s t-test');
     expect(html).to.contain('p &lt; 0.05');
-    expect(html).to.contain('compared with 2026-10-18 to 2026-10-31');
+    expect(html).to.contain('compared with 18 Oct 2026 to 31 Oct 2026');
   });
 
   it('overview: a touchpoint shows its active survey, else its newest', async () => {
@@ -133,7 +133,7 @@ describe('touchpoint dashboard, period comparison and CSV exports', function () 
     expect(first.low).to.be.at.least(-100);
     expect(rowsAfter(html, 'Numbers of the trend')).to.have.length(14);
     expect(html).to.contain('z-test on the NPS difference');
-    expect(html).to.match(/\+75\.0 points against 2026-10-18 to 2026-10-31 · significant/);
+    expect(html).to.match(/\+75\.0 points against 18 Oct 2026 to 31 Oct 2026 · significant/);
 
     expect(chartOf(html, 'chart-distribution')).to.deep.include({ labels: ['Detractors (0–6)', 'Passives (7–8)', 'Promoters (9–10)'], values: [5, 10, 25] });
     expect(rowsAfter(html, 'id="distribution-title"')).to.deep.equal([

@@ -46,7 +46,7 @@ describe('delivery log', () => {
     expect(row).to.contain(sent.email);
     expect(row).to.contain('scheduled');
     expect(row).to.contain('email');
-    expect(row).to.contain('2026-11-23 10:00');
+    expect(row).to.contain('23 Nov 2026, 10:00');
     expect(row).to.match(/<td>1<\/td>/);
     expect(row).to.contain('451');
     expect(res.text).to.contain('<th scope="col">Last error</th>');
@@ -58,7 +58,7 @@ describe('delivery log', () => {
     const seeded = await seedInvitation(ctx, {});
     const res = await editor.get('/deliveries').expect(200);
     expect(listed(res.text)).to.deep.equal([seeded.invitationId]);
-    expect(res.text).to.contain('2026-11-23 11:00');
+    expect(res.text).to.contain('23 Nov 2026, 11:00 CET');
     expect(res.text).to.contain('Europe/Berlin');
   });
 

@@ -152,7 +152,7 @@ describe('weekly digest', () => {
 
     const mail = digests.find((m) => m.to[0] === 'reader@example.com')!;
     expect(mail.parsed.from?.address).to.equal('cx@example.com');
-    expect(mail.parsed.subject).to.equal('Touchpoint weekly digest, 2026-11-23 to 2026-11-29');
+    expect(mail.parsed.subject).to.equal('Touchpoint weekly digest, 23 Nov 2026 to 29 Nov 2026');
     expect(mail.header('message-id')).to.contain(`digest-${reader.userId}-2026-11-30@`);
     const text = mail.parsed.text ?? '';
 
@@ -185,8 +185,14 @@ describe('weekly digest', () => {
     expect(mail.parsed.html).to.contain('Fourth comment');
 
     const german = digests.find((m) => m.to[0] === 'leser@example.com')!;
-    expect(german.parsed.subject).to.equal('Touchpoint Wochenübersicht, 2026-11-23 bis 2026-11-29');
+    expect(german.parsed.subject).to.equal('Touchpoint Wochenübersicht, 23. Nov. 2026 bis 29. Nov. 2026');
     expect(german.parsed.text).to.contain('Antworten: 5');
+    // Numbers, units and dates for the German reader.
+    expect(german.parsed.text).to.contain('Veränderung: −33,3 Punkte\n');
+    expect(german.parsed.text).to.contain('Veränderung: +50,0 Prozentpunkte\n');
+    expect(german.parsed.text).to.contain('Antwortquote: 71 %');
+    expect(german.parsed.text).to.match(/- 9 · \d{1,2}\. Nov\. 2026, \d\d:\d\d: Fourth comment\n/);
+    expect(text).to.match(/- 9 · \d{1,2} Nov 2026, \d\d:\d\d: Fourth comment\n/);
 
     // Never twice in a week: later that Monday, after opting out and in again, on Tuesday.
     ctx.clock.set('2026-11-30T15:00:00Z');
@@ -206,7 +212,7 @@ describe('weekly digest', () => {
     expect((await runWeeklyDigests(ctx.deps)).sent).to.deep.equal([]);
     const next = smtp.messages.slice(sentBefore + 2);
     expect(next.map((m) => m.to[0])).to.deep.equal(['reader@example.com']);
-    expect(next[0].parsed.subject).to.equal('Touchpoint weekly digest, 2026-11-30 to 2026-12-06');
+    expect(next[0].parsed.subject).to.equal('Touchpoint weekly digest, 30 Nov 2026 to 6 Dec 2026');
     expect(next[0].parsed.text).to.contain('Next week comment');
   });
 

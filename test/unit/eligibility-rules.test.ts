@@ -54,6 +54,13 @@ describe('eligibility rules (pure)', () => {
     expect(decide({ ...reachable, survey }).reason).to.equal('cooldown_global');
   });
 
+  it('never schedules an email for a survey answered by web link only', () => {
+    const linkOnly = decide(input({ survey: { ...survey, channel: 'link' } }));
+    expect(linkOnly).to.include({ status: 'suppressed', reason: 'no_active_survey' });
+    expect(linkOnly.detail).to.include('web link only');
+    expect(decide(input({ survey: { ...survey, channel: 'email' } })).status).to.equal('scheduled');
+  });
+
   it('tells email addresses from other text', () => {
     for (const ok of ['a@b.co', 'first.last+tag@example.co.uk', 'Ünïcode@exämple.de']) expect(isEmailAddress(ok), ok).to.equal(true);
     for (const bad of ['', 'a@b', 'a b@c.de', '@c.de', 'a@@c.de', null]) expect(isEmailAddress(bad), String(bad)).to.equal(false);
