@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import crypto from 'node:crypto';
 import { lockCustomer } from '../db/dialect.ts';
+import { uncountCustomerSegments } from '../responses/store.ts';
 
 export interface CustomerRow {
   id: number;
@@ -222,6 +223,8 @@ export async function eraseCustomerData(trx: Knex.Transaction, customer: Custome
       updated_at: nowIso,
     });
   await trx('events').where({ customer_id: id }).update({ properties: '{}' });
+  // Their answers leave their segments (they count under "(none)" from now on) before the properties go.
+  await uncountCustomerSegments(trx, id);
   await trx('responses').where({ customer_id: id }).update({ comment: null, properties: '{}' });
   await trx('invitations').where({ customer_id: id }).update({ last_error: null, reminder_last_error: null });
   const invitationIds = trx('invitations').where({ customer_id: id }).select('id');

@@ -120,7 +120,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   const properties = propertyNames(await recentProperties(db, survey.id, period, PROPERTY_SAMPLE));
   let segments: { value: string; scoreText: string; marginText: string | null; n: number; tooSmall: boolean }[] = [];
   if (query.segment) {
-    const counts = await segmentCounts(db, survey.id, query.segment, period);
+    const counts = await segmentCounts(db, survey.id, query.segment, period, scope.tz);
     segments = [...counts]
       .map(([value, c]) => ({ value, f: figuresOf(metric, c, min) }))
       .sort((a, b) => (b.f.score ?? -Infinity) - (a.f.score ?? -Infinity) || b.f.n - a.f.n || a.value.localeCompare(b.value))

@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import { DAY, MINUTE } from '../clock.ts';
-import { localDate } from '../dates.ts';
 import { toDbTime } from '../db/time.ts';
 import { writeTransaction } from '../db/dialect.ts';
 import { getSettings } from '../settings/service.ts';
 import { createSurvey } from '../surveys/service.ts';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { hashToken, invitationToken, newTokenSalt } from '../responses/tokens.ts';
+import { rollupRowsOf } from '../responses/store.ts';
 import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
 
 const HISTORY_DAYS = 182;
@@ -217,20 +217,10 @@ export async function loadDemo(deps: Deps): Promise<string> {
     const responses = answered.map((p) => p.response!);
     await insertAll(trx, 'responses', responses);
 
-    // The daily rollup of these new surveys, counted as insertResponse would have.
-    const rollup = new Map<string, number>();
-    for (const r of responses) {
-      const k = `${r.survey_id}|${localDate(new Date(r.answered_at as string), reportingTz)}|${r.score}`;
-      rollup.set(k, (rollup.get(k) ?? 0) + 1);
-    }
-    await insertAll(
-      trx,
-      'response_daily',
-      [...rollup].map(([k, count]) => {
-        const [surveyId, day, score] = k.split('|');
-        return { survey_id: Number(surveyId), day, score: Number(score), count };
-      }),
-    );
+    // Both rollups of these new surveys (daily, and by property for segments), counted as insertResponse would have.
+    const rollup = rollupRowsOf(responses as Parameters<typeof rollupRowsOf>[0], reportingTz);
+    await insertAll(trx, 'response_daily', rollup.daily);
+    await insertAll(trx, 'response_segment_daily', rollup.segments);
     counts.events = planned.length;
     counts.invitations = invited.length;
     counts.responses = responses.length;

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { jsonTextField, toCount } from '../db/dialect.ts';
 import type { ScoreCounts } from './compute.ts';
-import type { Period } from './range.ts';
+import { getSettings } from '../settings/service.ts';
+import { localMidnight, type Period } from './range.ts';
+import { addDays } from './series.ts';
 
 const addTo = (map: Map<string, ScoreCounts>, key: string, score: number, count: number) => {
   const counts = map.get(key) ?? map.set(key, new Map()).get(key)!;
@@ -39,8 +41,8 @@ export async function eachResponseScore(
   for (const r of rows) visit(r.answered_at, Number(r.score));
 }
 
-/** Property value → score → count; responses without the property count under '(none)'. */
-export async function segmentCounts(db: Knex, surveyId: number, property: string, period: Period): Promise<Map<string, ScoreCounts>> {
+/** Property value → score → count, from the responses (any period, any zone); without the property: '(none)'. */
+export async function rawSegmentCounts(db: Knex, surveyId: number, property: string, period: Period): Promise<Map<string, ScoreCounts>> {
   // Grouped by the output name: PostgreSQL would see the expression's two bindings as different expressions.
   const rows: { segment_value: unknown; score: number; count: unknown }[] = await inPeriod(
     db('responses')
@@ -56,6 +58,55 @@ export async function segmentCounts(db: Knex, surveyId: number, property: string
     addTo(segments, value, Number(r.score), toCount(r.count));
   }
   return segments;
+}
+
+const inDays = (q: Knex.QueryBuilder, period: Period) => {
+  if (period.fromDay) q.where('day', '>=', period.fromDay);
+  if (period.toDay) q.where('day', '<=', period.toDay);
+  return q;
+};
+
+/**
+ * Property value → score → count from the segment rollup (local days of the reporting time zone, so the
+ * period must be whole days there). Responses without the property are the daily rollup's count less the
+ * segment rollup's: '(none)'.
+ */
+export async function rollupSegmentCounts(db: Knex, surveyId: number, property: string, period: Period): Promise<Map<string, ScoreCounts>> {
+  const [rows, totals]: [{ value: string; score: number; count: unknown }[], { score: number; count: unknown }[]] = await Promise.all([
+    inDays(db('response_segment_daily').where({ survey_id: surveyId, name: property }), period)
+      .select('value', 'score')
+      .sum({ count: 'count' })
+      .groupBy('value', 'score'),
+    inDays(db('response_daily').where({ survey_id: surveyId }), period).select('score').sum({ count: 'count' }).groupBy('score'),
+  ]);
+  const segments = new Map<string, ScoreCounts>();
+  const none = new Map<number, number>(totals.map((t) => [Number(t.score), toCount(t.count)]));
+  for (const r of rows) {
+    const count = toCount(r.count);
+    if (count <= 0) continue;
+    addTo(segments, String(r.value), Number(r.score), count);
+    none.set(Number(r.score), (none.get(Number(r.score)) ?? 0) - count);
+  }
+  for (const [score, count] of none) if (count > 0) addTo(segments, '(none)', score, count);
+  return segments;
+}
+
+/** Whether the period's bounds are midnights of local days in `tz` (so rollups kept in `tz` answer it). */
+export function wholeDaysIn(period: Period, tz: string): boolean {
+  if (!period.byDay) return false;
+  if (period.fromDay && period.fromIso !== localMidnight(period.fromDay, tz).toISOString()) return false;
+  if (period.toDay && period.untilIso !== localMidnight(addDays(period.toDay, 1), tz).toISOString()) return false;
+  return true;
+}
+
+/**
+ * Property value → score → count; responses without the property count under '(none)'. From the segment
+ * rollup when the period is whole days of the reporting time zone (`reportingTz`, else read from the
+ * settings), else from the responses.
+ */
+export async function segmentCounts(db: Knex, surveyId: number, property: string, period: Period, reportingTz?: string): Promise<Map<string, ScoreCounts>> {
+  const zone = reportingTz ?? (await getSettings(db)).reporting_time_zone;
+  return wholeDaysIn(period, zone) ? rollupSegmentCounts(db, surveyId, property, period) : rawSegmentCounts(db, surveyId, property, period);
 }
 
 export interface CommentRow {

@@ -42,8 +42,22 @@ export interface MetricsResult {
 export async function dayCounts(db: Knex, survey: Survey, period: Period, tz: string, reportingTz: string): Promise<Map<string, ScoreCounts>> {
   if (tz === reportingTz && period.byDay) return rollupDayCounts(db, survey.id, period);
   const days = new Map<string, ScoreCounts>();
+  // The local day of each UTC hour, asked once: null when the hour straddles a local midnight (then per answer).
+  const hourDays = new Map<string, string | null>();
+  const dayOf = (answeredAt: string): string => {
+    if (!answeredAt.endsWith('Z')) return localDate(new Date(answeredAt), tz);
+    const hour = answeredAt.slice(0, 13);
+    let day = hourDays.get(hour);
+    if (day === undefined) {
+      const start = Date.parse(`${hour}:00:00.000Z`);
+      const first = Number.isNaN(start) ? null : localDate(new Date(start), tz);
+      day = first !== null && first === localDate(new Date(start + 3_599_999), tz) ? first : null;
+      hourDays.set(hour, day);
+    }
+    return day ?? localDate(new Date(answeredAt), tz);
+  };
   await eachResponseScore(db, survey.id, period, (answeredAt, score) => {
-    const day = localDate(new Date(answeredAt), tz);
+    const day = dayOf(answeredAt);
     const counts = days.get(day) ?? days.set(day, new Map()).get(day)!;
     counts.set(score, (counts.get(score) ?? 0) + 1);
   });
@@ -81,7 +95,7 @@ export async function surveyMetrics(db: Knex, query: MetricsQuery): Promise<Metr
     series,
   };
   if (query.segment) {
-    const segments = await segmentCounts(db, survey.id, query.segment, period);
+    const segments = await segmentCounts(db, survey.id, query.segment, period, settings.reporting_time_zone);
     result.segments = Object.fromEntries(
       [...segments].sort(([a], [b]) => a.localeCompare(b)).map(([value, counts]) => [value, figuresOf(survey.metric, counts, min)]),
     );

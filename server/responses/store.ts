@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { localDate } from '../dates.ts';
 import { toDbTime } from '../db/time.ts';
+import { getSettings } from '../settings/service.ts';
 
 export interface NewResponse {
   survey_id: number;
@@ -37,6 +38,52 @@ export async function bumpDailyRollup(trx: Knex, surveyId: number, day: string, 
 }
 
 /**
+ * A property value as the segment rollup keeps it: strings as they are, numbers and true/false written
+ * out; null (and anything else that is not a scalar) is not counted, so it falls under '(none)'.
+ */
+export function segmentValue(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return null;
+}
+
+/** The (name, value) pairs of a response's properties that the segment rollup counts. */
+export function segmentPairs(properties: Record<string, unknown> | string | null | undefined): [string, string][] {
+  let parsed: unknown = properties ?? {};
+  if (typeof parsed === 'string') {
+    try {
+      parsed = JSON.parse(parsed);
+    } catch {
+      return [];
+    }
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return [];
+  const pairs: [string, string][] = [];
+  for (const [name, raw] of Object.entries(parsed)) {
+    const value = segmentValue(raw);
+    if (value !== null) pairs.push([name, value]);
+  }
+  return pairs;
+}
+
+/** Adds `delta` to the survey × property × local day × value × score counts that segment breakdowns read. */
+export async function bumpSegmentRollup(
+  trx: Knex,
+  surveyId: number,
+  day: string,
+  pairs: [string, string][],
+  score: number,
+  delta: number,
+): Promise<void> {
+  if (pairs.length === 0) return;
+  await trx('response_segment_daily')
+    .insert(pairs.map(([name, value]) => ({ survey_id: surveyId, name, day, value, score, count: delta })))
+    .onConflict(['survey_id', 'name', 'day', 'value', 'score'])
+    .merge({ count: trx.raw('response_segment_daily.count + ?', [delta]) });
+}
+
+/**
  * Stores a response and counts it in the daily rollup, in the caller's
  * transaction, so the two never disagree. Returns the new id.
  */
@@ -56,7 +103,9 @@ export async function insertResponse(trx: Knex.Transaction, response: NewRespons
       properties: JSON.stringify(response.properties ?? {}),
     })
     .returning('id');
-  await bumpDailyRollup(trx, response.survey_id, localDate(response.answered_at, reportingTimeZone), response.score, 1);
+  const day = localDate(response.answered_at, reportingTimeZone);
+  await bumpDailyRollup(trx, response.survey_id, day, response.score, 1);
+  await bumpSegmentRollup(trx, response.survey_id, day, segmentPairs(response.properties), response.score, 1);
   return typeof row === 'object' ? row.id : row;
 }
 
@@ -74,27 +123,69 @@ export async function updateResponse(
     const day = localDate(new Date(existing.answered_at), reportingTimeZone);
     await bumpDailyRollup(trx, existing.survey_id, day, existing.score, -1);
     await bumpDailyRollup(trx, existing.survey_id, day, change.score, 1);
+    const pairs = segmentPairs(existing.properties);
+    await bumpSegmentRollup(trx, existing.survey_id, day, pairs, existing.score, -1);
+    await bumpSegmentRollup(trx, existing.survey_id, day, pairs, change.score, 1);
   }
 }
 
-/** Recounts the daily rollup from the responses, e.g. after the reporting time zone changed. */
+/**
+ * Takes a customer's responses out of the segment rollup, for erasure: call it in the erasing transaction
+ * before the responses' properties are set to '{}' (they then count under '(none)', as the daily rollup
+ * already has them).
+ */
+export async function uncountCustomerSegments(trx: Knex.Transaction, customerId: number): Promise<void> {
+  const rows: { survey_id: number; score: number; answered_at: string; properties: string }[] = await trx('responses')
+    .where({ customer_id: customerId })
+    .select('survey_id', 'score', 'answered_at', 'properties');
+  if (rows.length === 0) return;
+  const reportingTimeZone = (await getSettings(trx)).reporting_time_zone;
+  for (const r of rows) {
+    const day = localDate(new Date(r.answered_at), reportingTimeZone);
+    await bumpSegmentRollup(trx, r.survey_id, day, segmentPairs(r.properties), Number(r.score), -1);
+  }
+}
+
+/** The rows of both rollups for a set of responses (bulk loaders: the demo, rebuildDailyRollup). */
+export function rollupRowsOf(
+  responses: Iterable<{ survey_id: number; score: number; answered_at: string | Date; properties?: Record<string, unknown> | string | null }>,
+  reportingTimeZone: string,
+): {
+  daily: { survey_id: number; day: string; score: number; count: number }[];
+  segments: { survey_id: number; name: string; day: string; value: string; score: number; count: number }[];
+} {
+  const daily = new Map<string, { survey_id: number; day: string; score: number; count: number }>();
+  const segments = new Map<string, { survey_id: number; name: string; day: string; value: string; score: number; count: number }>();
+  for (const r of responses) {
+    const day = localDate(new Date(r.answered_at), reportingTimeZone);
+    const score = Number(r.score);
+    const survey_id = Number(r.survey_id);
+    const k = JSON.stringify([survey_id, day, score]);
+    const d = daily.get(k) ?? daily.set(k, { survey_id, day, score, count: 0 }).get(k)!;
+    d.count++;
+    for (const [name, value] of segmentPairs(r.properties)) {
+      const sk = JSON.stringify([survey_id, name, day, value, score]);
+      const s = segments.get(sk) ?? segments.set(sk, { survey_id, name, day, value, score, count: 0 }).get(sk)!;
+      s.count++;
+    }
+  }
+  return { daily: [...daily.values()], segments: [...segments.values()] };
+}
+
+/** Recounts both rollups from the responses, e.g. after the reporting time zone changed. */
 export async function rebuildDailyRollup(db: Knex, reportingTimeZone: string): Promise<void> {
   await db.transaction(async (trx) => {
     await trx('response_daily').del();
-    const counts = new Map<string, number>();
-    const rows: { survey_id: number; score: number; answered_at: string }[] = await trx('responses').select(
+    await trx('response_segment_daily').del();
+    const rows: { survey_id: number; score: number; answered_at: string; properties: string }[] = await trx('responses').select(
       'survey_id',
       'score',
       'answered_at',
+      'properties',
     );
-    for (const r of rows) {
-      const k = `${r.survey_id}|${localDate(new Date(r.answered_at), reportingTimeZone)}|${r.score}`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    const inserts = [...counts].map(([k, count]) => {
-      const [survey_id, day, score] = k.split('|');
-      return { survey_id: Number(survey_id), day, score: Number(score), count };
-    });
-    for (let i = 0; i < inserts.length; i += 500) await trx('response_daily').insert(inserts.slice(i, i + 500));
+    const { daily, segments } = rollupRowsOf(rows, reportingTimeZone);
+    for (let i = 0; i < daily.length; i += 500) await trx('response_daily').insert(daily.slice(i, i + 500));
+    // Six columns a row: 150 rows keep each statement under SQLite's 999 bound parameters.
+    for (let i = 0; i < segments.length; i += 150) await trx('response_segment_daily').insert(segments.slice(i, i + 150));
   });
 }

@@ -2,6 +2,7 @@
 // over 20 surveys, timed at 10k, 100k and 1M responses (the trend query, GET /api/v1/metrics and the
 // dashboard pages). Floors: a bare Express route through the same HTTP path, a bare better-sqlite3 SELECT.
 import express from 'express';
+import type { Knex } from 'knex';
 import { scales } from '../../server/surveys/model.ts';
 import { surveyMetrics } from '../../server/metrics/service.ts';
 import { addDays } from '../../server/metrics/series.ts';
@@ -64,12 +65,45 @@ export async function loadSqliteCustomers(bench: Bench, count: number): Promise<
   bench.customers = count;
 }
 
-/** Grows the responses to each stage in turn and times the dashboards there. */
-export async function benchDashboards(bench: Bench, options: { target: number; runs: number }): Promise<Row[]> {
-  const { db, surveys, base, apiKey } = bench;
+const metricsUrlOf = (base: string, key: string) => `${base}/api/v1/metrics?${new URLSearchParams({ survey: key, from: FROM, to: TODAY, interval: 'week' })}`;
+
+/** BENCH_PROFILE=1: each request's SQL statements, slowest first, with their time and SQLite's plan. */
+async function profile(bench: Bench, requests: [string, string, Record<string, string>][]): Promise<void> {
+  const started = new Map<string, { sql: string; bindings: unknown[]; t0: number }>();
+  let seen: { sql: string; bindings: unknown[]; ms: number }[] = [];
+  const onQuery = (q: { __knexQueryUid: string; sql: string; bindings: unknown[] }) => started.set(q.__knexQueryUid, { sql: q.sql, bindings: q.bindings ?? [], t0: performance.now() });
+  const onResponse = (_r: unknown, q: { __knexQueryUid: string }) => {
+    const s = started.get(q.__knexQueryUid);
+    if (s) seen.push({ sql: s.sql, bindings: s.bindings, ms: performance.now() - s.t0 });
+  };
+  bench.db.on('query', onQuery).on('query-response', onResponse);
+  for (const [name, url, headers] of requests) {
+    await get(url, headers);
+    seen = [];
+    const t0 = performance.now();
+    await get(url, headers);
+    const total = performance.now() - t0;
+    const bySql = new Map<string, { n: number; ms: number; bindings: unknown[] }>();
+    for (const q of seen) {
+      const e = bySql.get(q.sql) ?? bySql.set(q.sql, { n: 0, ms: 0, bindings: q.bindings }).get(q.sql)!;
+      e.n++;
+      e.ms += q.ms;
+    }
+    log(`PROFILE ${name}: ${total.toFixed(0)} ms, ${seen.length} queries`);
+    for (const [sql, e] of [...bySql].sort((a, b) => b[1].ms - a[1].ms).slice(0, 6)) {
+      log(`  ${e.ms.toFixed(1)} ms ×${e.n}  ${sql.slice(0, 220)}`);
+      const plan = await bench.db.raw(`EXPLAIN QUERY PLAN ${sql}`, e.bindings as readonly Knex.RawBinding[]);
+      for (const p of plan as { detail: string }[]) log(`      plan: ${p.detail}`);
+    }
+  }
+  bench.db.off('query', onQuery).off('query-response', onResponse);
+}
+
+/** Returns growTo(total): adds synthetic responses up to `total` and recounts the rollups from them. */
+export function responseLoader(bench: Bench): (total: number) => Promise<void> {
+  const { surveys } = bench;
   const rnd = randomSource(20261123);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)];
-  const stages = [10_000, 100_000, 1_000_000].filter((n) => n < options.target).concat(options.target);
   const regions = ['north', 'south', 'east', 'west'];
   const plans = ['starter', 'team', 'enterprise'];
   const agents = ['Alex', 'Birgit', 'Chen', 'Dana', 'Emre', 'Fatima', 'Georg'];
@@ -106,15 +140,27 @@ export async function benchDashboards(bench: Bench, options: { target: number; r
         }
       });
       for (let from = inserted; from < total; from += 50_000) batch(from, Math.min(total, from + 50_000));
-      // The daily rollup, computed in bulk: the reporting time zone is UTC, so the local day is the ISO date.
+      // Both rollups, computed in bulk as insertResponse would count them: the reporting time zone is UTC, so
+      // the local day is the ISO date; every property value here is a string (segmentPairs keeps it as it is).
       c.exec(
-        'DELETE FROM response_daily; INSERT INTO response_daily (survey_id, day, score, count) SELECT survey_id, substr(answered_at, 1, 10), score, count(*) FROM responses GROUP BY survey_id, substr(answered_at, 1, 10), score; ANALYZE;',
+        'DELETE FROM response_daily; INSERT INTO response_daily (survey_id, day, score, count) SELECT survey_id, substr(answered_at, 1, 10), score, count(*) FROM responses GROUP BY survey_id, substr(answered_at, 1, 10), score;',
+      );
+      c.exec(
+        "DELETE FROM response_segment_daily; INSERT INTO response_segment_daily (survey_id, name, day, value, score, count) SELECT r.survey_id, p.key, substr(r.answered_at, 1, 10), p.value, r.score, count(*) FROM responses r, json_each(r.properties) p WHERE p.type = 'text' GROUP BY 1, 2, 3, 4, 5; ANALYZE;",
       );
       c.exec('PRAGMA cache_size = -2000');
     });
     inserted = total;
     log(`  ${total.toLocaleString('en')} responses and their rollup in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
+  return growTo;
+}
+
+/** Grows the responses to each stage in turn and times the dashboards there. */
+export async function benchDashboards(bench: Bench, options: { target: number; runs: number }): Promise<Row[]> {
+  const { db, surveys, base, apiKey } = bench;
+  const stages = [10_000, 100_000, 1_000_000].filter((n) => n < options.target).concat(options.target);
+  const growTo = responseLoader(bench);
 
   const floorApp = express();
   floorApp.disable('x-powered-by');
@@ -154,6 +200,12 @@ export async function benchDashboards(bench: Bench, options: { target: number; r
     await add(`GET /dashboard (overview, ${SURVEYS} cards, 90 days)`, () => get(`${base}/dashboard`, { cookie }), bareHttpFloor, httpFloor);
     await add('GET /dashboard/:survey (90 days, segment, search)', () => get(`${base}/dashboard/${survey.key}?${q90}&segment=region&q=long`, { cookie }), bareHttpFloor, httpFloor);
   }
+  if (process.env.BENCH_PROFILE) await profile(bench, [
+    ['metrics', metricsUrlOf(base, survey.key), auth],
+    ['metrics segment', `${metricsUrlOf(base, survey.key)}&segment=region`, auth],
+    ['overview', `${base}/dashboard`, { cookie }],
+    ['survey page', `${base}/dashboard/${survey.key}?${q90}&segment=region&q=long`, { cookie }],
+  ]);
   await floor.close();
   return rows;
 }

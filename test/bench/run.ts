@@ -11,6 +11,8 @@
 // per figure), BENCH_HISTORY (20,000 customers with past invitations), BENCH_EVENTS (3,000 single POSTs),
 // BENCH_BATCHES (3 batches of 1,000), BENCH_DECISIONS (3,000), BENCH_ANSWERS (2,100), BENCH_EMAILS (900),
 // BENCH_CLIENTS (8 concurrent HTTP clients), BENCH_ROUNDS (3 turns each of measure and floor).
+// BENCH_PARTS=dashboards runs the dashboard timings alone; BENCH_PROFILE=1 then also lists, per dashboard
+// request, its SQL statements with their time and SQLite's query plan (on stderr).
 // Every request goes to 127.0.0.1.
 import os from 'node:os';
 import { closeClients, envCount, formatTable, jsonRow, log, type Row } from './common.ts';
@@ -36,6 +38,8 @@ const sizes = {
   emails: envCount('BENCH_EMAILS', 900),
 };
 const PG_URL = process.env.BENCH_DATABASE_URL || undefined;
+/** BENCH_PARTS=dashboards: the dashboard timings only (no emails, answers, ingest, decisions, PostgreSQL). */
+const ONLY_DASHBOARDS = process.env.BENCH_PARTS === 'dashboards';
 
 /** Runs one part and says on stderr how long it took. */
 async function part<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -53,6 +57,7 @@ async function main() {
   try {
     await loadSqliteCustomers(bench, CUSTOMERS);
     rows.push(...(await part('dashboards', () => benchDashboards(bench, { target: TARGET, runs: RUNS }))));
+    if (ONLY_DASHBOARDS) return finish(rows, started);
     log(`giving ${HISTORY.toLocaleString('en')} customers a history …`);
     await part('history', () => seedHistory(bench, HISTORY));
     rows.push(...(await part('emails', () => benchEmails(bench, { emails: sizes.emails, rounds: ROUNDS }))));
@@ -76,6 +81,10 @@ async function main() {
     }
   }
 
+  finish(rows, started);
+}
+
+function finish(rows: Row[], started: number) {
   closeClients();
   console.log(formatTable(rows));
   console.log(

@@ -82,6 +82,11 @@ describe('customers API: export and erase', function () {
     const after = await metrics();
     expect(after.overall).to.deep.equal(before.overall);
     expect(after.series).to.deep.equal(before.series);
+    // Her answer no longer counts under her region: it moved to "(none)", and the segments still add up.
+    const none = (m: { segments: Record<string, { n: number }> }) => m.segments['(none)']?.n ?? 0;
+    expect(none(after)).to.equal(none(before) + 1);
+    const total = (m: { segments: Record<string, { n: number }> }) => Object.values(m.segments).reduce((sum, s) => sum + s.n, 0);
+    expect(total(after)).to.equal(after.overall.n);
 
     // A later event for the erased customer is recorded as suppressed `erased`, keeping none of its data.
     ctx.clock.advance(DAY);
