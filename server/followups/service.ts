@@ -19,7 +19,7 @@ import {
 } from './queries.ts';
 
 /** At most this many follow-ups on one page. */
-export const PAGE_SIZE = 200;
+export const PAGE_SIZE = 50;
 export const NOTE_MAX_LENGTH = 2000;
 
 const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
