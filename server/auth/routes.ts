@@ -19,9 +19,11 @@ export function authRoutes(deps: Deps): Router {
   // One limiter per app: it counts failed sign-ins across requests.
   const loginLimit = loginRateLimit();
 
-  // A message left for this page by the previous one, shown once.
+  // A message left for this page by the previous one, shown once: on a page
+  // load, not on the frames, scripts or images the page asks for afterwards.
   router.use((req, res, next) => {
-    if (req.session?.flash) {
+    const dest = req.get('sec-fetch-dest');
+    if (req.session?.flash && req.method === 'GET' && (!dest || dest === 'document')) {
       res.locals.flash = req.session.flash;
       delete req.session.flash;
     }

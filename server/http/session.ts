@@ -36,6 +36,20 @@ export function sessions(deps: Deps): RequestHandler {
   });
 }
 
+/**
+ * A redirect waits until the session is saved: otherwise the browser may ask
+ * for the next page before a flash message or a new draft is stored
+ * (express-session saves only after the response has gone out).
+ */
+export const saveSessionBeforeRedirect: RequestHandler = (req, res, next) => {
+  const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+  res.redirect = ((...args: unknown[]) => {
+    if (!req.session) return redirect(...args);
+    req.session.save((err) => (err ? next(err) : redirect(...args)));
+  }) as typeof res.redirect;
+  next();
+};
+
 /** CSRF tokens bound to the session; every form carries one as `_csrf`. */
 export const csrf = csrfSync({
   getTokenFromRequest: (req) => (req.body?._csrf as string | undefined) ?? req.get('x-csrf-token'),

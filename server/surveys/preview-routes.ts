@@ -136,7 +136,10 @@ export function surveyPreviewRoutes(deps: Deps): Router {
     } catch (err) {
       return renderErrors(res, err, saved ? { ...values, key: saved.key, touchpoint: saved.touchpoint_key, metric: saved.metric } : values, saved);
     }
-    await renderPreview(res, { kind: 'draft', id: keepDraft(req, values, saved?.key), survey });
+    const id = keepDraft(req, values, saved?.key);
+    // The page's frames ask for the draft at once: it must be stored before the page goes out.
+    await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+    await renderPreview(res, { kind: 'draft', id, survey });
   }
 
   async function serveFrame(res: Response, source: Source, localeParam: string, part: string) {
