@@ -22,8 +22,8 @@ export interface TestContext {
   app: Express;
   /** An API key with full access. */
   apiKey: string;
-  /** A supertest agent signed in with `role`, and the CSRF token for its forms. */
-  signIn(role: Role): Promise<{ agent: supertest.Agent; csrf: string }>;
+  /** A supertest agent signed in with `role` (a new user, or the first admin), and the CSRF token for its forms. */
+  signIn(role: Role, email?: string): Promise<{ agent: supertest.Agent; csrf: string; email: string; userId: number }>;
   close(): Promise<void>;
 }
 
@@ -49,13 +49,14 @@ export async function createTestContext(options: { env?: Record<string, string>;
   const admin = await createUser(db, { email: 'admin@example.com', role: 'admin', password: 'correct horse battery' }, clock.now());
   const { key: apiKey } = await createApiKey(db, { name: 'tests' }, clock.now());
 
-  async function signIn(role: Role) {
-    const email = role === 'admin' ? admin.email : `${role}-${crypto.randomUUID()}@example.com`;
-    if (role !== 'admin') await createUser(db, { email, role, password: 'correct horse battery' }, clock.now());
+  async function signIn(role: Role, chosenEmail?: string) {
+    const email = chosenEmail ?? (role === 'admin' ? admin.email : `${role}-${crypto.randomUUID()}@example.com`);
+    if (email !== admin.email) await createUser(db, { email, role, password: 'correct horse battery' }, clock.now());
     const agent = supertest.agent(app);
     const csrf = await csrfFrom(agent, '/login');
     await agent.post('/login').type('form').send({ email, password: 'correct horse battery', _csrf: csrf }).expect(303);
-    return { agent, csrf: await csrfFrom(agent, '/account') };
+    const user = await db('users').where({ email }).first();
+    return { agent, csrf: await csrfFrom(agent, '/account'), email, userId: user.id as number };
   }
 
   return {

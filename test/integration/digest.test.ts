@@ -1,44 +1,16 @@
-import crypto from 'node:crypto';
 import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
-import { useViews } from '../../server/http/views.ts';
-import { csrf, currentUser, sessions } from '../../server/http/session.ts';
-import { errorHandler, notFound } from '../../server/http/problem.ts';
-import { authRoutes } from '../../server/auth/routes.ts';
-import { createUser } from '../../server/auth/service.ts';
-import type { Role } from '../../server/auth/roles.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 import { insertResponse } from '../../server/responses/store.ts';
 import { updateSettings } from '../../server/settings/service.ts';
 import { surveyMetrics } from '../../server/metrics/service.ts';
 import { formatDifference, formatScore } from '../../server/dashboards/format.ts';
-import { digestRoutes } from '../../server/digest/routes.ts';
 import { runWeeklyDigests } from '../../server/digest/service.ts';
 import { dueWeekStart } from '../../server/digest/schedule.ts';
-
-/** The signed-in part of the app with only the digest page (the same middleware as server/app.ts). */
-function digestApp(ctx: TestContext): express.Express {
-  const app = express();
-  useViews(app);
-  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
-  app.use(sessions(ctx.deps), csrf.csrfSynchronisedProtection, currentUser(ctx.deps));
-  app.use(authRoutes(ctx.deps), digestRoutes(ctx.deps));
-  app.use(notFound, errorHandler(ctx.deps.log));
-  return app;
-}
-
-async function signInTo(ctx: TestContext, app: express.Express, role: Role, email = `${role}-${crypto.randomUUID()}@example.com`) {
-  await createUser(ctx.deps.db, { email, role, password: 'correct horse battery' }, ctx.clock.now());
-  const agent = supertest.agent(app);
-  const loginCsrf = await csrfFrom(agent, '/login');
-  await agent.post('/login').type('form').send({ email, password: 'correct horse battery', _csrf: loginCsrf }).expect(303);
-  const user = await ctx.deps.db('users').where({ email }).first();
-  return { agent, csrf: await csrfFrom(agent, '/account'), email, userId: user.id as number };
-}
 
 const TZ = 'Europe/Berlin';
 
@@ -71,7 +43,7 @@ describe('weekly digest', () => {
   before(async () => {
     smtp = await startSmtpReceiver();
     ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', MAIL_FROM: 'Touchpoint <cx@example.com>' } });
-    app = digestApp(ctx);
+    app = ctx.app;
     await updateSettings(ctx.deps.db, { reporting_time_zone: TZ });
   });
   after(async () => {
@@ -89,7 +61,7 @@ describe('weekly digest', () => {
   });
 
   it('a signed-in person opts in and out on /digest (CSRF checked)', async () => {
-    const viewer = await signInTo(ctx, app, 'viewer');
+    const viewer = await ctx.signIn('viewer');
     const page = await viewer.agent.get('/digest').expect(200);
     expect(page.text).to.contain('Email me a weekly digest on Mondays');
     expect(page.text).not.to.match(/name="weekly"[^>]*checked/);
@@ -125,15 +97,15 @@ describe('weekly digest', () => {
     await sentAt(ctx, '2026-11-29T23:30:00Z', 'delivery-nps', 'nps', 0, 'Next week comment');
 
     ctx.clock.set('2026-11-29T12:00:00Z');
-    const reader = await signInTo(ctx, app, 'viewer', 'reader@example.com');
+    const reader = await ctx.signIn('viewer', 'reader@example.com');
     await reader.agent.post('/digest').type('form').send({ weekly: 'on', _csrf: reader.csrf }).expect(303);
-    const leser = await signInTo(ctx, app, 'editor', 'leser@example.com');
+    const leser = await ctx.signIn('editor', 'leser@example.com');
     await ctx.deps.db('users').where({ id: leser.userId }).update({ locale: 'de' });
     await leser.agent.post('/digest').type('form').send({ weekly: 'on', _csrf: leser.csrf }).expect(303);
-    const gone = await signInTo(ctx, app, 'viewer', 'gone@example.com');
+    const gone = await ctx.signIn('viewer', 'gone@example.com');
     await gone.agent.post('/digest').type('form').send({ weekly: 'on', _csrf: gone.csrf }).expect(303);
     await ctx.deps.db('users').where({ id: gone.userId }).update({ deactivated_at: '2026-11-29T12:00:00.000Z' });
-    await signInTo(ctx, app, 'admin', 'not-subscribed@example.com');
+    await ctx.signIn('admin', 'not-subscribed@example.com');
     const sentBefore = smtp.messages.length;
 
     // Sunday, and Monday before 07:00 in Berlin (06:xx): nothing.
@@ -217,7 +189,7 @@ describe('weekly digest', () => {
   });
 
   it('gives the week back when the SMTP server fails for a while, and sends on the next pass', async () => {
-    const flaky = await signInTo(ctx, app, 'viewer', 'flaky@example.com');
+    const flaky = await ctx.signIn('viewer', 'flaky@example.com');
     await flaky.agent.post('/digest').type('form').send({ weekly: 'on', _csrf: flaky.csrf }).expect(303);
     ctx.clock.set('2026-12-14T07:00:00Z');
     smtp.refuse('flaky@example.com', 451);

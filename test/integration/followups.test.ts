@@ -1,42 +1,14 @@
-import crypto from 'node:crypto';
 import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
-import { useViews } from '../../server/http/views.ts';
-import { csrf, currentUser, sessions } from '../../server/http/session.ts';
-import { errorHandler, notFound } from '../../server/http/problem.ts';
-import { authRoutes } from '../../server/auth/routes.ts';
-import { createUser } from '../../server/auth/service.ts';
-import type { Role } from '../../server/auth/roles.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 import { insertResponse } from '../../server/responses/store.ts';
 import { updateSettings } from '../../server/settings/service.ts';
 import { MINUTE } from '../../server/clock.ts';
-import { followUpRoutes } from '../../server/followups/routes.ts';
 import { runFollowUpAlerts } from '../../server/followups/alerts.ts';
-
-/** The signed-in part of the app with only the follow-up pages (the same middleware as server/app.ts). */
-function followUpApp(ctx: TestContext): express.Express {
-  const app = express();
-  useViews(app);
-  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
-  app.use(sessions(ctx.deps), csrf.csrfSynchronisedProtection, currentUser(ctx.deps));
-  app.use(authRoutes(ctx.deps), followUpRoutes(ctx.deps));
-  app.use(notFound, errorHandler(ctx.deps.log));
-  return app;
-}
-
-async function signInTo(ctx: TestContext, app: express.Express, role: Role, email = `${role}-${crypto.randomUUID()}@example.com`) {
-  await createUser(ctx.deps.db, { email, role, password: 'correct horse battery' }, ctx.clock.now());
-  const agent = supertest.agent(app);
-  const loginCsrf = await csrfFrom(agent, '/login');
-  await agent.post('/login').type('form').send({ email, password: 'correct horse battery', _csrf: loginCsrf }).expect(303);
-  const user = await ctx.deps.db('users').where({ email }).first();
-  return { agent, csrf: await csrfFrom(agent, '/account'), email, userId: user.id as number };
-}
 
 const surveyKeys = { nps: 'delivery-nps', csat: 'support-csat', ces: 'onboarding-ces' } as const;
 
@@ -63,7 +35,7 @@ describe('follow-ups: detractors with a comment', () => {
   let app: express.Express;
   before(async () => {
     ctx = await createTestContext();
-    app = followUpApp(ctx);
+    app = ctx.app;
     await updateSettings(ctx.deps.db, { reporting_time_zone: 'Europe/Berlin' });
   });
   after(() => ctx?.close());
@@ -80,7 +52,7 @@ describe('follow-ups: detractors with a comment', () => {
     const ces4 = await answer(ctx, 'ces', 4, 'Ok');
     const nps10 = await answer(ctx, 'nps', 10, 'Great');
 
-    const editor = await signInTo(ctx, app, 'editor');
+    const editor = await ctx.signIn('editor');
     const res = await editor.agent.get('/follow-ups').expect(200);
     expect(listed(res.text)).to.deep.equal([ces3.responseId, csat2.responseId, nps6.responseId]);
     for (const out of [nps7, nps0, nps0Blank, csat3, ces4, nps10]) expect(res.text).not.to.contain(`id="follow-up-${out.responseId}"`);
@@ -103,7 +75,7 @@ describe('follow-ups: detractors with a comment', () => {
   it('a note marks one followed up (with who and when); it moves to the done list and can be reopened', async () => {
     ctx.clock.set('2026-11-24T09:00:00Z');
     const detractor = await answer(ctx, 'nps', 2, 'Broken on arrival', { email: 'bob@example.com' });
-    const editor = await signInTo(ctx, app, 'editor');
+    const editor = await ctx.signIn('editor');
     const path = `/follow-ups/${detractor.responseId}/done`;
 
     // Without the CSRF token: refused, nothing stored.
@@ -143,7 +115,7 @@ describe('follow-ups: detractors with a comment', () => {
 
   it('is for editors: a viewer gets 403, a stranger goes to sign in', async () => {
     const detractor = await answer(ctx, 'csat', 1, 'Awful');
-    const viewer = await signInTo(ctx, app, 'viewer');
+    const viewer = await ctx.signIn('viewer');
     await viewer.agent.get('/follow-ups').expect(403);
     await viewer.agent.post(`/follow-ups/${detractor.responseId}/done`).type('form').send({ note: 'x', _csrf: viewer.csrf }).expect(403);
     await viewer.agent.post('/follow-ups/owners').type('form').send({ survey: 'support-csat', user: String(viewer.userId), _csrf: viewer.csrf }).expect(403);
@@ -176,7 +148,7 @@ describe('follow-ups: alert emails to the survey owner', () => {
   before(async () => {
     smtp = await startSmtpReceiver();
     ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', MAIL_FROM: 'Touchpoint <cx@example.com>' } });
-    app = followUpApp(ctx);
+    app = ctx.app;
   });
   after(async () => {
     await ctx?.close();
@@ -187,8 +159,8 @@ describe('follow-ups: alert emails to the survey owner', () => {
     ctx.clock.set('2026-11-23T10:00:00Z');
     const before = await answer(ctx, 'nps', 1, 'Before anyone owned the survey');
 
-    const editor = await signInTo(ctx, app, 'editor');
-    const owner = await signInTo(ctx, app, 'viewer', 'owner@example.com');
+    const editor = await ctx.signIn('editor');
+    const owner = await ctx.signIn('viewer', 'owner@example.com');
     // The form on /follow-ups: the survey with a select of users.
     const page = await editor.agent.get('/follow-ups').expect(200);
     expect(page.text).to.contain('Alert emails: owner per survey');
@@ -247,8 +219,8 @@ describe('follow-ups: alert emails to the survey owner', () => {
 
   it('tries again after a temporary SMTP failure, and keeps a refused address refused', async () => {
     ctx.clock.set('2026-11-25T10:00:00Z');
-    const editor = await signInTo(ctx, app, 'editor');
-    const owner = await signInTo(ctx, app, 'editor', 'flaky-owner@example.com');
+    const editor = await ctx.signIn('editor');
+    const owner = await ctx.signIn('editor', 'flaky-owner@example.com');
     await activeSurvey(ctx, { key: 'onboarding-ces', metric: 'ces' });
     await editor.agent.post('/follow-ups/owners').type('form').send({ survey: 'onboarding-ces', user: String(owner.userId), _csrf: editor.csrf }).expect(303);
     ctx.clock.advance(MINUTE);

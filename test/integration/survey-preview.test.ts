@@ -1,41 +1,12 @@
-import crypto from 'node:crypto';
 import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
-import { useViews } from '../../server/http/views.ts';
-import { csrf, currentUser, sessions } from '../../server/http/session.ts';
-import { errorHandler, notFound } from '../../server/http/problem.ts';
-import { authRoutes } from '../../server/auth/routes.ts';
-import { createUser } from '../../server/auth/service.ts';
-import type { Role } from '../../server/auth/roles.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
 import { formFromTemplate } from '../../server/surveys/form.ts';
-import { surveyAdminRoutes } from '../../server/surveys/admin-routes.ts';
-import { surveyPreviewRoutes } from '../../server/surveys/preview-routes.ts';
 import { copyKey } from '../../server/surveys/preview.ts';
-
-/** The signed-in survey pages, the preview routes mounted before the survey routes (as server/admin.ts will). */
-function previewApp(ctx: TestContext): express.Express {
-  const app = express();
-  useViews(app);
-  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
-  app.use(sessions(ctx.deps), csrf.csrfSynchronisedProtection, currentUser(ctx.deps));
-  app.use(authRoutes(ctx.deps), surveyPreviewRoutes(ctx.deps), surveyAdminRoutes(ctx.deps));
-  app.use(notFound, errorHandler(ctx.deps.log));
-  return app;
-}
-
-async function signInTo(ctx: TestContext, app: express.Express, role: Role) {
-  const email = `${role}-${crypto.randomUUID()}@example.com`;
-  await createUser(ctx.deps.db, { email, role, password: 'correct horse battery', name: 'Erika Editor' } as never, ctx.clock.now());
-  const agent = supertest.agent(app);
-  const loginCsrf = await csrfFrom(agent, '/login');
-  await agent.post('/login').type('form').send({ email, password: 'correct horse battery', _csrf: loginCsrf }).expect(303);
-  return { agent, csrf: await csrfFrom(agent, '/account'), email };
-}
 
 const EN_Q = 'How likely are you to recommend our parcel lockers?';
 const DE_Q = 'Wie wahrscheinlich empfehlen Sie unsere Paketstationen weiter?';
@@ -61,11 +32,11 @@ const unescape = (html: string) => html.replace(/&amp;/g, '&').replace(/&#x27;|&
 describe('survey preview: the unsaved draft as the customer sees it', () => {
   let ctx: TestContext;
   let app: express.Express;
-  let editor: Awaited<ReturnType<typeof signInTo>>;
+  let editor: Awaited<ReturnType<TestContext["signIn"]>>;
   before(async () => {
     ctx = await createTestContext();
-    app = previewApp(ctx);
-    editor = await signInTo(ctx, app, 'editor');
+    app = ctx.app;
+    editor = await ctx.signIn('editor');
     await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now(), 'ui');
   });
   after(() => ctx?.close());
@@ -216,7 +187,7 @@ describe('survey preview: the unsaved draft as the customer sees it', () => {
   });
 
   it('refuses viewers (403) and forms without a CSRF token (403), sending and saving nothing', async () => {
-    const viewer = await signInTo(ctx, app, 'viewer');
+    const viewer = await ctx.signIn('viewer');
     const surveys = await count(ctx, 'surveys');
     const mails = await count(ctx, 'mailbox_messages');
     await viewer.agent.post('/surveys/preview').type('form').send({ ...newForm(), _csrf: viewer.csrf }).expect(403);
@@ -250,8 +221,8 @@ describe('survey preview: a test through SMTP', () => {
   });
 
   it('delivers the test to the editor over SMTP, not to the mailbox', async () => {
-    const app = previewApp(ctx);
-    const editor = await signInTo(ctx, app, 'editor');
+    const app = ctx.app;
+    const editor = await ctx.signIn('editor');
     const res = await editor.agent.post('/surveys/preview').type('form').send({ ...newForm(), _csrf: editor.csrf }).expect(200);
     await editor.agent.post('/surveys/preview/test').type('form').send({ draft: draftId(res.text), locale: 'en', _csrf: editor.csrf }).expect(303);
     expect(smtp.messages).to.have.length(1);
@@ -267,8 +238,8 @@ describe('survey preview: a test through SMTP', () => {
   });
 
   it('says so when the mail server refuses the test', async () => {
-    const app = previewApp(ctx);
-    const editor = await signInTo(ctx, app, 'editor');
+    const app = ctx.app;
+    const editor = await ctx.signIn('editor');
     await createSurvey(ctx.deps.db, { key: 'refused-nps', touchpoint: 'refused', metric: 'nps' }, ctx.clock.now(), 'ui');
     smtp.refuse(editor.email, 550);
     const before = smtp.messages.length;
