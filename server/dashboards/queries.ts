@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { toCount } from '../db/dialect.ts';
 import type { Period } from '../metrics/range.ts';
+import type { CommentRow as LatestCommentRow } from '../metrics/queries.ts';
 
 /** The touchpoint's newest survey (for touchpoints with none active). */
 export function latestSurveyKeyForTouchpoint(db: Knex, touchpointId: number): Promise<{ key: string } | undefined> {
@@ -62,12 +63,8 @@ function commentsQuery(db: Knex, surveyId: number, period: Period, filter: Comme
   return q;
 }
 
-export interface CommentRow {
-  id: number;
-  score: number;
-  comment: string;
-  locale: string | null;
-  answered_at: string;
+/** A comment with the properties of its answer, for the touchpoint page. */
+export interface CommentRow extends LatestCommentRow {
   properties: string;
 }
 

@@ -146,23 +146,6 @@ export const findEvent = (db: Knex, id: number): Promise<EventRow | undefined> =
       'events.send_at',
     );
 
-export interface CustomerRow {
-  id: number;
-  external_id: string;
-  email: string | null;
-  name: string | null;
-  locale: string | null;
-  time_zone: string | null;
-  unsubscribed_at: string | null;
-  bounced_at: string | null;
-  bounce_reason: string | null;
-  erased_at: string | null;
-}
-
-export const findCustomer = (db: Knex, id: number): Promise<CustomerRow | undefined> =>
-  db('customers')
-    .where({ id })
-    .first('id', 'external_id', 'email', 'name', 'locale', 'time_zone', 'unsubscribed_at', 'bounced_at', 'bounce_reason', 'erased_at');
 
 /** When the customer unsubscribed from the invitation's touchpoint only, or undefined. */
 export const findTouchpointUnsubscribe = (db: Knex, customerId: number, eventId: number): Promise<{ created_at: string } | undefined> =>

@@ -8,12 +8,12 @@ import { parseInput } from '../validation.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { keySchema, type Survey } from '../surveys/model.ts';
 import { findSurveyById, findSurveyByKey, listSurveys } from '../surveys/queries.ts';
+import { findCustomerById } from '../customers/queries.ts';
 import { renderStoredInvitation } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
 import { isCalendarDate } from '../metrics/series.ts';
 import {
   countDeliveries,
-  findCustomer,
   findDelivery,
   findEvent,
   findResponse,
@@ -203,7 +203,7 @@ export async function rerenderEmail(
 export async function deliveryEmail(deps: Deps, id: number, reminder: boolean): Promise<OutgoingMail> {
   const row = await findDelivery(deps.db, id);
   if (!row) throw new NotFoundError('There is no such invitation');
-  const [survey, customer, settings] = await Promise.all([findSurveyById(deps.db, row.survey_id), findCustomer(deps.db, row.customer_id), getSettings(deps.db)]);
+  const [survey, customer, settings] = await Promise.all([findSurveyById(deps.db, row.survey_id), findCustomerById(deps.db, row.customer_id), getSettings(deps.db)]);
   const mail = survey && customer ? await rerenderEmail(deps, row, customer, survey, settings, reminder) : null;
   if (!mail) throw new NotFoundError('This invitation has no email to show');
   return mail;
@@ -225,7 +225,7 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
   if (!row) throw new NotFoundError('There is no such invitation');
   const [survey, customer, event, clicks, response, settings, touchpointUnsubscribe] = await Promise.all([
     findSurveyById(db, row.survey_id),
-    findCustomer(db, row.customer_id),
+    findCustomerById(db, row.customer_id),
     findEvent(db, row.event_id),
     listClicks(db, row.id),
     findResponse(db, row.id),

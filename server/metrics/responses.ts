@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { getSettings, isTimeZone } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
 import { parsePeriod } from './range.ts';
-import { responsesAfter } from './queries.ts';
+import { responsesAfter, type ListedResponseRow } from './queries.ts';
 
 export interface ResponsesQuery {
   survey?: string;
@@ -14,16 +14,8 @@ export interface ResponsesQuery {
   limit: number;
 }
 
-export interface ListedResponse {
-  id: number;
-  survey: string;
-  score: number;
-  comment: string | null;
-  channel: string;
-  locale: string | null;
-  answered_at: string;
-  properties: Record<string, unknown>;
-}
+/** A response as the API lists it: the stored row with its properties parsed. */
+export type ListedResponse = Omit<ListedResponseRow, 'properties'> & { properties: Record<string, unknown> };
 
 /** Cursors are opaque to callers: the last id of the page, base64url-encoded. */
 export const encodeCursor = (id: number): string => Buffer.from(`r${id}`).toString('base64url');

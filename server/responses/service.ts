@@ -4,7 +4,7 @@ import type { FieldError } from '../errors.ts';
 import { writeTransaction } from '../db/dialect.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { findSurveyById, findSurveyByKey } from '../surveys/queries.ts';
-import { scales, wordingFor, type Survey, type Wording } from '../surveys/model.ts';
+import { keySchema, scales, wordingFor, type Survey, type Wording } from '../surveys/model.ts';
 import { pickLocale, t, type Locale } from '../i18n/index.ts';
 import { hashToken } from './tokens.ts';
 import { insertResponse, updateResponse, type ResponseRow } from './store.ts';
@@ -307,24 +307,19 @@ export type WebOutcome =
   | { kind: 'invalid'; page: SurveyPage; errors: FieldError[] }
   | { kind: 'saved'; page: SurveyPage };
 
+/** The survey page as someone who has just opened it sees it: nothing chosen, nothing typed. */
+export function blankSurveyPage(survey: Survey, wantedLocale: string, timeZone: string): SurveyPage {
+  const { locale, wording } = wordingFor(survey, wantedLocale);
+  return { locale: asLocale(locale), survey, wording, selected: null, comment: '', autosave: false, openId: null, answer: null, timeZone };
+}
+
 async function findWebSurvey(deps: Deps, key: string, wantedLocale: string | null | undefined) {
-  if (!/^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$/.test(key)) return null;
+  if (!keySchema.safeParse(key).success) return null;
   const survey = await findSurveyByKey(deps.db, key);
   if (!survey || survey.status !== 'active') return null;
   const settings = await getSettings(deps.db);
-  const { locale, wording } = wordingFor(survey, wantedLocale ? pickLocale(wantedLocale, survey.default_locale) : survey.default_locale);
-  const page: SurveyPage = {
-    locale: asLocale(locale),
-    survey,
-    wording,
-    selected: null,
-    comment: '',
-    autosave: false,
-    openId: null,
-    answer: null,
-    timeZone: settings.reporting_time_zone,
-  };
-  return { survey, page, settings };
+  const locale = wantedLocale ? pickLocale(wantedLocale, survey.default_locale) : survey.default_locale;
+  return { survey, page: blankSurveyPage(survey, locale, settings.reporting_time_zone), settings };
 }
 
 export async function openWebSurveyPage(deps: Deps, key: string, wantedLocale: string | null | undefined): Promise<WebOutcome> {

@@ -7,8 +7,8 @@ import { locales, pickLocale, type Locale } from '../i18n/index.ts';
 import { getSettings } from '../settings/service.ts';
 import { renderInvitation } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
-import type { SurveyPage } from '../responses/service.ts';
-import { wordingFor, type Survey, type Wording } from './model.ts';
+import { blankSurveyPage, type SurveyPage } from '../responses/service.ts';
+import { type Survey, type Wording } from './model.ts';
 import { findSurveyByKey, findTouchpointByKey } from './queries.ts';
 import { buildContent, createSurvey, surveyInputSchema, type SurveyInput } from './service.ts';
 import { inputFromForm, rulesKeptFromSurvey, type SurveyForm } from './form.ts';
@@ -99,19 +99,7 @@ export async function previewEmail(deps: Pick<Deps, 'db' | 'config'>, survey: Su
 
 /** The survey page's state for a customer who has just opened it, in one locale. */
 export async function previewPage(db: Knex, survey: Survey, locale: string): Promise<SurveyPage> {
-  const settings = await getSettings(db);
-  const { locale: shown, wording } = wordingFor(survey, locale);
-  return {
-    locale: pickLocale(shown),
-    survey,
-    wording,
-    selected: null,
-    comment: '',
-    autosave: false,
-    openId: null,
-    answer: null,
-    timeZone: settings.reporting_time_zone,
-  };
+  return blankSurveyPage(survey, locale, (await getSettings(db)).reporting_time_zone);
 }
 
 /**

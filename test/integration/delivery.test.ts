@@ -1,14 +1,12 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
-import { startSmtpReceiver, type SmtpReceiver, type ReceivedMail } from '../helpers/smtp.ts';
+import { startSmtpReceiver, type SmtpReceiver, type ReceivedMail, hrefsOf } from '../helpers/smtp.ts';
 import { runOnce } from '../../server/delivery/worker.ts';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS, STALE_CLAIM_MS } from '../../server/delivery/service.ts';
 import { MINUTE } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
 import supertest from 'supertest';
-
-const links = (html: string) => [...html.matchAll(/<a\b[^>]*\bhref="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
 
 describe('delivery over SMTP', () => {
   let smtp: SmtpReceiver;
@@ -41,7 +39,7 @@ describe('delivery over SMTP', () => {
     expect(mail.parsed.html).to.contain('How likely are you to recommend us');
 
     const base = 'http://127.0.0.1:3000';
-    const hrefs = links(mail.parsed.html!);
+    const hrefs = hrefsOf(mail.parsed.html!);
     expect(hrefs[0]).to.equal(`${base}/r/${seeded.token}/t`);
     for (let score = 0; score <= 10; score++) {
       const url = `${base}/r/${seeded.token}?score=${score}`;
@@ -75,7 +73,7 @@ describe('delivery over SMTP', () => {
     const [mail] = received(seeded.email);
     expect(mail.parsed.subject).to.equal('Eine kurze Frage von Touchpoint');
     expect(mail.parsed.html).to.contain('lang="de"');
-    const scores = links(mail.parsed.html!)
+    const scores = hrefsOf(mail.parsed.html!)
       .filter((h) => h.includes('?score='))
       .map((h) => Number(new URL(h).searchParams.get('score')));
     expect(scores).to.deep.equal([1, 2, 3, 4, 5]);
@@ -198,7 +196,7 @@ describe('delivery over SMTP', () => {
     expect(mails).to.have.length(2);
     expect(mails[1].parsed.messageId).to.equal(mails[0].parsed.messageId);
     expect(mails[1].parsed.html).to.equal(mails[0].parsed.html);
-    expect(links(mails[1].parsed.html!)).to.include(`http://127.0.0.1:3000/r/${seeded.token}?score=10`);
+    expect(hrefsOf(mails[1].parsed.html!)).to.include(`http://127.0.0.1:3000/r/${seeded.token}?score=10`);
     const row = await invitationRow(seeded.invitationId);
     expect(row.state).to.equal('sent');
     expect(row.attempts).to.equal(2);
@@ -257,7 +255,7 @@ describe('delivery over SMTP', () => {
     expect(customer.unsubscribed_at).to.be.a('string');
 
     // The footer link of the HTML part leads to the page with the choice.
-    const footer = links(mail.parsed.html!).find((h) => h.includes('/u/'))!;
+    const footer = hrefsOf(mail.parsed.html!).find((h) => h.includes('/u/'))!;
     const page = await supertest(ctx.app).get(new URL(footer).pathname).expect(200);
     expect(page.text).to.contain('You are unsubscribed from all survey emails');
   });

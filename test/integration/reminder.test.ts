@@ -2,14 +2,12 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
-import { startSmtpReceiver, type SmtpReceiver, type ReceivedMail } from '../helpers/smtp.ts';
+import { startSmtpReceiver, type SmtpReceiver, type ReceivedMail, hrefsOf } from '../helpers/smtp.ts';
 import { runOnce } from '../../server/delivery/worker.ts';
 import { claimDueReminders, deliverReminder } from '../../server/delivery/reminders.ts';
 import { getSettings } from '../../server/settings/service.ts';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
-
-const links = (html: string) => [...html.matchAll(/<a\b[^>]*\bhref="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
 
 describe('reminders', () => {
   let smtp: SmtpReceiver;
@@ -62,7 +60,7 @@ describe('reminders', () => {
     expect(reminder.parsed.messageId).to.equal(`<invitation-${seeded.invitationId}-reminder@127.0.0.1>`);
     expect(reminder.parsed.messageId).not.to.equal(invitation.parsed.messageId);
     expect(reminder.parsed.text).to.contain('A few days ago we asked you one question');
-    expect(links(reminder.parsed.html!)).to.deep.equal(links(invitation.parsed.html!));
+    expect(hrefsOf(reminder.parsed.html!)).to.deep.equal(hrefsOf(invitation.parsed.html!));
     expect(reminder.parsed.text).to.contain(`/r/${seeded.token}?score=10`);
     expect(reminder.header('list-unsubscribe')).to.equal(`<http://127.0.0.1:3000/u/${seeded.token}>`);
 
