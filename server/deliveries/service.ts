@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { formatInstant, pageInstants, type InstantFormat } from '../dates.ts';
+import { formatInstant, formatNumber, pageInstants, readerLocale, type InstantFormat } from '../dates.ts';
 import { TZDate } from '@date-fns/tz';
 import type { Deps } from '../deps.ts';
 import { DAY } from '../clock.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { parseInput } from '../validation.ts';
+import { blankToUndefined, pageNumberSchema, parseInput } from '../validation.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { keySchema, type Survey } from '../surveys/model.ts';
 import { findSurveyById, findSurveyByKey, listSurveys } from '../surveys/queries.ts';
@@ -28,16 +28,15 @@ import {
 export const PAGE_SIZE = 50;
 export const invitationStates = ['scheduled', 'sending', 'sent', 'responded', 'suppressed', 'failed', 'expired'] as const;
 
-const blank = (v: unknown) => (v === '' ? undefined : v);
-const calendarDate = z.preprocess(blank, z.string().trim().refine(isCalendarDate, 'must be a date such as 2026-03-01').optional());
+const calendarDate = z.preprocess(blankToUndefined, z.string().trim().refine(isCalendarDate, 'must be a date such as 2026-03-01').optional());
 
 /** The delivery log's filters, all in the URL (a GET form), so a view can be bookmarked. */
 export const deliveryQuerySchema = z.object({
-  survey: z.preprocess(blank, keySchema.optional()),
-  state: z.preprocess(blank, z.enum(invitationStates, `must be one of ${invitationStates.join(', ')}`).optional()),
+  survey: z.preprocess(blankToUndefined, keySchema.optional()),
+  state: z.preprocess(blankToUndefined, z.enum(invitationStates, `must be one of ${invitationStates.join(', ')}`).optional()),
   from: calendarDate,
   to: calendarDate,
-  page: z.preprocess(blank, z.coerce.number('must be a page number').int('must be a whole number').min(1, 'must be 1 or more').max(1_000_000).optional()),
+  page: pageNumberSchema,
 });
 export type DeliveryQuery = z.infer<typeof deliveryQuerySchema>;
 
@@ -109,11 +108,17 @@ export interface DeliveryLog {
   timeZone: string;
   surveys: { key: string; label: string; selected: boolean }[];
   states: { value: string; selected: boolean }[];
-  /** Query strings of the neighbouring pages, filters kept. */
-  previous: string | null;
-  next: string | null;
+  /** "53 invitations", the number in the reader's locale. */
+  totalText: string;
+  /** Positions of the first and last invitation shown (1-based); 0 when the page is empty. */
   first: number;
   last: number;
+  /** The page asked for is past the last one (and the log is not empty). */
+  pastEnd: boolean;
+  /** Query strings of the neighbouring pages and of the last page, filters kept. */
+  previous: string | null;
+  next: string | null;
+  lastPage: string;
 }
 
 function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, shown: InstantFormat): DeliveryListItem {
@@ -165,6 +170,7 @@ export async function deliveryLog(deps: Deps, rawQuery: unknown, locals: Record<
     const text = params.toString();
     return text ? `?${text}` : '?';
   };
+  const first = rows.length ? (page - 1) * PAGE_SIZE + 1 : 0;
   return {
     filters,
     items: rows.map((row) => listItem(row, surveysByKey, shown)),
@@ -174,10 +180,13 @@ export async function deliveryLog(deps: Deps, rawQuery: unknown, locals: Record<
     timeZone: tz,
     surveys: surveys.map((s) => ({ key: s.key, label: `${s.key} (${s.touchpoint_name})`, selected: s.key === query.survey })),
     states: invitationStates.map((value) => ({ value, selected: value === query.state })),
+    totalText: `${formatNumber(total, readerLocale(locals))} ${total === 1 ? 'invitation' : 'invitations'}`,
+    first,
+    last: rows.length ? first + rows.length - 1 : 0,
+    pastEnd: total > 0 && page > pages,
     previous: page > 1 ? link(Math.min(page - 1, pages)) : null,
     next: page < pages ? link(page + 1) : null,
-    first: total ? (page - 1) * PAGE_SIZE + 1 : 0,
-    last: Math.min(total, page * PAGE_SIZE),
+    lastPage: link(pages),
   };
 }
 

@@ -49,8 +49,13 @@ function listQuery(db: Knex, filter: FollowUpFilter): Knex.QueryBuilder {
   return q;
 }
 
-/** One page of follow-ups, newest answer first (done ones: latest done first), and how many match in all. */
-export async function listFollowUps(db: Knex, filter: FollowUpFilter, limit: number): Promise<{ total: number; rows: FollowUpRow[] }> {
+/** One page of follow-ups, newest answer first (done ones: latest done first; ties: newest id first), and how many match in all. */
+export async function listFollowUps(
+  db: Knex,
+  filter: FollowUpFilter,
+  limit: number,
+  offset = 0,
+): Promise<{ total: number; rows: FollowUpRow[] }> {
   const [count] = await listQuery(db, filter).count({ n: '*' });
   const order = filter.status === 'done' ? 'follow_ups.done_at' : 'responses.answered_at';
   const rows: FollowUpRow[] = await listQuery(db, filter)
@@ -69,7 +74,8 @@ export async function listFollowUps(db: Knex, filter: FollowUpFilter, limit: num
       'follow_ups.note',
     )
     .orderBy([{ column: order, order: 'desc' }, { column: 'responses.id', order: 'desc' }])
-    .limit(limit);
+    .limit(limit)
+    .offset(offset);
   return { total: toCount(count?.n), rows: rows.map((r) => ({ ...r, score: Number(r.score) })) };
 }
 

@@ -9,6 +9,7 @@ import {
   assignOwner,
   followUpList,
   followUpQuerySchema,
+  listLink,
   markFollowedUp,
   NOTE_MAX_LENGTH,
   ownerChoices,
@@ -21,12 +22,13 @@ const responseIdOf = (req: Request) => {
   return Number.isSafeInteger(id) && id > 0 ? id : 0;
 };
 
-/** Where to go back to after a form: the list the person came from. */
+/** Where to go back to after a form: the list (and page) the person came from. */
 const backTo = (body: unknown) => {
   const b = (body ?? {}) as Record<string, unknown>;
   const params = new URLSearchParams();
   if (b.status === 'done') params.set('status', 'done');
   if (typeof b.survey_filter === 'string' && /^[a-z0-9-]{1,100}$/.test(b.survey_filter)) params.set('survey', b.survey_filter);
+  if (typeof b.page_filter === 'string' && /^[1-9]\d{0,5}$/.test(b.page_filter) && b.page_filter !== '1') params.set('page', b.page_filter);
   const query = params.toString();
   return `/follow-ups${query ? `?${query}` : ''}`;
 };
@@ -38,22 +40,21 @@ export function followUpRoutes(deps: Deps): Router {
 
   const page = async (locals: Record<string, unknown>, query: FollowUpQuery, extra: Record<string, unknown> = {}) => {
     const [list, surveys, owners] = await Promise.all([followUpList(deps.db, query, readerLocale(locals)), listSurveys(deps.db), ownerChoices(deps.db)]);
-    const keep = list.survey ? `&survey=${encodeURIComponent(list.survey)}` : '';
+    const survey = list.survey ?? undefined;
     return {
       title: 'Follow-ups',
       nav: 'follow-ups',
       ...list,
       open: list.status === 'open',
+      paged: list.pages > 1 || list.page > 1,
       tabs: [
-        { label: 'Open', href: `/follow-ups?status=open${keep}`, current: list.status === 'open' },
-        { label: 'Done', href: `/follow-ups?status=done${keep}`, current: list.status === 'done' },
+        { label: 'Open', href: `/follow-ups${listLink({ status: 'open', survey }, 1)}`, current: list.status === 'open' },
+        { label: 'Done', href: `/follow-ups${listLink({ status: 'done', survey }, 1)}`, current: list.status === 'done' },
       ],
       surveyOptions: [
         { value: '', label: 'All surveys', selected: !list.survey },
         ...surveys.map((s) => ({ value: s.key, label: `${s.touchpoint_name} · ${s.key}`, selected: s.key === list.survey })),
       ],
-      shown: list.items.length,
-      more: list.total > list.items.length,
       noteMax: NOTE_MAX_LENGTH,
       owners,
       ...extra,
@@ -86,7 +87,8 @@ export function followUpRoutes(deps: Deps): Router {
       res.redirect(303, backTo(req.body));
     } catch (err) {
       const failed = fieldErrors(err);
-      const query = parseInput(followUpQuerySchema, { status: 'open', survey: (req.body as Record<string, unknown>)?.survey_filter });
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const query = parseInput(followUpQuerySchema, { status: 'open', survey: body.survey_filter, page: body.page_filter });
       res.status(failed.status).render('pages/followups/index', await page(res.locals, query, { noteError: { responseId, message: failed.errors.note ?? failed.message } }));
     }
   });

@@ -2,11 +2,11 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { toDbTime } from '../db/time.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { parseInput } from '../validation.ts';
+import { blankToUndefined, pageNumberSchema, parseInput } from '../validation.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey, listSurveys } from '../surveys/queries.ts';
 import { listUsers } from '../auth/queries.ts';
-import { formatInstant, type InstantFormat } from '../dates.ts';
+import { formatInstant, formatNumber, type InstantFormat } from '../dates.ts';
 import {
   deleteFollowUp,
   insertFollowUp,
@@ -22,11 +22,10 @@ import {
 export const PAGE_SIZE = 50;
 export const NOTE_MAX_LENGTH = 2000;
 
-const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
-
 export const followUpQuerySchema = z.object({
   status: z.preprocess(blankToUndefined, z.enum(['open', 'done'], 'must be open or done').default('open')),
   survey: z.preprocess(blankToUndefined, z.string().trim().max(100, 'is not a survey key').optional()),
+  page: pageNumberSchema,
 });
 export type FollowUpQuery = z.infer<typeof followUpQuerySchema>;
 
@@ -62,7 +61,28 @@ export interface FollowUpList {
   survey: string | null;
   timeZone: string;
   total: number;
+  /** "53 follow-ups", the number in the reader's locale. */
+  totalText: string;
   items: FollowUpItem[];
+  page: number;
+  pages: number;
+  /** Positions of the first and last item shown (1-based); 0 when the page is empty. */
+  first: number;
+  last: number;
+  /** The page asked for is past the last one (and the list is not empty). */
+  pastEnd: boolean;
+  /** Query strings of the neighbouring pages and of the last page, filters kept. */
+  previous: string | null;
+  next: string | null;
+  lastPage: string;
+}
+
+/** The query string of page `n` of the list, with its status and survey filter. */
+export function listLink(query: Pick<FollowUpQuery, 'status' | 'survey'>, n: number): string {
+  const params = new URLSearchParams({ status: query.status });
+  if (query.survey) params.set('survey', query.survey);
+  if (n > 1) params.set('page', String(n));
+  return `?${params.toString()}`;
 }
 
 const itemOf = (shown: InstantFormat) => (r: FollowUpRow): FollowUpItem => ({
@@ -82,7 +102,7 @@ const itemOf = (shown: InstantFormat) => (r: FollowUpRow): FollowUpItem => ({
   note: r.note,
 });
 
-/** Detractors' comments, open or done, newest first, times in the reporting time zone. */
+/** One page of detractors' comments, open or done, newest first, times in the reporting time zone. */
 export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en'): Promise<FollowUpList> {
   const { reporting_time_zone: tz } = await getSettings(db);
   let surveyId: number | null = null;
@@ -91,8 +111,26 @@ export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en'
     if (!survey) throw ValidationError.field('survey', `There is no survey with the key ${query.survey}`);
     surveyId = survey.id;
   }
-  const { total, rows } = await listFollowUps(db, { status: query.status, surveyId }, PAGE_SIZE);
-  return { status: query.status, survey: query.survey ?? null, timeZone: tz, total, items: rows.map(itemOf({ timeZone: tz, locale })) };
+  const page = query.page ?? 1;
+  const { total, rows } = await listFollowUps(db, { status: query.status, surveyId }, PAGE_SIZE, (page - 1) * PAGE_SIZE);
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const first = rows.length ? (page - 1) * PAGE_SIZE + 1 : 0;
+  return {
+    status: query.status,
+    survey: query.survey ?? null,
+    timeZone: tz,
+    total,
+    totalText: `${formatNumber(total, locale)} ${total === 1 ? 'follow-up' : 'follow-ups'}`,
+    items: rows.map(itemOf({ timeZone: tz, locale })),
+    page,
+    pages,
+    first,
+    last: rows.length ? first + rows.length - 1 : 0,
+    pastEnd: total > 0 && page > pages,
+    previous: page > 1 ? listLink(query, Math.min(page - 1, pages)) : null,
+    next: page < pages ? listLink(query, page + 1) : null,
+    lastPage: listLink(query, pages),
+  };
 }
 
 /** An editor followed a detractor up: who, when and what they noted. False when it was marked done already. */

@@ -89,8 +89,11 @@ describe('delivery log', () => {
     expect(state.body.errors[0].field).to.equal('state');
     const from = await editor.get('/deliveries?from=2026-13-45').set('Accept', 'application/json').expect(422);
     expect(from.body.errors[0].field).to.equal('from');
-    const page = await editor.get('/deliveries?page=0').set('Accept', 'application/json').expect(422);
-    expect(page.body.errors[0].field).to.equal('page');
+    for (const bad of ['0', 'abc', '1.5', '99999999']) {
+      const page = await editor.get(`/deliveries?page=${bad}`).set('Accept', 'application/json').expect(422);
+      expect(page.body.errors[0].field, bad).to.equal('page');
+    }
+    await editor.get('/deliveries?page=').expect(200);
     const order = await editor.get('/deliveries?from=2026-11-20&to=2026-11-10').set('Accept', 'application/json').expect(422);
     expect(order.body.errors[0].field).to.equal('to');
     const survey = await editor.get('/deliveries?survey=no-such-survey').set('Accept', 'application/json').expect(422);
@@ -117,6 +120,27 @@ describe('delivery log', () => {
     expect(second.text).not.to.contain('rel="next"');
     expect(second.text).to.contain('rel="prev"');
     expect(listed((await editor.get('/deliveries?survey=delivery-nps&page=9').expect(200)).text)).to.deep.equal([]);
+  });
+
+  it('says so past the last page, with a link to the last page, filters kept', async () => {
+    const start = ctx.clock.now().getTime();
+    for (let i = 0; i < 53; i++) await seedInvitation(ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + i * MINUTE) });
+    await seedInvitation(ctx, { surveyKey: 'support-csat', metric: 'csat' });
+
+    const past = await editor.get('/deliveries?survey=delivery-nps&page=9').expect(200);
+    const text = unescape(past.text);
+    expect(listed(past.text)).to.deep.equal([]);
+    expect(text).to.contain('There is no page 9: the 53 invitations fill 2 pages.');
+    expect(text).to.contain('<a href="/deliveries?survey=delivery-nps&page=2">Go to page 2</a>');
+    expect(text).not.to.match(/Invitations \d+–\d+ of/);
+    expect(text).not.to.contain('No invitations match');
+    expect(text).not.to.contain('rel="next"');
+    expect(/href="\/deliveries(\?[^"]*)" rel="prev"/.exec(text)?.[1]).to.equal('?survey=delivery-nps&page=2');
+
+    // One page in all: the link goes to the unnumbered first page.
+    const single = unescape((await editor.get('/deliveries?survey=support-csat&page=3').expect(200)).text);
+    expect(single).to.contain('There is no page 3: the 1 invitation fills 1 page.');
+    expect(single).to.contain('<a href="/deliveries?survey=support-csat">Go to page 1</a>');
   });
 
   it('shows one invitation: fields, event, decision, clicks, response and the email as it was sent', async () => {

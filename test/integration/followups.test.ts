@@ -124,6 +124,124 @@ describe('follow-ups: detractors with a comment', () => {
   });
 });
 
+/** A page link of the list (rel="next" or "prev") as its query string, HTML entities undone. */
+const pageLink = (html: string, rel: 'next' | 'prev') => {
+  const href = new RegExp(`href="/follow-ups(\\?[^"]*)" rel="${rel}"`).exec(html)?.[1];
+  return href === undefined ? null : href.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=');
+};
+
+describe('follow-ups: paging', () => {
+  let ctx: TestContext;
+  /** The 53 NPS detractor comments, newest first. */
+  let newestFirst: number[];
+  before(async () => {
+    ctx = await createTestContext();
+    ctx.clock.set('2026-11-23T10:00:00Z');
+    const ids: number[] = [];
+    for (let i = 0; i < 53; i++) ids.push((await answer(ctx, 'nps', i % 7, `Comment ${i}`)).responseId);
+    // Another survey's detractors: only in the unfiltered list.
+    await answer(ctx, 'csat', 1, 'Other survey 1');
+    await answer(ctx, 'csat', 2, 'Other survey 2');
+    newestFirst = [...ids].reverse();
+  });
+  after(() => ctx?.close());
+
+  it('shows 50 a page, newest first, with links to the neighbouring pages that keep the filters', async () => {
+    const editor = await ctx.signIn('editor');
+    const first = await editor.agent.get('/follow-ups?survey=delivery-nps').expect(200);
+    expect(listed(first.text)).to.deep.equal(newestFirst.slice(0, 50));
+    expect(first.text).to.contain('Showing 1–50 of 53 follow-ups.');
+    expect(first.text).to.contain('Page 1 of 2');
+    expect(pageLink(first.text, 'prev')).to.equal(null);
+    const next = pageLink(first.text, 'next');
+    expect(next).to.equal('?status=open&survey=delivery-nps&page=2');
+
+    const second = await editor.agent.get(`/follow-ups${next}`).expect(200);
+    const onSecond = listed(second.text);
+    expect(onSecond).to.deep.equal(newestFirst.slice(50));
+    expect(onSecond.at(-1)).to.equal(Math.min(...newestFirst));
+    expect(onSecond.filter((id) => listed(first.text).includes(id))).to.deep.equal([]);
+    expect(second.text).to.contain('Showing 51–53 of 53 follow-ups.');
+    expect(second.text).to.contain('Page 2 of 2');
+    expect(pageLink(second.text, 'next')).to.equal(null);
+    expect(pageLink(second.text, 'prev')).to.equal('?status=open&survey=delivery-nps');
+    // The survey filter stays chosen on page 2, and the forms carry the page back.
+    expect(second.text).to.contain('<option value="delivery-nps" selected>');
+    expect(second.text).to.contain('name="page_filter" value="2"');
+
+    // Unfiltered: the other survey's two count as well.
+    const all = await editor.agent.get('/follow-ups?page=2').expect(200);
+    expect(listed(all.text)).to.have.length(5);
+    expect(all.text).to.contain('Showing 51–55 of 55 follow-ups.');
+    expect(pageLink(all.text, 'prev')).to.equal('?status=open');
+  });
+
+  it('says so past the last page, with a link back to it', async () => {
+    const editor = await ctx.signIn('editor');
+    const past = await editor.agent.get('/follow-ups?survey=delivery-nps&page=9').expect(200);
+    expect(listed(past.text)).to.deep.equal([]);
+    expect(past.text).to.contain('There is no page 9: the 53 follow-ups fill 2 pages.');
+    expect(past.text).to.contain('href="/follow-ups?status&#x3D;open&amp;survey&#x3D;delivery-nps&amp;page&#x3D;2">Go to page 2</a>');
+    expect(past.text).not.to.contain('Nothing to follow up.');
+    expect(pageLink(past.text, 'next')).to.equal(null);
+    expect(pageLink(past.text, 'prev')).to.equal('?status=open&survey=delivery-nps&page=2');
+  });
+
+  it('refuses a page that is not a page number with 422 naming page', async () => {
+    const editor = await ctx.signIn('editor');
+    for (const bad of ['0', 'abc', '-1', '1.5', '99999999']) {
+      const res = await editor.agent.get(`/follow-ups?page=${bad}`).set('Accept', 'application/json').expect(422);
+      expect(res.body.errors[0].field, bad).to.equal('page');
+    }
+    const html = await editor.agent.get('/follow-ups?status=done&page=abc').expect(422);
+    expect(html.text).to.contain('page: must be a page number');
+    // Empty means the first page, as in a form.
+    expect(listed((await editor.agent.get('/follow-ups?survey=delivery-nps&page=').expect(200)).text)).to.deep.equal(newestFirst.slice(0, 50));
+  });
+
+  it('marking one done on page 2 goes back to page 2; a note error there shows on page 2', async () => {
+    const editor = await ctx.signIn('editor');
+    const [target, other] = newestFirst.slice(50);
+    const form = { survey_filter: 'delivery-nps', page_filter: '2', _csrf: editor.csrf };
+    const bad = await editor.agent.post(`/follow-ups/${other}/done`).type('form').send({ ...form, note: 'x'.repeat(2001) }).expect(422);
+    expect(listed(bad.text)).to.include(other);
+    expect(bad.text).to.contain(`id="note-${other}-error"`);
+    await editor.agent
+      .post(`/follow-ups/${target}/done`)
+      .type('form')
+      .send({ ...form, note: 'Called' })
+      .expect(303)
+      .expect('Location', '/follow-ups?survey=delivery-nps&page=2');
+    const after = await editor.agent.get('/follow-ups?survey=delivery-nps&page=2').expect(200);
+    expect(listed(after.text)).to.deep.equal(newestFirst.slice(50).filter((id) => id !== target));
+    expect(after.text).to.contain('Showing 51–52 of 52 follow-ups.');
+    await editor.agent.post(`/follow-ups/${target}/reopen`).type('form').send(form).expect(303).expect('Location', '/follow-ups?status=done&survey=delivery-nps&page=2');
+  });
+
+  it('pages the done list too, latest done first, keeping status and survey', async () => {
+    const editor = await ctx.signIn('editor');
+    const done = newestFirst.slice(0, 51);
+    // Done one minute apart, the oldest answer done last.
+    await ctx.deps.db('follow_ups').insert(
+      done.map((responseId, i) => ({ response_id: responseId, done_at: new Date(Date.parse('2026-11-30T10:00:00Z') + i * MINUTE).toISOString(), done_by: editor.userId, note: '' })),
+    );
+    const latestDoneFirst = [...done].reverse();
+    const first = await editor.agent.get('/follow-ups?status=done&survey=delivery-nps').expect(200);
+    expect(listed(first.text)).to.deep.equal(latestDoneFirst.slice(0, 50));
+    expect(first.text).to.contain('Showing 1–50 of 51 follow-ups.');
+    const next = pageLink(first.text, 'next');
+    expect(next).to.equal('?status=done&survey=delivery-nps&page=2');
+    const second = await editor.agent.get(`/follow-ups${next}`).expect(200);
+    expect(listed(second.text)).to.deep.equal(latestDoneFirst.slice(50));
+    expect(second.text).to.contain('Showing 51–51 of 51 follow-ups.');
+    // The open list is down to the 2 left: one page, no page links.
+    const open = await editor.agent.get('/follow-ups?survey=delivery-nps').expect(200);
+    expect(listed(open.text)).to.deep.equal(newestFirst.slice(51));
+    expect(open.text).to.contain('>2 follow-ups.</p>');
+    expect(open.text).not.to.contain('Pages of the follow-up list');
+  });
+});
+
 describe('follow-ups in the whole app', () => {
   let ctx: TestContext;
   before(async () => {
