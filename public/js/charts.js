@@ -7,8 +7,18 @@
   var brand = getComputedStyle(document.documentElement).getPropertyValue('--brand').trim() || '#2f5fd0';
   var band = 'rgba(47, 95, 208, 0.15)';
 
+  // Numbers on the axes and in tooltips follow the reader's locale (en, de), as the tables do.
+  function numberFormat(locale) {
+    try {
+      return new Intl.NumberFormat(locale || 'en', { maximumFractionDigits: 1 });
+    } catch (e) {
+      return new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
+    }
+  }
+
   function trend(data) {
     var points = data.points || [];
+    var number = numberFormat(data.locale);
     var range = ranges[data.metric] || {};
     var hasBand = points.some(function (p) { return p.low !== undefined; });
     var datasets = [{
@@ -32,8 +42,9 @@
     }
     return {
       type: 'line',
-      data: { labels: points.map(function (p) { return p.start; }), datasets: datasets },
+      data: { labels: points.map(function (p) { return p.label || p.start; }), datasets: datasets },
       options: {
+        locale: data.locale || 'en',
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
@@ -45,8 +56,8 @@
             callbacks: {
               afterLabel: function (ctx) {
                 var p = points[ctx.dataIndex];
-                var lines = p.n + ' responses' + (p.too_small ? ' (too few to read)' : '');
-                if (p.low !== undefined && p.low !== null) lines += '\n95 % band ' + p.low.toFixed(1) + ' to ' + p.high.toFixed(1);
+                var lines = number.format(p.n) + ' responses' + (p.too_small ? ' (too few to read)' : '');
+                if (p.low !== undefined && p.low !== null) lines += '\n95 % band ' + number.format(p.low) + ' to ' + number.format(p.high);
                 return lines;
               }
             }
@@ -61,6 +72,7 @@
       type: 'bar',
       data: { labels: data.labels || [], datasets: [{ label: data.label, data: data.values || [], backgroundColor: brand }] },
       options: {
+        locale: data.locale || 'en',
         responsive: true,
         maintainAspectRatio: false,
         animation: false,

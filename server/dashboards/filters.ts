@@ -3,6 +3,7 @@ import { localDate } from '../dates.ts';
 import { ValidationError } from '../errors.ts';
 import type { Metric } from '../surveys/model.ts';
 import { addDays, intervals, isCalendarDate, type Interval } from '../metrics/series.ts';
+import { propertyNameSchema, whereSchema } from '../metrics/property-filter.ts';
 
 export const DEFAULT_DAYS = 90;
 
@@ -38,10 +39,8 @@ export const dashboardQuerySchema = z.object({
   to: calendarDate,
   preset: z.preprocess(blankToUndefined, z.enum(presets, 'must be 7d, 30d, 90d or quarter').optional()),
   interval: z.preprocess(blankToUndefined, z.enum(intervals, 'must be day, week or month').optional()),
-  segment: z.preprocess(
-    blankToUndefined,
-    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a property name of letters, digits, _ . or -').optional(),
-  ),
+  segment: z.preprocess(blankToUndefined, propertyNameSchema.optional()),
+  where: whereSchema,
   group: z.preprocess(blankToUndefined, z.enum(['detractor', 'passive', 'promoter', 'low', 'mid', 'high'], 'is not a score group').optional()),
   q: optionalText(100),
 });

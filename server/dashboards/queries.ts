@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { toCount } from '../db/dialect.ts';
 import type { Period } from '../metrics/range.ts';
-import type { CommentRow as LatestCommentRow } from '../metrics/queries.ts';
+import { matchingProperties, type CommentRow as LatestCommentRow } from '../metrics/queries.ts';
+import type { PropertyFilter } from '../metrics/property-filter.ts';
 
 /** The touchpoint's newest survey (for touchpoints with none active). */
 export function latestSurveyKeyForTouchpoint(db: Knex, touchpointId: number): Promise<{ key: string } | undefined> {
@@ -14,38 +15,15 @@ const within = (q: Knex.QueryBuilder, column: string, period: Period) => {
   return q;
 };
 
-/** Invitations of the survey sent in the period (invitations.survey_id, sent_at index), and how many of them were answered. */
-export async function sentAndAnswered(db: Knex, surveyId: number, period: Period): Promise<{ sent: number; answered: number }> {
-  const [row] = await within(
-    db('invitations')
-      .leftJoin('responses', 'responses.invitation_id', 'invitations.id')
-      .where('invitations.survey_id', surveyId)
-      .whereNotNull('invitations.sent_at')
-      .count({ sent: '*' })
-      .count({ answered: 'responses.id' }),
-    'invitations.sent_at',
-    period,
-  );
-  return { sent: toCount(row?.sent), answered: toCount(row?.answered) };
-}
-
-/** Events received on a touchpoint in the period. */
-export async function eventCount(db: Knex, touchpointId: number, period: Period): Promise<number> {
-  const [row] = await within(db('events').where({ touchpoint_id: touchpointId }).count({ n: '*' }), 'received_at', period);
-  return toCount(row?.n);
-}
-
-/** The properties of the survey's newest responses in the period (to list the segment names present). */
+/** The properties of the survey's newest responses in the period (to offer segments and filters). */
 export async function recentProperties(db: Knex, surveyId: number, period: Period, limit: number): Promise<string[]> {
-  const rows: { properties: string }[] = await within(
-    db('responses').where({ survey_id: surveyId }).select('properties').orderBy('answered_at', 'desc').limit(limit),
-    'answered_at',
-    period,
-  );
+  const q = within(db('responses').where({ survey_id: surveyId }).select('properties').orderBy('answered_at', 'desc').limit(limit), 'answered_at', period);
+  const rows: { properties: string }[] = await q;
   return rows.map((r) => r.properties);
 }
 
 export interface CommentFilter {
+  where: PropertyFilter[];
   minScore: number | null;
   maxScore: number | null;
   /** Matched case-insensitively anywhere in the comment; % and _ are literal. */
@@ -60,7 +38,7 @@ function commentsQuery(db: Knex, surveyId: number, period: Period, filter: Comme
   if (filter.minScore !== null) q.where('score', '>=', filter.minScore);
   if (filter.maxScore !== null) q.where('score', '<=', filter.maxScore);
   if (filter.text) q.whereRaw("lower(comment) like ? escape '\\'", [likePattern(filter.text)]);
-  return q;
+  return matchingProperties(db, q, 'properties', filter.where);
 }
 
 /** A comment with the properties of its answer, for the touchpoint page. */

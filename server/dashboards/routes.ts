@@ -6,7 +6,7 @@ import { readerLocale } from '../dates.ts';
 import { parseInput } from '../validation.ts';
 import { buildDashboard } from './service.ts';
 import { dashboardQuerySchema } from './filters.ts';
-import { buildTouchpointPage, pageScope, surveyForDashboard, trendSeries } from './touchpoint.ts';
+import { buildTouchpointPage, pageReport, pageScope, surveyForDashboard } from './touchpoint.ts';
 import { seriesCsv, writeResponsesCsv } from './export.ts';
 
 const surveyKeySchema = z.object({ surveyKey: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'is not a survey key') });
@@ -35,17 +35,17 @@ export function dashboardRoutes(deps: Deps): Router {
     const scope = await pageScope(deps.db, filtersOf(req), deps.clock.now());
     res.set('Content-Type', 'text/csv; charset=utf-8');
     res.set('Content-Disposition', attachment(`${survey.key}-responses-${scope.range.from}-to-${scope.range.to}.csv`));
-    await writeResponsesCsv(deps.db, survey, scope.period, (chunk) => res.write(chunk));
+    await writeResponsesCsv(deps.db, survey, scope.period, scope.where, (chunk) => res.write(chunk));
     res.end();
   });
 
   router.get('/dashboard/:surveyKey/series.csv', requireRole('viewer'), async (req, res) => {
     const survey = await surveyForDashboard(deps.db, surveyKeyOf(req));
     const scope = await pageScope(deps.db, filtersOf(req), deps.clock.now());
-    const { buckets } = await trendSeries(deps.db, survey, scope);
+    const { series } = await pageReport(deps.db, survey, scope);
     res.set('Content-Type', 'text/csv; charset=utf-8');
     res.set('Content-Disposition', attachment(`${survey.key}-${scope.interval}-${scope.range.from}-to-${scope.range.to}.csv`));
-    res.send(seriesCsv(survey, buckets));
+    res.send(seriesCsv(survey, series));
   });
 
   return router;

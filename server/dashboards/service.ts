@@ -2,70 +2,61 @@ import type { Knex } from 'knex';
 import { getSettings } from '../settings/service.ts';
 import { listSurveys, listTouchpoints } from '../surveys/queries.ts';
 import type { Metric, Survey } from '../surveys/model.ts';
-import { addCounts, type ScoreCounts } from '../metrics/compute.ts';
 import { latestComments } from '../metrics/queries.ts';
-import { parsePeriod, type Period } from '../metrics/range.ts';
-import { bucketStarts, groupDays, type Interval } from '../metrics/series.ts';
-import { dayCounts, figuresOf, type MarkedFigures } from '../metrics/service.ts';
-import { compareCounts, testNames } from '../metrics/significance.ts';
-import { sentAndAnswered } from './queries.ts';
+import { parsePeriod } from '../metrics/range.ts';
+import type { Interval } from '../metrics/series.ts';
+import { surveyReport, type ResponseRate, type SurveyReport } from '../metrics/report.ts';
+import { describeFilters, type PropertyFilter } from '../metrics/property-filter.ts';
+import { testNames } from '../metrics/significance.ts';
+import { recentProperties } from './queries.ts';
+import { filterView, pageHref, propertyOptions, type FilterView } from './property-filters.ts';
 import { dayRange, presetLabels, presets, previousRange, type DayRange, type Preset } from './filters.ts';
 import { changeView, formatMargin, formatPercent, formatScore, metricNames, type ChangeView } from './format.ts';
 import { formatInstant, formatLocalDate } from '../dates.ts';
 
 export { DEFAULT_DAYS } from './filters.ts';
+
+/** Responses per card whose properties offer the overview's filter choices. */
+const PROPERTY_SAMPLE_PER_CARD = 100;
 export { formatMargin, formatScore } from './format.ts';
 
 export interface SeriesPoint {
   start: string;
+  /** The bucket's start as the reader's locale writes it (the chart's axis). */
+  label: string;
   score: number | null;
   n: number;
   too_small: boolean;
 }
 
-export interface PeriodCounts {
-  days: Map<string, ScoreCounts>;
-  all: ScoreCounts;
-}
-
-const totalOf = (days: Map<string, ScoreCounts>): ScoreCounts => {
-  const all: ScoreCounts = new Map();
-  for (const counts of days.values()) addCounts(all, counts);
-  return all;
-};
-
-/** Score counts of a period: per local day and in all. */
-export async function periodCounts(db: Knex, survey: Survey, period: Period, tz: string): Promise<PeriodCounts> {
-  const days = await dayCounts(db, survey, period, tz, tz);
-  return { days, all: totalOf(days) };
-}
-
-/** The counts of a range and of the range of equal length before it, read from the rollup in one query. */
-export async function rangeAndPrevious(db: Knex, survey: Survey, range: DayRange, tz: string): Promise<{ current: PeriodCounts; before: PeriodCounts }> {
+/** The figures of one survey over a dashboard range, compared with the range of equal length before it. */
+export function rangeReport(
+  db: Knex,
+  survey: Survey,
+  range: DayRange,
+  settings: { tz: string; min: number },
+  options: { interval: Interval; where: PropertyFilter[]; segment?: string; funnel?: boolean },
+): Promise<SurveyReport> {
   const previous = previousRange(range);
-  const both = await dayCounts(db, survey, parsePeriod(previous.from, range.to, tz), tz, tz);
-  const current = new Map<string, ScoreCounts>();
-  const earlier = new Map<string, ScoreCounts>();
-  for (const [day, counts] of both) (day >= range.from ? current : earlier).set(day, counts);
-  return { current: { days: current, all: totalOf(current) }, before: { days: earlier, all: totalOf(earlier) } };
+  return surveyReport(db, {
+    survey,
+    period: parsePeriod(range.from, range.to, settings.tz),
+    previous: parsePeriod(previous.from, previous.to, settings.tz),
+    tz: settings.tz,
+    reportingTz: settings.tz,
+    min: settings.min,
+    fill: range,
+    ...options,
+  });
 }
 
-/** Every bucket of the range with its figures, empty ones included (score null), so charts draw gaps. */
-export function seriesOf(metric: Metric, days: Map<string, ScoreCounts>, range: { from: string; to: string }, interval: Interval, min: number) {
-  const byStart = new Map(groupDays(days, interval));
-  return bucketStarts(range.from, range.to, interval).map((start) => ({ start, ...figuresOf(metric, byStart.get(start) ?? new Map(), min) }));
-}
-
-export interface ResponseRate {
+export interface RateView {
   sent: number;
   answered: number;
   text: string;
 }
 
-export async function responseRate(db: Knex, surveyId: number, period: Period, locale = 'en'): Promise<ResponseRate> {
-  const { sent, answered } = await sentAndAnswered(db, surveyId, period);
-  return { sent, answered, text: sent > 0 ? formatPercent(answered / sent, locale) : '–' };
-}
+export const rateView = (rate: ResponseRate, locale: string): RateView => ({ sent: rate.sent, answered: rate.responded, text: formatPercent(rate.rate, locale) });
 
 export interface DashboardCard {
   touchpoint: { key: string; name: string };
@@ -79,9 +70,9 @@ export interface DashboardCard {
   change: ChangeView | null;
   previousN: number;
   previousScoreText: string;
-  rate: ResponseRate;
+  rate: RateView;
   chartId: string;
-  chart: { kind: 'trend'; label: string; metric: Metric; points: SeriesPoint[] };
+  chart: { kind: 'trend'; label: string; metric: Metric; locale: string; points: SeriesPoint[] };
   weeks: { start: string; startText: string; scoreText: string; n: number; tooSmall: boolean }[];
   comments: { score: number; comment: string; locale: string | null; when: string }[];
 }
@@ -107,6 +98,9 @@ export function rangeText(range: { from: string; to: string }, previous: { from:
 
 export interface Dashboard {
   from: string;
+  filters: FilterView;
+  /** The filters in words, or null. */
+  filterText: string | null;
   to: string;
   previous: { from: string; to: string };
   text: RangeText;
@@ -118,40 +112,38 @@ export interface Dashboard {
 }
 
 /** Links to the presets of a page, keeping its other filters. */
-export function presetLinks(path: string, range: DayRange, keep: Record<string, string | undefined> = {}): PresetLink[] {
-  return presets.map((preset) => {
-    const params = new URLSearchParams({ preset });
-    for (const [k, v] of Object.entries(keep)) if (v) params.set(k, v);
-    return { label: presetLabels[preset], href: `${path}?${params}`, current: range.preset === preset };
-  });
+export function presetLinks(path: string, range: DayRange, keep: Record<string, string | undefined> = {}, where: PropertyFilter[] = []): PresetLink[] {
+  return presets.map((preset) => ({ label: presetLabels[preset], href: pageHref(path, { preset, ...keep }, where), current: range.preset === preset }));
 }
 
-async function cardFor(db: Knex, survey: Survey, range: DayRange, tz: string, min: number, locale: string): Promise<DashboardCard> {
-  const period = parsePeriod(range.from, range.to, tz);
-  const { current, before } = await rangeAndPrevious(db, survey, range, tz);
-  const overall = figuresOf(survey.metric, current.all, min) as MarkedFigures;
-  const previousFigures = figuresOf(survey.metric, before.all, min);
-  // Only compare periods that can be read on their own.
-  const comparable = !overall.too_small && !previousFigures.too_small;
-  const points = seriesOf(survey.metric, current.days, range, 'week', min).map((b) => ({ start: b.start, score: b.score, n: b.n, too_small: b.too_small }));
-  const comments = await latestComments(db, survey.id, period, 5);
-  const params = new URLSearchParams(range.preset ? { preset: range.preset } : { from: range.from, to: range.to });
+/** The URL parameters of a range: its preset, else its dates. */
+export const rangeParams = (range: DayRange): Record<string, string> => (range.preset ? { preset: range.preset } : { from: range.from, to: range.to });
+
+async function cardFor(db: Knex, survey: Survey, range: DayRange, settings: { tz: string; min: number }, where: PropertyFilter[], locale: string): Promise<DashboardCard> {
+  const { tz } = settings;
+  const [report, comments] = await Promise.all([
+    rangeReport(db, survey, range, settings, { interval: 'week', where }),
+    latestComments(db, survey.id, parsePeriod(range.from, range.to, tz), 5, where),
+  ]);
+  const { overall } = report;
+  const previousFigures = report.previous!.overall;
+  const points: SeriesPoint[] = report.series.map((b) => ({ start: b.start, label: formatLocalDate(b.start, locale), score: b.score, n: b.n, too_small: b.too_small }));
   return {
     touchpoint: { key: survey.touchpoint_key, name: survey.touchpoint_name },
     survey: { key: survey.key, status: survey.status },
-    href: `/dashboard/${encodeURIComponent(survey.key)}?${params}`,
+    href: pageHref(`/dashboard/${encodeURIComponent(survey.key)}`, rangeParams(range), where),
     metric: metricNames[survey.metric],
     scoreText: formatScore(survey.metric, overall.score, locale),
     marginText: formatMargin(survey.metric, overall.moe95, locale),
     n: overall.n,
     tooSmall: overall.too_small,
-    change: comparable ? changeView(survey.metric, compareCounts(survey.metric, before.all, current.all), locale) : null,
+    change: changeView(survey.metric, report.change, locale),
     previousN: previousFigures.n,
     previousScoreText: formatScore(survey.metric, previousFigures.score, locale),
-    rate: await responseRate(db, survey.id, period, locale),
+    rate: rateView(report.response_rate, locale),
     chartId: `trend-${survey.key}`,
-    chart: { kind: 'trend', label: `${metricNames[survey.metric]} by week`, metric: survey.metric, points },
-    weeks: points.map((p) => ({ start: p.start, startText: formatLocalDate(p.start, locale), scoreText: formatScore(survey.metric, p.score, locale), n: p.n, tooSmall: p.n > 0 && p.too_small })),
+    chart: { kind: 'trend', label: `${metricNames[survey.metric]} by week`, metric: survey.metric, locale, points },
+    weeks: points.map((p) => ({ start: p.start, startText: p.label, scoreText: formatScore(survey.metric, p.score, locale), n: p.n, tooSmall: p.n > 0 && p.too_small })),
     comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, locale: c.locale, when: formatInstant(c.answered_at, { timeZone: tz, locale }) })),
   };
 }
@@ -170,20 +162,34 @@ async function cardSurveys(db: Knex): Promise<Survey[]> {
 }
 
 /** Every touchpoint with its active (else newest) survey: score, margin, change, response rate, weekly trend and latest comments. */
-export async function buildDashboard(db: Knex, query: { from?: string; to?: string; preset?: Preset }, now: Date, locale = 'en'): Promise<Dashboard> {
+export async function buildDashboard(
+  db: Knex,
+  query: { from?: string; to?: string; preset?: Preset; where?: PropertyFilter[] },
+  now: Date,
+  locale = 'en',
+): Promise<Dashboard> {
   const settings = await getSettings(db);
   const tz = settings.reporting_time_zone;
   const range = dayRange(query, now, tz);
+  const where = query.where ?? [];
+  const scope = { tz, min: settings.min_bucket_responses };
+  const surveys = await cardSurveys(db);
+  const period = parsePeriod(range.from, range.to, tz);
   // Cards in parallel: PostgreSQL answers them on several connections; SQLite queues them on its one.
-  const cards = await Promise.all((await cardSurveys(db)).map((survey) => cardFor(db, survey, range, tz, settings.min_bucket_responses, locale)));
+  const [cards, samples] = await Promise.all([
+    Promise.all(surveys.map((survey) => cardFor(db, survey, range, scope, where, locale))),
+    Promise.all(surveys.map((survey) => recentProperties(db, survey.id, period, PROPERTY_SAMPLE_PER_CARD))),
+  ]);
   return {
     from: range.from,
     to: range.to,
+    filters: filterView('/dashboard', rangeParams(range), where, propertyOptions(samples.flat())),
+    filterText: where.length ? describeFilters(where) : null,
     previous: previousRange(range),
     text: rangeText(range, previousRange(range), locale),
     timeZone: tz,
     minResponses: settings.min_bucket_responses,
-    presets: presetLinks('/dashboard', range),
+    presets: presetLinks('/dashboard', range, {}, where),
     tests: (['nps', 'csat', 'ces'] as const).map((m) => ({ metric: metricNames[m], test: testNames[m] })),
     cards,
   };

@@ -14,6 +14,22 @@ export function jsonTextField(db: Knex, column: string, key: string): Knex.Raw {
 }
 
 /**
+ * A property of a JSON object column as text, the way the segment rollup writes it (segmentValue in
+ * server/responses/store.ts): strings as they are, numbers written out, true/false as words; null,
+ * objects and arrays as SQL NULL.
+ */
+export function propertyValueText(db: Knex, column: string, name: string): Knex.Raw {
+  if (isPostgres(db)) {
+    return db.raw("(CASE jsonb_typeof(??::jsonb -> ?) WHEN 'object' THEN NULL WHEN 'array' THEN NULL ELSE ??::jsonb ->> ? END)", [column, name, column, name]);
+  }
+  const path = '$.' + JSON.stringify(name);
+  return db.raw(
+    "(CASE json_type(??, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'text' THEN json_extract(??, ?) WHEN 'integer' THEN CAST(json_extract(??, ?) AS TEXT) WHEN 'real' THEN CAST(json_extract(??, ?) AS TEXT) END)",
+    [column, path, column, path, column, path, column, path],
+  );
+}
+
+/**
  * Serialises every decision about one customer: the first statement of the
  * transaction writes the customer's row, so a second transaction for the same
  * customer waits (a row lock on PostgreSQL, the single writer on SQLite).

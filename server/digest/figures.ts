@@ -7,7 +7,6 @@ import { latestComments } from '../metrics/queries.ts';
 import { parsePeriod } from '../metrics/range.ts';
 import { addDays } from '../metrics/series.ts';
 import { latestSurveyKeyForTouchpoint } from '../dashboards/queries.ts';
-import { responseRate } from '../dashboards/service.ts';
 import { metricNames } from '../dashboards/format.ts';
 
 export interface DigestTouchpoint {
@@ -60,12 +59,12 @@ export async function digestFigures(db: Knex, weekStart: string, baseUrl: string
   for (const touchpoint of await listTouchpoints(db)) {
     const survey = await surveyOfTouchpoint(db, touchpoint.id);
     if (!survey) continue;
-    const [current, previous, rate, comments] = await Promise.all([
+    // The metrics compare with the 7 days before on their own (previousFrom … previousTo).
+    const [current, comments] = await Promise.all([
       surveyMetrics(db, { survey: survey.key, from, to, interval: 'week' }),
-      surveyMetrics(db, { survey: survey.key, from: previousFrom, to: previousTo, interval: 'week' }),
-      responseRate(db, survey.id, period),
       latestComments(db, survey.id, period, 3),
     ]);
+    const previous = current.previous!;
     const score = current.overall.score;
     const previousScore = previous.overall.score;
     const change = score !== null && previousScore !== null ? score - previousScore : null;
@@ -80,8 +79,8 @@ export async function digestFigures(db: Knex, weekStart: string, baseUrl: string
       responses: current.overall.n,
       previousResponses: previous.overall.n,
       tooSmall: current.overall.too_small,
-      sent: rate.sent,
-      answered: rate.answered,
+      sent: current.response_rate.sent,
+      answered: current.response_rate.responded,
       comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, at: c.answered_at })),
       dashboardUrl: `${baseUrl}/dashboard/${encodeURIComponent(survey.key)}?from=${from}&to=${to}`,
     });

@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';
 import { surveyMetrics } from './service.ts';
 import { intervals } from './series.ts';
+import { propertyNameSchema, whereSchema } from './property-filter.ts';
 
 const text = (max: number) => z.string().trim().max(max);
 
@@ -13,13 +14,11 @@ const metricsQuerySchema = z.object({
   to: text(40).optional(),
   interval: z.enum(intervals, 'must be day, week or month').default('week'),
   tz: text(64).optional(),
-  segment: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a property name of letters, digits, _ . or -')
-    .optional(),
+  segment: propertyNameSchema.optional(),
+  where: whereSchema,
 });
 
-/** GET /api/v1/metrics?survey=KEY&from&to&interval&tz&segment */
+/** GET /api/v1/metrics?survey=KEY&from&to&interval&tz&segment&where=name:value… */
 export function metricsApiRoutes(deps: Deps): Router {
   const router = Router();
   router.get('/metrics', async (req, res) => {

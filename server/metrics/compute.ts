@@ -95,3 +95,11 @@ export function computeFigures(metric: Metric, counts: ScoreCounts): Figures {
   if (metric === 'csat') return csatFigures(counts);
   return cesFigures(counts);
 }
+
+export type MarkedFigures = Figures & { too_small: boolean };
+
+/** The figures of `counts`, marked too small to read below `minResponses`. */
+export function figuresOf(metric: Metric, counts: ScoreCounts, minResponses: number): MarkedFigures {
+  const figures = computeFigures(metric, counts);
+  return { ...figures, too_small: figures.n < minResponses };
+}

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import { jsonTextField, toCount } from '../db/dialect.ts';
+import { propertyValueText, toCount } from '../db/dialect.ts';
 import type { ScoreCounts } from './compute.ts';
+import type { PropertyFilter } from './property-filter.ts';
 import { getSettings } from '../settings/service.ts';
 import { localMidnight, type Period } from './range.ts';
 import { addDays } from './series.ts';
@@ -10,47 +11,84 @@ const addTo = (map: Map<string, ScoreCounts>, key: string, score: number, count:
   counts.set(score, (counts.get(score) ?? 0) + count);
 };
 
-/** From the daily rollup (local days in the reporting time zone): day → score → count. */
-export async function rollupDayCounts(db: Knex, surveyId: number, period: Period): Promise<Map<string, ScoreCounts>> {
-  const q = db('response_daily').where({ survey_id: surveyId }).select('day', 'score', 'count');
+const inDays = (q: Knex.QueryBuilder, period: Period) => {
   if (period.fromDay) q.where('day', '>=', period.fromDay);
   if (period.toDay) q.where('day', '<=', period.toDay);
-  const rows: { day: string; score: number; count: number }[] = await q;
+  return q;
+};
+
+/** From the daily rollup (local days in the reporting time zone): day → score → count. */
+export async function rollupDayCounts(db: Knex, surveyId: number, period: Period): Promise<Map<string, ScoreCounts>> {
+  const rows: { day: string; score: number; count: number }[] = await inDays(db('response_daily').where({ survey_id: surveyId }).select('day', 'score', 'count'), period);
   const days = new Map<string, ScoreCounts>();
   for (const r of rows) if (toCount(r.count) > 0) addTo(days, r.day, Number(r.score), toCount(r.count));
   return days;
 }
 
-const inPeriod = (q: Knex.QueryBuilder, period: Period) => {
-  if (period.fromIso) q.where('answered_at', '>=', period.fromIso);
-  if (period.untilIso) q.where('answered_at', '<', period.untilIso);
+/**
+ * Day counts of the responses whose property `filter.name` is one of its values, from the segment rollup
+ * (local days of the reporting time zone: the period must be whole days there).
+ */
+export async function rollupFilteredDayCounts(db: Knex, surveyId: number, filter: PropertyFilter, period: Period): Promise<Map<string, ScoreCounts>> {
+  const rows: { day: string; score: number; count: unknown }[] = await inDays(
+    db('response_segment_daily').where({ survey_id: surveyId, name: filter.name }).whereIn('value', filter.values),
+    period,
+  )
+    .select('day', 'score')
+    .sum({ count: 'count' })
+    .groupBy('day', 'score');
+  const days = new Map<string, ScoreCounts>();
+  for (const r of rows) if (toCount(r.count) > 0) addTo(days, r.day, Number(r.score), toCount(r.count));
+  return days;
+}
+
+/** Only the rows whose JSON `column` matches every filter (one of the values of each property). */
+export function matchingProperties(db: Knex, q: Knex.QueryBuilder, column: string, where: PropertyFilter[]): Knex.QueryBuilder {
+  for (const f of where) {
+    q.whereRaw(`? in (${f.values.map(() => '?').join(', ')})`, [propertyValueText(db, column, f.name), ...f.values]);
+  }
+  return q;
+}
+
+const inPeriodAt = (q: Knex.QueryBuilder, column: string, period: Period) => {
+  if (period.fromIso) q.where(column, '>=', period.fromIso);
+  if (period.untilIso) q.where(column, '<', period.untilIso);
   return q;
 };
+const inPeriod = (q: Knex.QueryBuilder, period: Period) => inPeriodAt(q, 'answered_at', period);
 
 /** From the responses (survey_id, answered_at index): each answer's instant and score, in chunks. */
 export async function eachResponseScore(
   db: Knex,
   surveyId: number,
   period: Period,
+  where: PropertyFilter[],
   visit: (answeredAt: string, score: number) => void,
 ): Promise<void> {
-  const rows: { answered_at: string; score: number }[] = await inPeriod(
-    db('responses').where({ survey_id: surveyId }).select('answered_at', 'score'),
-    period,
+  const rows: { answered_at: string; score: number }[] = await matchingProperties(
+    db,
+    inPeriod(db('responses').where({ survey_id: surveyId }).select('answered_at', 'score'), period),
+    'properties',
+    where,
   );
   for (const r of rows) visit(r.answered_at, Number(r.score));
 }
 
 /** Property value → score → count, from the responses (any period, any zone); without the property: '(none)'. */
-export async function rawSegmentCounts(db: Knex, surveyId: number, property: string, period: Period): Promise<Map<string, ScoreCounts>> {
+export async function rawSegmentCounts(db: Knex, surveyId: number, property: string, period: Period, where: PropertyFilter[] = []): Promise<Map<string, ScoreCounts>> {
   // Grouped by the output name: PostgreSQL would see the expression's two bindings as different expressions.
-  const rows: { segment_value: unknown; score: number; count: unknown }[] = await inPeriod(
-    db('responses')
-      .where({ survey_id: surveyId })
-      .select({ segment_value: jsonTextField(db, 'properties', property), score: 'score' })
-      .count({ count: '*' })
-      .groupBy('segment_value', 'score'),
-    period,
+  const rows: { segment_value: unknown; score: number; count: unknown }[] = await matchingProperties(
+    db,
+    inPeriod(
+      db('responses')
+        .where({ survey_id: surveyId })
+        .select({ segment_value: propertyValueText(db, 'properties', property), score: 'score' })
+        .count({ count: '*' })
+        .groupBy('segment_value', 'score'),
+      period,
+    ),
+    'properties',
+    where,
   );
   const segments = new Map<string, ScoreCounts>();
   for (const r of rows) {
@@ -59,12 +97,6 @@ export async function rawSegmentCounts(db: Knex, surveyId: number, property: str
   }
   return segments;
 }
-
-const inDays = (q: Knex.QueryBuilder, period: Period) => {
-  if (period.fromDay) q.where('day', '>=', period.fromDay);
-  if (period.toDay) q.where('day', '<=', period.toDay);
-  return q;
-};
 
 /**
  * Property value → score → count from the segment rollup (local days of the reporting time zone, so the
@@ -104,9 +136,50 @@ export function wholeDaysIn(period: Period, tz: string): boolean {
  * rollup when the period is whole days of the reporting time zone (`reportingTz`, else read from the
  * settings), else from the responses.
  */
-export async function segmentCounts(db: Knex, surveyId: number, property: string, period: Period, reportingTz?: string): Promise<Map<string, ScoreCounts>> {
+export async function segmentCounts(
+  db: Knex,
+  surveyId: number,
+  property: string,
+  period: Period,
+  reportingTz?: string,
+  where: PropertyFilter[] = [],
+): Promise<Map<string, ScoreCounts>> {
   const zone = reportingTz ?? (await getSettings(db)).reporting_time_zone;
-  return wholeDaysIn(period, zone) ? rollupSegmentCounts(db, surveyId, property, period) : rawSegmentCounts(db, surveyId, property, period);
+  return where.length === 0 && wholeDaysIn(period, zone)
+    ? rollupSegmentCounts(db, surveyId, property, period)
+    : rawSegmentCounts(db, surveyId, property, period, where);
+}
+
+/**
+ * Invitations of the survey sent in the period whose event matches `where`, and how many of them were
+ * answered, per UTC hour (`chars` 13) or minute (16) of sending: 'YYYY-MM-DDTHH' → counts.
+ */
+export async function sentAndAnsweredBy(
+  db: Knex,
+  surveyId: number,
+  period: Period,
+  where: PropertyFilter[],
+  chars: 13 | 16,
+): Promise<{ sentAt: string; sent: number; answered: number }[]> {
+  const q = db('invitations')
+    .leftJoin('responses', 'responses.invitation_id', 'invitations.id')
+    .where('invitations.survey_id', surveyId)
+    .whereNotNull('invitations.sent_at')
+    .select({ sent_at_prefix: db.raw('substr(invitations.sent_at, 1, ?)', [chars]) })
+    .count({ sent: '*' })
+    .count({ answered: 'responses.id' })
+    .groupBy('sent_at_prefix');
+  inPeriodAt(q, 'invitations.sent_at', period);
+  if (where.length) matchingProperties(db, q.join('events', 'events.id', 'invitations.event_id'), 'events.properties', where);
+  const rows = (await q) as unknown as { sent_at_prefix: string; sent: unknown; answered: unknown }[];
+  return rows.map((r) => ({ sentAt: r.sent_at_prefix, sent: toCount(r.sent), answered: toCount(r.answered) }));
+}
+
+/** Events received on the touchpoint in the period whose properties match `where`. */
+export async function eventCount(db: Knex, touchpointId: number, period: Period, where: PropertyFilter[]): Promise<number> {
+  const q = inPeriodAt(db('events').where({ touchpoint_id: touchpointId }).count({ n: '*' }), 'received_at', period);
+  const [row] = await matchingProperties(db, q, 'properties', where);
+  return toCount(row?.n);
 }
 
 export interface CommentRow {
@@ -118,8 +191,8 @@ export interface CommentRow {
 }
 
 /** The newest answers with a comment. */
-export function latestComments(db: Knex, surveyId: number, period: Period, limit: number): Promise<CommentRow[]> {
-  return inPeriod(
+export function latestComments(db: Knex, surveyId: number, period: Period, limit: number, where: PropertyFilter[] = []): Promise<CommentRow[]> {
+  const q = inPeriod(
     db('responses')
       .where({ survey_id: surveyId })
       .whereNotNull('comment')
@@ -129,6 +202,7 @@ export function latestComments(db: Knex, surveyId: number, period: Period, limit
       .limit(limit),
     period,
   );
+  return matchingProperties(db, q, 'properties', where);
 }
 
 export interface ListedResponseRow {
@@ -145,7 +219,7 @@ export interface ListedResponseRow {
 /** A page of responses in id order after `afterId` (keyset pagination). */
 export function responsesAfter(
   db: Knex,
-  filter: { surveyId: number | null; period: Period; afterId: number; limit: number },
+  filter: { surveyId: number | null; period: Period; afterId: number; limit: number; where?: PropertyFilter[] },
 ): Promise<ListedResponseRow[]> {
   const q = db('responses')
     .join('surveys', 'surveys.id', 'responses.survey_id')
@@ -165,5 +239,5 @@ export function responsesAfter(
   if (filter.surveyId !== null) q.where('responses.survey_id', filter.surveyId);
   if (filter.period.fromIso) q.where('responses.answered_at', '>=', filter.period.fromIso);
   if (filter.period.untilIso) q.where('responses.answered_at', '<', filter.period.untilIso);
-  return q;
+  return matchingProperties(db, q, 'responses.properties', filter.where ?? []);
 }

@@ -57,3 +57,32 @@ export function parsePeriod(from: string | undefined, to: string | undefined, tz
     byDay: (!f || f.day !== null) && (!t || t.day !== null),
   };
 }
+
+/**
+ * The period of equal length that ends where `period` begins: the same number of local days before a
+ * period of dates, the same span before a period of instants; null when either end is open.
+ */
+export function previousPeriod(period: Period, tz: string): Period | null {
+  if (!period.fromIso || !period.untilIso) return null;
+  if (period.fromDay && period.toDay) {
+    const days = Math.round((Date.parse(`${period.toDay}T00:00:00Z`) - Date.parse(`${period.fromDay}T00:00:00Z`)) / 86_400_000) + 1;
+    return parsePeriod(addDays(period.fromDay, -days), addDays(period.fromDay, -1), tz);
+  }
+  const span = Date.parse(period.untilIso) - Date.parse(period.fromIso);
+  const from = new Date(Date.parse(period.fromIso) - span).toISOString();
+  // `to` is inclusive: the last millisecond before `period` begins.
+  return parsePeriod(from, new Date(Date.parse(period.fromIso) - 1).toISOString(), tz);
+}
+
+/** One period from the start of `first` to the end of `second` (which begins where `first` ends). */
+export function joinPeriods(first: Period, second: Period): Period {
+  return {
+    from: first.from,
+    to: second.to,
+    fromIso: first.fromIso,
+    untilIso: second.untilIso,
+    fromDay: first.fromDay,
+    toDay: second.toDay,
+    byDay: first.byDay && second.byDay,
+  };
+}

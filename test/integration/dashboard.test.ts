@@ -28,7 +28,10 @@ describe('dashboard page', function () {
     expect(blocks.map((m) => m[1]).sort()).to.deep.equal(['delivery-nps', 'onboarding-ces', 'support-csat']);
     const chart = JSON.parse(blocks[0][2]);
     expect(chart.points.length).to.be.within(13, 15);
-    expect(chart.points[0]).to.have.keys(['start', 'score', 'n', 'too_small']);
+    expect(chart.points[0]).to.have.keys(['start', 'label', 'score', 'n', 'too_small']);
+    expect(chart.locale).to.equal('en');
+    // The axis labels are the dates as the reader's locale writes them, as in the table.
+    expect(html).to.contain(`>${chart.points[0].label}</time>`);
     expect(html.match(/<table>/g)).to.have.length(3);
     expect(html).not.to.match(/<script>(?!\s*<\/script>)/);
     expect(html).not.to.contain('style="');

@@ -5,7 +5,7 @@ import { createSurvey } from '../../server/surveys/service.ts';
 import { insertResponse, rebuildDailyRollup, updateResponse, type ResponseRow } from '../../server/responses/store.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 import { rawSegmentCounts, rollupSegmentCounts, segmentCounts, wholeDaysIn } from '../../server/metrics/queries.ts';
-import { dayCounts } from '../../server/metrics/service.ts';
+import { dayCounts } from '../../server/metrics/day-counts.ts';
 import { parsePeriod } from '../../server/metrics/range.ts';
 import { localDate } from '../../server/dates.ts';
 import type { Survey } from '../../server/surveys/model.ts';
