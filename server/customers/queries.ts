@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import crypto from 'node:crypto';
 import { lockCustomer } from '../db/dialect.ts';
 import { uncountCustomerSegments } from '../responses/store.ts';
+import { uncountCustomerSends } from '../responses/send-rollup.ts';
 
 export interface CustomerRow {
   id: number;
@@ -222,6 +223,8 @@ export async function eraseCustomerData(trx: Knex.Transaction, customer: Custome
       erased_at: nowIso,
       updated_at: nowIso,
     });
+  // Their invitations leave the send rollup's segments before their events' properties go.
+  await uncountCustomerSends(trx, id);
   await trx('events').where({ customer_id: id }).update({ properties: '{}' });
   // Their answers leave their segments (they count under "(none)" from now on) before the properties go.
   await uncountCustomerSegments(trx, id);

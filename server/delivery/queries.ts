@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { forClaim } from '../db/dialect.ts';
+import { forClaim, writeTransaction } from '../db/dialect.ts';
+import { countSent } from '../responses/send-rollup.ts';
 
 /** What the worker needs of one invitation to render and send it. */
 export interface InvitationToSend {
@@ -77,15 +78,19 @@ export async function markSent(
   id: number,
   sent: { sentAt: string; messageId: string; expiresAt: string },
 ): Promise<void> {
-  await db('invitations').where({ id, state: 'sending' }).update({
-    state: 'sent',
-    sent_at: sent.sentAt,
-    message_id: sent.messageId,
-    expires_at: sent.expiresAt,
-    next_attempt_at: null,
-    last_error: null,
-    claimed_at: null,
-    updated_at: sent.sentAt,
+  await writeTransaction(db, async (trx) => {
+    const marked = await trx('invitations').where({ id, state: 'sending' }).update({
+      state: 'sent',
+      sent_at: sent.sentAt,
+      message_id: sent.messageId,
+      expires_at: sent.expiresAt,
+      next_attempt_at: null,
+      last_error: null,
+      claimed_at: null,
+      updated_at: sent.sentAt,
+    });
+    // The response rate by day of sending counts it in the same transaction.
+    if (marked > 0) await countSent(trx, id);
   });
 }
 

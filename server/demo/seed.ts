@@ -7,6 +7,7 @@ import { getSettings } from '../settings/service.ts';
 import { createSurvey } from '../surveys/service.ts';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { hashToken, invitationToken, newTokenSalt } from '../responses/tokens.ts';
+import { insertSendRollups, sendRollupRowsOf } from '../responses/send-rollup.ts';
 import { rollupRowsOf } from '../responses/store.ts';
 import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
 
@@ -221,6 +222,9 @@ export async function loadDemo(deps: Deps): Promise<string> {
     const rollup = rollupRowsOf(responses as Parameters<typeof rollupRowsOf>[0], reportingTz);
     await insertAll(trx, 'response_daily', rollup.daily);
     await insertAll(trx, 'response_segment_daily', rollup.segments);
+    // And the invitations by the day they were sent, as the worker and insertResponse would have counted them.
+    const sends = invited.map((p) => ({ survey_id: Number(p.invitation!.survey_id), sent_at: String(p.invitation!.sent_at), properties: String(p.event.properties), responded: Boolean(p.response) }));
+    await insertSendRollups(trx, sendRollupRowsOf(sends, reportingTz));
     counts.events = planned.length;
     counts.invitations = invited.length;
     counts.responses = responses.length;

@@ -20,7 +20,8 @@ const MAX_VALUE = 200;
  */
 export const whereSchema = z
   .preprocess(
-    (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
+    // Empty entries (a form's "no filter" choice) are dropped before the entries are counted.
+    (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]).filter((entry) => typeof entry !== 'string' || entry.trim() !== ''),
     z
       .array(z.string('must be name:value'), 'must be name:value')
       .max(MAX_FILTERS, `must be at most ${MAX_FILTERS} filters`)
@@ -28,7 +29,6 @@ export const whereSchema = z
         const byName = new Map<string, Set<string>>();
         for (const raw of entries) {
           const entry = raw.trim();
-          if (entry === '') continue;
           const colon = entry.indexOf(':');
           const name = colon < 0 ? entry : entry.slice(0, colon);
           const value = colon < 0 ? '' : entry.slice(colon + 1);

@@ -151,6 +151,21 @@ export async function segmentCounts(
 }
 
 /**
+ * Invitations sent and answered per local day of sending (reporting time zone) from the send rollups:
+ * all of the survey's, or those whose event has one of `filter`'s values. The period must be whole days.
+ */
+export async function rollupSendDays(db: Knex, surveyId: number, period: Period, filter: PropertyFilter | null): Promise<Map<string, { sent: number; responded: number }>> {
+  const q = filter
+    ? inDays(db('invitation_segment_daily').where({ survey_id: surveyId, name: filter.name }).whereIn('value', filter.values), period)
+        .select('day')
+        .sum({ sent: 'sent', responded: 'responded' })
+        .groupBy('day')
+    : inDays(db('invitation_daily').where({ survey_id: surveyId }), period).select('day', 'sent', 'responded');
+  const rows = (await q) as unknown as { day: string; sent: unknown; responded: unknown }[];
+  return new Map(rows.map((r) => [r.day, { sent: toCount(r.sent), responded: toCount(r.responded) }]));
+}
+
+/**
  * Invitations of the survey sent in the period whose event matches `where`, and how many of them were
  * answered, per UTC hour (`chars` 13) or minute (16) of sending: 'YYYY-MM-DDTHH' → counts.
  */

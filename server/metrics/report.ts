@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { addCounts, figuresOf, type MarkedFigures, type ScoreCounts } from './compute.ts';
-import { eventCount, segmentCounts, sentAndAnsweredBy } from './queries.ts';
+import { eventCount, rollupSendDays, segmentCounts, sentAndAnsweredBy } from './queries.ts';
 import { localDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
 import { joinPeriods, type Period } from './range.ts';
@@ -87,8 +87,11 @@ async function periodDays(db: Knex, scope: ReportScope): Promise<{ current: Map<
   return { current, before };
 }
 
-/** Invitations sent and answered per local day of sending, in `tz`. */
+/** Invitations sent and answered per local day of sending, in `tz`: from the send rollups when they can answer. */
 async function sendDays(db: Knex, scope: ReportScope): Promise<Map<string, { sent: number; responded: number }>> {
+  if (scope.tz === scope.reportingTz && scope.period.byDay && scope.where.length <= 1) {
+    return rollupSendDays(db, scope.survey.id, scope.period, scope.where[0] ?? null);
+  }
   const { ofHour, ofInstant } = localDays(scope.tz);
   let rows = await sentAndAnsweredBy(db, scope.survey.id, scope.period, scope.where, 13);
   // A zone whose midnight falls inside a UTC hour (half-hour offsets): count by minute instead.

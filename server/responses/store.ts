@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { localDate } from '../dates.ts';
 import { toDbTime } from '../db/time.ts';
 import { getSettings } from '../settings/service.ts';
+import { segmentPairs } from './segments.ts';
+import { countResponded, rebuildSendRollups } from './send-rollup.ts';
 
 export interface NewResponse {
   survey_id: number;
@@ -35,36 +37,6 @@ export async function bumpDailyRollup(trx: Knex, surveyId: number, day: string, 
     .insert({ survey_id: surveyId, day, score, count: delta })
     .onConflict(['survey_id', 'day', 'score'])
     .merge({ count: trx.raw('response_daily.count + ?', [delta]) });
-}
-
-/**
- * A property value as the segment rollup keeps it: strings as they are, numbers and true/false written
- * out; null (and anything else that is not a scalar) is not counted, so it falls under '(none)'.
- */
-export function segmentValue(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return null;
-}
-
-/** The (name, value) pairs of a response's properties that the segment rollup counts. */
-export function segmentPairs(properties: Record<string, unknown> | string | null | undefined): [string, string][] {
-  let parsed: unknown = properties ?? {};
-  if (typeof parsed === 'string') {
-    try {
-      parsed = JSON.parse(parsed);
-    } catch {
-      return [];
-    }
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return [];
-  const pairs: [string, string][] = [];
-  for (const [name, raw] of Object.entries(parsed)) {
-    const value = segmentValue(raw);
-    if (value !== null) pairs.push([name, value]);
-  }
-  return pairs;
 }
 
 /** Adds `delta` to the survey × property × local day × value × score counts that segment breakdowns read. */
@@ -106,6 +78,7 @@ export async function insertResponse(trx: Knex.Transaction, response: NewRespons
   const day = localDate(response.answered_at, reportingTimeZone);
   await bumpDailyRollup(trx, response.survey_id, day, response.score, 1);
   await bumpSegmentRollup(trx, response.survey_id, day, segmentPairs(response.properties), response.score, 1);
+  if (response.invitation_id) await countResponded(trx, response.invitation_id, reportingTimeZone);
   return typeof row === 'object' ? row.id : row;
 }
 
@@ -172,9 +145,10 @@ export function rollupRowsOf(
   return { daily: [...daily.values()], segments: [...segments.values()] };
 }
 
-/** Recounts both rollups from the responses, e.g. after the reporting time zone changed. */
+/** Recounts the rollups (of responses, and of invitations by the day they were sent), e.g. after the reporting time zone changed. */
 export async function rebuildDailyRollup(db: Knex, reportingTimeZone: string): Promise<void> {
   await db.transaction(async (trx) => {
+    await rebuildSendRollups(trx, reportingTimeZone);
     await trx('response_daily').del();
     await trx('response_segment_daily').del();
     const rows: { survey_id: number; score: number; answered_at: string; properties: string }[] = await trx('responses').select(

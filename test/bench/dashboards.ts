@@ -116,27 +116,48 @@ export function responseLoader(bench: Bench): (total: number) => Promise<void> {
     await withConnection(bench, (c) => {
       // A large page cache while loading (random keys in the answered_at index), the default again for the timings.
       c.exec('PRAGMA cache_size = -262144');
-      const insert = c.prepare(
-        'INSERT INTO responses (survey_id, customer_id, score, comment, channel, locale, answered_at, updated_at, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      // Each response answers an invitation (with its event) sent a day before; every other response has a
+      // second invitation beside it that was sent and never answered, so response rates and funnels read
+      // as many invitations and events as a real installation of this size would hold.
+      const insertEvent = c.prepare(
+        "INSERT INTO events (touchpoint_id, transaction_id, customer_id, occurred_at, received_at, properties, source, survey_id, decision, send_at) VALUES (?, ?, ?, ?, ?, ?, 'api', ?, 'scheduled', ?)",
       );
+      const insertInvitation = c.prepare(
+        "INSERT INTO invitations (survey_id, event_id, customer_id, locale, state, send_at, token_salt, token_hash, sent_at, responded_at, created_at, updated_at) VALUES (?, ?, ?, 'en', ?, ?, 'bench', ?, ?, ?, ?, ?)",
+      );
+      const insert = c.prepare(
+        'INSERT INTO responses (survey_id, invitation_id, customer_id, score, comment, channel, locale, answered_at, updated_at, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const invite = (survey: Bench['surveys'][number], customer: number, sentAt: string, properties: string, n: number, answeredAt: string | null): number => {
+        const event = insertEvent.run(survey.touchpoint_id, `bench-${n}`, customer, sentAt, sentAt, properties, survey.id, sentAt) as { lastInsertRowid: number | bigint };
+        const invitation = insertInvitation.run(
+          survey.id,
+          Number(event.lastInsertRowid),
+          customer,
+          answeredAt ? 'responded' : 'sent',
+          sentAt,
+          `bench-token-${n}`,
+          sentAt,
+          answeredAt,
+          sentAt,
+          answeredAt ?? sentAt,
+        ) as { lastInsertRowid: number | bigint };
+        return Number(invitation.lastInsertRowid);
+      };
       const batch = c.transaction((from: number, to: number) => {
         for (let i = from; i < to; i++) {
           const survey = surveys[Math.floor(rnd() * SURVEYS)];
           const { min, max } = scales[survey.metric];
           // Skewed towards the top of the scale, as real answers are.
           const score = Math.max(min, Math.min(max, Math.round(max - (max - min) * rnd() ** 1.6)));
-          const answered = new Date(startMs + Math.floor(rnd() * spanMs)).toISOString();
-          insert.run(
-            survey.id,
-            1 + Math.floor(rnd() * bench.customers),
-            score,
-            rnd() < 0.15 ? pick(comments) : null,
-            'email',
-            'en',
-            answered,
-            answered,
-            `{"region":"${pick(regions)}","plan":"${pick(plans)}","agent":"${pick(agents)}"}`,
-          );
+          const answeredMs = startMs + Math.floor(rnd() * spanMs);
+          const answered = new Date(answeredMs).toISOString();
+          const sent = new Date(answeredMs - 86_400_000).toISOString();
+          const customer = 1 + Math.floor(rnd() * bench.customers);
+          const properties = `{"region":"${pick(regions)}","plan":"${pick(plans)}","agent":"${pick(agents)}"}`;
+          const invitationId = invite(survey, customer, sent, properties, 2 * i, answered);
+          if (i % 2 === 0) invite(survey, 1 + Math.floor(rnd() * bench.customers), sent, properties, 2 * i + 1, null);
+          insert.run(survey.id, invitationId, customer, score, rnd() < 0.15 ? pick(comments) : null, 'email', 'en', answered, answered, properties);
         }
       });
       for (let from = inserted; from < total; from += 50_000) batch(from, Math.min(total, from + 50_000));
@@ -148,10 +169,17 @@ export function responseLoader(bench: Bench): (total: number) => Promise<void> {
       c.exec(
         "DELETE FROM response_segment_daily; INSERT INTO response_segment_daily (survey_id, name, day, value, score, count) SELECT r.survey_id, p.key, substr(r.answered_at, 1, 10), p.value, r.score, count(*) FROM responses r, json_each(r.properties) p WHERE p.type = 'text' GROUP BY 1, 2, 3, 4, 5; ANALYZE;",
       );
+      // The send rollups, as the worker and insertResponse count them (reporting zone UTC: the day is the ISO date).
+      c.exec(
+        'DELETE FROM invitation_daily; INSERT INTO invitation_daily (survey_id, day, sent, responded) SELECT i.survey_id, substr(i.sent_at, 1, 10), count(*), count(r.id) FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id WHERE i.sent_at IS NOT NULL GROUP BY 1, 2;',
+      );
+      c.exec(
+        "DELETE FROM invitation_segment_daily; INSERT INTO invitation_segment_daily (survey_id, name, day, value, sent, responded) SELECT i.survey_id, p.key, substr(i.sent_at, 1, 10), p.value, count(*), count(r.id) FROM invitations i JOIN events e ON e.id = i.event_id LEFT JOIN responses r ON r.invitation_id = i.id, json_each(e.properties) p WHERE i.sent_at IS NOT NULL AND p.type = 'text' GROUP BY 1, 2, 3, 4; ANALYZE;",
+      );
       c.exec('PRAGMA cache_size = -2000');
     });
     inserted = total;
-    log(`  ${total.toLocaleString('en')} responses and their rollup in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(`  ${total.toLocaleString('en')} responses (with ${Math.ceil(total * 1.5).toLocaleString('en')} invitations and events) and their rollups in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   return growTo;
 }
@@ -197,14 +225,24 @@ export async function benchDashboards(bench: Bench, options: { target: number; r
     const metricsUrl = `${base}/api/v1/metrics?${new URLSearchParams({ survey: survey.key, from: FROM, to: TODAY, interval: 'week' })}`;
     await add('GET /api/v1/metrics, 2 years by week', () => get(metricsUrl, auth), bareHttpFloor, httpFloor);
     await add('GET /api/v1/metrics, … and segment=region', () => get(`${metricsUrl}&segment=region`, auth), bareHttpFloor, httpFloor);
+    await add('GET /api/v1/metrics, … and where=region:north', () => get(`${metricsUrl}&where=region:north`, auth), bareHttpFloor, httpFloor);
     await add(`GET /dashboard (overview, ${SURVEYS} cards, 90 days)`, () => get(`${base}/dashboard`, { cookie }), bareHttpFloor, httpFloor);
+    await add('GET /dashboard?where=region:north (one property: rollup)', () => get(`${base}/dashboard?where=region:north`, { cookie }), bareHttpFloor, httpFloor);
     await add('GET /dashboard/:survey (90 days, segment, search)', () => get(`${base}/dashboard/${survey.key}?${q90}&segment=region&q=long`, { cookie }), bareHttpFloor, httpFloor);
+    await add(
+      'GET /dashboard/:survey, where region and plan (responses)',
+      () => get(`${base}/dashboard/${survey.key}?${q90}&segment=agent&where=region:north&where=plan:team`, { cookie }),
+      bareHttpFloor,
+      httpFloor,
+    );
   }
   if (process.env.BENCH_PROFILE) await profile(bench, [
     ['metrics', metricsUrlOf(base, survey.key), auth],
     ['metrics segment', `${metricsUrlOf(base, survey.key)}&segment=region`, auth],
     ['overview', `${base}/dashboard`, { cookie }],
     ['survey page', `${base}/dashboard/${survey.key}?${q90}&segment=region&q=long`, { cookie }],
+    ['overview where', `${base}/dashboard?where=region:north`, { cookie }],
+    ['survey page where ×2', `${base}/dashboard/${survey.key}?${q90}&segment=agent&where=region:north&where=plan:team`, { cookie }],
   ]);
   await floor.close();
   return rows;

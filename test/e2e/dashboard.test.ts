@@ -114,8 +114,32 @@ describe('dashboards in a browser: charts drawn, no console errors, no CSP viola
     expect(scores.every((s) => s <= 6)).to.equal(true);
     expect((await drawnCharts()).every((c) => c.chart && c.painted > 100)).to.equal(true);
     await page.screenshot({ path: path.join(artifacts, 'dashboard-touchpoint.png'), fullPage: true });
+    // The trend's axis shows the dates as the table writes them.
+    const axis = await page.$eval('canvas[data-chart="chart-trend"]', (c) => {
+      const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { labels: string[] } } } }).Chart.getChart(c as HTMLCanvasElement);
+      return chart.data.labels;
+    });
+    const tableDates = await page.$$eval('#trend-title ~ figure table tbody th time', (ts) => ts.map((t) => t.textContent ?? ''));
+    expect(axis).to.deep.equal(tableDates);
     const axe = await new AxeBuilder({ page }).include('main').analyze();
     expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('filters the page by a property value and removes the filter again', async () => {
+    await page.selectOption('#pf-add', 'region:north');
+    await Promise.all([page.waitForURL(/where=region%3Anorth/), page.click('form[aria-label="Add a property filter"] button[type="submit"]')]);
+    // The other filters stay, the chip names the filter, and the segments show north alone.
+    expect(page.url()).to.contain('segment=region');
+    expect(page.url()).to.contain('group=detractor');
+    expect(await page.locator('.chips li', { hasText: 'region is north' }).count()).to.equal(1);
+    const values = await page.$$eval('#segments-title ~ .table-wrap tbody th', (ths) => ths.map((th) => th.textContent?.trim()));
+    expect(values).to.deep.equal(['north']);
+    expect((await drawnCharts()).every((c) => c.chart && c.painted > 100)).to.equal(true);
+    await page.screenshot({ path: path.join(artifacts, 'dashboard-touchpoint-filtered.png'), fullPage: true });
+    await Promise.all([page.waitForURL((url) => !url.search.includes('where=')), page.click('.chips a:has-text("Remove")')]);
+    expect(page.url()).to.contain('segment=region');
+    expect(await page.locator('.chips').count()).to.equal(0);
     expect(problems).to.deep.equal([]);
   });
 

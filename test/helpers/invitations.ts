@@ -1,3 +1,4 @@
+import { countSent } from '../../server/responses/send-rollup.ts';
 import type { TestContext } from './context.ts';
 import { createSurvey, type SurveyInput } from '../../server/surveys/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
@@ -30,7 +31,7 @@ export async function seedInvitation(
     state?: 'scheduled' | 'sending' | 'sent';
     sendAt?: Date;
     sentAt?: Date;
-    properties?: Record<string, string>;
+    properties?: Record<string, unknown>;
   } = {},
 ) {
   const { db, config } = ctx.deps;
@@ -78,5 +79,7 @@ export async function seedInvitation(
     .returning('id');
   const invitationId = typeof inv === 'object' ? inv.id : inv;
   await db('events').where({ id: eventId }).update({ invitation_id: invitationId });
+  // As the worker would have counted it on marking it sent.
+  if (sentAt) await countSent(db, invitationId);
   return { survey, customerId, eventId, invitationId, token, email };
 }

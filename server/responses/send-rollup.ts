@@ -1,0 +1,123 @@
+import type { Knex } from 'knex';
+import { localDate } from '../dates.ts';
+import { getSettings } from '../settings/service.ts';
+import { segmentPairs } from './segments.ts';
+
+/**
+ * Response rates by the day invitations were sent, kept as they happen (DESIGN: per-day aggregates):
+ * invitation_daily holds survey × local day of sending (reporting time zone) → sent, responded, and
+ * invitation_segment_daily the same per property value of the invitation's event. An invitation counts
+ * as sent when the worker marks it sent, and as responded when its first answer is stored.
+ */
+
+export interface SendDayRow {
+  survey_id: number;
+  day: string;
+  sent: number;
+  responded: number;
+}
+export interface SendSegmentRow extends SendDayRow {
+  name: string;
+  value: string;
+}
+
+async function bump(trx: Knex, surveyId: number, day: string, pairs: [string, string][], sent: number, responded: number, daily = true): Promise<void> {
+  const add = (table: string) => ({ sent: trx.raw(`${table}.sent + ?`, [sent]), responded: trx.raw(`${table}.responded + ?`, [responded]) });
+  if (daily) {
+    await trx('invitation_daily').insert({ survey_id: surveyId, day, sent, responded }).onConflict(['survey_id', 'day']).merge(add('invitation_daily'));
+  }
+  for (const [name, value] of pairs) {
+    await trx('invitation_segment_daily')
+      .insert({ survey_id: surveyId, name, day, value, sent, responded })
+      .onConflict(['survey_id', 'name', 'day', 'value'])
+      .merge(add('invitation_segment_daily'));
+  }
+}
+
+interface Sent {
+  survey_id: number;
+  sent_at: string | null;
+  properties: string;
+}
+
+const sentInvitation = (trx: Knex, invitationId: number): Promise<Sent | undefined> =>
+  trx('invitations')
+    .join('events', 'events.id', 'invitations.event_id')
+    .where('invitations.id', invitationId)
+    .first('invitations.survey_id', 'invitations.sent_at', 'events.properties');
+
+/** Counts an invitation just marked sent (in the transaction that marked it). */
+export async function countSent(trx: Knex, invitationId: number): Promise<void> {
+  const inv = await sentInvitation(trx, invitationId);
+  if (!inv?.sent_at) return;
+  const day = localDate(new Date(inv.sent_at), (await getSettings(trx)).reporting_time_zone);
+  await bump(trx, Number(inv.survey_id), day, segmentPairs(inv.properties), 1, 0);
+}
+
+/** Counts an invitation's first answer on the day it was sent (in the transaction that stores the answer). */
+export async function countResponded(trx: Knex, invitationId: number, reportingTimeZone: string): Promise<void> {
+  const inv = await sentInvitation(trx, invitationId);
+  if (!inv?.sent_at) return;
+  await bump(trx, Number(inv.survey_id), localDate(new Date(inv.sent_at), reportingTimeZone), segmentPairs(inv.properties), 0, 1);
+}
+
+/**
+ * Takes a customer's invitations out of the segment counts, for erasure: call it in the erasing transaction
+ * before their events' properties are emptied (the daily counts stay, as they do for responses).
+ */
+export async function uncountCustomerSends(trx: Knex.Transaction, customerId: number): Promise<void> {
+  const rows: { survey_id: number; sent_at: string; properties: string; answered: unknown }[] = await trx('invitations')
+    .join('events', 'events.id', 'invitations.event_id')
+    .leftJoin('responses', 'responses.invitation_id', 'invitations.id')
+    .where('invitations.customer_id', customerId)
+    .whereNotNull('invitations.sent_at')
+    .select('invitations.survey_id', 'invitations.sent_at', 'events.properties', { answered: 'responses.id' });
+  if (rows.length === 0) return;
+  const tz = (await getSettings(trx)).reporting_time_zone;
+  for (const r of rows) {
+    await bump(trx, Number(r.survey_id), localDate(new Date(r.sent_at), tz), segmentPairs(r.properties), -1, r.answered ? -1 : 0, false);
+  }
+}
+
+/** The rows of both send rollups for a set of sent invitations (bulk loaders: the demo, rebuilds). */
+export function sendRollupRowsOf(
+  invitations: Iterable<{ survey_id: number; sent_at: string; properties: string | Record<string, unknown> | null; responded: boolean }>,
+  reportingTimeZone: string,
+): { daily: SendDayRow[]; segments: SendSegmentRow[] } {
+  const daily = new Map<string, SendDayRow>();
+  const segments = new Map<string, SendSegmentRow>();
+  for (const inv of invitations) {
+    const survey_id = Number(inv.survey_id);
+    const day = localDate(new Date(inv.sent_at), reportingTimeZone);
+    const responded = inv.responded ? 1 : 0;
+    const key = `${survey_id}|${day}`;
+    const d = daily.get(key) ?? daily.set(key, { survey_id, day, sent: 0, responded: 0 }).get(key)!;
+    d.sent++;
+    d.responded += responded;
+    for (const [name, value] of segmentPairs(inv.properties)) {
+      const k = JSON.stringify([survey_id, name, day, value]);
+      const s = segments.get(k) ?? segments.set(k, { survey_id, name, day, value, sent: 0, responded: 0 }).get(k)!;
+      s.sent++;
+      s.responded += responded;
+    }
+  }
+  return { daily: [...daily.values()], segments: [...segments.values()] };
+}
+
+/** Writes rollup rows in chunks that stay under SQLite's 999 bound parameters. */
+export async function insertSendRollups(trx: Knex, rows: { daily: SendDayRow[]; segments: SendSegmentRow[] }): Promise<void> {
+  for (let i = 0; i < rows.daily.length; i += 200) await trx('invitation_daily').insert(rows.daily.slice(i, i + 200));
+  for (let i = 0; i < rows.segments.length; i += 150) await trx('invitation_segment_daily').insert(rows.segments.slice(i, i + 150));
+}
+
+/** Recounts both send rollups from the invitations, e.g. after the reporting time zone changed. */
+export async function rebuildSendRollups(trx: Knex, reportingTimeZone: string): Promise<void> {
+  await trx('invitation_daily').del();
+  await trx('invitation_segment_daily').del();
+  const rows: { survey_id: number; sent_at: string; properties: string; answered: unknown }[] = await trx('invitations')
+    .join('events', 'events.id', 'invitations.event_id')
+    .leftJoin('responses', 'responses.invitation_id', 'invitations.id')
+    .whereNotNull('invitations.sent_at')
+    .select('invitations.survey_id', 'invitations.sent_at', 'events.properties', { answered: 'responses.id' });
+  await insertSendRollups(trx, sendRollupRowsOf(rows.map((r) => ({ ...r, responded: r.answered !== null && r.answered !== undefined })), reportingTimeZone));
+}

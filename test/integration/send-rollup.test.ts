@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { seedInvitation } from '../helpers/invitations.ts';
+import { runOnce } from '../../server/delivery/worker.ts';
+import { insertResponse, rebuildDailyRollup } from '../../server/responses/store.ts';
+import { writeTransaction } from '../../server/db/dialect.ts';
+import { eraseCustomer } from '../../server/customers/service.ts';
+import { surveyMetrics } from '../../server/metrics/service.ts';
+import { updateSettings } from '../../server/settings/service.ts';
+import { findSurveyByKey } from '../../server/surveys/queries.ts';
+import type { PropertyFilter } from '../../server/metrics/property-filter.ts';
+
+const DAY = 86_400_000;
+
+/**
+ * Response rates by the day invitations were sent come from the send rollups (kept as invitations are sent
+ * and answered) when the reporting zone is asked for; any other zone string counts the invitations
+ * themselves. Etc/UTC has UTC's days, so the two answers must agree exactly.
+ */
+describe('metrics: the send rollups and the invitations agree', function () {
+  this.timeout(60_000);
+  let ctx: TestContext;
+  const regions = ['north', 'south', 'east'];
+  const seeded: { invitationId: number; email: string; answered: boolean }[] = [];
+
+  const rates = async (tz: string, where: PropertyFilter[] = [], interval: 'day' | 'week' = 'day') => {
+    const m = await surveyMetrics(ctx.deps.db, { survey: 'delivery-nps', from: '2026-03-01', to: '2026-03-20', interval, tz, where });
+    return { overall: m.response_rate, series: m.series.filter((b) => b.sent > 0 || b.responded > 0).map((b) => [b.start, b.sent, b.responded]) };
+  };
+
+  before(async () => {
+    ctx = await createTestContext();
+    // 30 invitations sent over 15 days, half of them at 23:30 UTC (the next day in Berlin), with string,
+    // boolean and missing properties; two in three answered.
+    for (let i = 0; i < 30; i++) {
+      const properties: Record<string, unknown> = { vip: i % 4 === 0 };
+      if (i % 5 !== 0) properties.region = regions[i % 3];
+      const sentAt = new Date(Date.UTC(2026, 2, 1 + (i % 15), i % 2 ? 23 : 9, 30));
+      const s = await seedInvitation(ctx, { state: 'sent', sentAt, sendAt: sentAt, properties, email: `c${i}@example.com` });
+      seeded.push({ invitationId: s.invitationId, email: s.email, answered: i % 3 !== 0 });
+    }
+    const survey = (await findSurveyByKey(ctx.deps.db, 'delivery-nps'))!;
+    await writeTransaction(ctx.deps.db, async (trx) => {
+      for (const [i, s] of seeded.entries()) {
+        if (!s.answered) continue;
+        const answeredAt = new Date(Date.UTC(2026, 2, 2 + (i % 15), 12));
+        await insertResponse(trx, { survey_id: survey.id, invitation_id: s.invitationId, score: i % 11, channel: 'email', answered_at: answeredAt, properties: {} }, 'UTC');
+      }
+    });
+  });
+  after(() => ctx?.close());
+
+  it('counts every invitation sent and answered on its day of sending, as a count of the invitations does', async () => {
+    const fromRollup = await rates('UTC');
+    const fromInvitations = await rates('Etc/UTC');
+    expect(fromRollup.overall).to.deep.equal({ sent: 30, responded: 20, rate: 20 / 30 });
+    expect(fromRollup).to.deep.equal(fromInvitations);
+    // The first day: invitations 0 (09:30, not answered) and 15 (23:30, not answered: 15 % 3 === 0).
+    expect(fromRollup.series[0]).to.deep.equal(['2026-03-01', 2, 0]);
+  });
+
+  for (const where of [[{ name: 'region', values: ['north'] }], [{ name: 'region', values: ['east', 'south'] }], [{ name: 'vip', values: ['true'] }]]) {
+    it(`filters by the event's ${where[0].name} from the segment counts as the invitations do (${where[0].values.join(', ')})`, async () => {
+      const fromRollup = await rates('UTC', where);
+      expect(fromRollup.overall.sent).to.be.greaterThan(0);
+      expect(fromRollup).to.deep.equal(await rates('Etc/UTC', where));
+    });
+  }
+
+  it('counts an invitation the worker sends on the day it went out', async () => {
+    const before = (await rates('UTC')).overall.sent;
+    const sendAt = new Date(ctx.clock.now().getTime() - DAY);
+    const due = await seedInvitation(ctx, { state: 'scheduled', sendAt, properties: { region: 'north' } });
+    expect((await runOnce(ctx.deps)).sent).to.deep.equal([due.invitationId]);
+    const today = ctx.clock.now().toISOString().slice(0, 10);
+    const row = await ctx.deps.db('invitation_daily').where({ survey_id: due.survey.id, day: today }).first();
+    expect(row).to.include({ sent: 1, responded: 0 });
+    const segment = await ctx.deps.db('invitation_segment_daily').where({ survey_id: due.survey.id, day: today, name: 'region', value: 'north' }).first();
+    expect(segment).to.include({ sent: 1, responded: 0 });
+    // A second run sends nothing and counts nothing.
+    await runOnce(ctx.deps);
+    expect((await ctx.deps.db('invitation_daily').where({ survey_id: due.survey.id, day: today }).first()).sent).to.equal(1);
+    expect((await rates('UTC')).overall.sent).to.equal(before);
+  });
+
+  it('recounts for a new reporting zone, and an erased customer leaves the segment counts only', async () => {
+    await updateSettings(ctx.deps.db, { reporting_time_zone: 'Europe/Berlin' });
+    await rebuildDailyRollup(ctx.deps.db, 'Europe/Berlin');
+    const berlin = await rates('Europe/Berlin', [], 'week');
+    // Asked in Europe/Berlin (the reporting zone now: rollups) and in Europe/Paris (the same offsets: the invitations).
+    expect(berlin).to.deep.equal(await rates('Europe/Paris', [], 'week'));
+    const south = [{ name: 'region', values: ['south'] }];
+    const southBefore = await rates('Europe/Berlin', south);
+    // Invitation 1 is south (regions[1 % 3]) and answered.
+    expect(seeded[1].answered).to.equal(true);
+    await eraseCustomer(ctx.deps, seeded[1].email, { userId: null, label: 'test' });
+    const southAfter = await rates('Europe/Berlin', south);
+    expect(southAfter.overall).to.deep.include({ sent: southBefore.overall.sent - 1, responded: southBefore.overall.responded - 1 });
+    expect(southAfter).to.deep.equal(await rates('Europe/Paris', south));
+    expect((await rates('Europe/Berlin')).overall).to.deep.equal(berlin.overall);
+  });
+});
