@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import { lockCustomer } from '../db/dialect.ts';
 import { uncountCustomerSegments } from '../responses/store.ts';
 import { uncountCustomerSends } from '../responses/send-rollup.ts';
+import { uncountCustomerEvents } from '../events/rollup.ts';
 
 export interface CustomerRow {
   id: number;
@@ -225,6 +226,7 @@ export async function eraseCustomerData(trx: Knex.Transaction, customer: Custome
     });
   // Their invitations leave the send rollup's segments before their events' properties go.
   await uncountCustomerSends(trx, id);
+  await uncountCustomerEvents(trx, id);
   await trx('events').where({ customer_id: id }).update({ properties: '{}' });
   // Their answers leave their segments (they count under "(none)" from now on) before the properties go.
   await uncountCustomerSegments(trx, id);

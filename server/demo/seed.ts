@@ -8,6 +8,7 @@ import { createSurvey } from '../surveys/service.ts';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { hashToken, invitationToken, newTokenSalt } from '../responses/tokens.ts';
 import { insertSendRollups, sendRollupRowsOf } from '../responses/send-rollup.ts';
+import { eventRollupRowsOf, insertEventRollup } from '../events/rollup.ts';
 import { rollupRowsOf } from '../responses/store.ts';
 import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
 
@@ -225,6 +226,7 @@ export async function loadDemo(deps: Deps): Promise<string> {
     // And the invitations by the day they were sent, as the worker and insertResponse would have counted them.
     const sends = invited.map((p) => ({ survey_id: Number(p.invitation!.survey_id), sent_at: String(p.invitation!.sent_at), properties: String(p.event.properties), responded: Boolean(p.response) }));
     await insertSendRollups(trx, sendRollupRowsOf(sends, reportingTz));
+    await insertEventRollup(trx, eventRollupRowsOf(planned.map((p) => ({ touchpoint_id: Number(p.event.touchpoint_id), received_at: String(p.event.received_at), properties: String(p.event.properties) })), reportingTz));
     counts.events = planned.length;
     counts.invitations = invited.length;
     counts.responses = responses.length;

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { countEvent } from './rollup.ts';
 
 export interface EventRow {
   id: number;
@@ -37,8 +38,10 @@ export const findEventByTransaction = (db: Knex, touchpointId: number, transacti
 
 export const findEventById = (db: Knex, id: number): Promise<EventRow | undefined> => db('events').where({ id }).first();
 
-export async function insertEvent(trx: Knex.Transaction, event: Omit<EventRow, 'id' | 'invitation_id'>): Promise<number> {
+/** Stores an event and counts it in the funnel's per-property rollup (days of the reporting time zone). */
+export async function insertEvent(trx: Knex.Transaction, reportingTimeZone: string, event: Omit<EventRow, 'id' | 'invitation_id'>): Promise<number> {
   const [row] = await trx('events').insert(event).returning('id');
+  await countEvent(trx, event, reportingTimeZone);
   return idOf(row);
 }
 

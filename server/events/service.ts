@@ -111,7 +111,7 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
         history: survey ? await customerHistory(trx, customer.id, countingStates) : { invitations: [], responses: [] },
       });
       const notes = decision.notes.join('; ');
-      const eventId = await insertEvent(trx, {
+      const eventId = await insertEvent(trx, settings.reporting_time_zone, {
         touchpoint_id: touchpoint.id,
         transaction_id: input.transaction_id,
         customer_id: customer.id,

@@ -190,6 +190,12 @@ export async function sentAndAnsweredBy(
   return rows.map((r) => ({ sentAt: r.sent_at_prefix, sent: toCount(r.sent), answered: toCount(r.answered) }));
 }
 
+/** Events received on the touchpoint in the period whose property has one of `filter`'s values, from the rollup (whole local days of the reporting time zone). */
+export async function rollupEventCount(db: Knex, touchpointId: number, period: Period, filter: PropertyFilter): Promise<number> {
+  const [row] = await inDays(db('event_segment_daily').where({ touchpoint_id: touchpointId, name: filter.name }).whereIn('value', filter.values), period).sum({ n: 'count' });
+  return toCount(row?.n);
+}
+
 /** Events received on the touchpoint in the period whose properties match `where`. */
 export async function eventCount(db: Knex, touchpointId: number, period: Period, where: PropertyFilter[]): Promise<number> {
   const q = inPeriodAt(db('events').where({ touchpoint_id: touchpointId }).count({ n: '*' }), 'received_at', period);

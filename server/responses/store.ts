@@ -4,6 +4,7 @@ import { toDbTime } from '../db/time.ts';
 import { getSettings } from '../settings/service.ts';
 import { segmentPairs } from './segments.ts';
 import { countResponded, rebuildSendRollups } from './send-rollup.ts';
+import { rebuildEventRollup } from '../events/rollup.ts';
 
 export interface NewResponse {
   survey_id: number;
@@ -149,6 +150,7 @@ export function rollupRowsOf(
 export async function rebuildDailyRollup(db: Knex, reportingTimeZone: string): Promise<void> {
   await db.transaction(async (trx) => {
     await rebuildSendRollups(trx, reportingTimeZone);
+    await rebuildEventRollup(trx, reportingTimeZone);
     await trx('response_daily').del();
     await trx('response_segment_daily').del();
     const rows: { survey_id: number; score: number; answered_at: string; properties: string }[] = await trx('responses').select(

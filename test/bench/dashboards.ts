@@ -174,7 +174,10 @@ export function responseLoader(bench: Bench): (total: number) => Promise<void> {
         'DELETE FROM invitation_daily; INSERT INTO invitation_daily (survey_id, day, sent, responded) SELECT i.survey_id, substr(i.sent_at, 1, 10), count(*), count(r.id) FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id WHERE i.sent_at IS NOT NULL GROUP BY 1, 2;',
       );
       c.exec(
-        "DELETE FROM invitation_segment_daily; INSERT INTO invitation_segment_daily (survey_id, name, day, value, sent, responded) SELECT i.survey_id, p.key, substr(i.sent_at, 1, 10), p.value, count(*), count(r.id) FROM invitations i JOIN events e ON e.id = i.event_id LEFT JOIN responses r ON r.invitation_id = i.id, json_each(e.properties) p WHERE i.sent_at IS NOT NULL AND p.type = 'text' GROUP BY 1, 2, 3, 4; ANALYZE;",
+        "DELETE FROM invitation_segment_daily; INSERT INTO invitation_segment_daily (survey_id, name, day, value, sent, responded) SELECT i.survey_id, p.key, substr(i.sent_at, 1, 10), p.value, count(*), count(r.id) FROM invitations i JOIN events e ON e.id = i.event_id LEFT JOIN responses r ON r.invitation_id = i.id, json_each(e.properties) p WHERE i.sent_at IS NOT NULL AND p.type = 'text' GROUP BY 1, 2, 3, 4;",
+      );
+      c.exec(
+        "DELETE FROM event_segment_daily; INSERT INTO event_segment_daily (touchpoint_id, name, day, value, count) SELECT e.touchpoint_id, p.key, substr(e.received_at, 1, 10), p.value, count(*) FROM events e, json_each(e.properties) p WHERE p.type = 'text' GROUP BY 1, 2, 3, 4; ANALYZE;",
       );
       c.exec('PRAGMA cache_size = -2000');
     });

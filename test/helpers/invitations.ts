@@ -1,4 +1,6 @@
 import { countSent } from '../../server/responses/send-rollup.ts';
+import { countEvent } from '../../server/events/rollup.ts';
+import { getSettings } from '../../server/settings/service.ts';
 import type { TestContext } from './context.ts';
 import { createSurvey, type SurveyInput } from '../../server/surveys/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
@@ -57,6 +59,8 @@ export async function seedInvitation(
     })
     .returning('id');
   const eventId = typeof event === 'object' ? event.id : event;
+  // As insertEvent counts it for the funnel.
+  await countEvent(db, { touchpoint_id: survey.touchpoint_id, received_at: at, properties: JSON.stringify(opts.properties ?? { region: 'north' }) }, (await getSettings(db)).reporting_time_zone);
   const salt = newTokenSalt();
   const token = invitationToken(config.sessionSecret, salt);
   const sentAt = opts.state === 'sent' ? (opts.sentAt ?? now) : null;

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { createSurvey } from '../../server/surveys/service.ts';
 
 type Doc = {
   openapi: string;
   paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
-  components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, { properties?: Record<string, any> }> };
+  components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, { properties?: Record<string, any>; required?: string[] }> };
   security: Record<string, unknown>[];
 };
 
@@ -75,6 +76,18 @@ describe('OpenAPI document', () => {
     expect(problem.properties!.errors.items.required).to.deep.equal(['field', 'message']);
     const created = doc.paths['/events'].post.responses!['422'];
     expect(created.content).to.have.key('application/problem+json');
+  });
+
+  it('names every field a metrics answer holds, and the answer holds every field it requires', async () => {
+    await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now());
+    const res = await supertest(ctx.app)
+      .get('/api/v1/metrics?survey=delivery-nps&from=2026-11-01&to=2026-11-07&segment=region&where=region:north')
+      .set('Authorization', `Bearer ${ctx.apiKey}`)
+      .expect(200);
+    const schema = doc.components.schemas.Metrics;
+    expect(Object.keys(res.body).sort()).to.deep.equal(Object.keys(schema.properties!).sort());
+    for (const field of schema.required!) expect(res.body, field).to.have.property(field);
+    expect(doc.components.schemas.ResponseRate.required!.sort()).to.deep.equal(Object.keys(res.body.response_rate).sort());
   });
 
   it('has no dangling references', () => {

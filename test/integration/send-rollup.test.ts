@@ -17,7 +17,7 @@ const DAY = 86_400_000;
  * and answered) when the reporting zone is asked for; any other zone string counts the invitations
  * themselves. Etc/UTC has UTC's days, so the two answers must agree exactly.
  */
-describe('metrics: the send rollups and the invitations agree', function () {
+describe('metrics: the send and event rollups agree with a count of the invitations and events', function () {
   this.timeout(60_000);
   let ctx: TestContext;
   const regions = ['north', 'south', 'east'];
@@ -25,7 +25,7 @@ describe('metrics: the send rollups and the invitations agree', function () {
 
   const rates = async (tz: string, where: PropertyFilter[] = [], interval: 'day' | 'week' = 'day') => {
     const m = await surveyMetrics(ctx.deps.db, { survey: 'delivery-nps', from: '2026-03-01', to: '2026-03-20', interval, tz, where });
-    return { overall: m.response_rate, series: m.series.filter((b) => b.sent > 0 || b.responded > 0).map((b) => [b.start, b.sent, b.responded]) };
+    return { overall: m.response_rate, funnel: m.funnel, series: m.series.filter((b) => b.sent > 0 || b.responded > 0).map((b) => [b.start, b.sent, b.responded]) };
   };
 
   before(async () => {
@@ -36,9 +36,12 @@ describe('metrics: the send rollups and the invitations agree', function () {
       const properties: Record<string, unknown> = { vip: i % 4 === 0 };
       if (i % 5 !== 0) properties.region = regions[i % 3];
       const sentAt = new Date(Date.UTC(2026, 2, 1 + (i % 15), i % 2 ? 23 : 9, 30));
+      // Each event is received when its invitation goes out.
+      ctx.clock.set(sentAt);
       const s = await seedInvitation(ctx, { state: 'sent', sentAt, sendAt: sentAt, properties, email: `c${i}@example.com` });
       seeded.push({ invitationId: s.invitationId, email: s.email, answered: i % 3 !== 0 });
     }
+    ctx.clock.set('2026-11-23T10:00:00Z');
     const survey = (await findSurveyByKey(ctx.deps.db, 'delivery-nps'))!;
     await writeTransaction(ctx.deps.db, async (trx) => {
       for (const [i, s] of seeded.entries()) {
@@ -54,6 +57,7 @@ describe('metrics: the send rollups and the invitations agree', function () {
     const fromRollup = await rates('UTC');
     const fromInvitations = await rates('Etc/UTC');
     expect(fromRollup.overall).to.deep.equal({ sent: 30, responded: 20, rate: 20 / 30 });
+    expect(fromRollup.funnel).to.deep.equal({ events: 30, invitations_sent: 30, responses: 20 });
     expect(fromRollup).to.deep.equal(fromInvitations);
     // The first day: invitations 0 (09:30, not answered) and 15 (23:30, not answered: 15 % 3 === 0).
     expect(fromRollup.series[0]).to.deep.equal(['2026-03-01', 2, 0]);
@@ -63,6 +67,7 @@ describe('metrics: the send rollups and the invitations agree', function () {
     it(`filters by the event's ${where[0].name} from the segment counts as the invitations do (${where[0].values.join(', ')})`, async () => {
       const fromRollup = await rates('UTC', where);
       expect(fromRollup.overall.sent).to.be.greaterThan(0);
+      expect(fromRollup.funnel!.events).to.equal(fromRollup.overall.sent);
       expect(fromRollup).to.deep.equal(await rates('Etc/UTC', where));
     });
   }
@@ -96,6 +101,7 @@ describe('metrics: the send rollups and the invitations agree', function () {
     await eraseCustomer(ctx.deps, seeded[1].email, { userId: null, label: 'test' });
     const southAfter = await rates('Europe/Berlin', south);
     expect(southAfter.overall).to.deep.include({ sent: southBefore.overall.sent - 1, responded: southBefore.overall.responded - 1 });
+    expect(southAfter.funnel!.events).to.equal(southBefore.funnel!.events - 1);
     expect(southAfter).to.deep.equal(await rates('Europe/Paris', south));
     expect((await rates('Europe/Berlin')).overall).to.deep.equal(berlin.overall);
   });
