@@ -1,3 +1,4 @@
+import { pageView, type PageView } from '../http/paging.ts';
 import { z } from 'zod';
 import { formatInstant, formatNumber, pageInstants, readerLocale, type InstantFormat } from '../dates.ts';
 import { TZDate } from '@date-fns/tz';
@@ -99,26 +100,15 @@ export interface DeliveryListItem {
   reminder: ReturnType<typeof reminderStatus>;
 }
 
-export interface DeliveryLog {
+export interface DeliveryLog extends PageView {
   filters: { survey: string; state: string; from: string; to: string };
   items: DeliveryListItem[];
   total: number;
-  page: number;
-  pages: number;
   timeZone: string;
   surveys: { key: string; label: string; selected: boolean }[];
   states: { value: string; selected: boolean }[];
   /** "53 invitations", the number in the reader's locale. */
   totalText: string;
-  /** Positions of the first and last invitation shown (1-based); 0 when the page is empty. */
-  first: number;
-  last: number;
-  /** The page asked for is past the last one (and the log is not empty). */
-  pastEnd: boolean;
-  /** Query strings of the neighbouring pages and of the last page, filters kept. */
-  previous: string | null;
-  next: string | null;
-  lastPage: string;
 }
 
 function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, shown: InstantFormat): DeliveryListItem {
@@ -162,7 +152,6 @@ export async function deliveryLog(deps: Deps, rawQuery: unknown, locals: Record<
     listSurveys(db),
   ]);
   const surveysByKey = new Map(surveys.map((s) => [s.key, s]));
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const filters = { survey: query.survey ?? '', state: query.state ?? '', from: query.from ?? '', to: query.to ?? '' };
   const link = (n: number) => {
     const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== ''));
@@ -170,23 +159,15 @@ export async function deliveryLog(deps: Deps, rawQuery: unknown, locals: Record<
     const text = params.toString();
     return text ? `?${text}` : '?';
   };
-  const first = rows.length ? (page - 1) * PAGE_SIZE + 1 : 0;
   return {
     filters,
     items: rows.map((row) => listItem(row, surveysByKey, shown)),
     total,
-    page,
-    pages,
     timeZone: tz,
     surveys: surveys.map((s) => ({ key: s.key, label: `${s.key} (${s.touchpoint_name})`, selected: s.key === query.survey })),
     states: invitationStates.map((value) => ({ value, selected: value === query.state })),
     totalText: `${formatNumber(total, readerLocale(locals))} ${total === 1 ? 'invitation' : 'invitations'}`,
-    first,
-    last: rows.length ? first + rows.length - 1 : 0,
-    pastEnd: total > 0 && page > pages,
-    previous: page > 1 ? link(Math.min(page - 1, pages)) : null,
-    next: page < pages ? link(page + 1) : null,
-    lastPage: link(pages),
+    ...pageView(page, PAGE_SIZE, total, rows.length, link),
   };
 }
 

@@ -1,3 +1,4 @@
+import { pageView, type PageView } from '../http/paging.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { toDbTime } from '../db/time.ts';
@@ -56,7 +57,7 @@ export interface FollowUpItem {
   note: string | null;
 }
 
-export interface FollowUpList {
+export interface FollowUpList extends PageView {
   status: 'open' | 'done';
   survey: string | null;
   timeZone: string;
@@ -64,17 +65,6 @@ export interface FollowUpList {
   /** "53 follow-ups", the number in the reader's locale. */
   totalText: string;
   items: FollowUpItem[];
-  page: number;
-  pages: number;
-  /** Positions of the first and last item shown (1-based); 0 when the page is empty. */
-  first: number;
-  last: number;
-  /** The page asked for is past the last one (and the list is not empty). */
-  pastEnd: boolean;
-  /** Query strings of the neighbouring pages and of the last page, filters kept. */
-  previous: string | null;
-  next: string | null;
-  lastPage: string;
 }
 
 /** The query string of page `n` of the list, with its status and survey filter. */
@@ -113,8 +103,6 @@ export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en'
   }
   const page = query.page ?? 1;
   const { total, rows } = await listFollowUps(db, { status: query.status, surveyId }, PAGE_SIZE, (page - 1) * PAGE_SIZE);
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const first = rows.length ? (page - 1) * PAGE_SIZE + 1 : 0;
   return {
     status: query.status,
     survey: query.survey ?? null,
@@ -122,14 +110,7 @@ export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en'
     total,
     totalText: `${formatNumber(total, locale)} ${total === 1 ? 'follow-up' : 'follow-ups'}`,
     items: rows.map(itemOf({ timeZone: tz, locale })),
-    page,
-    pages,
-    first,
-    last: rows.length ? first + rows.length - 1 : 0,
-    pastEnd: total > 0 && page > pages,
-    previous: page > 1 ? listLink(query, Math.min(page - 1, pages)) : null,
-    next: page < pages ? listLink(query, page + 1) : null,
-    lastPage: listLink(query, pages),
+    ...pageView(page, PAGE_SIZE, total, rows.length, (n) => listLink(query, n)),
   };
 }
 
