@@ -7,7 +7,7 @@ import { rebuildEventRollup } from '../server/events/rollup.ts';
  * Response rates at a million responses (issue 4): invitations sent and answered per survey and local day
  * of sending (reporting time zone), overall and per event property value, counted from the invitations
  * already sent; events per touchpoint, property value and local day, for the funnel under a filter; and
- * an index for the funnel's count of a touchpoint's events in a period.
+ * indexes for the counts that remain (a touchpoint's events in a period; a survey's invitations by send time).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('invitation_daily', (t) => {
@@ -37,12 +37,22 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('events', (t) => {
     t.index(['touchpoint_id', 'received_at']);
   });
+  // Response rates in another time zone, or under several filters, count a survey's invitations by the time
+  // they were sent and whether they were answered: from this index alone. It serves what (survey_id, sent_at) did.
+  await knex.schema.alterTable('invitations', (t) => {
+    t.index(['survey_id', 'sent_at', 'responded_at'], 'invitations_survey_sent_responded_index');
+    t.dropIndex(['survey_id', 'sent_at']);
+  });
   const { reporting_time_zone: tz } = await getSettings(knex);
   await rebuildSendRollups(knex, tz);
   await rebuildEventRollup(knex, tz);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('invitations', (t) => {
+    t.index(['survey_id', 'sent_at']);
+    t.dropIndex(['survey_id', 'sent_at', 'responded_at'], 'invitations_survey_sent_responded_index');
+  });
   await knex.schema.alterTable('events', (t) => {
     t.dropIndex(['touchpoint_id', 'received_at']);
   });

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Survey } from '../surveys/model.ts';
 import type { ScoreCounts } from './compute.ts';
-import { eachResponseScore, rollupDayCounts, rollupFilteredDayCounts } from './queries.ts';
-import { localDays } from './local-days.ts';
+import { responseCountsBy, rollupDayCounts, rollupFilteredDayCounts } from './queries.ts';
+import { inLocalDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
 import type { Period } from './range.ts';
 
@@ -24,11 +24,9 @@ export async function dayCounts(
     if (where.length === 1) return rollupFilteredDayCounts(db, survey.id, where[0], period);
   }
   const days = new Map<string, ScoreCounts>();
-  const { ofInstant } = localDays(tz);
-  await eachResponseScore(db, survey.id, period, where, (answeredAt, score) => {
-    const day = ofInstant(answeredAt);
+  for (const { day, row } of await inLocalDays(tz, (chars) => responseCountsBy(db, survey.id, period, where, chars))) {
     const counts = days.get(day) ?? days.set(day, new Map()).get(day)!;
-    counts.set(score, (counts.get(score) ?? 0) + 1);
-  });
+    counts.set(row.score, (counts.get(row.score) ?? 0) + row.count);
+  }
   return days;
 }

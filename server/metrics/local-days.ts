@@ -28,3 +28,14 @@ export function localDays(tz: string) {
   };
   return { ofHour, ofInstant };
 }
+
+/**
+ * Rows counted per UTC hour ('YYYY-MM-DDTHH' in `at`), each with its local day in `tz`; asked again per
+ * minute when a local midnight falls inside one of the hours (zones with half-hour offsets).
+ */
+export async function inLocalDays<R extends { at: string }>(tz: string, fetch: (chars: 13 | 16) => Promise<R[]>): Promise<{ day: string; row: R }[]> {
+  const { ofHour, ofInstant } = localDays(tz);
+  let rows = await fetch(13);
+  if (rows.some((r) => ofHour(r.at) === null)) rows = await fetch(16);
+  return rows.map((row) => ({ day: ofInstant(row.at), row }));
+}

@@ -57,21 +57,28 @@ const inPeriodAt = (q: Knex.QueryBuilder, column: string, period: Period) => {
 };
 const inPeriod = (q: Knex.QueryBuilder, period: Period) => inPeriodAt(q, 'answered_at', period);
 
-/** From the responses (survey_id, answered_at index): each answer's instant and score, in chunks. */
-export async function eachResponseScore(
+/**
+ * From the responses matching `where`: how many gave each score, per UTC hour (`chars` 13) or minute (16)
+ * of answering ('YYYY-MM-DDTHH' → score → count), read from the (survey_id, answered_at, score) index
+ * when nothing is filtered.
+ */
+export async function responseCountsBy(
   db: Knex,
   surveyId: number,
   period: Period,
   where: PropertyFilter[],
-  visit: (answeredAt: string, score: number) => void,
-): Promise<void> {
-  const rows: { answered_at: string; score: number }[] = await matchingProperties(
-    db,
-    inPeriod(db('responses').where({ survey_id: surveyId }).select('answered_at', 'score'), period),
-    'properties',
-    where,
+  chars: 13 | 16,
+): Promise<{ at: string; score: number; count: number }[]> {
+  const q = inPeriod(
+    db('responses')
+      .where({ survey_id: surveyId })
+      .select({ answered_prefix: db.raw('substr(answered_at, 1, ?)', [chars]), score: 'score' })
+      .count({ count: '*' })
+      .groupBy('answered_prefix', 'score'),
+    period,
   );
-  for (const r of rows) visit(r.answered_at, Number(r.score));
+  const rows = (await matchingProperties(db, q, 'properties', where)) as unknown as { answered_prefix: string; score: unknown; count: unknown }[];
+  return rows.map((r) => ({ at: r.answered_prefix, score: Number(r.score), count: toCount(r.count) }));
 }
 
 /** Property value → score → count, from the responses (any period, any zone); without the property: '(none)'. */
@@ -175,19 +182,19 @@ export async function sentAndAnsweredBy(
   period: Period,
   where: PropertyFilter[],
   chars: 13 | 16,
-): Promise<{ sentAt: string; sent: number; answered: number }[]> {
+): Promise<{ at: string; sent: number; answered: number }[]> {
+  // Answered: the invitation's responded_at, set with its first answer (the (survey_id, sent_at, responded_at) index holds both).
   const q = db('invitations')
-    .leftJoin('responses', 'responses.invitation_id', 'invitations.id')
     .where('invitations.survey_id', surveyId)
     .whereNotNull('invitations.sent_at')
     .select({ sent_at_prefix: db.raw('substr(invitations.sent_at, 1, ?)', [chars]) })
     .count({ sent: '*' })
-    .count({ answered: 'responses.id' })
+    .count({ answered: 'invitations.responded_at' })
     .groupBy('sent_at_prefix');
   inPeriodAt(q, 'invitations.sent_at', period);
   if (where.length) matchingProperties(db, q.join('events', 'events.id', 'invitations.event_id'), 'events.properties', where);
   const rows = (await q) as unknown as { sent_at_prefix: string; sent: unknown; answered: unknown }[];
-  return rows.map((r) => ({ sentAt: r.sent_at_prefix, sent: toCount(r.sent), answered: toCount(r.answered) }));
+  return rows.map((r) => ({ at: r.sent_at_prefix, sent: toCount(r.sent), answered: toCount(r.answered) }));
 }
 
 /** Events received on the touchpoint in the period whose property has one of `filter`'s values, from the rollup (whole local days of the reporting time zone). */

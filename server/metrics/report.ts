@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { addCounts, figuresOf, type MarkedFigures, type ScoreCounts } from './compute.ts';
 import { eventCount, rollupEventCount, rollupSendDays, segmentCounts, sentAndAnsweredBy } from './queries.ts';
-import { localDays } from './local-days.ts';
+import { inLocalDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
 import { joinPeriods, type Period } from './range.ts';
 import { bucketStart, bucketStarts, groupDays, type Interval } from './series.ts';
@@ -92,16 +92,11 @@ async function sendDays(db: Knex, scope: ReportScope): Promise<Map<string, { sen
   if (scope.tz === scope.reportingTz && scope.period.byDay && scope.where.length <= 1) {
     return rollupSendDays(db, scope.survey.id, scope.period, scope.where[0] ?? null);
   }
-  const { ofHour, ofInstant } = localDays(scope.tz);
-  let rows = await sentAndAnsweredBy(db, scope.survey.id, scope.period, scope.where, 13);
-  // A zone whose midnight falls inside a UTC hour (half-hour offsets): count by minute instead.
-  if (rows.some((r) => ofHour(r.sentAt) === null)) rows = await sentAndAnsweredBy(db, scope.survey.id, scope.period, scope.where, 16);
   const days = new Map<string, { sent: number; responded: number }>();
-  for (const r of rows) {
-    const day = ofInstant(r.sentAt);
+  for (const { day, row } of await inLocalDays(scope.tz, (chars) => sentAndAnsweredBy(db, scope.survey.id, scope.period, scope.where, chars))) {
     const d = days.get(day) ?? days.set(day, { sent: 0, responded: 0 }).get(day)!;
-    d.sent += r.sent;
-    d.responded += r.answered;
+    d.sent += row.sent;
+    d.responded += row.answered;
   }
   return days;
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { countResponded } from './send-rollup.ts';
 import { toDbTime } from '../db/time.ts';
 import type { ResponseRow } from './store.ts';
 import type { ClickKind } from './scanner.ts';
@@ -82,8 +83,11 @@ export async function lockInvitation(trx: Knex.Transaction, invitationId: number
   await trx('invitations').where({ id: invitationId }).update({ updated_at: toDbTime(at) });
 }
 
-export async function markInvitationResponded(trx: Knex.Transaction, invitationId: number, at: Date): Promise<void> {
-  await trx('invitations')
+/** The invitation's first answer: it is responded from now on, and counts so on the day it was sent. */
+export async function markInvitationResponded(trx: Knex.Transaction, invitationId: number, at: Date, reportingTimeZone: string): Promise<void> {
+  const marked = await trx('invitations')
     .where({ id: invitationId })
+    .whereNull('responded_at')
     .update({ state: 'responded', responded_at: toDbTime(at), updated_at: toDbTime(at) });
+  if (marked > 0) await countResponded(trx, invitationId, reportingTimeZone);
 }

@@ -7,7 +7,7 @@ import { segmentPairs } from './segments.ts';
  * Response rates by the day invitations were sent, kept as they happen (DESIGN: per-day aggregates):
  * invitation_daily holds survey × local day of sending (reporting time zone) → sent, responded, and
  * invitation_segment_daily the same per property value of the invitation's event. An invitation counts
- * as sent when the worker marks it sent, and as responded when its first answer is stored.
+ * as sent when the worker marks it sent, and as responded when its first answer sets its responded_at.
  */
 
 export interface SendDayRow {
@@ -54,7 +54,7 @@ export async function countSent(trx: Knex, invitationId: number): Promise<void> 
   await bump(trx, Number(inv.survey_id), day, segmentPairs(inv.properties), 1, 0);
 }
 
-/** Counts an invitation's first answer on the day it was sent (in the transaction that stores the answer). */
+/** Counts an invitation's first answer on the day it was sent (in the transaction that marks it responded). */
 export async function countResponded(trx: Knex, invitationId: number, reportingTimeZone: string): Promise<void> {
   const inv = await sentInvitation(trx, invitationId);
   if (!inv?.sent_at) return;
@@ -68,10 +68,9 @@ export async function countResponded(trx: Knex, invitationId: number, reportingT
 export async function uncountCustomerSends(trx: Knex.Transaction, customerId: number): Promise<void> {
   const rows: { survey_id: number; sent_at: string; properties: string; answered: unknown }[] = await trx('invitations')
     .join('events', 'events.id', 'invitations.event_id')
-    .leftJoin('responses', 'responses.invitation_id', 'invitations.id')
     .where('invitations.customer_id', customerId)
     .whereNotNull('invitations.sent_at')
-    .select('invitations.survey_id', 'invitations.sent_at', 'events.properties', { answered: 'responses.id' });
+    .select('invitations.survey_id', 'invitations.sent_at', 'events.properties', { answered: 'invitations.responded_at' });
   if (rows.length === 0) return;
   const tz = (await getSettings(trx)).reporting_time_zone;
   for (const r of rows) {
@@ -116,8 +115,7 @@ export async function rebuildSendRollups(trx: Knex, reportingTimeZone: string): 
   await trx('invitation_segment_daily').del();
   const rows: { survey_id: number; sent_at: string; properties: string; answered: unknown }[] = await trx('invitations')
     .join('events', 'events.id', 'invitations.event_id')
-    .leftJoin('responses', 'responses.invitation_id', 'invitations.id')
     .whereNotNull('invitations.sent_at')
-    .select('invitations.survey_id', 'invitations.sent_at', 'events.properties', { answered: 'responses.id' });
+    .select('invitations.survey_id', 'invitations.sent_at', 'events.properties', { answered: 'invitations.responded_at' });
   await insertSendRollups(trx, sendRollupRowsOf(rows.map((r) => ({ ...r, responded: r.answered !== null && r.answered !== undefined })), reportingTimeZone));
 }

@@ -285,7 +285,7 @@ async function storeInvitationAnswer(
       },
       link.settings.reporting_time_zone,
     );
-    await markInvitationResponded(trx, invitation.id, answer.now);
+    await markInvitationResponded(trx, invitation.id, answer.now, link.settings.reporting_time_zone);
   }
   return { response: (await findResponseForInvitation(trx, invitation.id))!, changed: true };
 }

@@ -3,7 +3,7 @@ import { localDate } from '../dates.ts';
 import { toDbTime } from '../db/time.ts';
 import { getSettings } from '../settings/service.ts';
 import { segmentPairs } from './segments.ts';
-import { countResponded, rebuildSendRollups } from './send-rollup.ts';
+import { rebuildSendRollups } from './send-rollup.ts';
 import { rebuildEventRollup } from '../events/rollup.ts';
 
 export interface NewResponse {
@@ -79,7 +79,6 @@ export async function insertResponse(trx: Knex.Transaction, response: NewRespons
   const day = localDate(response.answered_at, reportingTimeZone);
   await bumpDailyRollup(trx, response.survey_id, day, response.score, 1);
   await bumpSegmentRollup(trx, response.survey_id, day, segmentPairs(response.properties), response.score, 1);
-  if (response.invitation_id) await countResponded(trx, response.invitation_id, reportingTimeZone);
   return typeof row === 'object' ? row.id : row;
 }
 

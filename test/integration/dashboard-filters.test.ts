@@ -5,6 +5,7 @@ import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { expectProblem } from '../helpers/bad-bodies.ts';
 import { insertResponse } from '../../server/responses/store.ts';
+import { markInvitationResponded } from '../../server/responses/queries.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 
 /**
@@ -303,6 +304,8 @@ describe('property filters on the dashboards and GET /api/v1/metrics', function 
           },
           'UTC',
         );
+        // As the answer page does with an invitation's first answer.
+        if (r.invitation !== undefined) await markInvitationResponded(trx, ids[r.invitation], new Date(r.at), 'UTC');
       }
     });
     ctx.clock.set('2026-05-20T10:00:00Z');
