@@ -242,6 +242,7 @@ export async function benchDashboards(bench: Bench, options: { target: number; r
   if (process.env.BENCH_PROFILE) await profile(bench, [
     ['metrics', metricsUrlOf(base, survey.key), auth],
     ['metrics segment', `${metricsUrlOf(base, survey.key)}&segment=region`, auth],
+    ['metrics other zone', `${metricsUrlOf(base, survey.key)}&tz=Europe%2FBerlin`, auth],
     ['overview', `${base}/dashboard`, { cookie }],
     ['survey page', `${base}/dashboard/${survey.key}?${q90}&segment=region&q=long`, { cookie }],
     ['overview where', `${base}/dashboard?where=region:north`, { cookie }],
