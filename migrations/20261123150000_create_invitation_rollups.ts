@@ -7,7 +7,8 @@ import { rebuildEventRollup } from '../server/events/rollup.ts';
  * Response rates at a million responses (issue 4): invitations sent and answered per survey and local day
  * of sending (reporting time zone), overall and per event property value, counted from the invitations
  * already sent; events per touchpoint, property value and local day, for the funnel under a filter; and
- * indexes for the counts that remain (a touchpoint's events in a period; a survey's invitations by send time).
+ * indexes for the counts that remain (a touchpoint's events in a period; a survey's invitations by send time;
+ * one property value's days of scores).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('invitation_daily', (t) => {
@@ -37,6 +38,10 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('events', (t) => {
     t.index(['touchpoint_id', 'received_at']);
   });
+  // Scores under a property filter read one value's days: straight to them, from the index alone.
+  await knex.schema.alterTable('response_segment_daily', (t) => {
+    t.index(['survey_id', 'name', 'value', 'day', 'score', 'count'], 'response_segment_daily_by_value_index');
+  });
   // Response rates in another time zone, or under several filters, count a survey's invitations by the time
   // they were sent and whether they were answered: from this index alone. It serves what (survey_id, sent_at) did.
   await knex.schema.alterTable('invitations', (t) => {
@@ -49,6 +54,9 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('response_segment_daily', (t) => {
+    t.dropIndex(['survey_id', 'name', 'value', 'day', 'score', 'count'], 'response_segment_daily_by_value_index');
+  });
   await knex.schema.alterTable('invitations', (t) => {
     t.index(['survey_id', 'sent_at']);
     t.dropIndex(['survey_id', 'sent_at', 'responded_at'], 'invitations_survey_sent_responded_index');

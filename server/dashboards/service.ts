@@ -17,7 +17,7 @@ import { formatInstant, formatLocalDate } from '../dates.ts';
 export { DEFAULT_DAYS } from './filters.ts';
 
 /** Responses per card whose properties offer the overview's filter choices. */
-const PROPERTY_SAMPLE_PER_CARD = 100;
+const PROPERTY_SAMPLE_PER_CARD = 50;
 export { formatMargin, formatScore } from './format.ts';
 
 export interface SeriesPoint {
