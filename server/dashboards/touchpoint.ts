@@ -40,18 +40,20 @@ export function pageReport(db: Knex, survey: Survey, scope: PageScope, extra: { 
   return rangeReport(db, survey, scope.range, { tz: scope.tz, min: scope.min }, { interval: scope.interval, where: scope.where, ...extra });
 }
 
-const groupLabels: Record<Metric, string[]> = { nps: ['Detractors (0–6)', 'Passives (7–8)', 'Promoters (9–10)'], csat: [], ces: [] };
-
 function distributionOf(metric: Metric, report: SurveyReport, locale: string) {
   const n = report.overall.n;
   const share = (count: number) => (n > 0 ? formatPercent(count / n, locale) : '–');
-  const counts = report.distribution;
+  const countOf = (score: number) => report.distribution[String(score)] ?? 0;
   if (metric === 'nps') {
-    const sum = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_x, i) => counts[String(from + i)] ?? 0).reduce((a, b) => a + b, 0);
-    return [sum(0, 6), sum(7, 8), sum(9, 10)].map((count, i) => ({ label: groupLabels.nps[i], count, share: share(count) }));
+    // Detractors, passives, promoters: the score groups the comments are filtered by.
+    return Object.values(scoreGroups.nps).map((g) => {
+      let count = 0;
+      for (let s = g.min; s <= g.max; s++) count += countOf(s);
+      return { label: g.label, count, share: share(count) };
+    });
   }
   const rows = [];
-  for (let s = scales[metric].min; s <= scales[metric].max; s++) rows.push({ label: String(s), count: counts[String(s)] ?? 0, share: share(counts[String(s)] ?? 0) });
+  for (let s = scales[metric].min; s <= scales[metric].max; s++) rows.push({ label: String(s), count: countOf(s), share: share(countOf(s)) });
   return rows;
 }
 

@@ -121,8 +121,9 @@ export async function surveyReport(db: Knex, scope: ReportScope): Promise<Survey
 
   const all = totalOf(current);
   const overall = figuresOf(metric, all, min);
-  const previousFigures = before ? figuresOf(metric, totalOf(before), min) : null;
-  const comparable = previousFigures !== null && before !== null && !overall.too_small && !previousFigures.too_small;
+  const beforeAll = before ? totalOf(before) : null;
+  const previousFigures = beforeAll ? figuresOf(metric, beforeAll, min) : null;
+  const comparable = beforeAll !== null && previousFigures !== null && !overall.too_small && !previousFigures.too_small;
 
   const responseBuckets = new Map(groupDays(current, interval));
   const sendBuckets = new Map<string, { sent: number; responded: number }>();
@@ -151,7 +152,7 @@ export async function surveyReport(db: Knex, scope: ReportScope): Promise<Survey
   const report: SurveyReport = {
     overall: { ...overall, ...bandOf(metric, overall.score, overall.moe95) },
     previous: scope.previous && previousFigures ? { from: scope.previous.from, to: scope.previous.to, overall: previousFigures } : null,
-    change: comparable ? compareCounts(metric, totalOf(before!), all) : null,
+    change: comparable ? compareCounts(metric, beforeAll!, all) : null,
     distribution,
     response_rate: rateOf(sent, responded),
     series,
