@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { jsonTextField } from '../db/dialect.ts';
+import { propertyValueText } from '../db/dialect.ts';
 
 export type UserTokenPurpose = 'invite' | 'reset';
 
@@ -38,4 +38,4 @@ export function retireUserTokens(db: Knex, userId: number, at: string, purpose?:
 
 /** Ends every session of a user (the session store's rows hold the user id in their JSON). */
 export const deleteSessionsOfUser = (db: Knex, userId: number): Promise<number> =>
-  db('sessions').whereRaw('CAST(? AS TEXT) = ?', [jsonTextField(db, 'sess', 'userId'), String(userId)]).delete();
+  db('sessions').whereRaw('? = ?', [propertyValueText(db, 'sess', 'userId'), String(userId)]).delete();

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { toCount } from '../db/dialect.ts';
 import type { Period } from '../metrics/range.ts';
-import { matchingProperties, type CommentRow as LatestCommentRow } from '../metrics/queries.ts';
+import { inPeriodAt, matchingProperties } from '../metrics/queries.ts';
 import type { PropertyFilter } from '../metrics/property-filter.ts';
 
 /** The touchpoint's newest survey (for touchpoints with none active). */
@@ -9,15 +9,9 @@ export function latestSurveyKeyForTouchpoint(db: Knex, touchpointId: number): Pr
   return db('surveys').where({ touchpoint_id: touchpointId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('key');
 }
 
-const within = (q: Knex.QueryBuilder, column: string, period: Period) => {
-  if (period.fromIso) q.where(column, '>=', period.fromIso);
-  if (period.untilIso) q.where(column, '<', period.untilIso);
-  return q;
-};
-
 /** The properties of the survey's newest responses in the period (to offer segments and filters). */
 export async function recentProperties(db: Knex, surveyId: number, period: Period, limit: number): Promise<string[]> {
-  const q = within(db('responses').where({ survey_id: surveyId }).select('properties').orderBy('answered_at', 'desc').limit(limit), 'answered_at', period);
+  const q = inPeriodAt(db('responses').where({ survey_id: surveyId }).select('properties').orderBy('answered_at', 'desc').limit(limit), 'answered_at', period);
   const rows: { properties: string }[] = await q;
   return rows.map((r) => r.properties);
 }
@@ -34,17 +28,28 @@ export interface CommentFilter {
 export const likePattern = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 function commentsQuery(db: Knex, surveyId: number, period: Period, filter: CommentFilter): Knex.QueryBuilder {
-  const q = within(db('responses').where({ survey_id: surveyId }).whereNotNull('comment').whereNot('comment', ''), 'answered_at', period);
+  const q = inPeriodAt(db('responses').where({ survey_id: surveyId }).whereNotNull('comment').whereNot('comment', ''), 'answered_at', period);
   if (filter.minScore !== null) q.where('score', '>=', filter.minScore);
   if (filter.maxScore !== null) q.where('score', '<=', filter.maxScore);
   if (filter.text) q.whereRaw("lower(comment) like ? escape '\\'", [likePattern(filter.text)]);
   return matchingProperties(db, q, 'properties', filter.where);
 }
 
-/** A comment with the properties of its answer, for the touchpoint page. */
-export interface CommentRow extends LatestCommentRow {
+/** A comment with its score and the properties of its answer. */
+export interface CommentRow {
+  id: number;
+  score: number;
+  comment: string;
+  locale: string | null;
+  answered_at: string;
   properties: string;
 }
+
+const newestComments = (db: Knex, surveyId: number, period: Period, filter: CommentFilter, limit: number): Promise<CommentRow[]> =>
+  commentsQuery(db, surveyId, period, filter)
+    .select('id', 'score', 'comment', 'locale', 'answered_at', 'properties')
+    .orderBy([{ column: 'answered_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(limit);
 
 /** The newest comments that match, and how many match in all. */
 export async function matchingComments(
@@ -55,9 +60,9 @@ export async function matchingComments(
   limit: number,
 ): Promise<{ total: number; rows: CommentRow[] }> {
   const [count] = await commentsQuery(db, surveyId, period, filter).count({ n: '*' });
-  const rows: CommentRow[] = await commentsQuery(db, surveyId, period, filter)
-    .select('id', 'score', 'comment', 'locale', 'answered_at', 'properties')
-    .orderBy([{ column: 'answered_at', order: 'desc' }, { column: 'id', order: 'desc' }])
-    .limit(limit);
-  return { total: toCount(count?.n), rows };
+  return { total: toCount(count?.n), rows: await newestComments(db, surveyId, period, filter, limit) };
 }
+
+/** The newest comments of the period whose answer matches `where` (the overview's cards, the digest). */
+export const latestComments = (db: Knex, surveyId: number, period: Period, limit: number, where: PropertyFilter[] = []): Promise<CommentRow[]> =>
+  newestComments(db, surveyId, period, { where, minScore: null, maxScore: null, text: null }, limit);

@@ -6,15 +6,8 @@ import type { Knex } from 'knex';
  */
 export const isPostgres = (db: Knex): boolean => db.client.config.client === 'pg';
 
-/** A text value of a JSON object column: properties->>'region'. */
-export function jsonTextField(db: Knex, column: string, key: string): Knex.Raw {
-  return isPostgres(db)
-    ? db.raw('(??::jsonb ->> ?)', [column, key])
-    : db.raw('json_extract(??, ?)', [column, '$.' + JSON.stringify(key)]);
-}
-
 /**
- * A property of a JSON object column as text, the way the segment rollup writes it (segmentValue in
+ * A property of a JSON object column (event and response properties, session data) as text, the way the segment rollup writes it (segmentValue in
  * server/responses/store.ts): strings as they are, numbers written out, true/false as words; null,
  * objects and arrays as SQL NULL.
  */

@@ -76,7 +76,7 @@ export async function findInvitationToSend(db: Knex, id: number): Promise<Invita
 export async function markSent(
   db: Knex,
   id: number,
-  sent: { sentAt: string; messageId: string; expiresAt: string },
+  sent: { sentAt: string; messageId: string; expiresAt: string; reportingTimeZone: string },
 ): Promise<void> {
   await writeTransaction(db, async (trx) => {
     const marked = await trx('invitations').where({ id, state: 'sending' }).update({
@@ -90,7 +90,7 @@ export async function markSent(
       updated_at: sent.sentAt,
     });
     // The response rate by day of sending counts it in the same transaction.
-    if (marked > 0) await countSent(trx, id);
+    if (marked > 0) await countSent(trx, id, sent.reportingTimeZone);
   });
 }
 

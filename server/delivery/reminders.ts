@@ -9,7 +9,6 @@ import type { Settings } from '../settings/service.ts';
 import type { Survey } from '../surveys/model.ts';
 import { findSurveyById, listSurveys } from '../surveys/queries.ts';
 import { renderStoredInvitation } from './render.ts';
-import { SendError } from './transport.ts';
 import { findInvitationToSend, markCustomerBounced } from './queries.ts';
 import {
   deferReminder,
@@ -21,7 +20,7 @@ import {
   markReminderSuppressed,
   selectDueRemindersForClaim,
 } from './reminder-queries.ts';
-import { MAX_ATTEMPTS, RETRY_DELAYS_MS, STALE_CLAIM_MS, type DeliveryOutcome } from './service.ts';
+import { failureDecision, MAX_ATTEMPTS, STALE_CLAIM_MS, type DeliveryOutcome } from './service.ts';
 
 /**
  * Reminders (one per invitation, at most): N days after an invitation went
@@ -153,22 +152,18 @@ async function recordReminderFailure(
   invitation: { id: number; customer_id: number; attempts: number },
   err: unknown,
 ): Promise<DeliveryOutcome> {
-  const failure = err instanceof SendError ? err : new SendError(err instanceof Error ? err.message : String(err), false);
   const now = deps.clock.now();
-  const error = failure.message.slice(0, 2000);
-  if (failure.permanent) {
+  const decision = failureDecision(err, invitation.attempts, now);
+  if (decision.kind === 'bounced') {
     await writeTransaction(deps.db, async (trx) => {
-      await markReminderFailed(trx, invitation.id, error);
-      await markCustomerBounced(trx, invitation.customer_id, error, toDbTime(now));
+      await markReminderFailed(trx, invitation.id, decision.error);
+      await markCustomerBounced(trx, invitation.customer_id, decision.error, toDbTime(now));
     });
-    deps.log.warn({ invitationId: invitation.id, code: failure.responseCode }, 'reminder hard-bounced: address suppressed');
-    return 'bounced';
+    deps.log.warn({ invitationId: invitation.id, code: decision.code }, 'reminder hard-bounced: address suppressed');
+  } else if (decision.kind === 'failed') {
+    await markReminderFailed(deps.db, invitation.id, decision.error);
+  } else {
+    await markReminderRetry(deps.db, invitation.id, decision.error, decision.retryAt);
   }
-  if (invitation.attempts >= MAX_ATTEMPTS) {
-    await markReminderFailed(deps.db, invitation.id, error);
-    return 'failed';
-  }
-  const delay = RETRY_DELAYS_MS[Math.max(0, invitation.attempts - 1)] ?? RETRY_DELAYS_MS[RETRY_DELAYS_MS.length - 1];
-  await markReminderRetry(deps.db, invitation.id, error, toDbTime(new Date(now.getTime() + delay)));
-  return 'retried';
+  return decision.kind;
 }

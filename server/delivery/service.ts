@@ -104,6 +104,7 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
       sentAt: toDbTime(sentAt),
       messageId: mail.messageId,
       expiresAt: toDbTime(new Date(sentAt.getTime() + settings.token_expiry_days * DAY)),
+      reportingTimeZone: settings.reporting_time_zone,
     });
     return 'sent';
   } catch (err) {
@@ -111,32 +112,43 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
   }
 }
 
+/** What a failed send means: a hard bounce, the last attempt gone, or a retry after the backoff. */
+export type FailureDecision =
+  | { kind: 'bounced'; error: string; code: number | undefined }
+  | { kind: 'failed'; error: string }
+  | { kind: 'retried'; error: string; delayMs: number; retryAt: string };
+
+/** Decides what a send's failure means for an invitation (or its reminder) on its `attempts`-th attempt. */
+export function failureDecision(err: unknown, attempts: number, now: Date): FailureDecision {
+  const failure = err instanceof SendError ? err : new SendError(err instanceof Error ? err.message : String(err), false);
+  const error = failure.message.slice(0, 2000);
+  if (failure.permanent) return { kind: 'bounced', error, code: failure.responseCode };
+  if (attempts >= MAX_ATTEMPTS) return { kind: 'failed', error };
+  const delayMs = RETRY_DELAYS_MS[Math.max(0, attempts - 1)] ?? RETRY_DELAYS_MS[RETRY_DELAYS_MS.length - 1];
+  return { kind: 'retried', error, delayMs, retryAt: toDbTime(new Date(now.getTime() + delayMs)) };
+}
+
 async function recordFailure(
   deps: Deps,
   invitation: { id: number; customer_id: number; attempts: number },
   err: unknown,
 ): Promise<DeliveryOutcome> {
-  const failure = err instanceof SendError ? err : new SendError(err instanceof Error ? err.message : String(err), false);
-  const now = deps.clock.now();
-  const nowIso = toDbTime(now);
-  const error = failure.message.slice(0, 2000);
-  if (failure.permanent) {
+  const nowIso = toDbTime(deps.clock.now());
+  const decision = failureDecision(err, invitation.attempts, deps.clock.now());
+  if (decision.kind === 'bounced') {
     await writeTransaction(deps.db, async (trx) => {
-      await markFailed(trx, invitation.id, error, nowIso);
-      await markCustomerBounced(trx, invitation.customer_id, error, nowIso);
+      await markFailed(trx, invitation.id, decision.error, nowIso);
+      await markCustomerBounced(trx, invitation.customer_id, decision.error, nowIso);
     });
-    deps.log.warn({ invitationId: invitation.id, code: failure.responseCode }, 'hard bounce: invitation failed, address suppressed');
-    return 'bounced';
-  }
-  if (invitation.attempts >= MAX_ATTEMPTS) {
-    await markFailed(deps.db, invitation.id, error, nowIso);
+    deps.log.warn({ invitationId: invitation.id, code: decision.code }, 'hard bounce: invitation failed, address suppressed');
+  } else if (decision.kind === 'failed') {
+    await markFailed(deps.db, invitation.id, decision.error, nowIso);
     deps.log.warn({ invitationId: invitation.id, attempts: invitation.attempts }, 'invitation failed after its last attempt');
-    return 'failed';
+  } else {
+    await markRetry(deps.db, invitation.id, decision.error, decision.retryAt, nowIso);
+    deps.log.info({ invitationId: invitation.id, attempts: invitation.attempts, retryInMs: decision.delayMs }, 'sending failed; will retry');
   }
-  const delay = RETRY_DELAYS_MS[Math.max(0, invitation.attempts - 1)] ?? RETRY_DELAYS_MS[RETRY_DELAYS_MS.length - 1];
-  await markRetry(deps.db, invitation.id, error, toDbTime(new Date(now.getTime() + delay)), nowIso);
-  deps.log.info({ invitationId: invitation.id, attempts: invitation.attempts, retryInMs: delay }, 'sending failed; will retry');
-  return 'retried';
+  return decision.kind;
 }
 
 /** The settings a run renders with, read once per run. */

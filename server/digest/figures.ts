@@ -3,10 +3,9 @@ import { getSettings } from '../settings/service.ts';
 import { findActiveSurveyForTouchpoint, findSurveyByKey, listTouchpoints } from '../surveys/queries.ts';
 import type { Metric, Survey } from '../surveys/model.ts';
 import { surveyMetrics } from '../metrics/service.ts';
-import { latestComments } from '../metrics/queries.ts';
 import { parsePeriod } from '../metrics/range.ts';
 import { addDays } from '../metrics/series.ts';
-import { latestSurveyKeyForTouchpoint } from '../dashboards/queries.ts';
+import { latestComments, latestSurveyKeyForTouchpoint } from '../dashboards/queries.ts';
 import { metricNames } from '../dashboards/format.ts';
 
 export interface DigestTouchpoint {

@@ -110,20 +110,12 @@ export async function setOwner(db: Knex, surveyId: number, userId: number, since
 
 export const removeOwner = (db: Knex, surveyId: number) => db('survey_owners').where({ survey_id: surveyId }).del();
 
-export interface AlertCandidate {
-  response_id: number;
+/** A detractor comment to alert its survey's owner about: the follow-up's answer, and the owner. */
+export type AlertCandidate = Omit<FollowUpRow, 'done_at' | 'done_by_email' | 'note'> & {
   owner_id: number;
   owner_email: string;
   owner_locale: string;
-  survey_key: string;
-  metric: string;
-  touchpoint_name: string;
-  score: number;
-  comment: string;
-  answered_at: string;
-  customer_external_id: string | null;
-  customer_email: string | null;
-}
+};
 
 /**
  * Detractor comments that arrived (or got their comment) since their survey's

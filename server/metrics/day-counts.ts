@@ -4,7 +4,7 @@ import type { ScoreCounts } from './compute.ts';
 import { responseCountsBy, rollupDayCounts, rollupFilteredDayCounts } from './queries.ts';
 import { inLocalDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
-import type { Period } from './range.ts';
+import { rollupsAnswer, type Period } from './range.ts';
 
 /**
  * Score counts per local day in `tz` of the responses matching `where`: from the daily rollup when it is
@@ -19,7 +19,7 @@ export async function dayCounts(
   reportingTz: string,
   where: PropertyFilter[] = [],
 ): Promise<Map<string, ScoreCounts>> {
-  if (tz === reportingTz && period.byDay) {
+  if (rollupsAnswer(period, tz, reportingTz)) {
     if (where.length === 0) return rollupDayCounts(db, survey.id, period);
     if (where.length === 1) return rollupFilteredDayCounts(db, survey.id, where[0], period);
   }

@@ -50,7 +50,8 @@ export function matchingProperties(db: Knex, q: Knex.QueryBuilder, column: strin
   return q;
 }
 
-const inPeriodAt = (q: Knex.QueryBuilder, column: string, period: Period) => {
+/** Rows whose instant `column` lies in the period (from inclusive, until exclusive). */
+export const inPeriodAt = (q: Knex.QueryBuilder, column: string, period: Period) => {
   if (period.fromIso) q.where(column, '>=', period.fromIso);
   if (period.untilIso) q.where(column, '<', period.untilIso);
   return q;
@@ -208,29 +209,6 @@ export async function eventCount(db: Knex, touchpointId: number, period: Period,
   const q = inPeriodAt(db('events').where({ touchpoint_id: touchpointId }).count({ n: '*' }), 'received_at', period);
   const [row] = await matchingProperties(db, q, 'properties', where);
   return toCount(row?.n);
-}
-
-export interface CommentRow {
-  id: number;
-  score: number;
-  comment: string;
-  locale: string | null;
-  answered_at: string;
-}
-
-/** The newest answers with a comment. */
-export function latestComments(db: Knex, surveyId: number, period: Period, limit: number, where: PropertyFilter[] = []): Promise<CommentRow[]> {
-  const q = inPeriod(
-    db('responses')
-      .where({ survey_id: surveyId })
-      .whereNotNull('comment')
-      .whereNot('comment', '')
-      .select('id', 'score', 'comment', 'locale', 'answered_at')
-      .orderBy([{ column: 'answered_at', order: 'desc' }, { column: 'id', order: 'desc' }])
-      .limit(limit),
-    period,
-  );
-  return matchingProperties(db, q, 'properties', where);
 }
 
 export interface ListedResponseRow {

@@ -86,3 +86,6 @@ export function joinPeriods(first: Period, second: Period): Period {
     byDay: first.byDay && second.byDay,
   };
 }
+
+/** Whether the rollups (kept per local day of the reporting time zone) can answer a period bucketed in `tz`. */
+export const rollupsAnswer = (period: Period, tz: string, reportingTz: string): boolean => tz === reportingTz && period.byDay;

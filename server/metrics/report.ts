@@ -4,7 +4,7 @@ import { addCounts, figuresOf, type MarkedFigures, type ScoreCounts } from './co
 import { eventCount, rollupEventCount, rollupSendDays, segmentCounts, sentAndAnsweredBy } from './queries.ts';
 import { inLocalDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
-import { joinPeriods, type Period } from './range.ts';
+import { joinPeriods, rollupsAnswer, type Period } from './range.ts';
 import { bucketStart, bucketStarts, groupDays, type Interval } from './series.ts';
 import { dayCounts } from './day-counts.ts';
 import { compareCounts, type Comparison } from './significance.ts';
@@ -89,7 +89,7 @@ async function periodDays(db: Knex, scope: ReportScope): Promise<{ current: Map<
 
 /** Invitations sent and answered per local day of sending, in `tz`: from the send rollups when they can answer. */
 async function sendDays(db: Knex, scope: ReportScope): Promise<Map<string, { sent: number; responded: number }>> {
-  if (scope.tz === scope.reportingTz && scope.period.byDay && scope.where.length <= 1) {
+  if (scope.where.length <= 1 && rollupsAnswer(scope.period, scope.tz, scope.reportingTz)) {
     return rollupSendDays(db, scope.survey.id, scope.period, scope.where[0] ?? null);
   }
   const days = new Map<string, { sent: number; responded: number }>();
@@ -104,7 +104,7 @@ async function sendDays(db: Knex, scope: ReportScope): Promise<Map<string, { sen
 /** The funnel's events: with one property filtered on, from its rollup when that can answer; else counted (through an index when unfiltered). */
 function funnelEvents(db: Knex, scope: ReportScope): Promise<number> {
   const { survey, period, where } = scope;
-  if (where.length === 1 && scope.tz === scope.reportingTz && period.byDay) return rollupEventCount(db, survey.touchpoint_id, period, where[0]);
+  if (where.length === 1 && rollupsAnswer(period, scope.tz, scope.reportingTz)) return rollupEventCount(db, survey.touchpoint_id, period, where[0]);
   return eventCount(db, survey.touchpoint_id, period, where);
 }
 

@@ -47,11 +47,10 @@ const sentInvitation = (trx: Knex, invitationId: number): Promise<Sent | undefin
     .first('invitations.survey_id', 'invitations.sent_at', 'events.properties');
 
 /** Counts an invitation just marked sent (in the transaction that marked it). */
-export async function countSent(trx: Knex, invitationId: number): Promise<void> {
+export async function countSent(trx: Knex, invitationId: number, reportingTimeZone: string): Promise<void> {
   const inv = await sentInvitation(trx, invitationId);
   if (!inv?.sent_at) return;
-  const day = localDate(new Date(inv.sent_at), (await getSettings(trx)).reporting_time_zone);
-  await bump(trx, Number(inv.survey_id), day, segmentPairs(inv.properties), 1, 0);
+  await bump(trx, Number(inv.survey_id), localDate(new Date(inv.sent_at), reportingTimeZone), segmentPairs(inv.properties), 1, 0);
 }
 
 /** Counts an invitation's first answer on the day it was sent (in the transaction that marks it responded). */

@@ -163,6 +163,19 @@ const formValues = (parsed: ParsedAnswer, body: Record<string, unknown>) => ({
 });
 
 /**
+ * The link of a token that can still take an answer, with the time it was opened; else what the page shows
+ * instead: unknown, the answer once its edit window has closed, or expired.
+ */
+async function openLink(deps: Deps, token: string): Promise<{ link: Link; now: Date } | LinkOutcome> {
+  const link = await findLink(deps, token);
+  if (!link) return { kind: 'unknown' };
+  const now = deps.clock.now();
+  if (link.response && (isClosed(link, now) || isExpired(link, now))) return { kind: 'closed', page: pageFor(link, now) };
+  if (isExpired(link, now)) return { kind: 'expired', locale: link.locale };
+  return { link, now };
+}
+
+/**
  * GET of an email link: the survey page with the linked score selected. It
  * records an open (scanners open every link), never an answer.
  */
@@ -171,11 +184,9 @@ export async function openInvitationPage(
   token: string,
   query: { score?: unknown; userAgent?: string | null; record?: boolean },
 ): Promise<LinkOutcome> {
-  const link = await findLink(deps, token);
-  if (!link) return { kind: 'unknown' };
-  const now = deps.clock.now();
-  if (link.response && (isClosed(link, now) || isExpired(link, now))) return { kind: 'closed', page: pageFor(link, now) };
-  if (isExpired(link, now)) return { kind: 'expired', locale: link.locale };
+  const opened = await openLink(deps, token);
+  if ('kind' in opened) return opened;
+  const { link, now } = opened;
   const score = scoreOnScale(link.survey, query.score);
   let openId: number | null = null;
   if (query.record !== false) {
@@ -211,11 +222,9 @@ export async function answerInvitation(
   body: Record<string, unknown>,
   userAgent: string | null,
 ): Promise<LinkOutcome> {
-  const link = await findLink(deps, token);
-  if (!link) return { kind: 'unknown' };
-  const now = deps.clock.now();
-  if (link.response && (isClosed(link, now) || isExpired(link, now))) return { kind: 'closed', page: pageFor(link, now) };
-  if (isExpired(link, now)) return { kind: 'expired', locale: link.locale };
+  const opened = await openLink(deps, token);
+  if ('kind' in opened) return opened;
+  const { link, now } = opened;
 
   const parsed = parseAnswer(link.survey, link.locale, body);
   if (parsed.errors.length) {

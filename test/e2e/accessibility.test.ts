@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { artifactsPath, launchChromium, makeArtifactsDir, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
 import { HOUR } from '../../server/clock.ts';
@@ -19,19 +17,9 @@ import { inviteUser } from '../../server/auth/invite.ts';
  * violation, at 1100 px and at 320 px wide, and nothing scrolls sideways at 320 px.
  */
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = path.resolve('test/artifacts/a11y');
+const artifacts = artifactsPath('a11y');
 const widths = [1100, 320] as const;
 const SURVEY = 'delivery-nps';
-
-/**
- * Known failures on pages owned by others, routed for fixing (see the report):
- * "<page> at <width>px" → the axe rule ids (or 'overflow' for sideways scroll)
- * left out of that check. Each shows as a pending test named for it, so nothing
- * is hidden; remove an entry once its page is fixed.
- */
-/** Axe rules switched off for one page and width while a routed fix is pending (keep empty). */
-const knownIssues: Record<string, string[]> = {};
 
 type Kind = 'signed-in' | 'signed-out' | 'public';
 interface Target {
@@ -44,7 +32,7 @@ interface Target {
 describe('accessibility: axe-core (no serious or critical violation) and 320 px width on every form and table page', function () {
   this.timeout(120_000);
   let ctx: TestContext;
-  let server: http.Server;
+  let served: ServedApp;
   let base: string;
   let browser: Browser;
   let signedIn: BrowserContext;
@@ -207,31 +195,24 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
   ];
 
   before(async function () {
-    if (!fs.existsSync(executablePath)) {
-      console.log(`      skipped: no Chromium at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     ctx = await createTestContext();
     await loadDemo(ctx.deps);
     // A logo, so the settings page shows its preview (and, once wired, the email and survey pages show it too).
     await updateSettings(ctx.deps.db, { logo_url: 'https://logo.invalid/acme.png', sender_name: 'Acme care' });
-    server = http.createServer(ctx.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    served = await serveApp(ctx.app);
+    base = served.base;
+    browser = await launchChromium();
     signedOut = await browser.newContext();
     guestPage = await signedOut.newPage();
     signedIn = await browser.newContext();
     adminPage = await signedIn.newPage();
-    fs.mkdirSync(artifacts, { recursive: true });
+    makeArtifactsDir(artifacts);
   });
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await served?.close();
     await ctx?.close();
   });
 
@@ -246,22 +227,15 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
   for (const target of targets) {
     for (const width of widths) {
       const label = `${target.name} at ${width}px`;
-      const known = knownIssues[label] ?? [];
       it(label, async function () {
         const page = target.kind === 'signed-in' ? adminPage : guestPage;
         await page.setViewportSize({ width, height: 800 });
         const res = await target.open(page, width);
-        if (res && res.status() === 404) {
-          console.log(`      pending: ${target.name} answers 404 (not built yet)`);
-          this.skip();
-        }
         if (res && res.request().method() === 'GET') expect(res.status(), `${target.name} answers`).to.be.below(400);
         if (target.kind === 'signed-in') expect(new URL(page.url()).pathname, 'still signed in').not.to.equal('/login');
         await page.screenshot({ path: path.join(artifacts, `${slug(target.name)}-${width}.png`), fullPage: true });
 
-        const rules = known.filter((id) => id !== 'overflow');
         const builder = new AxeBuilder({ page });
-        if (rules.length) builder.disableRules(rules);
         // axe cannot run inside sandboxed frames (the email and survey previews); what they show is checked on its own here.
         builder.exclude('iframe[sandbox]');
         const { violations } = await builder.analyze();
@@ -271,7 +245,7 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
           .join('\n');
         expect(bad.length, `${label}: ${bad.length} serious/critical axe violation(s):\n${report}\n`).to.equal(0);
 
-        if (width === 320 && !known.includes('overflow')) {
+        if (width === 320) {
           const wide = await page.evaluate(() => {
             const scrollWidth = document.documentElement.scrollWidth;
             const over = [...document.querySelectorAll('body *')]
@@ -283,30 +257,28 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
           expect(wide.scrollWidth, `${label}: scrolls sideways (scrollWidth ${wide.scrollWidth}); widest: ${wide.over.join(', ')}`).to.be.at.most(321);
         }
       });
-      for (const id of known) it.skip(`${label}: ${id === 'overflow' ? 'scrolls sideways' : id} — see report`);
     }
   }
 
   describe('/setup on an empty database', function () {
     let empty: TestContext;
-    let emptyServer: http.Server;
+    let emptyServed: ServedApp;
     let emptyBase: string;
     let page: Page;
 
     before(async function () {
-      if (!fs.existsSync(executablePath)) this.skip();
+      skipWithoutChromium(this, { quiet: true });
       empty = await createTestContext();
       await empty.deps.db('api_keys').del();
       await empty.deps.db('users').del();
-      emptyServer = http.createServer(empty.app);
-      await new Promise<void>((resolve) => emptyServer.listen(0, '127.0.0.1', resolve));
-      emptyBase = `http://127.0.0.1:${(emptyServer.address() as AddressInfo).port}`;
+      emptyServed = await serveApp(empty.app);
+      emptyBase = emptyServed.base;
       page = await (await browser.newContext()).newPage();
     });
 
     after(async () => {
       await page?.context().close();
-      await new Promise((resolve) => (emptyServer ? emptyServer.close(resolve) : resolve(undefined)));
+      await emptyServed?.close();
       await empty?.close();
     });
 

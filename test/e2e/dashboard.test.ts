@@ -1,61 +1,38 @@
-import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { artifactsPath, launchChromium, makeArtifactsDir, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { createUser } from '../../server/auth/service.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = path.resolve('test/artifacts');
+const artifacts = artifactsPath();
 
 describe('dashboards in a browser: charts drawn, no console errors, no CSP violations', function () {
   this.timeout(120_000);
   let ctx: TestContext;
-  let server: http.Server;
+  let served: ServedApp;
   let base: string;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
 
   before(async function () {
-    if (!fs.existsSync(executablePath)) {
-      console.log(`      skipped: no Chromium at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     ctx = await createTestContext();
     await loadDemo(ctx.deps);
     await createUser(ctx.deps.db, { email: 'viewer@example.com', role: 'viewer', password: 'correct horse battery' }, ctx.clock.now());
-    server = http.createServer(ctx.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    // CSP violations fire this event in the page; the init script runs outside the page's CSP.
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-    });
-    page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/favicon\.ico/.test(msg.location().url ?? '')) problems.push(`console: ${msg.text()} (${msg.location().url})`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('response', (res) => {
-      if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) problems.push(`HTTP ${res.status()} ${res.url()}`);
-    });
-    fs.mkdirSync(artifacts, { recursive: true });
+    served = await serveApp(ctx.app);
+    base = served.base;
+    browser = await launchChromium();
+    page = await openWatchedPage(browser, problems, { ignoreFavicon: true });
+    makeArtifactsDir(artifacts);
   });
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await served?.close();
     await ctx?.close();
   });
 

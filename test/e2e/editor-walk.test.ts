@@ -1,17 +1,14 @@
-import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { artifactsPath, launchChromium, makeArtifactsDir, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { createUser } from '../../server/auth/service.ts';
 import { runOnce } from '../../server/delivery/worker.ts';
 import { MINUTE } from '../../server/clock.ts';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = path.resolve('test/artifacts/editor-walk');
+const artifacts = artifactsPath('editor-walk');
 
 const EDITOR = { email: 'erika.editor@example.com', password: 'correct horse battery' };
 const CUSTOMER = 'kim.customer@example.com';
@@ -34,10 +31,9 @@ describe('an editor walks from a template to the delivery log (Chromium)', funct
   this.timeout(120_000);
   let smtp: SmtpReceiver;
   let ctx: TestContext;
-  let server: http.Server;
+  let served: ServedApp;
   let base: string;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let invitationId: number;
   let sendAt: string;
@@ -56,47 +52,27 @@ describe('an editor walks from a template to the delivery log (Chromium)', funct
   };
 
   before(async function () {
-    if (!fs.existsSync(executablePath)) {
-      console.log(`      skipped: no Chromium at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     smtp = await startSmtpReceiver();
     // The port first, so that links in emails point at this very server.
-    server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp();
+    base = served.base;
     ctx = await createTestContext({
       env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', BASE_URL: base },
     });
     // Monday 23 November 2026, 10:00 UTC: inside the default sending hours (09:00–20:00).
     ctx.clock.set('2026-11-23T10:00:00Z');
-    server.on('request', ctx.app);
+    served.server.on('request', ctx.app);
     await createUser(ctx.deps.db, { email: EDITOR.email, role: 'editor', password: EDITOR.password }, ctx.clock.now());
 
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    // CSP violations fire this event in the page; the init script runs outside the page's CSP.
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-    });
-    page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console: ${msg.text()} (${msg.location().url})`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`);
-    });
-    fs.rmSync(artifacts, { recursive: true, force: true });
-    fs.mkdirSync(artifacts, { recursive: true });
+    browser = await launchChromium();
+    page = await openWatchedPage(browser, problems);
+    makeArtifactsDir(artifacts, { fresh: true });
   });
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await served?.close();
     await ctx?.close();
     await smtp?.close();
   });

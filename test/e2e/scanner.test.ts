@@ -1,16 +1,13 @@
-import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { artifactsPath, launchChromium, makeArtifactsDir, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { ManualClock, HOUR } from '../../server/clock.ts';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = path.resolve('test/artifacts');
+const artifacts = artifactsPath();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Real time: the scanner signals are about seconds between real requests. */
@@ -23,27 +20,21 @@ class LiveClock extends ManualClock {
 describe('survey page in a browser: link scanners and people', function () {
   this.timeout(90_000);
   let ctx: TestContext;
-  let server: http.Server;
+  let served: ServedApp;
   let base: string;
   let browser: Browser;
 
   before(async function () {
-    if (!fs.existsSync(executablePath)) {
-      this.skip(); // no Chromium at CHROMIUM_PATH or /usr/bin/chromium (apt-get install -y chromium)
-    }
+    skipWithoutChromium(this, { quiet: true });
     ctx = await createTestContext({ clock: new LiveClock() });
-    server = http.createServer(ctx.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    served = await serveApp(ctx.app);
+    base = served.base;
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await served?.close();
     await ctx?.close();
   });
 
@@ -82,7 +73,7 @@ describe('survey page in a browser: link scanners and people', function () {
     const person = await browser.newContext({ viewport: { width: 320, height: 720 } });
     const page = await person.newPage();
     await page.goto(`${base}/r/${token}?score=9`);
-    fs.mkdirSync(artifacts, { recursive: true });
+    makeArtifactsDir(artifacts);
     await page.screenshot({ path: path.join(artifacts, 'survey-320.png'), fullPage: true });
 
     // Works at 320px: nothing scrolls sideways, every score button is thumb-sized.

@@ -1,3 +1,6 @@
+import type { Knex } from 'knex';
+import { insertResponse, type NewResponse } from '../../server/responses/store.ts';
+import { markInvitationResponded } from '../../server/responses/queries.ts';
 import { countSent } from '../../server/responses/send-rollup.ts';
 import { countEvent } from '../../server/events/rollup.ts';
 import { getSettings } from '../../server/settings/service.ts';
@@ -60,7 +63,8 @@ export async function seedInvitation(
     .returning('id');
   const eventId = typeof event === 'object' ? event.id : event;
   // As insertEvent counts it for the funnel.
-  await countEvent(db, { touchpoint_id: survey.touchpoint_id, received_at: at, properties: JSON.stringify(opts.properties ?? { region: 'north' }) }, (await getSettings(db)).reporting_time_zone);
+  const { reporting_time_zone: reportingTimeZone } = await getSettings(db);
+  await countEvent(db, { touchpoint_id: survey.touchpoint_id, received_at: at, properties: JSON.stringify(opts.properties ?? { region: 'north' }) }, reportingTimeZone);
   const salt = newTokenSalt();
   const token = invitationToken(config.sessionSecret, salt);
   const sentAt = opts.state === 'sent' ? (opts.sentAt ?? now) : null;
@@ -84,6 +88,16 @@ export async function seedInvitation(
   const invitationId = typeof inv === 'object' ? inv.id : inv;
   await db('events').where({ id: eventId }).update({ invitation_id: invitationId });
   // As the worker would have counted it on marking it sent.
-  if (sentAt) await countSent(db, invitationId);
+  if (sentAt) await countSent(db, invitationId, reportingTimeZone);
   return { survey, customerId, eventId, invitationId, token, email };
+}
+
+/**
+ * Stores an answer as the answer page does: the response (with both response rollups) and, for an
+ * invitation's answer, the invitation marked responded (counted on the day it was sent).
+ */
+export async function storeAnswer(trx: Knex.Transaction, response: NewResponse, reportingTimeZone: string): Promise<number> {
+  const id = await insertResponse(trx, response, reportingTimeZone);
+  if (response.invitation_id) await markInvitationResponded(trx, response.invitation_id, response.answered_at, reportingTimeZone);
+  return id;
 }

@@ -1,5 +1,6 @@
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import PostalMime, { type Email } from 'postal-mime';
+import { createTestContext, type TestContext } from './context.ts';
 
 export interface ReceivedMail {
   /** The envelope. */
@@ -72,6 +73,51 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
     accept: (addr) => void refusals.delete(addr.toLowerCase()),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** What withSmtpTestContext gives a describe block; read it inside hooks and tests, not while the block is defined. */
+export interface SmtpTestContext {
+  /** The block's receiver, emptied before each test. */
+  readonly smtp: SmtpReceiver;
+  /** This test's fresh Touchpoint, sending its mail to `smtp`. */
+  readonly ctx: TestContext;
+}
+
+/**
+ * Registers the hooks of a describe block whose tests send real mail: one SMTP receiver for the
+ * block (before/after), and for each test an emptied inbox and a fresh test context with SMTP_URL
+ * pointing at the receiver plus `env` (beforeEach/afterEach). A `beforeEach` the block registers
+ * after this call runs after the context is made, so it can use `ctx`.
+ */
+export function withSmtpTestContext(options: { env?: Record<string, string> } = {}): SmtpTestContext {
+  let smtp: SmtpReceiver | undefined;
+  let ctx: TestContext | undefined;
+  before(async () => {
+    smtp = await startSmtpReceiver();
+  });
+  after(async () => smtp?.close());
+  beforeEach(async () => {
+    const receiver = current(smtp, 'smtp');
+    receiver.messages.length = 0;
+    ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${receiver.port}`, ...options.env } });
+  });
+  afterEach(async () => {
+    await ctx?.close();
+    ctx = undefined;
+  });
+  return {
+    get smtp() {
+      return current(smtp, 'smtp');
+    },
+    get ctx() {
+      return current(ctx, 'ctx');
+    },
+  };
+}
+
+function current<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`withSmtpTestContext: ${name} is only there inside the block's hooks and tests`);
+  return value;
 }
 
 /** Every href of an email's HTML part, in link order, with &amp; undone. */

@@ -2,10 +2,8 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { parse } from 'csv-parse/sync';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { seedInvitation } from '../helpers/invitations.ts';
+import { seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { expectProblem } from '../helpers/bad-bodies.ts';
-import { insertResponse } from '../../server/responses/store.ts';
-import { markInvitationResponded } from '../../server/responses/queries.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 
 /**
@@ -290,7 +288,7 @@ describe('property filters on the dashboards and GET /api/v1/metrics', function 
     const survey = await db('surveys').where({ key: 'delivery-nps' }).first();
     await writeTransaction(db, async (trx) => {
       for (const r of responses) {
-        await insertResponse(
+        await storeAnswer(
           trx,
           {
             survey_id: survey.id,
@@ -304,8 +302,6 @@ describe('property filters on the dashboards and GET /api/v1/metrics', function 
           },
           'UTC',
         );
-        // As the answer page does with an invitation's first answer.
-        if (r.invitation !== undefined) await markInvitationResponded(trx, ids[r.invitation], new Date(r.at), 'UTC');
       }
     });
     ctx.clock.set('2026-05-20T10:00:00Z');

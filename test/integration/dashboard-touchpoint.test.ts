@@ -2,9 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { parse } from 'csv-parse/sync';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
-import { insertResponse } from '../../server/responses/store.ts';
-import { markInvitationResponded } from '../../server/responses/queries.ts';
+import { activeSurvey, seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 
 type Seed = { score: number; at: string; comment?: string; properties?: Record<string, string>; invitationId?: number };
@@ -28,13 +26,11 @@ describe('touchpoint dashboard, period comparison and CSV exports', function () 
     const survey = await activeSurvey(ctx, { key: surveyKey, metric });
     await writeTransaction(ctx.deps.db, async (trx) => {
       for (const r of rows) {
-        await insertResponse(
+        await storeAnswer(
           trx,
           { survey_id: survey.id, score: r.score, comment: r.comment ?? null, channel: 'web', locale: 'en', answered_at: new Date(r.at), properties: r.properties ?? {}, invitation_id: r.invitationId ?? null },
           'UTC',
         );
-        // As the answer page does with an invitation's first answer.
-        if (r.invitationId) await markInvitationResponded(trx, r.invitationId, new Date(r.at), 'UTC');
       }
     });
     return survey;

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation, activeSurvey } from '../helpers/invitations.ts';
-import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
+import { withSmtpTestContext } from '../helpers/smtp.ts';
 import { runOnce } from '../../server/delivery/worker.ts';
 import { updateSurvey } from '../../server/surveys/service.ts';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
@@ -15,28 +14,19 @@ const unescape = (html: string) =>
 const preOf = (html: string, part: string) => unescape(new RegExp(`<pre[^>]*data-part="${part}"[^>]*>([\\s\\S]*?)</pre>`).exec(html)?.[1] ?? '');
 
 describe('delivery log', () => {
-  let smtp: SmtpReceiver;
-  let ctx: TestContext;
+  const t = withSmtpTestContext({ env: { MAIL_RATE_PER_SECOND: '1000' } });
   let editor: supertest.Agent;
-
-  before(async () => {
-    smtp = await startSmtpReceiver();
-  });
-  after(async () => smtp?.close());
   beforeEach(async () => {
-    smtp.messages.length = 0;
-    ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000' } });
-    editor = (await ctx.signIn('editor')).agent;
+    editor = (await t.ctx.signIn('editor')).agent;
   });
-  afterEach(async () => ctx?.close());
 
   it('lists every invitation newest first with survey, customer, state, send time, attempts and last error', async () => {
-    const start = ctx.clock.now().getTime();
-    const older = await seedInvitation(ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start - 2 * DAY), state: 'sent', sentAt: new Date(start - 2 * DAY) });
-    const sent = await seedInvitation(ctx, { surveyKey: 'support-csat', metric: 'csat' });
-    const later = await seedInvitation(ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + 3 * HOUR) });
-    smtp.refuse(sent.email, 451);
-    const failedOnce = await runOnce(ctx.deps);
+    const start = t.ctx.clock.now().getTime();
+    const older = await seedInvitation(t.ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start - 2 * DAY), state: 'sent', sentAt: new Date(start - 2 * DAY) });
+    const sent = await seedInvitation(t.ctx, { surveyKey: 'support-csat', metric: 'csat' });
+    const later = await seedInvitation(t.ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + 3 * HOUR) });
+    t.smtp.refuse(sent.email, 451);
+    const failedOnce = await runOnce(t.ctx.deps);
     expect(failedOnce.retried).to.deep.equal([sent.invitationId]);
 
     const res = await editor.get('/deliveries').expect(200);
@@ -54,8 +44,8 @@ describe('delivery log', () => {
   });
 
   it('shows times in the reporting time zone', async () => {
-    await ctx.deps.db('settings').insert({ key: 'reporting_time_zone', value: JSON.stringify('Europe/Berlin') });
-    const seeded = await seedInvitation(ctx, {});
+    await t.ctx.deps.db('settings').insert({ key: 'reporting_time_zone', value: JSON.stringify('Europe/Berlin') });
+    const seeded = await seedInvitation(t.ctx, {});
     const res = await editor.get('/deliveries').expect(200);
     expect(listed(res.text)).to.deep.equal([seeded.invitationId]);
     expect(res.text).to.contain('23 Nov 2026, 11:00 CET');
@@ -63,10 +53,10 @@ describe('delivery log', () => {
   });
 
   it('filters by survey, state and date range, with the filters in the URL', async () => {
-    const start = ctx.clock.now().getTime();
-    const a = await seedInvitation(ctx, { surveyKey: 'delivery-nps', state: 'sent', sentAt: new Date(start - 5 * DAY), sendAt: new Date(start - 5 * DAY) });
-    const b = await seedInvitation(ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + DAY) });
-    const c = await seedInvitation(ctx, { surveyKey: 'support-csat', metric: 'csat', state: 'sent', sentAt: new Date(start - DAY) });
+    const start = t.ctx.clock.now().getTime();
+    const a = await seedInvitation(t.ctx, { surveyKey: 'delivery-nps', state: 'sent', sentAt: new Date(start - 5 * DAY), sendAt: new Date(start - 5 * DAY) });
+    const b = await seedInvitation(t.ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + DAY) });
+    const c = await seedInvitation(t.ctx, { surveyKey: 'support-csat', metric: 'csat', state: 'sent', sentAt: new Date(start - DAY) });
 
     expect(listed((await editor.get('/deliveries?survey=delivery-nps').expect(200)).text)).to.deep.equal([b.invitationId, a.invitationId]);
     expect(listed((await editor.get('/deliveries?state=sent').expect(200)).text)).to.deep.equal([c.invitationId, a.invitationId]);
@@ -104,10 +94,10 @@ describe('delivery log', () => {
   });
 
   it('pages 50 at a time, newest first, keeping the filters', async () => {
-    const start = ctx.clock.now().getTime();
+    const start = t.ctx.clock.now().getTime();
     const ids: number[] = [];
-    for (let i = 0; i < 53; i++) ids.push((await seedInvitation(ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + i * MINUTE) })).invitationId);
-    await seedInvitation(ctx, { surveyKey: 'support-csat', metric: 'csat' });
+    for (let i = 0; i < 53; i++) ids.push((await seedInvitation(t.ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + i * MINUTE) })).invitationId);
+    await seedInvitation(t.ctx, { surveyKey: 'support-csat', metric: 'csat' });
     const newestFirst = [...ids].reverse();
 
     const first = await editor.get('/deliveries?survey=delivery-nps').expect(200);
@@ -123,9 +113,9 @@ describe('delivery log', () => {
   });
 
   it('says so past the last page, with a link to the last page, filters kept', async () => {
-    const start = ctx.clock.now().getTime();
-    for (let i = 0; i < 53; i++) await seedInvitation(ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + i * MINUTE) });
-    await seedInvitation(ctx, { surveyKey: 'support-csat', metric: 'csat' });
+    const start = t.ctx.clock.now().getTime();
+    for (let i = 0; i < 53; i++) await seedInvitation(t.ctx, { surveyKey: 'delivery-nps', sendAt: new Date(start + i * MINUTE) });
+    await seedInvitation(t.ctx, { surveyKey: 'support-csat', metric: 'csat' });
 
     const past = await editor.get('/deliveries?survey=delivery-nps&page=9').expect(200);
     const text = unescape(past.text);
@@ -144,21 +134,21 @@ describe('delivery log', () => {
   });
 
   it('shows one invitation: fields, event, decision, clicks, response and the email as it was sent', async () => {
-    const seeded = await seedInvitation(ctx, { properties: { region: 'north', agent: 'Kim' } });
-    await ctx.deps.db('events').where({ id: seeded.eventId }).update({ reason_detail: 'send time moved: quiet hours 09:00–20:00 UTC' });
-    expect((await runOnce(ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
-    const [mail] = smtp.messages.filter((m) => m.to.includes(seeded.email));
+    const seeded = await seedInvitation(t.ctx, { properties: { region: 'north', agent: 'Kim' } });
+    await t.ctx.deps.db('events').where({ id: seeded.eventId }).update({ reason_detail: 'send time moved: quiet hours 09:00–20:00 UTC' });
+    expect((await runOnce(t.ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
+    const [mail] = t.smtp.messages.filter((m) => m.to.includes(seeded.email));
 
     // A scanner opens the trap and a score link at once; later the customer answers.
-    const http = supertest(ctx.app);
+    const http = supertest(t.ctx.app);
     await http.get(`/r/${seeded.token}/t`).set('User-Agent', 'ScannerBot/1.0');
-    ctx.clock.advance(HOUR);
+    t.ctx.clock.advance(HOUR);
     const page = await http.get(`/r/${seeded.token}?score=9`).expect(200);
     const view = /name="view" value="(\d+)"/.exec(page.text)?.[1];
     await http.post(`/r/${seeded.token}`).type('form').send({ score: '9', comment: 'Fast and friendly', trigger: 'nojs', view }).expect(200);
 
     const res = await editor.get(`/deliveries/${seeded.invitationId}`).expect(200);
-    const event = await ctx.deps.db('events').where({ id: seeded.eventId }).first();
+    const event = await t.ctx.deps.db('events').where({ id: seeded.eventId }).first();
     expect(res.text).to.contain(event.transaction_id);
     expect(res.text).to.contain('<th scope="row">agent</th><td>Kim</td>');
     expect(res.text).to.contain('quiet hours 09:00–20:00 UTC');
@@ -182,34 +172,34 @@ describe('delivery log', () => {
   });
 
   it('says the email is re-rendered from the current wording when the survey changed after sending', async () => {
-    const seeded = await seedInvitation(ctx, {});
-    await runOnce(ctx.deps);
+    const seeded = await seedInvitation(t.ctx, {});
+    await runOnce(t.ctx.deps);
     const before = await editor.get(`/deliveries/${seeded.invitationId}`).expect(200);
     expect(before.text).not.to.contain('Re-rendered from the current survey wording');
-    ctx.clock.advance(DAY);
-    await updateSurvey(ctx.deps.db, 'delivery-nps', { question: { en: 'Would you recommend our delivery to a friend?' } }, ctx.clock.now());
+    t.ctx.clock.advance(DAY);
+    await updateSurvey(t.ctx.deps.db, 'delivery-nps', { question: { en: 'Would you recommend our delivery to a friend?' } }, t.ctx.clock.now());
     const after = await editor.get(`/deliveries/${seeded.invitationId}`).expect(200);
     expect(after.text).to.contain('Re-rendered from the current survey wording');
     expect(preOf(after.text, 'text')).to.contain('Would you recommend our delivery to a friend?');
   });
 
   it('shows a scheduled invitation as a preview, and one without an address without an email', async () => {
-    const seeded = await seedInvitation(ctx, { sendAt: new Date(ctx.clock.now().getTime() + DAY) });
+    const seeded = await seedInvitation(t.ctx, { sendAt: new Date(t.ctx.clock.now().getTime() + DAY) });
     const res = await editor.get(`/deliveries/${seeded.invitationId}`).expect(200);
     expect(res.text).to.contain('Not sent yet');
-    await ctx.deps.db('customers').where({ id: seeded.customerId }).update({ email: null, erased_at: toDbTime(ctx.clock.now()) });
+    await t.ctx.deps.db('customers').where({ id: seeded.customerId }).update({ email: null, erased_at: toDbTime(t.ctx.clock.now()) });
     const erased = await editor.get(`/deliveries/${seeded.invitationId}`).expect(200);
     expect(erased.text).to.contain('There is no email to show');
     await editor.get(`/deliveries/${seeded.invitationId}/email/html`).expect(404);
   });
 
   it('is for editors and admins: viewers get 403, people not signed in go to the login page', async () => {
-    const seeded = await seedInvitation(ctx, {});
-    const viewer = (await ctx.signIn('viewer')).agent;
-    const admin = (await ctx.signIn('admin')).agent;
+    const seeded = await seedInvitation(t.ctx, {});
+    const viewer = (await t.ctx.signIn('viewer')).agent;
+    const admin = (await t.ctx.signIn('admin')).agent;
     for (const path of ['/deliveries', `/deliveries/${seeded.invitationId}`, `/deliveries/${seeded.invitationId}/email/html`]) {
       await viewer.get(path).expect(403);
-      const anonymous = await supertest(ctx.app).get(path).expect(303);
+      const anonymous = await supertest(t.ctx.app).get(path).expect(303);
       expect(anonymous.headers.location).to.equal(`/login?next=${encodeURIComponent(path)}`);
       await admin.get(path).expect(200);
       await editor.get(path).expect(200);
@@ -217,7 +207,7 @@ describe('delivery log', () => {
   });
 
   it('works with surveys that exist but have no invitations yet', async () => {
-    await activeSurvey(ctx, { key: 'empty-nps' });
+    await activeSurvey(t.ctx, { key: 'empty-nps' });
     const res = await editor.get('/deliveries?survey=empty-nps').expect(200);
     expect(listed(res.text)).to.deep.equal([]);
     expect(res.text).to.contain('No invitations match');

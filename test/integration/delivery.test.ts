@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
-import { startSmtpReceiver, type SmtpReceiver, type ReceivedMail, hrefsOf } from '../helpers/smtp.ts';
+import { withSmtpTestContext, type ReceivedMail, hrefsOf } from '../helpers/smtp.ts';
 import { runOnce } from '../../server/delivery/worker.ts';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS, STALE_CLAIM_MS } from '../../server/delivery/service.ts';
 import { MINUTE } from '../../server/clock.ts';
@@ -9,25 +8,14 @@ import { toDbTime } from '../../server/db/time.ts';
 import supertest from 'supertest';
 
 describe('delivery over SMTP', () => {
-  let smtp: SmtpReceiver;
-  let ctx: TestContext;
+  const t = withSmtpTestContext({ env: { MAIL_RATE_PER_SECOND: '1000' } });
 
-  before(async () => {
-    smtp = await startSmtpReceiver();
-  });
-  after(async () => smtp?.close());
-  beforeEach(async () => {
-    smtp.messages.length = 0;
-    ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000' } });
-  });
-  afterEach(async () => ctx?.close());
-
-  const invitationRow = (id: number) => ctx.deps.db('invitations').where({ id }).first();
-  const received = (to: string): ReceivedMail[] => smtp.messages.filter((m) => m.to.includes(to));
+  const invitationRow = (id: number) => t.ctx.deps.db('invitations').where({ id }).first();
+  const received = (to: string): ReceivedMail[] => t.smtp.messages.filter((m) => m.to.includes(to));
 
   it('sends one message with HTML and text parts, score links with the real token, the trap link first and unsubscribe headers', async () => {
-    const seeded = await seedInvitation(ctx, { locale: 'en', metric: 'nps' });
-    const result = await runOnce(ctx.deps);
+    const seeded = await seedInvitation(t.ctx, { locale: 'en', metric: 'nps' });
+    const result = await runOnce(t.ctx.deps);
     expect(result.sent).to.deep.equal([seeded.invitationId]);
 
     const mails = received(seeded.email);
@@ -58,18 +46,18 @@ describe('delivery over SMTP', () => {
     const row = await invitationRow(seeded.invitationId);
     expect(row.state).to.equal('sent');
     expect(row.message_id).to.equal(`<invitation-${seeded.invitationId}@127.0.0.1>`);
-    expect(row.sent_at).to.equal(toDbTime(ctx.clock.now()));
-    expect(row.expires_at).to.equal(toDbTime(new Date(ctx.clock.now().getTime() + 30 * 86_400_000)));
+    expect(row.sent_at).to.equal(toDbTime(t.ctx.clock.now()));
+    expect(row.expires_at).to.equal(toDbTime(new Date(t.ctx.clock.now().getTime() + 30 * 86_400_000)));
     expect(row.attempts).to.equal(1);
 
     // Nothing is due any more: a second run sends nothing.
-    expect((await runOnce(ctx.deps)).claimed).to.equal(0);
+    expect((await runOnce(t.ctx.deps)).claimed).to.equal(0);
     expect(received(seeded.email)).to.have.length(1);
   });
 
   it('writes the email in German for a German invitation, with the scale of the metric', async () => {
-    const seeded = await seedInvitation(ctx, { locale: 'de', metric: 'csat', surveyKey: 'support-csat' });
-    await runOnce(ctx.deps);
+    const seeded = await seedInvitation(t.ctx, { locale: 'de', metric: 'csat', surveyKey: 'support-csat' });
+    await runOnce(t.ctx.deps);
     const [mail] = received(seeded.email);
     expect(mail.parsed.subject).to.equal('Eine kurze Frage von Touchpoint');
     expect(mail.parsed.html).to.contain('lang="de"');
@@ -81,14 +69,14 @@ describe('delivery over SMTP', () => {
   });
 
   it('uses the sender, reply-to and brand colour from the settings', async () => {
-    await ctx.deps.db('settings').insert([
+    await t.ctx.deps.db('settings').insert([
       { key: 'sender_name', value: JSON.stringify('Acme Support') },
       { key: 'sender_address', value: JSON.stringify('support@acme.example') },
       { key: 'reply_to', value: JSON.stringify('care@acme.example') },
       { key: 'brand_color', value: JSON.stringify('#aa3300') },
     ]);
-    const seeded = await seedInvitation(ctx, {});
-    await runOnce(ctx.deps);
+    const seeded = await seedInvitation(t.ctx, {});
+    await runOnce(t.ctx.deps);
     const [mail] = received(seeded.email);
     expect(mail.parsed.from).to.deep.include({ name: 'Acme Support', address: 'support@acme.example' });
     expect(mail.parsed.replyTo?.[0]?.address).to.equal('care@acme.example');
@@ -97,41 +85,41 @@ describe('delivery over SMTP', () => {
   });
 
   it('does not send before send_at', async () => {
-    const seeded = await seedInvitation(ctx, { sendAt: new Date(ctx.clock.now().getTime() + 10 * MINUTE) });
-    expect((await runOnce(ctx.deps)).claimed).to.equal(0);
-    ctx.clock.advance(10 * MINUTE);
-    expect((await runOnce(ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
+    const seeded = await seedInvitation(t.ctx, { sendAt: new Date(t.ctx.clock.now().getTime() + 10 * MINUTE) });
+    expect((await runOnce(t.ctx.deps)).claimed).to.equal(0);
+    t.ctx.clock.advance(10 * MINUTE);
+    expect((await runOnce(t.ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
     expect(received(seeded.email)).to.have.length(1);
   });
 
   it('retries a temporary refusal (451) with backoff, then sends', async () => {
-    const seeded = await seedInvitation(ctx, {});
-    smtp.refuse(seeded.email, 451);
+    const seeded = await seedInvitation(t.ctx, {});
+    t.smtp.refuse(seeded.email, 451);
     try {
-      const first = await runOnce(ctx.deps);
+      const first = await runOnce(t.ctx.deps);
       expect(first.retried).to.deep.equal([seeded.invitationId]);
       let row = await invitationRow(seeded.invitationId);
       expect(row.state).to.equal('scheduled');
       expect(row.attempts).to.equal(1);
       expect(row.last_error).to.contain('451');
-      expect(row.next_attempt_at).to.equal(toDbTime(new Date(ctx.clock.now().getTime() + RETRY_DELAYS_MS[0])));
+      expect(row.next_attempt_at).to.equal(toDbTime(new Date(t.ctx.clock.now().getTime() + RETRY_DELAYS_MS[0])));
 
       // Not due before its retry time.
-      ctx.clock.advance(RETRY_DELAYS_MS[0] - 1000);
-      expect((await runOnce(ctx.deps)).claimed).to.equal(0);
+      t.ctx.clock.advance(RETRY_DELAYS_MS[0] - 1000);
+      expect((await runOnce(t.ctx.deps)).claimed).to.equal(0);
 
       // The second failure waits longer.
-      ctx.clock.advance(1000);
-      expect((await runOnce(ctx.deps)).retried).to.deep.equal([seeded.invitationId]);
+      t.ctx.clock.advance(1000);
+      expect((await runOnce(t.ctx.deps)).retried).to.deep.equal([seeded.invitationId]);
       row = await invitationRow(seeded.invitationId);
       expect(row.attempts).to.equal(2);
-      expect(row.next_attempt_at).to.equal(toDbTime(new Date(ctx.clock.now().getTime() + RETRY_DELAYS_MS[1])));
+      expect(row.next_attempt_at).to.equal(toDbTime(new Date(t.ctx.clock.now().getTime() + RETRY_DELAYS_MS[1])));
 
-      smtp.accept(seeded.email);
-      ctx.clock.advance(RETRY_DELAYS_MS[1]);
-      expect((await runOnce(ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
+      t.smtp.accept(seeded.email);
+      t.ctx.clock.advance(RETRY_DELAYS_MS[1]);
+      expect((await runOnce(t.ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
     } finally {
-      smtp.accept(seeded.email);
+      t.smtp.accept(seeded.email);
     }
     const row = await invitationRow(seeded.invitationId);
     expect(row.state).to.equal('sent');
@@ -141,57 +129,57 @@ describe('delivery over SMTP', () => {
   });
 
   it('gives up after the last attempt and keeps the error', async () => {
-    const seeded = await seedInvitation(ctx, {});
-    smtp.refuse(seeded.email, 451);
+    const seeded = await seedInvitation(t.ctx, {});
+    t.smtp.refuse(seeded.email, 451);
     try {
       for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
-        expect((await runOnce(ctx.deps)).retried, `attempt ${attempt}`).to.deep.equal([seeded.invitationId]);
-        ctx.clock.advance(RETRY_DELAYS_MS[attempt - 1]);
+        expect((await runOnce(t.ctx.deps)).retried, `attempt ${attempt}`).to.deep.equal([seeded.invitationId]);
+        t.ctx.clock.advance(RETRY_DELAYS_MS[attempt - 1]);
       }
-      expect((await runOnce(ctx.deps)).failed).to.deep.equal([seeded.invitationId]);
+      expect((await runOnce(t.ctx.deps)).failed).to.deep.equal([seeded.invitationId]);
     } finally {
-      smtp.accept(seeded.email);
+      t.smtp.accept(seeded.email);
     }
     const row = await invitationRow(seeded.invitationId);
     expect(row.state).to.equal('failed');
     expect(row.attempts).to.equal(MAX_ATTEMPTS);
     expect(row.last_error).to.contain('451');
-    const customer = await ctx.deps.db('customers').where({ id: seeded.customerId }).first();
+    const customer = await t.ctx.deps.db('customers').where({ id: seeded.customerId }).first();
     expect(customer.bounced_at).to.equal(null);
   });
 
   it('fails a permanent refusal (550) at once and marks the customer bounced', async () => {
-    const seeded = await seedInvitation(ctx, {});
-    smtp.refuse(seeded.email, 550);
+    const seeded = await seedInvitation(t.ctx, {});
+    t.smtp.refuse(seeded.email, 550);
     try {
-      expect((await runOnce(ctx.deps)).bounced).to.deep.equal([seeded.invitationId]);
+      expect((await runOnce(t.ctx.deps)).bounced).to.deep.equal([seeded.invitationId]);
     } finally {
-      smtp.accept(seeded.email);
+      t.smtp.accept(seeded.email);
     }
     const row = await invitationRow(seeded.invitationId);
     expect(row.state).to.equal('failed');
     expect(row.last_error).to.contain('550');
-    const customer = await ctx.deps.db('customers').where({ id: seeded.customerId }).first();
-    expect(customer.bounced_at).to.equal(toDbTime(ctx.clock.now()));
+    const customer = await t.ctx.deps.db('customers').where({ id: seeded.customerId }).first();
+    expect(customer.bounced_at).to.equal(toDbTime(t.ctx.clock.now()));
     expect(customer.bounce_reason).to.contain('550');
     expect(received(seeded.email)).to.have.length(0);
   });
 
   it('takes back an invitation left in sending by a crashed worker and sends it with the same Message-ID and token', async () => {
-    const seeded = await seedInvitation(ctx, {});
+    const seeded = await seedInvitation(t.ctx, {});
     // First delivery: the worker sends, then "crashes" before marking: we put the row back to how it stood mid-send.
-    await runOnce(ctx.deps);
-    const claimedAt = toDbTime(ctx.clock.now());
-    await ctx.deps.db('invitations')
+    await runOnce(t.ctx.deps);
+    const claimedAt = toDbTime(t.ctx.clock.now());
+    await t.ctx.deps.db('invitations')
       .where({ id: seeded.invitationId })
       .update({ state: 'sending', claimed_at: claimedAt, claimed_by: 'crashed-host:1', sent_at: null, message_id: null });
 
     // A fresh claim is not taken from its worker.
-    ctx.clock.advance(STALE_CLAIM_MS - MINUTE);
-    expect((await runOnce(ctx.deps)).claimed).to.equal(0);
+    t.ctx.clock.advance(STALE_CLAIM_MS - MINUTE);
+    expect((await runOnce(t.ctx.deps)).claimed).to.equal(0);
 
-    ctx.clock.advance(2 * MINUTE);
-    expect((await runOnce(ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
+    t.ctx.clock.advance(2 * MINUTE);
+    expect((await runOnce(t.ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
     const mails = received(seeded.email);
     expect(mails).to.have.length(2);
     expect(mails[1].parsed.messageId).to.equal(mails[0].parsed.messageId);
@@ -204,21 +192,21 @@ describe('delivery over SMTP', () => {
   });
 
   it('suppresses an invitation whose recheck fails, without sending it', async () => {
-    const seeded = await seedInvitation(ctx, {});
-    const result = await runOnce(ctx.deps, {
+    const seeded = await seedInvitation(t.ctx, {});
+    const result = await runOnce(t.ctx.deps, {
       recheck: async () => ({ ok: false, reason: 'cooldown_global', detail: 'another invitation went out meanwhile' }),
     });
     expect(result.suppressed).to.deep.equal([seeded.invitationId]);
     const row = await invitationRow(seeded.invitationId);
     expect(row).to.deep.include({ state: 'suppressed', reason: 'cooldown_global', reason_detail: 'another invitation went out meanwhile' });
     expect(received(seeded.email)).to.have.length(0);
-    expect((await runOnce(ctx.deps)).claimed).to.equal(0);
+    expect((await runOnce(t.ctx.deps)).claimed).to.equal(0);
   });
 
   it('suppresses an invitation to a customer who unsubscribed after the decision (the real recheck)', async function () {
-    const seeded = await seedInvitation(ctx, {});
-    await ctx.deps.db('customers').where({ id: seeded.customerId }).update({ unsubscribed_at: toDbTime(ctx.clock.now()) });
-    expect((await runOnce(ctx.deps)).suppressed).to.deep.equal([seeded.invitationId]);
+    const seeded = await seedInvitation(t.ctx, {});
+    await t.ctx.deps.db('customers').where({ id: seeded.customerId }).update({ unsubscribed_at: toDbTime(t.ctx.clock.now()) });
+    expect((await runOnce(t.ctx.deps)).suppressed).to.deep.equal([seeded.invitationId]);
     const row = await invitationRow(seeded.invitationId);
     expect(row.state).to.equal('suppressed');
     expect(row.reason).to.equal('unsubscribed');
@@ -227,17 +215,17 @@ describe('delivery over SMTP', () => {
 
   it('sends many invitations in one run, each once', async () => {
     const seeded = [];
-    for (let i = 0; i < 12; i++) seeded.push(await seedInvitation(ctx, { locale: i % 2 ? 'de' : 'en' }));
-    const result = await runOnce(ctx.deps);
+    for (let i = 0; i < 12; i++) seeded.push(await seedInvitation(t.ctx, { locale: i % 2 ? 'de' : 'en' }));
+    const result = await runOnce(t.ctx.deps);
     expect(result.sent).to.have.members(seeded.map((s) => s.invitationId));
     for (const s of seeded) expect(received(s.email), s.email).to.have.length(1);
   });
 
   it('two workers running at once send each invitation once', async () => {
     const seeded = [];
-    for (let i = 0; i < 10; i++) seeded.push(await seedInvitation(ctx, {}));
-    const [a, b] = await Promise.all([runOnce(ctx.deps, { batch: 4 }), runOnce(ctx.deps, { batch: 4 })]);
-    const third = await runOnce(ctx.deps);
+    for (let i = 0; i < 10; i++) seeded.push(await seedInvitation(t.ctx, {}));
+    const [a, b] = await Promise.all([runOnce(t.ctx.deps, { batch: 4 }), runOnce(t.ctx.deps, { batch: 4 })]);
+    const third = await runOnce(t.ctx.deps);
     const sent = [...a.sent, ...b.sent, ...third.sent];
     expect(sent).to.have.length(10);
     expect(new Set(sent).size).to.equal(10);
@@ -245,18 +233,18 @@ describe('delivery over SMTP', () => {
   });
 
   it('the List-Unsubscribe header and the footer link of the real email lead to a working unsubscribe', async () => {
-    const seeded = await seedInvitation(ctx, {});
-    await runOnce(ctx.deps);
+    const seeded = await seedInvitation(t.ctx, {});
+    await runOnce(t.ctx.deps);
     const [mail] = received(seeded.email);
     const url = new URL(/^<(.+)>$/.exec(mail.header('list-unsubscribe')!)![1]);
-    const res = await supertest(ctx.app).post(url.pathname).type('form').send(mail.header('list-unsubscribe-post')!);
+    const res = await supertest(t.ctx.app).post(url.pathname).type('form').send(mail.header('list-unsubscribe-post')!);
     expect(res.status).to.equal(200);
-    const customer = await ctx.deps.db('customers').where({ id: seeded.customerId }).first();
+    const customer = await t.ctx.deps.db('customers').where({ id: seeded.customerId }).first();
     expect(customer.unsubscribed_at).to.be.a('string');
 
     // The footer link of the HTML part leads to the page with the choice.
     const footer = hrefsOf(mail.parsed.html!).find((h) => h.includes('/u/'))!;
-    const page = await supertest(ctx.app).get(new URL(footer).pathname).expect(200);
+    const page = await supertest(t.ctx.app).get(new URL(footer).pathname).expect(200);
     expect(page.text).to.contain('You are unsubscribed from all survey emails');
   });
 });

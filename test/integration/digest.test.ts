@@ -2,11 +2,9 @@ import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
+import { activeSurvey, seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
-import { insertResponse } from '../../server/responses/store.ts';
-import { markInvitationResponded } from '../../server/responses/queries.ts';
 import { updateSettings } from '../../server/settings/service.ts';
 import { surveyMetrics } from '../../server/metrics/service.ts';
 import { formatDifference, formatScore } from '../../server/dashboards/format.ts';
@@ -20,15 +18,13 @@ async function sentAt(ctx: TestContext, at: string, surveyKey: string, metric: '
   ctx.clock.set(at);
   const seeded = await seedInvitation(ctx, { surveyKey, metric, state: 'sent' });
   if (score === null) return;
-  await writeTransaction(ctx.deps.db, async (trx) => {
-    await insertResponse(
+  await writeTransaction(ctx.deps.db, (trx) =>
+    storeAnswer(
       trx,
       { survey_id: seeded.survey.id, invitation_id: seeded.invitationId, customer_id: seeded.customerId, score, comment, channel: 'email', answered_at: ctx.clock.now() },
       TZ,
-    );
-    // As the answer page does with an invitation's first answer.
-    await markInvitationResponded(trx, seeded.invitationId, ctx.clock.now(), TZ);
-  });
+    ),
+  );
 }
 
 /** The part of the plain-text digest about one touchpoint. */

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { linkTokenOf, signInAs } from '../helpers/accounts.ts';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
-import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../helpers/smtp.ts';
+import { csrfFrom } from '../helpers/context.ts';
+import { withSmtpTestContext, type ReceivedMail, type SmtpReceiver } from '../helpers/smtp.ts';
 import { createUser } from '../../server/auth/service.ts';
 import { findUserByEmail } from '../../server/auth/queries.ts';
 import { MINUTE } from '../../server/clock.ts';
@@ -17,35 +17,26 @@ async function mailCount(smtp: SmtpReceiver, count: number): Promise<ReceivedMai
 const formCsrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1];
 
 describe('resetting a forgotten password by email', function () {
-  let smtp: SmtpReceiver;
-  let ctx: TestContext;
+  const t = withSmtpTestContext();
   const password = 'old password 12';
-
-  before(async () => {
-    smtp = await startSmtpReceiver();
-  });
-  after(async () => smtp?.close());
   beforeEach(async () => {
-    smtp.messages.length = 0;
-    ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}` } });
-    await createUser(ctx.deps.db, { email: 'Rita@Example.com', name: 'Rita', role: 'editor', password }, ctx.clock.now());
+    await createUser(t.ctx.deps.db, { email: 'Rita@Example.com', name: 'Rita', role: 'editor', password }, t.ctx.clock.now());
   });
-  afterEach(async () => ctx?.close());
 
   const askForReset = async (email: string, status = 200) => {
-    const agent = supertest.agent(ctx.app);
+    const agent = supertest.agent(t.ctx.app);
     const csrf = await csrfFrom(agent, '/password/forgot');
     return agent.post('/password/forgot').type('form').send({ _csrf: csrf, email }).expect(status);
   };
 
   it('sends a link from the sign-in page; the new password works, the old one and the link no longer do', async () => {
     // Rita is signed in elsewhere; the reset signs that session out.
-    const elsewhere = supertest.agent(ctx.app);
+    const elsewhere = supertest.agent(t.ctx.app);
     const elsewhereCsrf = await csrfFrom(elsewhere, '/login');
     await elsewhere.post('/login').type('form').send({ _csrf: elsewhereCsrf, email: 'rita@example.com', password }).expect(303);
     await elsewhere.get('/dashboard').expect(200);
 
-    const browser = supertest.agent(ctx.app);
+    const browser = supertest.agent(t.ctx.app);
     const login = await browser.get('/login').expect(200);
     expect(login.text).to.contain('<a href="/password/forgot">Forgot your password?</a>');
     const forgot = await browser.get('/password/forgot').expect(200);
@@ -53,7 +44,7 @@ describe('resetting a forgotten password by email', function () {
     const sent = await browser.post('/password/forgot').type('form').send({ _csrf: formCsrf(forgot.text), email: 'rita@example.com' }).expect(200);
     expect(sent.text).to.contain('If an account exists for rita@example.com, we have sent it a link');
 
-    const [mail] = await mailCount(smtp, 1);
+    const [mail] = await mailCount(t.smtp, 1);
     expect(mail.to.map((to) => to.toLowerCase())).to.deep.equal(['rita@example.com']);
     expect(mail.parsed.subject).to.equal('Reset your Touchpoint password');
     expect(mail.header('from')).to.contain('feedback@localhost');
@@ -67,42 +58,42 @@ describe('resetting a forgotten password by email', function () {
     expect((await browser.get('/dashboard').expect(200)).text).to.contain('Rita@Example.com');
 
     await elsewhere.get('/dashboard').expect(303);
-    expect((await signInAs(ctx.app, 'rita@example.com', password)).status).to.equal(401);
-    expect((await signInAs(ctx.app, 'rita@example.com', 'new password 34')).status).to.equal(303);
+    expect((await signInAs(t.ctx.app, 'rita@example.com', password)).status).to.equal(401);
+    expect((await signInAs(t.ctx.app, 'rita@example.com', 'new password 34')).status).to.equal(303);
 
-    const twice = await supertest(ctx.app).get(`/password/set/${token}`).expect(410);
+    const twice = await supertest(t.ctx.app).get(`/password/set/${token}`).expect(410);
     expect(twice.text).to.contain('This link has been used already');
     expect(twice.text).to.contain('<a href="/password/forgot">Ask for a new link</a>');
-    const other = supertest.agent(ctx.app);
+    const other = supertest.agent(t.ctx.app);
     const csrf = await csrfFrom(other, '/login');
     await other.post(`/password/set/${token}`).type('form').send({ _csrf: csrf, password: 'third password 5', password_confirm: 'third password 5' }).expect(410);
-    expect((await signInAs(ctx.app, 'rita@example.com', 'new password 34')).status).to.equal(303);
+    expect((await signInAs(t.ctx.app, 'rita@example.com', 'new password 34')).status).to.equal(303);
   });
 
   it('a reset link expires after an hour, and a newer link retires the older one', async () => {
     await askForReset('rita@example.com');
-    const first = linkTokenOf((await mailCount(smtp, 1))[0]);
-    ctx.clock.advance(30 * MINUTE);
+    const first = linkTokenOf((await mailCount(t.smtp, 1))[0]);
+    t.ctx.clock.advance(30 * MINUTE);
     await askForReset('RITA@example.com');
-    const second = linkTokenOf((await mailCount(smtp, 2))[1]);
-    await supertest(ctx.app).get(`/password/set/${first}`).expect(410);
+    const second = linkTokenOf((await mailCount(t.smtp, 2))[1]);
+    await supertest(t.ctx.app).get(`/password/set/${first}`).expect(410);
 
-    ctx.clock.advance(59 * MINUTE);
-    const browser = supertest.agent(ctx.app);
+    t.ctx.clock.advance(59 * MINUTE);
+    const browser = supertest.agent(t.ctx.app);
     const page = await browser.get(`/password/set/${second}`).expect(200);
-    ctx.clock.advance(MINUTE);
+    t.ctx.clock.advance(MINUTE);
     const expired = await browser.get(`/password/set/${second}`).expect(410);
     expect(expired.text).to.contain('This link has expired');
     await browser.post(`/password/set/${second}`).type('form').send({ _csrf: formCsrf(page.text), password: 'new password 34', password_confirm: 'new password 34' }).expect(410);
-    expect((await signInAs(ctx.app, 'rita@example.com', password)).status).to.equal(303);
+    expect((await signInAs(t.ctx.app, 'rita@example.com', password)).status).to.equal(303);
   });
 
   it('answers the same for unknown and deactivated addresses, and sends them nothing', async () => {
-    await createUser(ctx.deps.db, { email: 'dora@example.com', role: 'viewer', password }, ctx.clock.now());
-    await ctx.deps.db('users').where({ email: 'dora@example.com' }).update({ deactivated_at: ctx.clock.now().toISOString() });
+    await createUser(t.ctx.deps.db, { email: 'dora@example.com', role: 'viewer', password }, t.ctx.clock.now());
+    await t.ctx.deps.db('users').where({ email: 'dora@example.com' }).update({ deactivated_at: t.ctx.clock.now().toISOString() });
 
     const known = await askForReset('rita@example.com');
-    await mailCount(smtp, 1);
+    await mailCount(t.smtp, 1);
     const unknown = await askForReset('nobody@example.com');
     const deactivated = await askForReset('dora@example.com');
     const body = (res: supertest.Response, email: string) => res.text.replace(/content="[^"]+"|value="[^"]+"/g, '').replaceAll(email, 'EMAIL');
@@ -111,34 +102,34 @@ describe('resetting a forgotten password by email', function () {
 
     // One more request for a real account: its email arrives, and it is the only other one.
     await askForReset('rita@example.com');
-    const all = await mailCount(smtp, 2);
+    const all = await mailCount(t.smtp, 2);
     expect(all.map((m) => m.to.join().toLowerCase())).to.deep.equal(['rita@example.com', 'rita@example.com']);
-    const dora = (await findUserByEmail(ctx.deps.db, 'dora@example.com'))!;
-    expect(await ctx.deps.db('user_tokens').where({ user_id: dora.id }).select()).to.have.length(0);
+    const dora = (await findUserByEmail(t.ctx.deps.db, 'dora@example.com'))!;
+    expect(await t.ctx.deps.db('user_tokens').where({ user_id: dora.id }).select()).to.have.length(0);
   });
 
   it('sends one account at most three reset emails an hour, whoever asks', async () => {
     for (let i = 0; i < 4; i++) await askForReset('rita@example.com');
-    ctx.clock.advance(60 * MINUTE);
+    t.ctx.clock.advance(60 * MINUTE);
     await askForReset('rita@example.com');
     // The fourth request sent nothing; the fifth, an hour later, did.
-    const all = await mailCount(smtp, 4);
+    const all = await mailCount(t.smtp, 4);
     expect(all.map((m) => linkTokenOf(m))).to.have.length(4);
-    const rita = (await findUserByEmail(ctx.deps.db, 'rita@example.com'))!;
-    expect(await ctx.deps.db('user_tokens').where({ user_id: rita.id, purpose: 'reset' }).select()).to.have.length(4);
+    const rita = (await findUserByEmail(t.ctx.deps.db, 'rita@example.com'))!;
+    expect(await t.ctx.deps.db('user_tokens').where({ user_id: rita.id, purpose: 'reset' }).select()).to.have.length(4);
   });
 
   it('refuses bad input, unknown links, forms without CSRF, and too many requests', async () => {
     const bad = await askForReset('not-an-email', 422);
     expect(bad.text).to.match(/id="f-email-error"[^>]*>must be an email address/);
     expect(bad.text).to.contain('value="not-an-email"');
-    await supertest(ctx.app).post('/password/forgot').type('form').send({ email: 'rita@example.com' }).expect(403);
+    await supertest(t.ctx.app).post('/password/forgot').type('form').send({ email: 'rita@example.com' }).expect(403);
 
-    const unknown = await supertest(ctx.app).get(`/password/set/${'A'.repeat(43)}`).expect(404);
+    const unknown = await supertest(t.ctx.app).get(`/password/set/${'A'.repeat(43)}`).expect(404);
     expect(unknown.text).to.contain('This link is not valid');
-    await supertest(ctx.app).get('/password/set/short').expect(404);
-    await supertest(ctx.app).get(`/password/set/${'%00'.repeat(20)}`).expect(404);
-    const agent = supertest.agent(ctx.app);
+    await supertest(t.ctx.app).get('/password/set/short').expect(404);
+    await supertest(t.ctx.app).get(`/password/set/${'%00'.repeat(20)}`).expect(404);
+    const agent = supertest.agent(t.ctx.app);
     const agentCsrf = await csrfFrom(agent, '/login');
     await agent.post(`/password/set/${'A'.repeat(43)}`).type('form').send({ _csrf: agentCsrf, password: 'new password 34', password_confirm: 'new password 34' }).expect(404);
 
@@ -147,6 +138,6 @@ describe('resetting a forgotten password by email', function () {
     const limited = await askForReset('rita@example.com', 429);
     expect(limited.text).to.contain('Too many reset requests');
     await new Promise((r) => setTimeout(r, 100));
-    expect(smtp.messages).to.have.length(0);
+    expect(t.smtp.messages).to.have.length(0);
   });
 });

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { seedInvitation } from '../helpers/invitations.ts';
+import { seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { runOnce } from '../../server/delivery/worker.ts';
-import { insertResponse, rebuildDailyRollup } from '../../server/responses/store.ts';
-import { markInvitationResponded } from '../../server/responses/queries.ts';
+import { rebuildDailyRollup } from '../../server/responses/store.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 import { eraseCustomer } from '../../server/customers/service.ts';
 import { surveyMetrics } from '../../server/metrics/service.ts';
@@ -48,8 +47,7 @@ describe('metrics: the send and event rollups agree with a count of the invitati
       for (const [i, s] of seeded.entries()) {
         if (!s.answered) continue;
         const answeredAt = new Date(Date.UTC(2026, 2, 2 + (i % 15), 12));
-        await insertResponse(trx, { survey_id: survey.id, invitation_id: s.invitationId, score: i % 11, channel: 'email', answered_at: answeredAt, properties: {} }, 'UTC');
-        await markInvitationResponded(trx, s.invitationId, answeredAt, 'UTC');
+        await storeAnswer(trx, { survey_id: survey.id, invitation_id: s.invitationId, score: i % 11, channel: 'email', answered_at: answeredAt, properties: {} }, 'UTC');
       }
     });
   });

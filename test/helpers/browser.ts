@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** The Chromium the browser tests drive: CHROMIUM_PATH, or the distribution's. */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * In a `before` hook: skips the suite when there is no Chromium at `chromiumPath`,
+ * saying so on the console unless `quiet`.
+ */
+export function skipWithoutChromium(ctx: Mocha.Context, options: { quiet?: boolean } = {}): void {
+  if (fs.existsSync(chromiumPath)) return;
+  if (!options.quiet) console.log(`      skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  ctx.skip();
+}
+
+export interface ServedApp {
+  /** http://127.0.0.1:<port>, no trailing slash. */
+  base: string;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `app` on a free loopback port. Without `app` the port is taken first and
+ * the handler added later (`server.on('request', app)`), for an app that must know its URL.
+ */
+export async function serveApp(app?: http.RequestListener): Promise<ServedApp> {
+  const server = app ? http.createServer(app) : http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Headless Chromium at `chromiumPath`, quiet: no sandbox, GPU, background traffic, updates, first-run or sync. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+}
+
+/** Makes CSP violations in the context's pages console errors (the init script runs outside the page's CSP). */
+export async function reportCspViolations(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+}
+
+/**
+ * Adds to `problems` every console error, page error and HTTP response of 400 or
+ * more on `page`; with `ignoreFavicon`, not those about /favicon.ico.
+ */
+export function watchPage(page: Page, problems: string[], options: { ignoreFavicon?: boolean } = {}): void {
+  const { ignoreFavicon = false } = options;
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !(ignoreFavicon && /favicon\.ico/.test(msg.location().url ?? ''))) problems.push(`console: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('response', (res) => {
+    if (res.status() >= 400 && !(ignoreFavicon && res.url().endsWith('/favicon.ico'))) problems.push(`HTTP ${res.status()} ${res.url()}`);
+  });
+}
+
+/** A page in a new 1280×900 context, with CSP violations reported and the page watched into `problems` (see watchPage). */
+export async function openWatchedPage(browser: Browser, problems: string[], options: { ignoreFavicon?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await reportCspViolations(context);
+  const page = await context.newPage();
+  watchPage(page, problems, options);
+  return page;
+}
+
+/** test/artifacts, or the folder `sub` below it: where the browser tests leave their screenshots. */
+export const artifactsPath = (sub = '') => path.resolve('test/artifacts', sub);
+
+/** Creates the folder `dir` (emptied first when `fresh`). */
+export function makeArtifactsDir(dir: string, options: { fresh?: boolean } = {}): void {
+  if (options.fresh) fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+}
