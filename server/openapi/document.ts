@@ -54,6 +54,9 @@ const surveyWritable: Schema = {
   default_locale: { type: 'string', enum: ['en', 'de'], default: 'en' },
   status: { type: 'string', enum: ['draft', 'active', 'paused', 'archived'], default: 'draft' },
   channel: { type: 'string', enum: ['email', 'link'], default: 'email' },
+  public_link: { type: 'boolean', default: false, description: 'Whether the public web link /s/KEY takes answers. Always on for channel `link`; off by default for email surveys.' },
+  count_anonymous: { type: 'boolean', default: true, description: 'Whether anonymous web-link answers count in the metrics by default (`source` on the metrics call picks one source either way).' },
+  max_event_age_days: { type: ['integer', 'null'], minimum: 1, maximum: 3650, default: 7, description: 'Events older than this are recorded as suppressed `too_old`; null: any age.' },
   send_delay_minutes: { type: 'integer', minimum: 0, maximum: 43200, default: 0 },
   sample_rate: { type: 'number', minimum: 0, maximum: 100, default: 100, description: 'Percent of eligible events surveyed, decided by a hash of the transaction id. Kept to 2 decimals; a value above 0 and below 0.01 is refused.' },
   quiet_hours: nullable(quietHours),
@@ -62,7 +65,7 @@ const surveyWritable: Schema = {
 const key: Schema = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$', examples: ['delivery-nps'] };
 const metric: Schema = { type: 'string', enum: ['nps', 'csat', 'ces'], description: 'nps 0–10, csat 1–5, ces 1–7.' };
 const instant: Schema = { type: 'string', format: 'date-time' };
-const reasons = ['duplicate_event', 'no_active_survey', 'invalid_contact', 'erased', 'unsubscribed', 'bounced', 'sampled_out', 'cooldown_global', 'cooldown_survey', 'cap_window'];
+const reasons = ['duplicate_event', 'no_active_survey', 'too_old', 'invalid_contact', 'erased', 'unsubscribed', 'bounced', 'sampled_out', 'cooldown_global', 'cooldown_survey', 'cap_window'];
 
 const figureFields = {
   n: { type: 'integer', description: 'Responses counted.' },
@@ -127,6 +130,9 @@ const schemas: Record<string, Schema> = {
       comment_prompt: { type: 'object', additionalProperties: { type: 'string' } },
       thank_you: { type: 'object', additionalProperties: { type: 'string' } },
       channel: surveyWritable.channel,
+      public_link: { type: 'boolean' },
+      count_anonymous: { type: 'boolean' },
+      max_event_age_days: { type: ['integer', 'null'] },
       send_delay_minutes: { type: 'integer' },
       sample_rate: { type: 'number' },
       quiet_hours: nullable(quietHours),
@@ -135,7 +141,7 @@ const schemas: Record<string, Schema> = {
       source_file: { type: 'string', description: 'A survey managed by a file changes only in its file.' },
       created_at: instant,
       updated_at: instant,
-      links: { type: 'object', properties: { web: { type: 'string', format: 'uri', description: 'The public web link of the survey.' } } },
+      links: { type: 'object', properties: { web: { type: ['string', 'null'], format: 'uri', description: 'The public web link of the survey; null while it takes no answers.' } } },
     },
   },
   Customer: {

@@ -38,6 +38,7 @@ export async function formPage(deps: Deps, values: SurveyForm, extra: { survey?:
     formError: extra.formError,
     survey,
     readOnly: survey?.source === 'file',
+    webLinkOpen: survey ? survey.channel === 'link' || survey.public_link : false,
     action: survey ? `/surveys/${encodeURIComponent(survey.key)}` : '/surveys',
     touchpoints: await listTouchpoints(deps.db),
     metricOptions: options(metrics, values.metric, (m) => metricNames[m as Metric]),
@@ -46,6 +47,14 @@ export async function formPage(deps: Deps, values: SurveyForm, extra: { survey?:
     channelOptions: [
       { value: 'email', label: 'Email: each event can send an invitation', selected: values.channel !== 'link' },
       { value: 'link', label: 'Web link only: events send no email', selected: values.channel === 'link' },
+    ],
+    publicLinkOptions: [
+      { value: 'off', label: 'Off: only the people the survey emails can answer', selected: values.public_link !== 'on' },
+      { value: 'on', label: 'On: anyone with the web link can answer', selected: values.public_link === 'on' },
+    ],
+    countAnonymousOptions: [
+      { value: 'on', label: 'Count them in the scores (shown as their own source too)', selected: values.count_anonymous !== 'off' },
+      { value: 'off', label: 'Leave them out of the scores unless a filter asks for them', selected: values.count_anonymous === 'off' },
     ],
     localeOptions: options(locales, values.default_locale, (l) => localeNames[l] ?? l),
     quietOptions: [

@@ -1,7 +1,7 @@
 import type { FieldError } from '../errors.ts';
 import { ValidationError } from '../errors.ts';
 import { locales } from '../i18n/index.ts';
-import type { Metric, Survey, Wording } from './model.ts';
+import { DEFAULT_MAX_EVENT_AGE_DAYS, type Metric, type Survey, type Wording } from './model.ts';
 import { z } from 'zod';
 import { surveyInputSchema, type SurveyInput, type SurveyPatch } from './service.ts';
 import { templates } from './templates.ts';
@@ -20,6 +20,9 @@ const plainFields = [
   'send_delay_minutes',
   'sample_rate',
   'channel',
+  'public_link',
+  'count_anonymous',
+  'max_event_age_days',
   'reminder_after_days',
   'cooldown_after_invitation_days',
   'cooldown_after_response_days',
@@ -49,6 +52,9 @@ export function formFromTemplate(metric: Metric): SurveyForm {
     send_delay_minutes: '0',
     sample_rate: '100',
     channel: 'email',
+    public_link: 'off',
+    count_anonymous: 'on',
+    max_event_age_days: String(DEFAULT_MAX_EVENT_AGE_DAYS),
     reminder_after_days: '',
     cooldown_after_invitation_days: '90',
     cooldown_after_response_days: '90',
@@ -71,6 +77,9 @@ export function formFromSurvey(survey: Survey): SurveyForm {
     send_delay_minutes: String(survey.send_delay_minutes),
     sample_rate: String(survey.sample_rate),
     channel: survey.channel,
+    public_link: survey.public_link ? 'on' : 'off',
+    count_anonymous: survey.count_anonymous ? 'on' : 'off',
+    max_event_age_days: n(survey.max_event_age_days),
     reminder_after_days: n(survey.rules.reminder_after_days),
     cooldown_after_invitation_days: n(survey.rules.cooldown_after_invitation_days),
     cooldown_after_response_days: n(survey.rules.cooldown_after_response_days),
@@ -150,6 +159,11 @@ export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputS
     sample_rate: number('sample_rate', false, false) ?? undefined,
     // Absent (an older form): the survey's channel stays, a new one is emailed.
     ...(form.channel ? { channel: form.channel as Survey['channel'] } : {}),
+    // Absent (an older form): as they were; on a new survey, the defaults.
+    ...(form.public_link ? { public_link: form.public_link === 'on' } : {}),
+    ...(form.count_anonymous ? { count_anonymous: form.count_anonymous === 'on' } : {}),
+    // Blank: any age.
+    max_event_age_days: number('max_event_age_days', true, true),
     rules: {
       // Blank: no reminder.
       reminder_after_days: number('reminder_after_days', true, true),

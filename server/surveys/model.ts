@@ -105,11 +105,24 @@ export interface Survey {
   sample_rate: number;
   rules: SurveyRules;
   channel: 'email' | 'link';
+  /** The public web link (/s/:key) takes answers: always for link-only surveys, else when the editor turns it on. */
+  public_link: boolean;
+  /** Anonymous web-link answers count in the metrics (when false they are shown apart, filtered out by default). */
+  count_anonymous: boolean;
+  /** Events older than this many days are recorded as too_old, not surveyed; null: any age. */
+  max_event_age_days: number | null;
   source: 'ui' | 'api' | 'file';
   source_file: string | null;
   created_at: string;
   updated_at: string;
 }
+
+/** Whether the survey's public web link takes answers. */
+export const publicLinkOpen = (survey: Pick<Survey, 'channel' | 'public_link' | 'status'>): boolean =>
+  survey.status === 'active' && (survey.channel === 'link' || survey.public_link);
+
+/** The oldest event a survey still asks about, by default. */
+export const DEFAULT_MAX_EVENT_AGE_DAYS = 7;
 
 /** The wording for a customer's locale, else the survey's default locale. */
 export function wordingFor(survey: Pick<Survey, 'content' | 'default_locale'>, locale: string | null | undefined): { locale: string; wording: Wording } {

@@ -22,6 +22,9 @@ export function presentSurvey(survey: Survey, baseUrl: string) {
     comment_prompt: perLocale(survey, 'comment_prompt'),
     thank_you: perLocale(survey, 'thank_you'),
     channel: survey.channel,
+    public_link: survey.public_link,
+    count_anonymous: survey.count_anonymous,
+    max_event_age_days: survey.max_event_age_days,
     send_delay_minutes: survey.send_delay_minutes,
     sample_rate: survey.sample_rate,
     quiet_hours: survey.rules.quiet_hours ?? null,
@@ -30,7 +33,8 @@ export function presentSurvey(survey: Survey, baseUrl: string) {
     ...(survey.source_file ? { source_file: survey.source_file } : {}),
     created_at: survey.created_at,
     updated_at: survey.updated_at,
-    links: { web: `${baseUrl}/s/${encodeURIComponent(survey.key)}` },
+    // The public web link, when it takes answers (link-only surveys, or public_link on).
+    links: { web: survey.channel === 'link' || survey.public_link ? `${baseUrl}/s/${encodeURIComponent(survey.key)}` : null },
   };
 }
 
@@ -51,6 +55,9 @@ export function surveyFileContent(survey: Survey) {
     comment_prompt: shown.comment_prompt,
     thank_you: shown.thank_you,
     channel: shown.channel,
+    public_link: shown.public_link,
+    count_anonymous: shown.count_anonymous,
+    max_event_age_days: shown.max_event_age_days,
     send_delay_minutes: shown.send_delay_minutes,
     sample_rate: shown.sample_rate,
     ...(quiet_hours !== undefined ? { quiet_hours } : {}),

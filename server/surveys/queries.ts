@@ -14,6 +14,10 @@ const selectSurveys = (db: Knex) =>
 const toSurvey = (row: SurveyRow & { touchpoint_key: string; touchpoint_name: string }): Survey => ({
   ...row,
   sample_rate: Number(row.sample_rate),
+  // SQLite answers booleans as 0/1.
+  public_link: Boolean(row.public_link),
+  count_anonymous: Boolean(row.count_anonymous),
+  max_event_age_days: row.max_event_age_days === null ? null : Number(row.max_event_age_days),
   content: JSON.parse(row.content),
   rules: JSON.parse(row.rules),
 });

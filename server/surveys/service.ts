@@ -6,6 +6,7 @@ import { toDbTime } from '../db/time.ts';
 import { locales } from '../i18n/index.ts';
 import { quietHoursSchema } from '../settings/service.ts';
 import {
+  DEFAULT_MAX_EVENT_AGE_DAYS,
   defaultSurveyRules,
   keySchema,
   metrics,
@@ -41,6 +42,14 @@ const surveyFields = {
   default_locale: localeSchema,
   status: z.enum(surveyStatuses, 'must be draft, active, paused or archived'),
   channel: z.enum(['email', 'link'], 'must be email or link'),
+  public_link: z.boolean('must be true or false'),
+  count_anonymous: z.boolean('must be true or false'),
+  max_event_age_days: z
+    .number('must be a whole number of days from 1 to 3650, or null for any age')
+    .int('must be a whole number of days from 1 to 3650, or null for any age')
+    .min(1, 'must be from 1 to 3650 days, or null for any age')
+    .max(3650, 'must be from 1 to 3650 days, or null for any age')
+    .nullable(),
   send_delay_minutes: z.number().int().min(0).max(60 * 24 * 30),
   sample_rate: sampleRateSchema,
   quiet_hours: quietHoursSchema.nullable().optional(),
@@ -53,6 +62,9 @@ export const surveyInputSchema = z.object({
   default_locale: surveyFields.default_locale.default('en'),
   status: surveyFields.status.default('draft'),
   channel: surveyFields.channel.default('email'),
+  public_link: surveyFields.public_link.default(false),
+  count_anonymous: surveyFields.count_anonymous.default(true),
+  max_event_age_days: surveyFields.max_event_age_days.default(DEFAULT_MAX_EVENT_AGE_DAYS),
   send_delay_minutes: surveyFields.send_delay_minutes.default(0),
   sample_rate: surveyFields.sample_rate.default(100),
 });
@@ -146,6 +158,9 @@ export async function createSurvey(db: Knex, input: SurveyInput, now: Date, sour
       sample_rate: parsed.sample_rate,
       rules: JSON.stringify(rulesFrom(parsed)),
       channel: parsed.channel,
+      public_link: parsed.public_link,
+      count_anonymous: parsed.count_anonymous,
+      max_event_age_days: parsed.max_event_age_days,
       source,
       source_file: sourceFile,
       created_at: at,
@@ -177,6 +192,9 @@ export async function updateSurvey(db: Knex, key: string, patch: SurveyPatch, no
       send_delay_minutes: parsed.send_delay_minutes ?? survey.send_delay_minutes,
       sample_rate: parsed.sample_rate ?? survey.sample_rate,
       channel: parsed.channel ?? survey.channel,
+      public_link: parsed.public_link ?? survey.public_link,
+      count_anonymous: parsed.count_anonymous ?? survey.count_anonymous,
+      max_event_age_days: parsed.max_event_age_days === undefined ? survey.max_event_age_days : parsed.max_event_age_days,
       // A patch adds to the rules; a whole form (replaceRules) says all of them.
       rules: JSON.stringify(rulesFrom(parsed, options.replaceRules ? {} : survey.rules)),
       updated_at: toDbTime(now),
@@ -208,6 +226,9 @@ export async function saveSurveyFromFile(db: Knex, input: SurveyInput, now: Date
     sample_rate: parsed.sample_rate,
     rules: JSON.stringify(rulesFrom(parsed)),
     channel: parsed.channel,
+    public_link: parsed.public_link,
+    count_anonymous: parsed.count_anonymous,
+    max_event_age_days: parsed.max_event_age_days,
     source: 'file' as const,
     source_file: sourceFile,
   };
@@ -219,6 +240,9 @@ export async function saveSurveyFromFile(db: Knex, input: SurveyInput, now: Date
     sample_rate: existing.sample_rate,
     rules: JSON.stringify(existing.rules),
     channel: existing.channel,
+    public_link: existing.public_link,
+    count_anonymous: existing.count_anonymous,
+    max_event_age_days: existing.max_event_age_days,
     source: existing.source,
     source_file: existing.source_file,
   };

@@ -28,7 +28,7 @@ describe('surveys: API, files and admin pages', function () {
   });
 
   describe('API', () => {
-    it('creates a survey (201) with the template wording and a web link', async () => {
+    it('creates a survey (201) with the template wording, its public web link off until turned on', async () => {
       const res = await api()
         .post('/surveys')
         .send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', question: { en: 'Would you recommend our delivery?' }, status: 'active', send_delay_minutes: 30, quiet_hours: { start: '08:00', end: '21:00' } })
@@ -37,8 +37,15 @@ describe('surveys: API, files and admin pages', function () {
       expect(res.body.question).to.deep.equal({ en: 'Would you recommend our delivery?' });
       expect(res.body.low_label.en).to.equal('Not at all likely');
       expect(res.body.quiet_hours).to.deep.equal({ start: '08:00', end: '21:00' });
-      expect(res.body.links.web).to.equal('http://127.0.0.1:3000/s/delivery-nps');
+      expect(res.body).to.include({ public_link: false, count_anonymous: true, max_event_age_days: 7 });
+      expect(res.body.links.web).to.equal(null);
       expect(res.headers.location).to.equal('/api/v1/surveys/delivery-nps');
+      const opened = await api().patch('/surveys/delivery-nps').send({ public_link: true, max_event_age_days: 30 }).expect(200);
+      expect(opened.body).to.include({ public_link: true, max_event_age_days: 30 });
+      expect(opened.body.links.web).to.equal('http://127.0.0.1:3000/s/delivery-nps');
+      await api().patch('/surveys/delivery-nps').send({ public_link: false, max_event_age_days: null }).expect(200);
+      const bad = await api().patch('/surveys/delivery-nps').send({ public_link: 'yes', max_event_age_days: 0 }).expect(422);
+      expect(bad.body.errors.map((e: { field: string }) => e.field)).to.have.members(['public_link', 'max_event_age_days']);
     });
 
     it('reads one survey and the list', async () => {
