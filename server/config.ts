@@ -17,6 +17,8 @@ export interface Config {
   /** Run the sending worker inside `serve`. */
   runWorker: boolean;
   workerIntervalMs: number;
+  /** How long an answer the page saved on its own is held before it counts (DESIGN.md, "Responses"). */
+  answerSettleSeconds: number;
   logLevel: string;
   /** Secure cookies: on when BASE_URL is https. */
   secureCookies: boolean;
@@ -44,6 +46,7 @@ const schema = z.object({
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
   WORKER_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(2000),
+  ANSWER_SETTLE_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(86_400, 'must be at most 86400 seconds (a day)').default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret: e.SESSION_SECRET ?? keptSecret(e.DATABASE_URL),
     runWorker: e.RUN_WORKER === 'true',
     workerIntervalMs: e.WORKER_INTERVAL_MS,
+    answerSettleSeconds: e.ANSWER_SETTLE_SECONDS,
     logLevel: e.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),
   };

@@ -1,18 +1,39 @@
-// The survey page opened from a score link (DESIGN.md, "Responses and link scanners").
-// Opening the page stores nothing: mail scanners open every link. This script
-// saves the pre-selected score once a person shows up (pointer, touch, key,
-// focus on a field) or the page has stayed visible for a few seconds; the
-// Send button saves score and comment. Without JavaScript the button does it all.
+// The customer's survey pages (DESIGN.md, "Responses: held, settled, never silently lost").
+// Opening a page stores nothing: mail scanners open every link. Every post says what the page saw:
+// `trigger` (click: an explicit Send; auto: the background save; script: sent without a Send; nojs: the
+// plain form) and `input` (the first pointer, touch or key input on the page). A Send after input counts
+// at once; anything else is held for a while before it counts, and scanners' answers never do.
+// On a page opened from a score link, the chosen score is saved in the background once the page has
+// been visible for a few seconds or a person shows up, so a person who closes the tab is still heard.
 (function () {
   'use strict';
   var VISIBLE_MS = 4000;
+  var forms = document.querySelectorAll('form[method="post"]');
+  var input = '';
 
-  // Every form on these pages says how it was sent: a click, or the plain form without script.
-  document.querySelectorAll('form[method="post"]').forEach(function (form) {
+  function setField(form, name, value) {
+    var field = form.querySelector('input[name="' + name + '"]');
+    if (field) field.value = value;
+  }
+
+  forms.forEach(function (form) {
+    setField(form, 'trigger', 'script');
     form.addEventListener('submit', function () {
-      var trigger = form.querySelector('input[name="trigger"]');
-      if (trigger) trigger.value = 'click';
+      setField(form, 'trigger', 'click');
     });
+  });
+
+  function onInput(event) {
+    if (input) return;
+    if (event.type === 'keydown') input = 'key';
+    else if (event.type === 'touchstart' || event.pointerType === 'touch' || event.pointerType === 'pen') input = 'touch';
+    else input = 'pointer';
+    forms.forEach(function (form) {
+      setField(form, 'input', input);
+    });
+  }
+  ['pointerdown', 'pointermove', 'touchstart', 'keydown'].forEach(function (name) {
+    document.addEventListener(name, onInput, { capture: true, passive: true });
   });
 
   var form = document.getElementById('survey-form');
@@ -36,6 +57,7 @@
     var body = new URLSearchParams();
     body.set('score', score);
     body.set('trigger', 'auto');
+    if (input) body.set('input', input);
     var view = form.querySelector('input[name="view"]');
     if (view) body.set('view', view.value);
     fetch(form.action, {
@@ -46,6 +68,7 @@
     })
       .then(function (res) {
         return res.json().then(function (answer) {
+          // Only an answer that is stored to count is called saved.
           if (res.ok && answer.saved) {
             saved = score;
             if (status) status.textContent = (status.getAttribute('data-saved') || '').replace('{score}', score);
@@ -68,7 +91,7 @@
     save();
   }
 
-  var humanEvents = ['pointerdown', 'pointermove', 'touchstart', 'keydown'];
+  var humanEvents = ['pointerdown', 'touchstart', 'keydown'];
   function stopWatching() {
     humanEvents.forEach(function (name) {
       document.removeEventListener(name, onHuman, true);

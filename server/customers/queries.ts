@@ -204,7 +204,7 @@ export async function clearCustomerBounce(trx: Knex.Transaction, customerId: num
 /**
  * Erases what identifies the customer or was said by them: email, name,
  * locale, time zone and properties of the customer; an email-like id; the
- * properties of their events; comments and properties of their responses; the
+ * properties of their events; comments and properties of their responses and answers (held ones are discarded); the
  * errors mail servers answered about their address; the user agents of their
  * link clicks; notes on their answers; dev-mailbox copies of mail to them.
  * Scores, states and times stay, so metrics and the daily rollup do not change.
@@ -231,6 +231,9 @@ export async function eraseCustomerData(trx: Knex.Transaction, customer: Custome
   // Their answers leave their segments (they count under "(none)" from now on) before the properties go.
   await uncountCustomerSegments(trx, id);
   await trx('responses').where({ customer_id: id }).update({ comment: null, properties: '{}' });
+  // Every answer they gave, held ones never to count.
+  await trx('answers').where({ customer_id: id, state: 'held' }).update({ state: 'discarded', reason: 'erased', settles_at: null, decided_at: nowIso });
+  await trx('answers').where({ customer_id: id }).update({ comment: null, properties: null, user_agent: null });
   await trx('invitations').where({ customer_id: id }).update({ last_error: null, reminder_last_error: null });
   const invitationIds = trx('invitations').where({ customer_id: id }).select('id');
   await trx('link_clicks').whereIn('invitation_id', invitationIds).update({ user_agent: null });

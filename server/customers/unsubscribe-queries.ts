@@ -5,6 +5,8 @@ export interface UnsubscribeTarget {
   invitation_id: number;
   locale: string;
   customer_id: number;
+  /** An erased customer's links answer nothing (410). */
+  erased_at: string | null;
   unsubscribed_at: string | null;
   touchpoint_id: number;
   touchpoint_name: string;
@@ -25,6 +27,7 @@ export function findUnsubscribeTarget(db: Knex, tokenHash: string): Promise<Unsu
       'invitations.locale',
       'customers.id as customer_id',
       'customers.unsubscribed_at',
+      'customers.erased_at',
       'touchpoints.id as touchpoint_id',
       'touchpoints.name as touchpoint_name',
       'touchpoint_unsubscribes.created_at as touchpoint_unsubscribed_at',

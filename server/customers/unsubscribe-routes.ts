@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
-import { NotFoundError } from '../errors.ts';
+import { GoneError, NotFoundError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { pickLocale, t, type Locale } from '../i18n/index.ts';
 import { getSettings } from '../settings/service.ts';
@@ -51,9 +51,11 @@ export function unsubscribeRoutes(deps: Deps): Router {
       try {
         await handler(req, res, token);
       } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
+        if (!(err instanceof NotFoundError) && !(err instanceof GoneError)) throw err;
         const locale: Locale = pickLocale(req.acceptsLanguages('en', 'de') || undefined);
-        res.status(404).render('pages/unsubscribe/unknown', { layout: 'public', locale, title: t(locale, 'unsubscribe.unknown_title') });
+        const gone = err instanceof GoneError;
+        res.set('Cache-Control', 'no-store');
+        res.status(gone ? 410 : 404).render('pages/unsubscribe/unknown', { layout: 'public', locale, gone, title: t(locale, gone ? 'unsubscribe.gone_title' : 'unsubscribe.unknown_title') });
       }
     };
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { NotFoundError } from '../errors.ts';
+import { GoneError, NotFoundError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
 import { hashToken } from '../responses/tokens.ts';
 import {
@@ -18,11 +18,13 @@ const tokenShape = /^[A-Za-z0-9_-]{16,128}$/;
 
 /**
  * The customer behind an invitation's unsubscribe link. The link keeps
- * working after the answer link has expired; a wrong token reveals nothing.
+ * working after the answer link has expired; a wrong token reveals nothing; an erased customer's answers 410.
  */
 export async function findUnsubscribeLink(db: Knex, token: string): Promise<UnsubscribeTarget> {
   const target = tokenShape.test(token) ? await findUnsubscribeTarget(db, hashToken(token)) : undefined;
   if (!target) throw new NotFoundError('This link is not valid');
+  // Erased means erased: the link changes nothing and stores nothing.
+  if (target.erased_at) throw new GoneError('This link no longer works');
   return target;
 }
 

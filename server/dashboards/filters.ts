@@ -4,6 +4,7 @@ import { ValidationError } from '../errors.ts';
 import type { Metric } from '../surveys/model.ts';
 import { addDays, intervals, isCalendarDate, type Interval } from '../metrics/series.ts';
 import { propertyNameSchema, whereSchema } from '../metrics/property-filter.ts';
+import { sourceChoices } from '../metrics/sources.ts';
 
 export const DEFAULT_DAYS = 90;
 
@@ -41,6 +42,7 @@ export const dashboardQuerySchema = z.object({
   interval: z.preprocess(blankToUndefined, z.enum(intervals, 'must be day, week or month').optional()),
   segment: z.preprocess(blankToUndefined, propertyNameSchema.optional()),
   where: whereSchema,
+  source: z.preprocess(blankToUndefined, z.enum(sourceChoices, 'must be all, identified or anonymous').optional()),
   group: z.preprocess(blankToUndefined, z.enum(['detractor', 'passive', 'promoter', 'low', 'mid', 'high'], 'is not a score group').optional()),
   q: optionalText(100),
 });

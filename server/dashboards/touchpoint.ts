@@ -14,6 +14,13 @@ import { changeView, formatMargin, formatPercent, formatScore, metricNames } fro
 import { presetLinks, rangeParams, rangeReport, rangeText, rateView } from './service.ts';
 import { filterView, pageHref, propertyOptions, withFilter } from './property-filters.ts';
 import { formatInstant, formatLocalDate } from '../dates.ts';
+import { sourceChoices, sourceFor, type SourceChoice } from '../metrics/sources.ts';
+
+const sourceLabels: Record<SourceChoice, string> = {
+  all: 'All answers',
+  identified: 'Customers only (email, signed links, imports)',
+  anonymous: 'Anonymous web-link answers only',
+};
 
 const COMMENTS_SHOWN = 50;
 const PROPERTY_SAMPLE = 1000;
@@ -31,13 +38,13 @@ export async function pageScope(db: Knex, query: DashboardQuery, now: Date) {
   const tz = settings.reporting_time_zone;
   const range = dayRange(query, now, tz);
   const interval: Interval = query.interval ?? defaultInterval(range.days);
-  return { tz, range, interval, where: query.where, period: parsePeriod(range.from, range.to, tz), min: settings.min_bucket_responses };
+  return { tz, range, interval, where: query.where, source: query.source, period: parsePeriod(range.from, range.to, tz), min: settings.min_bucket_responses };
 }
 export type PageScope = Awaited<ReturnType<typeof pageScope>>;
 
 /** The report of a touchpoint page (and of its series.csv). */
 export function pageReport(db: Knex, survey: Survey, scope: PageScope, extra: { segment?: string; funnel?: boolean } = {}): Promise<SurveyReport> {
-  return rangeReport(db, survey, scope.range, { tz: scope.tz, min: scope.min }, { interval: scope.interval, where: scope.where, ...extra });
+  return rangeReport(db, survey, scope.range, { tz: scope.tz, min: scope.min }, { interval: scope.interval, where: scope.where, source: scope.source, ...extra });
 }
 
 function distributionOf(metric: Metric, report: SurveyReport, locale: string) {
@@ -89,7 +96,8 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   ];
 
   const base = `/dashboard/${encodeURIComponent(survey.key)}`;
-  const keep = { interval: query.interval, segment: query.segment, group: query.group, q: query.q };
+  const keep = { interval: query.interval, segment: query.segment, source: query.source, group: query.group, q: query.q };
+  const source = sourceFor(survey, query.source);
   const pageParams = { ...rangeParams(range), ...keep };
   const segments = Object.entries(report.segments ?? {})
     .sort(([va, a], [vb, b]) => (b.score ?? -Infinity) - (a.score ?? -Infinity) || b.n - a.n || va.localeCompare(vb))
@@ -106,7 +114,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   const options = propertyOptions(sample);
   const trendLabel = `${name} by ${interval}, with its 95 % band`;
   const points = report.series.map((b) => ({ start: b.start, label: formatLocalDate(b.start, locale), score: b.score, low: b.low95, high: b.high95, n: b.n, too_small: b.too_small }));
-  const exportParams = { ...rangeParams(range), interval: query.interval };
+  const exportParams = { ...rangeParams(range), interval: query.interval, source: query.source };
   return {
     title: `${survey.touchpoint_name} · ${name}`,
     survey: { key: survey.key, status: survey.status },
@@ -115,6 +123,8 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
     metricKey: metric,
     test: testNames[metric],
     filters: { from: range.from, to: range.to, preset: range.preset, interval, segment: query.segment ?? '', group: query.group ?? '', q: query.q ?? '' },
+    sources: sourceChoices.map((value) => ({ value, label: sourceLabels[value], selected: value === source })),
+    sourceText: source === 'all' ? null : sourceLabels[source],
     propertyFilters: filterView(base, pageParams, where, options),
     filterText: where.length ? describeFilters(where) : null,
     previous,
@@ -127,6 +137,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
       scoreText: formatScore(metric, overall.score, locale),
       marginText: formatMargin(metric, overall.moe95, locale),
       n: overall.n,
+      held: overall.held,
       tooSmall: overall.too_small,
       change: changeView(metric, report.change, locale),
       previousN: previousFigures.n,

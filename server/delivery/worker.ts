@@ -1,6 +1,9 @@
 import type { Deps } from '../deps.ts';
 import { runFollowUpAlerts } from '../followups/alerts.ts';
 import { runWeeklyDigests } from '../digest/service.ts';
+import { settleDueAnswers } from '../responses/settle.ts';
+import { pruneRateCounters } from '../db/rate-counters.ts';
+import { DAY, HOUR } from '../clock.ts';
 import type { recheckBeforeSend } from '../eligibility/recheck.ts';
 import { CLAIM_BATCH, claimDueInvitations, deliverInvitation, settingsForRun, type DeliveryOutcome } from './service.ts';
 import { claimDueReminders, deliverReminder } from './reminders.ts';
@@ -102,11 +105,19 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
     } catch (err) {
       deps.log.error({ err }, 'worker run failed');
     }
-    // Alerts and the weekly digest: their errors are logged and never hold up sending.
-    for (const pass of [runFollowUpAlerts, runWeeklyDigests]) {
+    // Held answers settle before alerts look for new answers; alerts and the weekly digest: their errors are logged and never hold up sending.
+    for (const pass of [settleDueAnswers, runFollowUpAlerts, runWeeklyDigests, pruneCounters]) {
       if (stopped) break;
       await pass(deps).catch((err: unknown) => deps.log.error({ err, pass: pass.name }, 'worker pass failed'));
     }
+  };
+  let prunedAt = 0;
+  // Rate-limit windows end within a day: forget those of the day before yesterday, once an hour.
+  const pruneCounters = async (d: Deps) => {
+    const now = d.clock.now().getTime();
+    if (now - prunedAt < HOUR) return;
+    prunedAt = now;
+    await pruneRateCounters(d.db, new Date(now - 2 * DAY));
   };
   const next = (delayMs: number) => {
     if (stopped) return;

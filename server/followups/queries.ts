@@ -119,7 +119,7 @@ export type AlertCandidate = Omit<FollowUpRow, 'done_at' | 'done_by_email' | 'no
 
 /**
  * Detractor comments that arrived (or got their comment) since their survey's
- * owner was set, not yet alerted, for owners still active; imports excluded;
+ * owner was set, not yet alerted, for owners still active; imports and anonymous answers excluded;
  * only answers given since `answeredSince`.
  */
 export async function pendingAlerts(db: Knex, answeredSince: string, limit: number): Promise<AlertCandidate[]> {
@@ -132,6 +132,8 @@ export async function pendingAlerts(db: Knex, answeredSince: string, limit: numb
     .whereNull('follow_up_alerts.response_id')
     .whereNull('users.deactivated_at')
     .whereNot('responses.channel', 'import')
+    // Anonymous web-link answers never alert: anyone could write them.
+    .whereNot('responses.source', 'anonymous')
     .whereRaw('responses.updated_at >= survey_owners.since')
     // Bounds the scan to recent answers (the survey_id, answered_at index).
     .where('responses.answered_at', '>=', answeredSince)

@@ -38,6 +38,8 @@ export const emailMessages: { en: Record<string, string>; de: Record<string, str
     'unsubscribe.undone_title': 'You are subscribed again',
     'unsubscribe.undone': 'We may ask you for your opinion again from time to time.',
     'unsubscribe.unknown_title': 'Link not found',
+    'unsubscribe.gone_title': 'This link no longer works',
+    'unsubscribe.gone': 'The data this link belonged to has been deleted. You will not get any more surveys from us about it.',
     'unsubscribe.unknown': 'This link is not valid. Please use the link from your most recent email.',
   },
   de: {
@@ -76,6 +78,8 @@ export const emailMessages: { en: Record<string, string>; de: Record<string, str
     'unsubscribe.undone_title': 'Sie sind wieder angemeldet',
     'unsubscribe.undone': 'Wir fragen Sie von Zeit zu Zeit wieder nach Ihrer Meinung.',
     'unsubscribe.unknown_title': 'Link nicht gefunden',
+    'unsubscribe.gone_title': 'Dieser Link funktioniert nicht mehr',
+    'unsubscribe.gone': 'Die Daten, zu denen dieser Link gehörte, wurden gelöscht. Sie erhalten dazu keine Umfragen mehr von uns.',
     'unsubscribe.unknown': 'Dieser Link ist nicht gültig. Bitte verwenden Sie den Link aus Ihrer letzten E-Mail.',
   },
 };

@@ -27,7 +27,10 @@ export const surveyPageMessages: { en: Record<string, string>; de: Record<string
     'survey.trap.title': 'Thank you',
     'survey.trap.body': 'There is nothing more to do on this page.',
     'survey.too_many.title': 'Too many answers',
-    'survey.too_many.body': 'Too many answers came from your network just now. Please try again in a minute.',
+    'survey.too_many.body': 'Too many answers came from your network just now. Please try again later.',
+    'survey.gone.title': 'This link no longer works',
+    'survey.gone.body': 'The survey behind this link has closed, or the data it belonged to has been deleted. Nothing was stored.',
+    'survey.confirm': 'Please check your score and press Send to confirm your answer.',
   },
   de: {
     'survey.title': 'Ihre Meinung',
@@ -56,6 +59,9 @@ export const surveyPageMessages: { en: Record<string, string>; de: Record<string
     'survey.trap.title': 'Vielen Dank',
     'survey.trap.body': 'Auf dieser Seite ist nichts weiter zu tun.',
     'survey.too_many.title': 'Zu viele Antworten',
-    'survey.too_many.body': 'Aus Ihrem Netzwerk kamen gerade zu viele Antworten. Bitte versuchen Sie es in einer Minute erneut.',
+    'survey.too_many.body': 'Aus Ihrem Netzwerk kamen gerade zu viele Antworten. Bitte versuchen Sie es später erneut.',
+    'survey.gone.title': 'Dieser Link funktioniert nicht mehr',
+    'survey.gone.body': 'Die Umfrage hinter diesem Link ist beendet, oder die zugehörigen Daten wurden gelöscht. Es wurde nichts gespeichert.',
+    'survey.confirm': 'Bitte prüfen Sie Ihre Bewertung und drücken Sie auf Senden, um Ihre Antwort zu bestätigen.',
   },
 };

@@ -5,6 +5,7 @@ import { parseInput } from '../validation.ts';
 import { surveyMetrics } from './service.ts';
 import { intervals } from './series.ts';
 import { propertyNameSchema, whereSchema } from './property-filter.ts';
+import { sourceSchema } from './sources.ts';
 
 const text = (max: number) => z.string().trim().max(max);
 
@@ -16,6 +17,7 @@ const metricsQuerySchema = z.object({
   tz: text(64).optional(),
   segment: propertyNameSchema.optional(),
   where: whereSchema,
+  source: sourceSchema,
 });
 
 /** GET /api/v1/metrics?survey=KEY&from&to&interval&tz&segment&where=name:value… */

@@ -7,7 +7,7 @@ import type { PropertyFilter } from './property-filter.ts';
 import { rollupsAnswer, type Period } from './range.ts';
 
 /**
- * Score counts per local day in `tz` of the responses matching `where`: from the daily rollup when it is
+ * Score counts per local day in `tz` of the responses matching `where` (of `sources`, else all): from the daily rollup when it is
  * kept in that zone and the period is whole days (cheap), from the segment rollup when one property is
  * filtered on, else from the responses.
  */
@@ -18,13 +18,15 @@ export async function dayCounts(
   tz: string,
   reportingTz: string,
   where: PropertyFilter[] = [],
+  sources: readonly string[] | null = null,
 ): Promise<Map<string, ScoreCounts>> {
-  if (rollupsAnswer(period, tz, reportingTz)) {
+  // The rollups count every source: one source alone is counted from the responses.
+  if (sources === null && rollupsAnswer(period, tz, reportingTz)) {
     if (where.length === 0) return rollupDayCounts(db, survey.id, period);
     if (where.length === 1) return rollupFilteredDayCounts(db, survey.id, where[0], period);
   }
   const days = new Map<string, ScoreCounts>();
-  for (const { day, row } of await inLocalDays(tz, (chars) => responseCountsBy(db, survey.id, period, where, chars))) {
+  for (const { day, row } of await inLocalDays(tz, (chars) => responseCountsBy(db, survey.id, period, where, chars, sources))) {
     const counts = days.get(day) ?? days.set(day, new Map()).get(day)!;
     counts.set(row.score, (counts.get(row.score) ?? 0) + row.count);
   }

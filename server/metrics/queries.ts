@@ -58,6 +58,16 @@ export const inPeriodAt = (q: Knex.QueryBuilder, column: string, period: Period)
 };
 const inPeriod = (q: Knex.QueryBuilder, period: Period) => inPeriodAt(q, 'answered_at', period);
 
+/** Only the rows of these sources (invitation, signed, anonymous, import); null: all. */
+const ofSources = (q: Knex.QueryBuilder, sources: readonly string[] | null) => (sources ? q.whereIn('source', sources) : q);
+
+/** When each held answer of the survey matching `where` was given (held answers are few: they settle within minutes). */
+export async function heldAnswerTimes(db: Knex, surveyId: number, period: Period, where: PropertyFilter[], sources: readonly string[] | null): Promise<string[]> {
+  const q = ofSources(inPeriod(db('answers').where({ survey_id: surveyId, state: 'held' }).select('answered_at'), period), sources);
+  const rows = (await matchingProperties(db, q, 'properties', where)) as unknown as { answered_at: string }[];
+  return rows.map((r) => r.answered_at);
+}
+
 /**
  * From the responses matching `where`: how many gave each score, per UTC hour (`chars` 13) or minute (16)
  * of answering ('YYYY-MM-DDTHH' → score → count), read from the (survey_id, answered_at, score) index
@@ -69,32 +79,40 @@ export async function responseCountsBy(
   period: Period,
   where: PropertyFilter[],
   chars: 13 | 16,
+  sources: readonly string[] | null = null,
 ): Promise<{ at: string; score: number; count: number }[]> {
-  const q = inPeriod(
+  const q = ofSources(inPeriod(
     db('responses')
       .where({ survey_id: surveyId })
       .select({ answered_prefix: db.raw('substr(answered_at, 1, ?)', [chars]), score: 'score' })
       .count({ count: '*' })
       .groupBy('answered_prefix', 'score'),
     period,
-  );
+  ), sources);
   const rows = (await matchingProperties(db, q, 'properties', where)) as unknown as { answered_prefix: string; score: unknown; count: unknown }[];
   return rows.map((r) => ({ at: r.answered_prefix, score: Number(r.score), count: toCount(r.count) }));
 }
 
 /** Property value → score → count, from the responses (any period, any zone); without the property: '(none)'. */
-export async function rawSegmentCounts(db: Knex, surveyId: number, property: string, period: Period, where: PropertyFilter[] = []): Promise<Map<string, ScoreCounts>> {
+export async function rawSegmentCounts(
+  db: Knex,
+  surveyId: number,
+  property: string,
+  period: Period,
+  where: PropertyFilter[] = [],
+  sources: readonly string[] | null = null,
+): Promise<Map<string, ScoreCounts>> {
   // Grouped by the output name: PostgreSQL would see the expression's two bindings as different expressions.
   const rows: { segment_value: unknown; score: number; count: unknown }[] = await matchingProperties(
     db,
-    inPeriod(
+    ofSources(inPeriod(
       db('responses')
         .where({ survey_id: surveyId })
         .select({ segment_value: propertyValueText(db, 'properties', property), score: 'score' })
         .count({ count: '*' })
         .groupBy('segment_value', 'score'),
       period,
-    ),
+    ), sources),
     'properties',
     where,
   );
@@ -151,11 +169,12 @@ export async function segmentCounts(
   period: Period,
   reportingTz?: string,
   where: PropertyFilter[] = [],
+  sources: readonly string[] | null = null,
 ): Promise<Map<string, ScoreCounts>> {
   const zone = reportingTz ?? (await getSettings(db)).reporting_time_zone;
-  return where.length === 0 && wholeDaysIn(period, zone)
+  return where.length === 0 && sources === null && wholeDaysIn(period, zone)
     ? rollupSegmentCounts(db, surveyId, property, period)
-    : rawSegmentCounts(db, surveyId, property, period, where);
+    : rawSegmentCounts(db, surveyId, property, period, where, sources);
 }
 
 /**
@@ -217,6 +236,7 @@ export interface ListedResponseRow {
   score: number;
   comment: string | null;
   channel: string;
+  source: string;
   locale: string | null;
   answered_at: string;
   properties: string;
@@ -225,7 +245,7 @@ export interface ListedResponseRow {
 /** A page of responses in id order after `afterId` (keyset pagination). */
 export function responsesAfter(
   db: Knex,
-  filter: { surveyId: number | null; period: Period; afterId: number; limit: number; where?: PropertyFilter[] },
+  filter: { surveyId: number | null; period: Period; afterId: number; limit: number; where?: PropertyFilter[]; sources?: readonly string[] | null },
 ): Promise<ListedResponseRow[]> {
   const q = db('responses')
     .join('surveys', 'surveys.id', 'responses.survey_id')
@@ -235,6 +255,7 @@ export function responsesAfter(
       'responses.score',
       'responses.comment',
       'responses.channel',
+      'responses.source',
       'responses.locale',
       'responses.answered_at',
       'responses.properties',
@@ -245,5 +266,6 @@ export function responsesAfter(
   if (filter.surveyId !== null) q.where('responses.survey_id', filter.surveyId);
   if (filter.period.fromIso) q.where('responses.answered_at', '>=', filter.period.fromIso);
   if (filter.period.untilIso) q.where('responses.answered_at', '<', filter.period.untilIso);
+  if (filter.sources) q.whereIn('responses.source', filter.sources);
   return matchingProperties(db, q, 'responses.properties', filter.where ?? []);
 }

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { addCounts, figuresOf, type MarkedFigures, type ScoreCounts } from './compute.ts';
-import { eventCount, rollupEventCount, rollupSendDays, segmentCounts, sentAndAnsweredBy } from './queries.ts';
-import { inLocalDays } from './local-days.ts';
+import { eventCount, heldAnswerTimes, rollupEventCount, rollupSendDays, segmentCounts, sentAndAnsweredBy } from './queries.ts';
+import { inLocalDays, localDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
 import { joinPeriods, rollupsAnswer, type Period } from './range.ts';
 import { bucketStart, bucketStarts, groupDays, type Interval } from './series.ts';
@@ -28,6 +28,8 @@ export interface ReportScope {
   fill?: { from: string; to: string };
   /** Count the touchpoint's events for the funnel (one more query). */
   funnel?: boolean;
+  /** Only answers of these sources (invitation, signed, anonymous, import); null or absent: all. */
+  sources?: readonly string[] | null;
 }
 
 export interface ResponseRate {
@@ -40,10 +42,15 @@ export interface ResponseRate {
 }
 
 /** A bucket: the figures of the responses answered in it, the 95 % band, and the response rate of the invitations sent in it. */
-export type ReportBucket = { start: string } & MarkedFigures & { low95: number | null; high95: number | null } & ResponseRate;
+export type ReportBucket = { start: string } & MarkedFigures & Held & { low95: number | null; high95: number | null } & ResponseRate;
+
+/** Answers given in the period that are held: stored, not counted until they settle (DESIGN.md, "Responses"). */
+export interface Held {
+  held: number;
+}
 
 export interface SurveyReport {
-  overall: MarkedFigures & { low95: number | null; high95: number | null };
+  overall: MarkedFigures & Held & { low95: number | null; high95: number | null };
   previous: { from: string | null; to: string | null; overall: MarkedFigures } | null;
   /** The change against the previous period and its test; null unless both periods have enough responses. */
   change: Comparison | null;
@@ -75,15 +82,16 @@ const totalOf = (days: Map<string, ScoreCounts>): ScoreCounts => {
 /** Day counts of the period and of the one before: one read when both are whole local days. */
 async function periodDays(db: Knex, scope: ReportScope): Promise<{ current: Map<string, ScoreCounts>; before: Map<string, ScoreCounts> | null }> {
   const { survey, period, previous, tz, reportingTz, where } = scope;
-  if (!previous) return { current: await dayCounts(db, survey, period, tz, reportingTz, where), before: null };
+  const sources = scope.sources ?? null;
+  if (!previous) return { current: await dayCounts(db, survey, period, tz, reportingTz, where, sources), before: null };
   if (period.fromDay && period.byDay && previous.byDay) {
-    const both = await dayCounts(db, survey, joinPeriods(previous, period), tz, reportingTz, where);
+    const both = await dayCounts(db, survey, joinPeriods(previous, period), tz, reportingTz, where, sources);
     const current = new Map<string, ScoreCounts>();
     const before = new Map<string, ScoreCounts>();
     for (const [day, counts] of both) (day >= period.fromDay ? current : before).set(day, counts);
     return { current, before };
   }
-  const [current, before] = await Promise.all([dayCounts(db, survey, period, tz, reportingTz, where), dayCounts(db, survey, previous, tz, reportingTz, where)]);
+  const [current, before] = await Promise.all([dayCounts(db, survey, period, tz, reportingTz, where, sources), dayCounts(db, survey, previous, tz, reportingTz, where, sources)]);
   return { current, before };
 }
 
@@ -112,12 +120,20 @@ function funnelEvents(db: Knex, scope: ReportScope): Promise<number> {
 export async function surveyReport(db: Knex, scope: ReportScope): Promise<SurveyReport> {
   const { survey, min, interval } = scope;
   const metric = survey.metric;
-  const [{ current, before }, sends, events, segments] = await Promise.all([
+  const sources = scope.sources ?? null;
+  const [{ current, before }, sends, events, segments, heldTimes] = await Promise.all([
     periodDays(db, scope),
     sendDays(db, scope),
     scope.funnel ? funnelEvents(db, scope) : Promise.resolve(null),
-    scope.segment ? segmentCounts(db, survey.id, scope.segment, scope.period, scope.reportingTz, scope.where) : Promise.resolve(null),
+    scope.segment ? segmentCounts(db, survey.id, scope.segment, scope.period, scope.reportingTz, scope.where, sources) : Promise.resolve(null),
+    heldAnswerTimes(db, survey.id, scope.period, scope.where, sources),
   ]);
+  const heldBuckets = new Map<string, number>();
+  const { ofInstant } = localDays(scope.tz);
+  for (const at of heldTimes) {
+    const start = bucketStart(ofInstant(at), interval);
+    heldBuckets.set(start, (heldBuckets.get(start) ?? 0) + 1);
+  }
 
   const all = totalOf(current);
   const overall = figuresOf(metric, all, min);
@@ -139,18 +155,18 @@ export async function surveyReport(db: Knex, scope: ReportScope): Promise<Survey
   }
   const starts = scope.fill
     ? bucketStarts(scope.fill.from, scope.fill.to, interval)
-    : [...new Set([...responseBuckets.keys(), ...sendBuckets.keys()])].sort();
+    : [...new Set([...responseBuckets.keys(), ...sendBuckets.keys(), ...heldBuckets.keys()])].sort();
   const series = starts.map((start): ReportBucket => {
     const figures = figuresOf(metric, responseBuckets.get(start) ?? new Map(), min);
     const s = sendBuckets.get(start);
-    return { start, ...figures, ...bandOf(metric, figures.score, figures.moe95), ...rateOf(s?.sent ?? 0, s?.responded ?? 0) };
+    return { start, ...figures, held: heldBuckets.get(start) ?? 0, ...bandOf(metric, figures.score, figures.moe95), ...rateOf(s?.sent ?? 0, s?.responded ?? 0) };
   });
 
   const distribution: Record<string, number> = {};
   for (let s = scales[metric].min; s <= scales[metric].max; s++) distribution[String(s)] = all.get(s) ?? 0;
 
   const report: SurveyReport = {
-    overall: { ...overall, ...bandOf(metric, overall.score, overall.moe95) },
+    overall: { ...overall, held: heldTimes.length, ...bandOf(metric, overall.score, overall.moe95) },
     previous: scope.previous && previousFigures ? { from: scope.previous.from, to: scope.previous.to, overall: previousFigures } : null,
     change: comparable ? compareCounts(metric, beforeAll!, all) : null,
     distribution,

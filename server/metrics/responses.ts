@@ -4,6 +4,7 @@ import { getSettings, isTimeZone } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
 import { parsePeriod } from './range.ts';
 import { responsesAfter, type ListedResponseRow } from './queries.ts';
+import { sourceFor, sourcesOf, type SourceChoice } from './sources.ts';
 
 export interface ResponsesQuery {
   survey?: string;
@@ -12,6 +13,7 @@ export interface ResponsesQuery {
   tz?: string;
   cursor?: string;
   limit: number;
+  source?: SourceChoice;
 }
 
 /** A response as the API lists it: the stored row with its properties parsed. */
@@ -34,12 +36,14 @@ export async function listResponses(db: Knex, query: ResponsesQuery): Promise<{ 
   const period = parsePeriod(query.from, query.to, tz);
   const afterId = decodeCursor(query.cursor);
   let surveyId: number | null = null;
+  // Every source unless asked: a list of answers shows each with its source.
+  const sources = sourcesOf(sourceFor(null, query.source));
   if (query.survey) {
     const survey = await findSurveyByKey(db, query.survey);
     if (!survey) throw new NotFoundError(`No survey with the key ${query.survey}`);
     surveyId = survey.id;
   }
-  const rows = await responsesAfter(db, { surveyId, period, afterId, limit: query.limit + 1 });
+  const rows = await responsesAfter(db, { surveyId, period, afterId, limit: query.limit + 1, sources });
   const page = rows.slice(0, query.limit);
   return {
     responses: page.map((r) => ({
@@ -48,6 +52,7 @@ export async function listResponses(db: Knex, query: ResponsesQuery): Promise<{ 
       score: Number(r.score),
       comment: r.comment,
       channel: r.channel,
+      source: r.source,
       locale: r.locale,
       answered_at: r.answered_at,
       properties: JSON.parse(r.properties || '{}'),

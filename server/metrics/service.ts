@@ -8,6 +8,7 @@ import { parsePeriod, previousPeriod } from './range.ts';
 import { surveyReport, type SurveyReport } from './report.ts';
 import type { Interval } from './series.ts';
 import { testNames } from './significance.ts';
+import { sourceFor, sourcesOf, type SourceChoice } from './sources.ts';
 
 export interface MetricsQuery {
   survey: string;
@@ -20,6 +21,8 @@ export interface MetricsQuery {
   segment?: string;
   /** Only the responses (and invitations, events) whose properties match. */
   where?: PropertyFilter[];
+  /** Which answers count: all, identified or anonymous; default: the survey's. */
+  source?: SourceChoice;
 }
 
 export type MetricsResult = {
@@ -32,6 +35,7 @@ export type MetricsResult = {
   from: string | null;
   to: string | null;
   where: Record<string, string[]>;
+  source: SourceChoice;
 } & SurveyReport;
 
 /**
@@ -46,6 +50,7 @@ export async function surveyMetrics(db: Knex, query: MetricsQuery): Promise<Metr
   const survey = await findSurveyByKey(db, query.survey);
   if (!survey) throw new NotFoundError(`No survey with the key ${query.survey}`);
   const where = query.where ?? [];
+  const source = sourceFor(survey, query.source);
   const report = await surveyReport(db, {
     survey,
     period,
@@ -57,6 +62,7 @@ export async function surveyMetrics(db: Knex, query: MetricsQuery): Promise<Metr
     where,
     segment: query.segment,
     funnel: true,
+    sources: sourcesOf(source),
   });
   return {
     survey: survey.key,
@@ -67,6 +73,7 @@ export async function surveyMetrics(db: Knex, query: MetricsQuery): Promise<Metr
     from: period.from,
     to: period.to,
     where: Object.fromEntries(where.map((f) => [f.name, f.values])),
+    source,
     ...report,
   };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';
 import { listResponses } from '../metrics/responses.ts';
+import { sourceSchema } from '../metrics/sources.ts';
 
 const responsesQuerySchema = z.object({
   survey: z.string().trim().min(1).max(100).optional(),
@@ -10,6 +11,7 @@ const responsesQuerySchema = z.object({
   to: z.string().trim().max(40).optional(),
   tz: z.string().trim().max(64).optional(),
   cursor: z.string().trim().max(40).optional(),
+  source: sourceSchema,
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(1000).default(100),
 });
 

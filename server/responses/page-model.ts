@@ -2,7 +2,7 @@ import type { FieldError } from '../errors.ts';
 import { t, type Locale } from '../i18n/index.ts';
 import { formatInstant } from '../dates.ts';
 import { scales } from '../surveys/model.ts';
-import { COMMENT_MAX_LENGTH, type SurveyPage } from './service.ts';
+import { COMMENT_MAX_LENGTH, type SurveyPage } from './answer-page.ts';
 
 /** What the customer's survey pages (views/pages/respond/*) are rendered with. */
 
@@ -47,6 +47,7 @@ export function formModel(page: SurveyPage, opts: { action: string; lang?: strin
     answeredEarlier: page.answer && page.answer.score !== page.selected ? t(locale, 'survey.answered_earlier', { score: page.answer.score }) : undefined,
     editUntil: editableUntil ? t(locale, 'survey.edit_until', { until: formatInstant(editableUntil, { timeZone: page.timeZone, locale, style: 'long' }) }) : undefined,
     errorSummary: opts.errors?.length ? t(locale, 'survey.error.summary') : undefined,
+    notice: page.notice === 'confirm' ? t(locale, 'survey.confirm') : undefined,
     scoreError: errorFor('score'),
     commentError: errorFor('comment'),
   };
@@ -78,8 +79,8 @@ export function thanksModel(page: SurveyPage, opts: { action?: string; changeHre
   };
 }
 
-/** A page with a heading and a sentence: not found, expired, the trap, too many answers. */
-export function messageModel(locale: Locale, name: 'not_found' | 'expired' | 'trap' | 'too_many') {
+/** A page with a heading and a sentence: not found, expired, gone (erased), the trap, too many answers. */
+export function messageModel(locale: Locale, name: 'not_found' | 'expired' | 'gone' | 'trap' | 'too_many') {
   return {
     layout: 'public',
     locale,

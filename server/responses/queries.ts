@@ -16,6 +16,7 @@ export interface InvitationForLink {
   expires_at: string | null;
   responded_at: string | null;
   customer_time_zone: string | null;
+  customer_erased_at: string | null;
   event_properties: string | null;
 }
 
@@ -35,11 +36,20 @@ export const findInvitationByTokenHash = (db: Knex, tokenHash: string): Promise<
       'invitations.expires_at',
       'invitations.responded_at',
       'customers.time_zone as customer_time_zone',
+      'customers.erased_at as customer_erased_at',
       'events.properties as event_properties',
     );
 
 export const findResponseForInvitation = (db: Knex, invitationId: number): Promise<ResponseRow | undefined> =>
   db('responses').where({ invitation_id: invitationId }).first();
+
+export async function isCustomerErased(db: Knex, customerId: number): Promise<boolean> {
+  const row = await db('customers').where({ id: customerId }).first('erased_at');
+  return Boolean(row?.erased_at);
+}
+
+/** The response a signed web link took. */
+export const findResponseByLinkKey = (db: Knex, linkKey: string): Promise<ResponseRow | undefined> => db('responses').where({ link_key: linkKey }).first();
 
 export async function insertLinkClick(
   db: Knex,

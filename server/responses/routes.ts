@@ -1,26 +1,17 @@
 import { Router, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import type { Deps } from '../deps.ts';
 import { pickLocale } from '../i18n/index.ts';
-import {
-  answerInvitation,
-  answerWebSurvey,
-  openInvitationPage,
-  openWebSurveyPage,
-  recordTrapClick,
-  type LinkOutcome,
-  type WebOutcome,
-} from './service.ts';
+import { answerInvitation, openInvitationPage, recordTrapClick, type LinkOutcome } from './email-link.ts';
+import { answerWebSurvey, openWebSurveyPage, type WebOutcome } from './web-link.ts';
 import { formModel, messageModel, thanksModel } from './page-model.ts';
 
 /**
- * The customer's answer: the email's score links (/r/:token), its trap link,
- * and the public web link (/s/:survey). The token in the link is the
- * credential: no session, no CSRF. GET and HEAD never store an answer.
+ * The customer's answer: the email's score links (/r/:token), its trap link, and the public web link
+ * (/s/:survey). The token (or the signed web link) is the credential: no session, no CSRF. GET and
+ * HEAD never store an answer.
  */
 export function publicResponseRoutes(deps: Deps): Router {
   const router = Router();
-  const webAnswerLimit = webAnswerRateLimit();
 
   // Scanners HEAD links too: say whether the page exists, record nothing.
   router.head('/r/:token', async (req, res) => {
@@ -32,8 +23,9 @@ export function publicResponseRoutes(deps: Deps): Router {
   });
 
   router.get('/r/:token/t', async (req, res) => {
-    await recordTrapClick(deps, param(req, 'token'), userAgent(req));
+    const recorded = await recordTrapClick(deps, param(req, 'token'), userAgent(req));
     noStore(res);
+    if (recorded === 'gone') return res.status(410).render('pages/respond/message', messageModel(requestLocale(req), 'gone'));
     res.render('pages/respond/message', messageModel(requestLocale(req), 'trap'));
   });
 
@@ -46,44 +38,34 @@ export function publicResponseRoutes(deps: Deps): Router {
   router.post('/r/:token', async (req, res) => {
     const token = param(req, 'token');
     const outcome = await answerInvitation(deps, token, body(req), userAgent(req));
-    if (wantsJson(req)) return sendLinkJson(res, outcome);
+    if (wantsJson(req)) return sendJson(res, outcome);
     renderLink(req, res, token, outcome);
   });
 
   router.get('/s/:survey', async (req, res) => {
     const key = param(req, 'survey');
-    const outcome = await openWebSurveyPage(deps, key, webLocale(req));
+    const outcome = await openWebSurveyPage(deps, key, rawQuery(req), webLocale(req));
     renderWeb(req, res, key, outcome);
   });
 
-  router.post('/s/:survey', webAnswerLimit, async (req, res) => {
+  router.post('/s/:survey', async (req, res) => {
     const key = param(req, 'survey');
-    const outcome = await answerWebSurvey(deps, key, body(req), webLocale(req));
-    if (wantsJson(req)) return sendWebJson(res, outcome);
+    const outcome = await answerWebSurvey(deps, key, rawQuery(req), body(req), { wantedLocale: webLocale(req), address: req.ip ?? '', userAgent: userAgent(req) });
+    if (wantsJson(req)) return sendJson(res, outcome);
     renderWeb(req, res, key, outcome);
   });
 
   return router;
 }
 
-/** At most 20 web-link answers per address per minute; one counter per app. */
-function webAnswerRateLimit() {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: 20,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler(req, res) {
-      res.status(429);
-      if (wantsJson(req)) return void res.json({ saved: false, error: 'too_many' });
-      res.render('pages/respond/message', messageModel(requestLocale(req), 'too_many'));
-    },
-  });
-}
-
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 const userAgent = (req: Request): string | null => req.get('user-agent') ?? null;
 const body = (req: Request): Record<string, unknown> => (req.body && typeof req.body === 'object' ? req.body : {});
+/** The query string as sent: a signed web link's signature covers it exactly. */
+const rawQuery = (req: Request): string => {
+  const at = req.originalUrl.indexOf('?');
+  return at < 0 ? '' : req.originalUrl.slice(at + 1);
+};
 const wantsJson = (req: Request) => req.accepts(['html', 'json']) === 'json';
 const firstString = (value: unknown) => (typeof value === 'string' ? value : undefined);
 /** The browser's preferred language among ours; null when it names none of them (or sends no header). */
@@ -100,9 +82,12 @@ function statusOf(outcome: LinkOutcome | WebOutcome): number {
     case 'unknown':
       return 404;
     case 'expired':
+    case 'gone':
       return 410;
     case 'invalid':
       return 422;
+    case 'too_many':
+      return 429;
     default:
       return 200;
   }
@@ -116,8 +101,10 @@ function renderLink(req: Request, res: Response, token: string, outcome: LinkOut
     case 'unknown':
       return res.render('pages/respond/message', messageModel(requestLocale(req), 'not_found'));
     case 'expired':
-      return res.render('pages/respond/message', messageModel(outcome.locale, 'expired'));
+    case 'gone':
+      return res.render('pages/respond/message', messageModel(outcome.locale, outcome.kind));
     case 'form':
+    case 'discarded':
       return res.render('pages/respond/survey', formModel(outcome.page, { action }));
     case 'invalid':
       return res.render('pages/respond/survey', formModel(outcome.page, { action, errors: outcome.errors }));
@@ -130,44 +117,55 @@ function renderLink(req: Request, res: Response, token: string, outcome: LinkOut
 function renderWeb(req: Request, res: Response, key: string, outcome: WebOutcome) {
   noStore(res);
   res.status(statusOf(outcome));
-  const action = `/s/${encodeURIComponent(key)}`;
+  const query = rawQuery(req);
+  const action = `/s/${encodeURIComponent(key)}${query ? `?${query}` : ''}`;
   switch (outcome.kind) {
     case 'unknown':
       return res.render('pages/respond/message', messageModel(requestLocale(req), 'not_found'));
+    case 'gone':
+    case 'too_many':
+      return res.render('pages/respond/message', messageModel(outcome.locale, outcome.kind));
     case 'form':
       return res.render('pages/respond/survey', formModel(outcome.page, { action, lang: outcome.page.locale }));
     case 'invalid':
       return res.render('pages/respond/survey', formModel(outcome.page, { action, lang: outcome.page.locale, errors: outcome.errors }));
     case 'saved':
-      return res.render('pages/respond/thanks', thanksModel(outcome.page, {}));
+    case 'closed': {
+      // A signed link's answer can be changed in its edit window; an anonymous one is done.
+      const editable = outcome.page.answer?.editableUntil ? { action, changeHref: action } : {};
+      return res.render('pages/respond/thanks', thanksModel(outcome.page, editable));
+    }
   }
 }
 
-/** The page script's background save: the same outcome, as JSON. An automated answer looks saved too. */
-function sendLinkJson(res: Response, outcome: LinkOutcome) {
+/**
+ * The page script's background save: the outcome as JSON. `saved` is true only for an answer that is
+ * stored to count (settled, or held until it settles); `state` says which.
+ */
+function sendJson(res: Response, outcome: LinkOutcome | WebOutcome) {
   noStore(res);
   res.status(statusOf(outcome));
   switch (outcome.kind) {
     case 'unknown':
+      return res.json({ saved: false, error: 'not_found' });
     case 'expired':
-      return res.json({ saved: false, error: outcome.kind === 'unknown' ? 'not_found' : 'expired' });
+    case 'gone':
+    case 'too_many':
+      return res.json({ saved: false, error: outcome.kind });
     case 'invalid':
       return res.json({ saved: false, errors: outcome.errors });
+    case 'form':
+      return res.json({ saved: false });
     case 'closed':
       return res.json({ saved: false, closed: true, score: outcome.page.answer?.score ?? null });
+    case 'discarded':
+      return res.json({ saved: false, state: 'discarded', score: outcome.page.answer?.score ?? null });
     case 'saved':
       return res.json({
         saved: true,
+        state: outcome.state,
         score: outcome.page.answer?.score ?? null,
         editable_until: outcome.page.answer?.editableUntil?.toISOString() ?? null,
       });
   }
-}
-
-function sendWebJson(res: Response, outcome: WebOutcome) {
-  noStore(res);
-  res.status(statusOf(outcome));
-  if (outcome.kind === 'unknown') return res.json({ saved: false, error: 'not_found' });
-  if (outcome.kind === 'invalid') return res.json({ saved: false, errors: outcome.errors });
-  return res.json({ saved: outcome.kind === 'saved', score: outcome.page.answer?.score ?? null });
 }

@@ -1,11 +1,14 @@
 /**
- * Is an answer from a person or from a mail security scanner (DESIGN.md,
- * "Responses and link scanners")? Pure judgment over what the invitation's
- * links saw; no clock, no database.
+ * Is an answer from a person, and if not, may it count (DESIGN.md, "Responses: held, settled, never
+ * silently lost")? Pure judgments over what the page said and what the invitation's links saw; no
+ * clock, no database.
  *
- * An answer is judged around its reference moment: when the page it came
- * from was opened (scanners open every link at once, then their pages post a
- * few seconds later), else the moment of the post.
+ * Mail security scanners open every link of an email, some in a headless browser that runs the page's
+ * script; they never press keys or move a pointer. So:
+ * - an explicit Send after pointer, touch or key input is a person's answer: it counts at once;
+ * - anything else (the page's background save, a Send with no input before it, a form posted without
+ *   the page's script) is held: it counts once its settle window has passed, unless a score link with
+ *   another score of the same invitation was opened, or its trap link hit, within a window of it.
  */
 
 export type ClickKind = 'open' | 'trap' | 'automated';
@@ -16,45 +19,48 @@ export interface LinkClick {
   at: Date;
 }
 
-export interface AnswerAttempt {
-  score: number;
-  /** When the answer arrived. */
-  at: Date;
-  /** When the page that posted it was opened, when known. */
-  openedAt?: Date | null;
+/** How the page sent the answer: an explicit Send, its background save, a submit without a Send, no script at all. */
+export const triggers = ['click', 'auto', 'script', 'nojs'] as const;
+export type Trigger = (typeof triggers)[number];
+
+/** The first input the page saw before sending. */
+export const inputs = ['pointer', 'touch', 'key'] as const;
+export type Input = (typeof inputs)[number];
+
+export interface Evidence {
+  trigger: Trigger;
+  input: Input | null;
 }
 
-export type ScannerSignal = 'trap_link' | 'different_scores' | 'just_sent';
+/** Settled at once: a person pressed Send after using the page. */
+export const isPerson = (evidence: Evidence): boolean => evidence.trigger === 'click' && evidence.input !== null;
 
-export type Judgment = { automated: false } | { automated: true; signal: ScannerSignal };
+/** Why a held answer was discarded as automated. */
+export type ScannerSignal = 'trap_link' | 'different_scores';
 
-/** Different scores opened within this much of each other are one burst: no person clicks two scale links that fast. */
-export const BURST_MS = 3_000;
-/** A trap link hit this close to the answer's page being opened, or to the answer, marks it. */
-export const TRAP_MS = 15_000;
-/** Pages opened this soon after sending are a scanner's: mail is not read that fast. */
-export const JUST_SENT_MS = 10_000;
+export interface HeldAnswer {
+  score: number;
+  /** When it arrived. */
+  at: Date;
+  /** When the page that posted it was opened, when known. */
+  openedAt: Date | null;
+}
 
-/** The clicks a judgment reads lie within this much of its reference moment or of the answer. */
-export const JUDGMENT_REACH_MS = Math.max(TRAP_MS, BURST_MS);
+/** The span in which other opens and trap hits discard a held answer: a window before its page was opened to a window after it arrived. */
+export function judgmentSpan(answer: HeldAnswer, windowMs: number): { from: Date; until: Date } {
+  const reference = Math.min(answer.openedAt?.getTime() ?? answer.at.getTime(), answer.at.getTime());
+  return { from: new Date(reference - windowMs), until: new Date(answer.at.getTime() + windowMs) };
+}
 
-export function judgeAnswer(input: { attempt: AnswerAttempt; sentAt: Date | null; clicks: LinkClick[] }): Judgment {
-  const { attempt, sentAt, clicks } = input;
-  const now = attempt.at.getTime();
-  const reference = Math.min(attempt.openedAt?.getTime() ?? now, now);
-
-  const near = (at: number, within: number) => Math.abs(at - reference) <= within || (at <= now && now - at <= within);
-
-  if (clicks.some((c) => c.kind === 'trap' && near(c.at.getTime(), TRAP_MS))) return { automated: true, signal: 'trap_link' };
-
-  // Only opens count: a person may change the pre-selected score before sending.
-  const scores = new Set<number>();
-  for (const c of clicks) {
-    if (c.kind === 'open' && c.score !== null && near(c.at.getTime(), BURST_MS)) scores.add(c.score);
-  }
-  if (scores.size >= 2) return { automated: true, signal: 'different_scores' };
-
-  if (sentAt && reference - sentAt.getTime() < JUST_SENT_MS) return { automated: true, signal: 'just_sent' };
-
-  return { automated: false };
+/**
+ * A held answer's verdict over the clicks of its invitation: discarded when its trap link was hit, or a
+ * score link with another score was opened, within its span (at any spacing: a slow scanner opening one
+ * link every few seconds is caught as surely as one opening all at once); else it may settle.
+ */
+export function judgeHeld(answer: HeldAnswer, clicks: LinkClick[], windowMs: number): ScannerSignal | null {
+  const { from, until } = judgmentSpan(answer, windowMs);
+  const inSpan = (c: LinkClick) => c.at.getTime() >= from.getTime() && c.at.getTime() <= until.getTime();
+  if (clicks.some((c) => c.kind === 'trap' && inSpan(c))) return 'trap_link';
+  if (clicks.some((c) => c.kind === 'open' && c.score !== null && c.score !== answer.score && inSpan(c))) return 'different_scores';
+  return null;
 }

@@ -12,7 +12,12 @@ export interface NewResponse {
   customer_id?: number | null;
   score: number;
   comment?: string | null;
-  channel: 'email' | 'web' | 'import';
+  /** email (the invitation's links), link (the public web link), web (the widget), import. */
+  channel: 'email' | 'link' | 'web' | 'import';
+  /** invitation, signed (a signed web link), anonymous (the public web link), import; default: import for imports, else invitation. */
+  source?: 'invitation' | 'signed' | 'anonymous' | 'import';
+  /** A signed web link's hash: it takes one response. */
+  link_key?: string | null;
   locale?: string | null;
   answered_at: Date;
   properties?: Record<string, unknown>;
@@ -26,6 +31,8 @@ export interface ResponseRow {
   score: number;
   comment: string | null;
   channel: string;
+  source: string;
+  link_key: string | null;
   locale: string | null;
   answered_at: string;
   updated_at: string;
@@ -70,6 +77,8 @@ export async function insertResponse(trx: Knex.Transaction, response: NewRespons
       score: response.score,
       comment: response.comment ?? null,
       channel: response.channel,
+      source: response.source ?? (response.channel === 'import' ? 'import' : 'invitation'),
+      link_key: response.link_key ?? null,
       locale: response.locale ?? null,
       answered_at: answeredAt,
       updated_at: answeredAt,

@@ -5,6 +5,7 @@ import { fieldErrors, setFlash } from '../auth/forms.ts';
 
 import { rebuildDailyRollup } from '../responses/store.ts';
 import { getSettings, timeZoneChoices, updateSettings, type Settings } from './service.ts';
+import { linkSigningSecret, replaceLinkSigningSecret } from './link-secret.ts';
 import { formFieldOf, formFromSettings, readSettingsForm, settingsFromForm, type SettingsForm } from './form.ts';
 
 /** /settings: admins set the reporting time zone, sender, branding and the global contact rules. */
@@ -13,13 +14,15 @@ export function settingsRoutes(deps: Deps): Router {
   const admin = requireRole('admin');
   const zones = timeZoneChoices();
 
-  const page = (values: SettingsForm, extra: Record<string, unknown> = {}, saved?: Settings) => {
+  const page = async (values: SettingsForm, extra: Record<string, unknown> = {}, saved?: Settings) => {
     const tz = String(values.reporting_time_zone);
     const list = zones.includes(tz) || !tz ? zones : [tz, ...zones];
     return {
       title: 'Settings',
       nav: 'settings',
       values,
+      linkSecret: await linkSigningSecret(deps.db),
+      baseUrl: deps.config.baseUrl,
       logoPreview: saved?.logo_url ?? '',
       zones: list.map((zone) => ({ value: zone, label: zone, selected: zone === tz })),
       locales: [
@@ -32,7 +35,7 @@ export function settingsRoutes(deps: Deps): Router {
 
   router.get('/settings', admin, async (_req, res) => {
     const settings = await getSettings(deps.db);
-    res.render('pages/settings/index', page(formFromSettings(settings), {}, settings));
+    res.render('pages/settings/index', await page(formFromSettings(settings), {}, settings));
   });
 
   router.post('/settings', admin, async (req, res) => {
@@ -43,7 +46,7 @@ export function settingsRoutes(deps: Deps): Router {
       saved = await updateSettings(deps.db, settingsFromForm(form));
     } catch (err) {
       const failed = fieldErrors(err, formFieldOf);
-      return res.status(failed.status).render('pages/settings/index', page(form, { errors: failed.errors, formError: failed.message }, before));
+      return res.status(failed.status).render('pages/settings/index', await page(form, { errors: failed.errors, formError: failed.message }, before));
     }
     if (saved.reporting_time_zone !== before.reporting_time_zone) {
       // Daily buckets are days in the reporting time zone: recount them in the new one.
@@ -52,6 +55,14 @@ export function settingsRoutes(deps: Deps): Router {
     }
     setFlash(req, 'Settings saved.');
     res.redirect(303, '/settings');
+  });
+
+  // A new secret for signed web links: links signed with the old one stop working.
+  router.post('/settings/link-secret', admin, async (req, res) => {
+    await replaceLinkSigningSecret(deps.db);
+    deps.log.info({ userId: req.session.userId }, 'web link signing secret replaced');
+    setFlash(req, 'A new link secret is in force. Links signed with the old one no longer work.');
+    res.redirect(303, '/settings#signed-links');
   });
 
   return router;

@@ -7,7 +7,7 @@ import { locales, pickLocale, type Locale } from '../i18n/index.ts';
 import { getSettings } from '../settings/service.ts';
 import { renderInvitation } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
-import { blankSurveyPage, type SurveyPage } from '../responses/service.ts';
+import { blankSurveyPage, type SurveyPage } from '../responses/answer-page.ts';
 import { type Survey, type Wording } from './model.ts';
 import { findSurveyByKey, findTouchpointByKey } from './queries.ts';
 import { buildContent, createSurvey, surveyInputSchema, type SurveyInput } from './service.ts';

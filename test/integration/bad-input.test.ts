@@ -378,6 +378,8 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
       const nextIp = () => `198.51.100.${(ip++ % 250) + 1}`;
       before(async () => {
         ({ token } = await seedInvitation(ctx, { surveyKey: 'delivery-nps', state: 'sent' }));
+        // Its public web link is off until turned on.
+        await ctx.deps.db('surveys').where({ key: 'delivery-nps' }).update({ public_link: true });
         ctx.clock.advance(10 * 60_000);
       });
 

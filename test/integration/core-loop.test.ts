@@ -87,7 +87,7 @@ describe('the core loop: event in, email out, answer in, score on the dashboard'
     await supertest(ctx.app)
       .post(path)
       .type('form')
-      .send({ score: '9', comment: 'Schnell und freundlich', trigger: 'click' })
+      .send({ score: '9', comment: 'Schnell und freundlich', trigger: 'click', input: 'pointer' })
       .expect(200);
 
     const metrics = await api().get('/api/v1/metrics?survey=delivery-nps&interval=week').expect(200);

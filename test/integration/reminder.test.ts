@@ -28,7 +28,7 @@ describe('reminders', () => {
     const http = supertest(t.ctx.app);
     const page = await http.get(`/r/${token}?score=${score}`).expect(200);
     const view = /name="view" value="(\d+)"/.exec(page.text)?.[1];
-    await http.post(`/r/${token}`).type('form').send({ score: String(score), trigger: 'nojs', view }).expect(200);
+    await http.post(`/r/${token}`).type('form').send({ score: String(score), trigger: 'click', input: 'key', view }).expect(200);
   }
 
   it('sends one reminder N days after the invitation, not before, not twice, with the same links and its own Message-ID', async () => {

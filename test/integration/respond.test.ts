@@ -4,8 +4,13 @@ import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
 import { HOUR, DAY } from '../../server/clock.ts';
 import { toCount } from '../../server/db/dialect.ts';
+import { settleDueAnswers } from '../../server/responses/settle.ts';
 
 const SECOND = 1000;
+/** ANSWER_SETTLE_SECONDS by default. */
+const SETTLE = 600 * SECOND;
+/** What the page sends when a person pressed Send after using it. */
+const PERSON = { trigger: 'click', input: 'pointer' };
 /** The id of the open a page was rendered for (the page sends it back with the answer). */
 const openIdOf = (html: string) => /name="view" value="(\d+)"/.exec(html)?.[1];
 const checkedScore = (html: string) => /value="(\d+)" checked/.exec(html)?.[1];
@@ -26,6 +31,8 @@ describe('answering a survey (/r/:token)', () => {
     const rows: { score: number; count: number }[] = await ctx.deps.db('response_daily').where({ survey_id: surveyId }).select('score', 'count');
     return Object.fromEntries(rows.filter((r) => toCount(r.count) !== 0).map((r) => [Number(r.score), toCount(r.count)]));
   };
+  const answersOf = (invitationId: number) => ctx.deps.db('answers').where({ invitation_id: invitationId }).orderBy('id');
+  const metricsOf = async (survey: string) => (await http.get('/api/v1/metrics').query({ survey }).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200)).body;
   const clicksOf = (invitationId: number) => ctx.deps.db('link_clicks').where({ invitation_id: invitationId }).orderBy('id');
   /** An invitation sent a while ago, so that its answers are not "seconds after sending". */
   async function sentInvitation(opts: Parameters<typeof seedInvitation>[1] = {}) {
@@ -72,13 +79,14 @@ describe('answering a survey (/r/:token)', () => {
     expect(await responsesOf(invitationId)).to.have.length(0);
   });
 
-  it('stores one response from the POST, with the event properties, and counts it in the daily rollup', async () => {
-    const { token, invitationId, survey, customerId } = await sentInvitation({ surveyKey: 'post-nps', properties: { region: 'south' } });
+  it('counts a person\'s answer (Send after input) at once, with the event properties, however soon after sending', async () => {
+    const { token, invitationId, survey, customerId } = await seedInvitation(ctx, { state: 'sent', surveyKey: 'post-nps', properties: { region: 'south' } });
+    ctx.clock.advance(1 * SECOND);
     const page = await http.get(`/r/${token}?score=9`).expect(200);
     const res = await http
       .post(`/r/${token}`)
       .type('form')
-      .send({ score: '9', comment: 'Quick delivery', trigger: 'nojs', view: openIdOf(page.text) })
+      .send({ score: '9', comment: 'Quick delivery', ...PERSON, view: openIdOf(page.text) })
       .expect(200);
     expect(res.text).to.contain('Thank you for your feedback.');
     expect(res.text).to.contain('Your score: 9 of 10');
@@ -87,36 +95,92 @@ describe('answering a survey (/r/:token)', () => {
 
     const rows = await responsesOf(invitationId);
     expect(rows).to.have.length(1);
-    expect(rows[0]).to.include({ score: 9, comment: 'Quick delivery', channel: 'email', locale: 'en', survey_id: survey.id, customer_id: customerId });
+    expect(rows[0]).to.include({ score: 9, comment: 'Quick delivery', channel: 'email', source: 'invitation', locale: 'en', survey_id: survey.id, customer_id: customerId });
     expect(JSON.parse(rows[0].properties)).to.deep.equal({ region: 'south' });
     expect(rows[0].answered_at).to.equal(ctx.clock.now().toISOString());
     expect(await rollup(survey.id)).to.deep.equal({ 9: 1 });
     const invitation = await ctx.deps.db('invitations').where({ id: invitationId }).first();
     expect(invitation.state).to.equal('responded');
     expect(invitation.responded_at).to.equal(ctx.clock.now().toISOString());
+    const [answer] = await answersOf(invitationId);
+    expect(answer).to.include({ state: 'settled', reason: 'person', trigger: 'click', input: 'pointer', score: 9, response_id: rows[0].id, seconds_since_sent: 1 });
+  });
+
+  it('holds an answer the page saved on its own, counts it once the settle window has passed, dated when it was given', async () => {
+    const { token, invitationId, survey } = await sentInvitation({ surveyKey: 'held-nps' });
+    const page = await http.get(`/r/${token}?score=8`).expect(200);
+    const givenAt = ctx.clock.now().toISOString();
+    const res = await http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: '8', trigger: 'auto', view: openIdOf(page.text) }).expect(200);
+    expect(res.body).to.include({ saved: true, state: 'held', score: 8 });
+    expect(await responsesOf(invitationId)).to.have.length(0);
+    expect(await rollup(survey.id)).to.deep.equal({});
+    let metrics = await metricsOf('held-nps');
+    expect(metrics.overall).to.include({ n: 0, held: 1 });
+    expect(metrics.series.reduce((sum: number, b: { held: number }) => sum + b.held, 0)).to.equal(1);
+    // The page shows the stored (held) answer.
+    const again = await http.get(`/r/${token}`).expect(200);
+    expect(checkedScore(again.text)).to.equal('8');
+
+    ctx.clock.advance(SETTLE - SECOND);
+    expect((await settleDueAnswers(ctx.deps)).settled).to.deep.equal([]);
+    ctx.clock.advance(SECOND);
+    const settled = await settleDueAnswers(ctx.deps);
+    expect(settled.settled).to.have.length(1);
+    const rows = await responsesOf(invitationId);
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.include({ score: 8, answered_at: givenAt, comment: null });
+    expect(await rollup(survey.id)).to.deep.equal({ 8: 1 });
+    metrics = await metricsOf('held-nps');
+    expect(metrics.overall).to.include({ n: 1, held: 0 });
+    const [answer] = await answersOf(invitationId);
+    expect(answer).to.include({ state: 'settled', reason: 'settle_window', trigger: 'auto', response_id: rows[0].id });
+    expect((await ctx.deps.db('invitations').where({ id: invitationId }).first()).state).to.equal('responded');
+    // A second pass finds nothing to do.
+    expect(await settleDueAnswers(ctx.deps)).to.deep.equal({ settled: [], discarded: [] });
+  });
+
+  it('holds a form sent without the page\'s script, and a Send with no input before it', async () => {
+    const { token, invitationId } = await sentInvitation();
+    await http.post(`/r/${token}`).type('form').send({ score: '6', comment: 'no script here', trigger: 'nojs' }).expect(200);
+    await http.post(`/r/${token}`).type('form').send({ score: '7', trigger: 'click' }).expect(200);
+    const answers = await answersOf(invitationId);
+    expect(answers.map((a) => [a.state, a.reason, a.trigger])).to.deep.equal([
+      ['discarded', 'replaced', 'nojs'],
+      ['held', 'held', 'click'],
+    ]);
+    expect(await responsesOf(invitationId)).to.have.length(0);
+    ctx.clock.advance(SETTLE);
+    await settleDueAnswers(ctx.deps);
+    // A held answer that sent no comment keeps none; one that did would keep it.
+    expect((await responsesOf(invitationId))[0]).to.include({ score: 7, comment: null });
   });
 
   it('updates the answer within the edit window (no second row, the rollup moves), then shows it and changes nothing', async () => {
     const { token, invitationId, survey } = await sentInvitation({ surveyKey: 'edit-nps' });
-    await http.post(`/r/${token}`).type('form').send({ score: '9', trigger: 'auto' }).set('Accept', 'application/json').expect(200);
+    await http.post(`/r/${token}`).type('form').send({ score: '9', ...PERSON }).expect(200);
     expect(await rollup(survey.id)).to.deep.equal({ 9: 1 });
 
     ctx.clock.advance(2 * HOUR);
     const again = await http.get(`/r/${token}?score=6`).expect(200);
     expect(checkedScore(again.text)).to.equal('6');
     expect(again.text).to.contain('You answered 9 earlier');
-    await http.post(`/r/${token}`).type('form').send({ score: '6', comment: 'Changed my mind', trigger: 'click' }).expect(200);
+    await http.post(`/r/${token}`).type('form').send({ score: '6', comment: 'Changed my mind', ...PERSON }).expect(200);
     let rows = await responsesOf(invitationId);
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ score: 6, comment: 'Changed my mind' });
     expect(await rollup(survey.id)).to.deep.equal({ 6: 1 });
 
-    // The background save sends no comment: the stored one stays.
-    await http.post(`/r/${token}`).type('form').send({ score: '7', trigger: 'auto' }).set('Accept', 'application/json').expect(200);
+    // An hour later the score-7 link is opened and its page saves on its own: no comment is sent, so once it settles the stored comment stays.
+    ctx.clock.advance(HOUR);
+    const seven = await http.get(`/r/${token}?score=7`).expect(200);
+    await http.post(`/r/${token}`).type('form').send({ score: '7', trigger: 'auto', view: openIdOf(seven.text) }).set('Accept', 'application/json').expect(200);
+    expect((await responsesOf(invitationId))[0]).to.include({ score: 6 });
+    ctx.clock.advance(SETTLE);
+    await settleDueAnswers(ctx.deps);
     rows = await responsesOf(invitationId);
     expect(rows[0]).to.include({ score: 7, comment: 'Changed my mind' });
 
-    ctx.clock.advance(47 * HOUR);
+    ctx.clock.advance(46 * HOUR);
     const closed = await http.get(`/r/${token}?score=2`).expect(200);
     expect(closed.text).to.contain('You have already answered this survey');
     expect(closed.text).to.contain('Your score: 7 of 10');
@@ -124,7 +188,7 @@ describe('answering a survey (/r/:token)', () => {
     expect(closed.text).not.to.contain('type="radio"');
     expect(closed.text).not.to.contain('<form');
 
-    const late = await http.post(`/r/${token}`).type('form').send({ score: '2', comment: 'late', trigger: 'nojs' }).expect(200);
+    const late = await http.post(`/r/${token}`).type('form').send({ score: '2', comment: 'late', ...PERSON }).expect(200);
     expect(late.text).to.contain('Your score: 7 of 10');
     rows = await responsesOf(invitationId);
     expect(rows).to.have.length(1);
@@ -135,7 +199,7 @@ describe('answering a survey (/r/:token)', () => {
   it('keeps one response when answers to one invitation arrive together', async () => {
     const { token, invitationId, survey } = await sentInvitation({ surveyKey: 'race-nps' });
     const results = await Promise.all(
-      [9, 9, 8, 9, 9].map((score) => http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: String(score), trigger: 'auto' })),
+      [9, 9, 8, 9, 9].map((score) => http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: String(score), ...PERSON })),
     );
     expect(results.map((r) => r.status)).to.deep.equal([200, 200, 200, 200, 200]);
     const rows = await responsesOf(invitationId);
@@ -143,13 +207,14 @@ describe('answering a survey (/r/:token)', () => {
     const counts = await rollup(survey.id);
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).to.equal(1);
     expect(counts[rows[0].score]).to.equal(1);
+    expect(await answersOf(invitationId)).to.have.length(5);
   });
 
   it('answers JSON to the page script and HTML otherwise', async () => {
     const { token, invitationId } = await sentInvitation();
-    const res = await http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: '10', trigger: 'auto' }).expect(200);
+    const res = await http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: '10', ...PERSON }).expect(200);
     expect(res.headers['content-type']).to.match(/json/);
-    expect(res.body).to.include({ saved: true, score: 10 });
+    expect(res.body).to.include({ saved: true, state: 'settled', score: 10 });
     expect(res.body.editable_until).to.be.a('string');
     const bad = await http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: '11', trigger: 'auto' }).expect(422);
     expect(bad.body.saved).to.equal(false);
@@ -178,14 +243,16 @@ describe('answering a survey (/r/:token)', () => {
     const res = await http.get(`/r/${token}?score=9`).expect(410);
     expect(res.text).to.contain('This survey has closed');
     expect(res.text).not.to.contain('<form');
-    await http.post(`/r/${token}`).type('form').send({ score: '9', trigger: 'nojs' }).expect(410);
+    await http.post(`/r/${token}`).type('form').send({ score: '9', ...PERSON }).expect(410);
     expect(await responsesOf(invitationId)).to.have.length(0);
+    expect(await answersOf(invitationId)).to.have.length(0);
   });
 
-  it('stores nothing when a scanner opens several score links and its pages post, then counts the person a minute later', async () => {
+  it('discards a scanner\'s answers (several score links opened, their pages posting on their own), keeps them visible, then counts the person', async () => {
     const { token, invitationId, survey } = await sentInvitation({ surveyKey: 'scanner-nps' });
     const pages = await Promise.all([0, 5, 10].map((score) => http.get(`/r/${token}?score=${score}`).set('User-Agent', 'HeadlessChrome').expect(200)));
     ctx.clock.advance(4 * SECOND);
+    const replies = [];
     for (const [i, score] of [0, 5, 10].entries()) {
       const res = await http
         .post(`/r/${token}`)
@@ -193,27 +260,67 @@ describe('answering a survey (/r/:token)', () => {
         .set('Accept', 'application/json')
         .send({ score: String(score), trigger: 'auto', view: openIdOf(pages[i].text) })
         .expect(200);
-      expect(res.body.saved, 'looks saved to the scanner').to.equal(true);
+      replies.push(res.body);
     }
+    // The page never calls a discarded answer saved.
+    expect(replies.map((r) => [r.saved, r.state])).to.deep.equal([
+      [false, 'discarded'],
+      [false, 'discarded'],
+      [false, 'discarded'],
+    ]);
+    ctx.clock.advance(SETTLE);
+    await settleDueAnswers(ctx.deps);
     expect(await responsesOf(invitationId)).to.have.length(0);
     expect(await rollup(survey.id)).to.deep.equal({});
-    const automated = await ctx.deps.db('link_clicks').where({ invitation_id: invitationId, kind: 'automated' }).orderBy('id');
-    expect(automated.map((c) => c.score)).to.deep.equal([0, 5, 10]);
-    expect(automated.every((c) => c.signal === 'different_scores')).to.equal(true);
-    const invitation = await ctx.deps.db('invitations').where({ id: invitationId }).first();
-    expect(invitation.state).to.equal('sent');
+    const answers = await answersOf(invitationId);
+    expect(answers.map((a) => [a.score, a.state, a.reason])).to.deep.equal([
+      [0, 'discarded', 'different_scores'],
+      [5, 'discarded', 'different_scores'],
+      [10, 'discarded', 'different_scores'],
+    ]);
+    expect((await ctx.deps.db('invitations').where({ id: invitationId }).first()).state).to.equal('sent');
+    expect((await metricsOf('scanner-nps')).overall).to.include({ n: 0, held: 0 });
 
     ctx.clock.advance(60 * SECOND);
     const page = await http.get(`/r/${token}?score=7`).expect(200);
     expect(page.text, 'the person is not told they already answered').not.to.contain('earlier');
-    await http.post(`/r/${token}`).type('form').send({ score: '7', comment: 'real', trigger: 'click', view: openIdOf(page.text) }).expect(200);
+    await http.post(`/r/${token}`).type('form').send({ score: '7', comment: 'real', ...PERSON, view: openIdOf(page.text) }).expect(200);
     const rows = await responsesOf(invitationId);
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ score: 7, comment: 'real' });
     expect(await rollup(survey.id)).to.deep.equal({ 7: 1 });
   });
 
-  it('answers the trap link with a neutral page, and ignores an answer right after it', async () => {
+  it('discards a slow scanner: one score link every 5 seconds, each page saving on its own, judged at the end of the window', async () => {
+    const { token, invitationId } = await sentInvitation({ surveyKey: 'slow-scanner-nps' });
+    for (const score of [0, 5, 10]) {
+      const page = await http.get(`/r/${token}?score=${score}`).expect(200);
+      ctx.clock.advance(4 * SECOND);
+      await http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: String(score), trigger: 'auto', view: openIdOf(page.text) }).expect(200);
+      ctx.clock.advance(1 * SECOND);
+    }
+    ctx.clock.advance(SETTLE);
+    await settleDueAnswers(ctx.deps);
+    expect(await responsesOf(invitationId)).to.have.length(0);
+    expect((await answersOf(invitationId)).every((a) => a.state === 'discarded')).to.equal(true);
+    expect((await metricsOf('slow-scanner-nps')).overall.n).to.equal(0);
+  });
+
+  it('discards a held answer when another score link is opened after it, within the window', async () => {
+    const { token, invitationId } = await sentInvitation({ surveyKey: 'later-open-nps' });
+    const page = await http.get(`/r/${token}?score=3`).expect(200);
+    ctx.clock.advance(4 * SECOND);
+    const first = await http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: '3', trigger: 'auto', view: openIdOf(page.text) }).expect(200);
+    expect(first.body.state).to.equal('held');
+    ctx.clock.advance(5 * 60 * SECOND);
+    await http.get(`/r/${token}?score=9`).expect(200);
+    ctx.clock.advance(SETTLE);
+    await settleDueAnswers(ctx.deps);
+    expect(await responsesOf(invitationId)).to.have.length(0);
+    expect((await answersOf(invitationId))[0]).to.include({ state: 'discarded', reason: 'different_scores' });
+  });
+
+  it('answers the trap link with a neutral page, and discards a held answer around it', async () => {
     const { token, invitationId } = await sentInvitation();
     const trap = await http.get(`/r/${token}/t`).expect(200);
     expect(trap.text).not.to.contain('<form');
@@ -223,22 +330,16 @@ describe('answering a survey (/r/:token)', () => {
 
     const page = await http.get(`/r/${token}?score=10`).expect(200);
     ctx.clock.advance(1 * SECOND);
-    await http.post(`/r/${token}`).type('form').send({ score: '10', trigger: 'auto', view: openIdOf(page.text) }).expect(200);
+    const res = await http.post(`/r/${token}`).type('form').send({ score: '10', trigger: 'auto', view: openIdOf(page.text) }).expect(200);
+    expect(res.text, 'a discarded answer is not called saved').not.to.contain('Your score');
+    expect(res.text).to.contain('press Send to confirm');
     expect(await responsesOf(invitationId)).to.have.length(0);
-    const automated = await ctx.deps.db('link_clicks').where({ invitation_id: invitationId, kind: 'automated' });
-    expect(automated).to.have.length(1);
-    expect(automated[0].signal).to.equal('trap_link');
+    expect((await answersOf(invitationId))[0]).to.include({ state: 'discarded', reason: 'trap_link' });
 
+    // A person's Send still counts.
+    await http.post(`/r/${token}`).type('form').send({ score: '10', ...PERSON }).expect(200);
+    expect(await responsesOf(invitationId)).to.have.length(1);
     await http.get(`/r/not-a-real-token-at-all-000/t`).expect(200);
-  });
-
-  it('ignores an answer seconds after sending', async () => {
-    const { token, invitationId } = await seedInvitation(ctx, { state: 'sent' });
-    ctx.clock.advance(2 * SECOND);
-    await http.post(`/r/${token}`).type('form').send({ score: '8', trigger: 'auto' }).expect(200);
-    expect(await responsesOf(invitationId)).to.have.length(0);
-    const automated = await ctx.deps.db('link_clicks').where({ invitation_id: invitationId, kind: 'automated' });
-    expect(automated[0].signal).to.equal('just_sent');
   });
 
   it('speaks German to a German invitation', async () => {
@@ -248,7 +349,7 @@ describe('answering a survey (/r/:token)', () => {
     expect(res.text).to.contain('Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen empfehlen?');
     expect(res.text).to.contain('Was ist der wichtigste Grund für Ihre Bewertung?');
     expect(res.text).to.contain('Senden');
-    const thanks = await http.post(`/r/${token}`).type('form').send({ score: '8', trigger: 'nojs' }).expect(200);
+    const thanks = await http.post(`/r/${token}`).type('form').send({ score: '8', ...PERSON }).expect(200);
     expect(thanks.text).to.contain('Vielen Dank für Ihr Feedback.');
     expect(thanks.text).to.contain('Ihre Bewertung: 8 von 10');
     expect((await responsesOf(invitationId))[0].locale).to.equal('de');
@@ -259,12 +360,12 @@ describe('answering a survey (/r/:token)', () => {
   it('shows the edit deadline in the customer\'s time zone, and copes with one it does not know', async () => {
     const berlin = await sentInvitation({ locale: 'de' });
     await ctx.deps.db('customers').where({ id: berlin.customerId }).update({ time_zone: 'Europe/Berlin' });
-    const thanks = await http.post(`/r/${berlin.token}`).type('form').send({ score: '8', trigger: 'nojs' }).expect(200);
+    const thanks = await http.post(`/r/${berlin.token}`).type('form').send({ score: '8', ...PERSON }).expect(200);
     expect(thanks.text).to.match(/Sie können Ihre Antwort bis .* (MEZ|MESZ) ändern\./);
 
     const nowhere = await sentInvitation();
     await ctx.deps.db('customers').where({ id: nowhere.customerId }).update({ time_zone: 'Mars/Olympus_Mons' });
-    const page = await http.post(`/r/${nowhere.token}`).type('form').send({ score: '8', trigger: 'nojs' }).expect(200);
+    const page = await http.post(`/r/${nowhere.token}`).type('form').send({ score: '8', ...PERSON }).expect(200);
     expect(page.text).to.match(/You can change your answer until .* UTC\./);
   });
 
@@ -274,7 +375,7 @@ describe('answering a survey (/r/:token)', () => {
     expect(res.text.match(/type="radio" name="score"/g)).to.have.length(5);
     expect(checkedScore(res.text)).to.equal('5');
     await http.post(`/r/${token}`).type('form').send({ score: '0' }).expect(422);
-    await http.post(`/r/${token}`).type('form').send({ score: '5' }).expect(200);
+    await http.post(`/r/${token}`).type('form').send({ score: '5', ...PERSON }).expect(200);
     expect((await responsesOf(invitationId))[0].score).to.equal(5);
   });
 
@@ -296,84 +397,35 @@ describe('answering a survey (/r/:token)', () => {
     expect(huge.status).to.be.within(400, 499);
     await http.post(`/r/${token}`).type('json').send({ score: 5 }).expect(422);
     expect(await responsesOf(invitationId)).to.have.length(0);
+    expect(await answersOf(invitationId), 'a refused answer is not stored').to.have.length(0);
 
     const odd = 'Ünïcödé ✓ 👍🏽 مرحبا עברית e\u0301 \u200b\u0000end\uFFFD';
-    await http.post(`/r/${token}`).type('form').send({ score: '5', comment: odd, trigger: 'nojs' }).expect(200);
+    await http.post(`/r/${token}`).type('form').send({ score: '5', comment: odd, ...PERSON }).expect(200);
     const [row] = await responsesOf(invitationId);
     expect(row.comment).to.equal('Ünïcödé ✓ 👍🏽 مرحبا עברית é \u200bend\uFFFD');
     const page = await http.get(`/r/${token}`).expect(200);
     expect(page.text).to.contain('👍🏽');
   });
-});
 
-describe('the web link (/s/:survey)', () => {
-  let ctx: TestContext;
-  let http: ReturnType<typeof supertest>;
-
-  beforeEach(async () => {
-    ctx = await createTestContext();
-    http = supertest(ctx.app);
-  });
-  afterEach(async () => ctx?.close());
-
-  it('renders an active survey with nothing selected and stores a web response', async () => {
-    const survey = await activeSurvey(ctx, { key: 'website-nps' });
-    const page = await http.get('/s/website-nps').expect(200);
-    expect(unescape(page.text)).to.contain('How likely are you to recommend us');
-    expect(checkedScore(page.text)).to.equal(undefined);
-    expect(page.text).not.to.contain('data-autosave');
-
-    const res = await http.post('/s/website-nps').type('form').send({ score: '8', comment: 'From the website', trigger: 'click', lang: 'en' }).expect(200);
-    expect(res.text).to.contain('Thank you for your feedback.');
-    const rows = await ctx.deps.db('responses').where({ survey_id: survey.id });
-    expect(rows).to.have.length(1);
-    expect(rows[0]).to.include({ score: 8, comment: 'From the website', channel: 'web', invitation_id: null, customer_id: null, locale: 'en' });
-    const daily = await ctx.deps.db('response_daily').where({ survey_id: survey.id });
-    expect(daily.map((d) => [Number(d.score), toCount(d.count)])).to.deep.equal([[8, 1]]);
-  });
-
-  it('picks the language from ?lang=, then Accept-Language', async () => {
-    await activeSurvey(ctx, { key: 'website-nps' });
-    const byQuery = await http.get('/s/website-nps?lang=de').expect(200);
-    expect(byQuery.text).to.contain('lang="de"');
-    expect(byQuery.text).to.contain('Wie wahrscheinlich');
-    const byHeader = await http.get('/s/website-nps').set('Accept-Language', 'de-AT,de;q=0.9,en;q=0.5').expect(200);
-    expect(byHeader.text).to.contain('lang="de"');
-    const english = await http.get('/s/website-nps').set('Accept-Language', 'fr').expect(200);
-    expect(english.text).to.contain('lang="en"');
-    await activeSurvey(ctx, { key: 'german-nps', default_locale: 'de' });
-    const german = await http.get('/s/german-nps').expect(200);
-    expect(german.text, 'no language asked: the survey default').to.contain('lang="de"');
-    await http.post('/s/website-nps').type('form').send({ score: '3', lang: 'de' }).expect(200);
-    expect((await ctx.deps.db('responses').first()).locale).to.equal('de');
-  });
-
-  it('answers unknown and inactive surveys with a 404 page, and refuses bad scores', async () => {
-    await http.get('/s/no-such-survey').expect(404);
-    await http.get('/s/NOT%20A%20KEY').expect(404);
-    await activeSurvey(ctx, { key: 'paused-nps', status: 'paused' });
-    const paused = await http.get('/s/paused-nps').expect(404);
-    expect(unescape(paused.text)).not.to.contain('recommend');
-    await http.post('/s/paused-nps').type('form').send({ score: '9' }).expect(404);
-    await activeSurvey(ctx, { key: 'website-nps' });
-    const bad = await http.post('/s/website-nps').type('form').send({ score: '99', comment: 'typed' }).expect(422);
-    expect(bad.text).to.contain('typed');
-    expect(await ctx.deps.db('responses')).to.have.length(0);
-  });
-
-  it('limits answers from one address to 20 a minute', async () => {
-    await activeSurvey(ctx, { key: 'website-nps' });
-    for (let i = 0; i < 20; i++) await http.post('/s/website-nps').type('form').send({ score: '9' }).expect(200);
-    const limited = await http.post('/s/website-nps').type('form').send({ score: '9' }).expect(429);
-    expect(limited.text).to.contain('Too many answers');
-    expect(await ctx.deps.db('responses')).to.have.length(20);
-    // A new app instance has its own counter.
-    const other = await createTestContext();
-    try {
-      await activeSurvey(other, { key: 'website-nps' });
-      await supertest(other.app).post('/s/website-nps').type('form').send({ score: '9' }).expect(200);
-    } finally {
-      await other.close();
-    }
+  it('answers an erased customer\'s links with 410 and stores nothing', async () => {
+    const { token, invitationId, customerId } = await sentInvitation({ surveyKey: 'erased-nps' });
+    const held = await http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: '4', comment: 'held then erased', trigger: 'auto' }).expect(200);
+    expect(held.body.state).to.equal('held');
+    const customer = await ctx.deps.db('customers').where({ id: customerId }).first();
+    await http.post(`/api/v1/customers/${encodeURIComponent(customer.external_id)}/erase`).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    const clicksBefore = (await clicksOf(invitationId)).length;
+    const page = await http.get(`/r/${token}?score=9`).expect(410);
+    expect(page.text).not.to.contain('<form');
+    await http.head(`/r/${token}`).expect(410);
+    await http.post(`/r/${token}`).type('form').send({ score: '9', comment: 'after erasure', ...PERSON }).expect(410);
+    await http.get(`/r/${token}/t`).expect(410);
+    expect(await clicksOf(invitationId)).to.have.length(clicksBefore);
+    expect(await responsesOf(invitationId)).to.have.length(0);
+    const answers = await answersOf(invitationId);
+    expect(answers).to.have.length(1);
+    expect(answers[0]).to.include({ state: 'discarded', reason: 'erased', comment: null });
+    ctx.clock.advance(SETTLE);
+    await settleDueAnswers(ctx.deps);
+    expect(await responsesOf(invitationId)).to.have.length(0);
   });
 });

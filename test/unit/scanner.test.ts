@@ -1,90 +1,71 @@
 import { expect } from 'chai';
-import { BURST_MS, JUST_SENT_MS, TRAP_MS, judgeAnswer, type LinkClick } from '../../server/responses/scanner.ts';
+import { isPerson, judgeHeld, judgmentSpan, type LinkClick } from '../../server/responses/scanner.ts';
 
 const sent = new Date('2026-11-23T10:00:00.000Z');
 const at = (seconds: number) => new Date(sent.getTime() + seconds * 1000);
 const open = (seconds: number, score: number | null): LinkClick => ({ kind: 'open', score, at: at(seconds) });
 const trap = (seconds: number): LinkClick => ({ kind: 'trap', score: null, at: at(seconds) });
+const WINDOW = 600_000;
 
-describe('scanner judgment', () => {
-  it('lets a plain human answer through: one open, an answer minutes after sending', () => {
-    const judgment = judgeAnswer({ attempt: { score: 9, at: at(605), openedAt: at(600) }, sentAt: sent, clicks: [open(600, 9)] });
-    expect(judgment).to.deep.equal({ automated: false });
+describe('answer evidence and the held-answer judgment', () => {
+  it('calls an answer a person\'s only for an explicit Send after pointer, touch or key input', () => {
+    expect(isPerson({ trigger: 'click', input: 'pointer' })).to.equal(true);
+    expect(isPerson({ trigger: 'click', input: 'touch' })).to.equal(true);
+    expect(isPerson({ trigger: 'click', input: 'key' })).to.equal(true);
+    // A Send with no input before it (a script calling click()), the background save, a form posted without the page's script.
+    expect(isPerson({ trigger: 'click', input: null })).to.equal(false);
+    expect(isPerson({ trigger: 'auto', input: 'pointer' })).to.equal(false);
+    expect(isPerson({ trigger: 'script', input: 'key' })).to.equal(false);
+    expect(isPerson({ trigger: 'nojs', input: null })).to.equal(false);
   });
 
-  it('lets a person change the pre-selected score before sending', () => {
-    const judgment = judgeAnswer({ attempt: { score: 7, at: at(601), openedAt: at(600) }, sentAt: sent, clicks: [open(600, 9)] });
-    expect(judgment.automated).to.equal(false);
+  it('lets a held answer settle when its link is the only one opened, however soon after sending', () => {
+    expect(judgeHeld({ score: 9, at: at(5), openedAt: at(1) }, [open(1, 9)], WINDOW)).to.equal(null);
   });
 
-  it('lets a person answer again later with another score', () => {
-    const clicks = [open(600, 9), open(3600, 6)];
-    const judgment = judgeAnswer({ attempt: { score: 6, at: at(3604), openedAt: at(3600) }, sentAt: sent, clicks });
-    expect(judgment.automated).to.equal(false);
+  it('lets the same score opened twice settle', () => {
+    expect(judgeHeld({ score: 8, at: at(125), openedAt: at(120.5) }, [open(120, 8), open(120.5, 8)], WINDOW)).to.equal(null);
   });
 
-  it('marks several different scores opened together (around the page that posts)', () => {
+  it('discards an answer when another score was opened at once around it', () => {
     const clicks = [open(120, 0), open(120.3, 5), open(120.6, 10)];
-    const judgment = judgeAnswer({ attempt: { score: 5, at: at(124.5), openedAt: at(120.3) }, sentAt: sent, clicks });
-    expect(judgment).to.deep.equal({ automated: true, signal: 'different_scores' });
+    expect(judgeHeld({ score: 5, at: at(124.5), openedAt: at(120.3) }, clicks, WINDOW)).to.equal('different_scores');
   });
 
-  it('marks a burst of different scores around the moment of a post that names no page', () => {
-    const clicks = [open(120, 3), open(121, 4)];
-    const judgment = judgeAnswer({ attempt: { score: 3, at: at(122) }, sentAt: sent, clicks });
-    expect(judgment).to.deep.equal({ automated: true, signal: 'different_scores' });
+  it('discards the answers of a slow scanner: one score link every 5 seconds, each answer judged over opens before and after it', () => {
+    const clicks = [open(0, 0), open(5, 5), open(10, 10)];
+    for (const [score, opened] of [[0, 0], [5, 5], [10, 10]] as const) {
+      expect(judgeHeld({ score, at: at(opened + 4), openedAt: at(opened) }, clicks, WINDOW)).to.equal('different_scores');
+    }
   });
 
-  it('does not count the same score opened twice as a burst', () => {
-    const clicks = [open(120, 8), open(120.5, 8)];
-    expect(judgeAnswer({ attempt: { score: 8, at: at(125), openedAt: at(120.5) }, sentAt: sent, clicks }).automated).to.equal(false);
+  it('sees another score opened up to one window after the answer, and not beyond', () => {
+    const answer = { score: 7, at: at(100), openedAt: at(96) };
+    expect(judgeHeld(answer, [open(96, 7), open(100 + 600, 3)], WINDOW)).to.equal('different_scores');
+    expect(judgeHeld(answer, [open(96, 7), open(100 + 601, 3)], WINDOW)).to.equal(null);
   });
 
-  it('leaves a page opened well after a scanner burst alone', () => {
-    const clicks = [open(120, 0), open(120, 1), open(120, 2), open(120 + (BURST_MS + 2000) / 1000, 7)];
-    const openedAt = at(120 + (BURST_MS + 2000) / 1000);
-    const judgment = judgeAnswer({ attempt: { score: 7, at: new Date(openedAt.getTime() + 1000), openedAt }, sentAt: sent, clicks });
-    expect(judgment.automated).to.equal(false);
+  it('sees another score opened up to one window before the page was opened, and not beyond', () => {
+    const answer = { score: 7, at: at(1000), openedAt: at(996) };
+    expect(judgeHeld(answer, [open(396, 3), open(996, 7)], WINDOW)).to.equal('different_scores');
+    expect(judgeHeld(answer, [open(395, 3), open(996, 7)], WINDOW)).to.equal(null);
   });
 
-  it('marks an answer whose page was opened around a trap hit', () => {
-    const judgment = judgeAnswer({ attempt: { score: 10, at: at(124), openedAt: at(120) }, sentAt: sent, clicks: [trap(119), open(120, 10)] });
-    expect(judgment).to.deep.equal({ automated: true, signal: 'trap_link' });
+  it('discards on a trap hit within the span, whatever the scores', () => {
+    expect(judgeHeld({ score: 9, at: at(30), openedAt: at(20) }, [open(20, 9), trap(21)], WINDOW)).to.equal('trap_link');
+    expect(judgeHeld({ score: 9, at: at(3000), openedAt: at(2990) }, [trap(21), open(2990, 9)], WINDOW)).to.equal(null);
   });
 
-  it('marks an answer right after a trap hit even without a page', () => {
-    const judgment = judgeAnswer({ attempt: { score: 10, at: at(300) }, sentAt: sent, clicks: [trap(299)] });
-    expect(judgment).to.deep.equal({ automated: true, signal: 'trap_link' });
+  it('ignores opens without a score (the plain link) and earlier automated markers', () => {
+    const clicks: LinkClick[] = [open(10, null), { kind: 'automated', score: 3, at: at(11) }];
+    expect(judgeHeld({ score: 9, at: at(14), openedAt: at(10) }, clicks, WINDOW)).to.equal(null);
   });
 
-  it('forgets a trap hit long before the answer', () => {
-    const later = 120 + TRAP_MS / 1000 + 600;
-    const judgment = judgeAnswer({ attempt: { score: 10, at: at(later + 3), openedAt: at(later) }, sentAt: sent, clicks: [trap(120), open(later, 10)] });
-    expect(judgment.automated).to.equal(false);
-  });
-
-  it('marks a page opened seconds after sending', () => {
-    const judgment = judgeAnswer({ attempt: { score: 8, at: at(6), openedAt: at(2) }, sentAt: sent, clicks: [open(2, 8)] });
-    expect(judgment).to.deep.equal({ automated: true, signal: 'just_sent' });
-  });
-
-  it('marks a post seconds after sending even without a page', () => {
-    const judgment = judgeAnswer({ attempt: { score: 8, at: at(1) }, sentAt: sent, clicks: [] });
-    expect(judgment).to.deep.equal({ automated: true, signal: 'just_sent' });
-  });
-
-  it('accepts an answer once the first seconds after sending have passed', () => {
-    const s = JUST_SENT_MS / 1000 + 1;
-    const judgment = judgeAnswer({ attempt: { score: 8, at: at(s + 2), openedAt: at(s) }, sentAt: sent, clicks: [open(s, 8)] });
-    expect(judgment.automated).to.equal(false);
-  });
-
-  it('judges without a send time (the invitation was never marked sent)', () => {
-    expect(judgeAnswer({ attempt: { score: 8, at: at(1) }, sentAt: null, clicks: [] }).automated).to.equal(false);
-  });
-
-  it('ignores opens with no score and earlier automated posts', () => {
-    const clicks: LinkClick[] = [open(600, null), open(600.2, 9), { kind: 'automated', score: 3, at: at(599) }];
-    expect(judgeAnswer({ attempt: { score: 9, at: at(603), openedAt: at(600.2) }, sentAt: sent, clicks }).automated).to.equal(false);
+  it('spans from a window before the page was opened to a window after the answer', () => {
+    const span = judgmentSpan({ score: 1, at: at(100), openedAt: at(90) }, 10_000);
+    expect(span.from.toISOString()).to.equal(at(80).toISOString());
+    expect(span.until.toISOString()).to.equal(at(110).toISOString());
+    const noPage = judgmentSpan({ score: 1, at: at(100), openedAt: null }, 10_000);
+    expect(noPage.from.toISOString()).to.equal(at(90).toISOString());
   });
 });
