@@ -8,7 +8,7 @@ import { importResponses } from './imports/responses.ts';
 import { importEvents } from './imports/events.ts';
 import { loadDemo } from './demo/seed.ts';
 import { exportSurveyFile } from './surveys/files.ts';
-import type { ImportReport } from './imports/report.ts';
+import { summaryLine, type ImportReport } from './imports/report.ts';
 
 const usage = `Usage: touchpoint <command>
 
@@ -17,16 +17,29 @@ const usage = `Usage: touchpoint <command>
   migrate                                 bring the database schema up to date
   user create --email E --role admin|editor|viewer [--password P] [--name N]
   apikey create --name N                  prints the new key alone on its last line
-  import responses FILE.csv               columns: survey, score, answered_at[, comment, email, customer_id, metric, …]
-  import events FILE.csv                  columns: touchpoint, transaction_id, email[, customer_id, name, locale, time_zone, occurred_at, …]
+  import responses FILE.csv [--dry-run]   columns: survey, score, answered_at[, response_id, comment, email, customer_id, metric, …];
+                                          rows imported before are skipped; --dry-run checks every row and writes nothing
+  import events FILE.csv [--dry-run] [--send]
+                                          columns: touchpoint, transaction_id, email[, customer_id, name, locale, time_zone, occurred_at, …];
+                                          records each event's decision but emails nobody unless --send is given (then
+                                          events within each survey's maximum age are surveyed); --dry-run writes nothing
   surveys export KEY                      write a survey as a file in surveys/
   demo                                    load a demo workspace with six months of history
 
 Configuration comes from the environment; see .env.example.`;
 
-function printReport(report: ImportReport): void {
+/** Each refusal by line, what the run means for email (events), and the summary as the last line. */
+function printReport(report: ImportReport, events?: { send: boolean }): void {
   for (const refusal of report.refused) console.log(`line ${refusal.line}: ${refusal.reason}`);
-  console.log(`${report.taken} rows taken, ${report.refused.length} rows refused`);
+  if (events && !events.send) {
+    console.log('no email will be sent: pass --send to survey events within each survey\'s maximum age');
+  } else if (events && report.dryRun) {
+    console.log('--send: events within each survey\'s maximum age would be surveyed as the API decides them');
+  } else if (events) {
+    const n = report.scheduled ?? 0;
+    console.log(`--send: ${n} event${n === 1 ? '' : 's'} scheduled an invitation; events older than a survey's maximum age were recorded as too_old`);
+  }
+  console.log(summaryLine(report));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -38,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
       role: { type: 'string' },
       password: { type: 'string' },
       name: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      send: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -74,15 +89,21 @@ async function main(argv: string[]): Promise<number> {
       case 'import responses':
       case 'import events': {
         if (!arg) throw new AppError(2, 'usage', `Name the CSV file: touchpoint ${command} ${sub} FILE.csv`);
-        const run = sub === 'responses' ? importResponses : importEvents;
+        if (sub === 'responses' && values.send) throw new AppError(2, 'usage', '--send is for import events: imported responses send no email');
+        const dryRun = !!values['dry-run'];
+        const send = !!values.send;
         let progressShown = false;
         const showProgress = (done: number) => {
           progressShown = true;
           process.stderr.write(`\r${done} rows read…`);
         };
-        const report = await run(deps, arg, showProgress).finally(() => progressShown && process.stderr.write('\n'));
-        printReport(report);
-        return report.refused.length && !report.taken ? 1 : 0;
+        const report = await (sub === 'responses'
+          ? importResponses(deps, arg, showProgress, { dryRun })
+          : importEvents(deps, arg, showProgress, { dryRun, send })
+        ).finally(() => progressShown && process.stderr.write('\n'));
+        printReport(report, sub === 'events' ? { send } : undefined);
+        // A command that refused anything exits non-zero (what it took stays taken).
+        return report.refused.length ? 1 : 0;
       }
       case 'surveys export': {
         if (!arg) throw new AppError(2, 'usage', 'Name the survey: touchpoint surveys export KEY');

@@ -138,6 +138,7 @@ export async function findCustomer(db: Knex, externalId: string) {
 export const reasonExplanations: Record<string, string> = {
   duplicate_event: 'the same transaction had been received before',
   no_active_survey: 'the touchpoint had no active survey',
+  too_old: "the event was older than the survey's maximum event age, or came from an import run without --send",
   invalid_contact: 'there is no usable email address',
   erased: 'the customer was erased',
   unsubscribed: 'the customer unsubscribed',

@@ -13,7 +13,11 @@ const sentStates = ['sending', 'sent', 'responded'] as const;
  * The rules that can change between the decision and the send, applied again
  * just before sending. Called by the worker inside its claim transaction.
  * Sampling and quiet hours are not checked again: they were settled when the
- * event arrived.
+ * event arrived. Nor is the event's age (too_old): it is judged when the
+ * event arrives, where it keeps history from being surveyed; by the send time
+ * the event is older by the survey's own send delay, quiet hours and any
+ * backlog of the worker, none of which should turn an invitation that was
+ * due into too_old (a 7-day survey with a 10-day delay would send nothing).
  */
 export async function recheckBeforeSend(trx: Knex.Transaction, invitationId: number, now: Date): Promise<Recheck> {
   const invitation = await trx('invitations')

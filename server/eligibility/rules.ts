@@ -3,7 +3,7 @@ import { TZDate } from '@date-fns/tz';
 import { DAY, MINUTE } from '../clock.ts';
 import type { GlobalRules, QuietHours } from '../settings/service.ts';
 import { isTimeZone } from '../settings/service.ts';
-import type { SurveyRules } from '../surveys/model.ts';
+import { DEFAULT_MAX_EVENT_AGE_DAYS, type SurveyRules } from '../surveys/model.ts';
 
 /**
  * The decision step (DESIGN.md, "Contact rules"): pure functions of the event,
@@ -15,6 +15,7 @@ import type { SurveyRules } from '../surveys/model.ts';
 export const suppressionReasons = [
   'duplicate_event',
   'no_active_survey',
+  'too_old',
   'invalid_contact',
   'erased',
   'unsubscribed',
@@ -35,6 +36,8 @@ export interface RuleSurvey {
   send_delay_minutes: number;
   /** 'link': answered at its web link only, never emailed (absent: email). */
   channel?: string;
+  /** Events older than this many days are recorded as too_old, not surveyed; null: any age (absent: the default, 7). */
+  max_event_age_days?: number | null;
 }
 
 /** Why a survey answered by web link only sends no email (for the event and for the worker's recheck). */
@@ -75,6 +78,11 @@ export interface DecisionInput {
   reportingTimeZone: string;
   customer: CustomerState;
   history: History;
+  /**
+   * Record the event, survey nobody: an import of history without --send.
+   * Such an event is suppressed as too_old (after duplicate_event and no_active_survey).
+   */
+  recordOnly?: boolean;
 }
 
 export type Decision =
@@ -128,6 +136,28 @@ export function effectiveRules(global: GlobalRules, surveyRules: SurveyRules, no
 }
 
 type Refusal = { reason: SuppressionReason; detail: string };
+
+/** Why an event from an import without --send is not surveyed (see DecisionInput.recordOnly). */
+export const importedWithoutSendDetail = 'too_old: imported without --send; events from an import are recorded, not surveyed';
+
+/**
+ * too_old: the event occurred more than the survey's maximum event age before
+ * now (exactly that many days old still counts as recent; events dated ahead
+ * are not old). A survey without the setting has the default, 7 days; null
+ * asks about events of any age.
+ */
+export function checkAge(survey: Pick<RuleSurvey, 'max_event_age_days'>, occurredAt: Date, now: Date): Refusal | null {
+  const limit = survey.max_event_age_days === undefined ? DEFAULT_MAX_EVENT_AGE_DAYS : survey.max_event_age_days;
+  if (limit === null) return null;
+  const age = now.getTime() - occurredAt.getTime();
+  if (age <= limit * DAY) return null;
+  const days = Math.floor(age / DAY);
+  const when = days > limit ? `${plural(days, 'day')} ago` : `more than ${plural(limit, 'day')} ago`;
+  return {
+    reason: 'too_old',
+    detail: `too_old: the event occurred ${when} (${isoDay(occurredAt)}); this survey asks about events up to ${plural(limit, 'day')} old`,
+  };
+}
 
 /** invalid_contact, erased, unsubscribed, bounced: the customer's own state. */
 export function checkCustomer(customer: CustomerState): Refusal | null {
@@ -268,6 +298,9 @@ export function decide(input: DecisionInput): Decision {
   }
   // A web-link survey is active for its link, but no event emails anyone for it.
   if (survey.channel === 'link') return suppress({ reason: 'no_active_survey', detail: linkOnlyDetail(survey.key) });
+  if (input.recordOnly) return suppress({ reason: 'too_old', detail: importedWithoutSendDetail });
+  const old = checkAge(survey, input.occurredAt, input.now);
+  if (old) return suppress(old);
   const customerRefusal = checkCustomer(input.customer);
   if (customerRefusal) return suppress(customerRefusal);
   const sampled = checkSample(survey, input.transactionId);

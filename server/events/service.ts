@@ -60,18 +60,40 @@ function occurredAt(input: EventInput, now: Date): Date {
   return at;
 }
 
+/** The event's fields, its touchpoint, and its first arrival when it was received before. */
+async function readEvent(deps: Deps, body: unknown) {
+  const input = parseInput(eventSchema, body);
+  const touchpoint = await findTouchpointByKey(deps.db, input.touchpoint);
+  if (!touchpoint) throw ValidationError.field('touchpoint', `no touchpoint has the key "${input.touchpoint}"`);
+  const first = await findEventByTransaction(deps.db, touchpoint.id, input.transaction_id);
+  return { input, touchpoint, first };
+}
+
+/**
+ * Every check receiveEvent makes before it decides, writing nothing (for an
+ * import's --dry-run): throws as receiveEvent would for a bad event, and
+ * returns the first answer when the event was received before.
+ */
+export async function checkEvent(deps: Deps, body: unknown): Promise<{ touchpointId: number; transactionId: string; first: EventAnswer | null }> {
+  const { input, touchpoint, first } = await readEvent(deps, body);
+  if (!first) occurredAt(input, deps.clock.now());
+  return { touchpointId: touchpoint.id, transactionId: input.transaction_id, first: first ? answerFor(first) : null };
+}
+
+export interface ReceiveOptions {
+  /** Record the decision but survey nobody (an import without --send): suppressed as too_old unless refused earlier. */
+  recordOnly?: boolean;
+}
+
 /**
  * Receives one event: records it with its decision (scheduled with an
  * invitation, or suppressed with a reason) in one transaction, so it is
  * durable before the caller answers. A repeat of (touchpoint, transaction id)
  * returns the first answer and creates nothing.
  */
-export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'import' = 'api'): Promise<EventOutcome> {
-  const input = parseInput(eventSchema, body);
+export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'import' = 'api', options: ReceiveOptions = {}): Promise<EventOutcome> {
   const { db } = deps;
-  const touchpoint = await findTouchpointByKey(db, input.touchpoint);
-  if (!touchpoint) throw ValidationError.field('touchpoint', `no touchpoint has the key "${input.touchpoint}"`);
-  const first = await findEventByTransaction(db, touchpoint.id, input.transaction_id);
+  const { input, touchpoint, first } = await readEvent(deps, body);
   if (first) return { answer: answerFor(first), repeated: true };
 
   const now = deps.clock.now();
@@ -109,6 +131,7 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
           unsubscribed_from_touchpoint_at: await touchpointUnsubscribedAt(trx, customer.id, touchpoint.id),
         },
         history: survey ? await customerHistory(trx, customer.id, countingStates) : { invitations: [], responses: [] },
+        recordOnly: options.recordOnly,
       });
       const notes = decision.notes.join('; ');
       const eventId = await insertEvent(trx, settings.reporting_time_zone, {

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
-import { receiveEvent } from '../events/service.ts';
+import { checkEvent, receiveEvent } from '../events/service.ts';
 import type { ImportReport } from './report.ts';
 import { csvRows } from './csv-rows.ts';
 
@@ -29,14 +29,28 @@ function toEvent(fields: Map<string, string>): Record<string, unknown> {
   };
 }
 
+export interface ImportEventsOptions {
+  /**
+   * Decide each event as the API does (events within a survey's maximum age
+   * are surveyed). Without it, history is recorded and nobody is emailed:
+   * every event is suppressed as too_old, unless refused earlier
+   * (duplicate_event, no_active_survey).
+   */
+  send?: boolean;
+  /** Check every row (fields, touchpoint, repeats) and decide and write nothing. */
+  dryRun?: boolean;
+}
+
 /**
- * `touchpoint import events FILE.csv`: each row goes through the same event
- * service as the API (contact rules, idempotency), its decision recorded. A
- * row the service refuses, or a repeat of an event already received, is
- * reported with its line number and reason.
+ * `touchpoint import events FILE.csv [--send] [--dry-run]`: each row goes
+ * through the same event service as the API (contact rules, idempotency),
+ * its decision recorded. A row the service refuses, or a repeat of an event
+ * already received, is reported with its line number and reason.
  */
-export async function importEvents(deps: Deps, file: string, progress: (rows: number) => void): Promise<ImportReport> {
-  const report: ImportReport = { taken: 0, refused: [] };
+export async function importEvents(deps: Deps, file: string, progress: (rows: number) => void, options: ImportEventsOptions = {}): Promise<ImportReport> {
+  const report: ImportReport = { taken: 0, refused: [], scheduled: 0, ...(options.dryRun ? { dryRun: true } : {}) };
+  // A dry run receives nothing, so a transaction repeated within the file is found here.
+  const seenInRun = new Map<string, number>();
   let read = 0;
   for await (const { line, fields, problem } of csvRows(file, required, (line, reason) => report.refused.push({ line, reason }))) {
     read++;
@@ -45,9 +59,24 @@ export async function importEvents(deps: Deps, file: string, progress: (rows: nu
       continue;
     }
     try {
-      const { answer, repeated } = await receiveEvent(deps, toEvent(fields), 'import');
-      if (repeated) report.refused.push({ line, reason: `duplicate_event: this transaction was received before (event ${answer.id}, ${answer.status})` });
-      else report.taken++;
+      if (options.dryRun) {
+        const { touchpointId, transactionId, first } = await checkEvent(deps, toEvent(fields));
+        const key = JSON.stringify([touchpointId, transactionId]);
+        const earlier = seenInRun.get(key);
+        if (first) report.refused.push({ line, reason: `duplicate_event: this transaction was received before (event ${first.id}, ${first.status})` });
+        else if (earlier) report.refused.push({ line, reason: `duplicate_event: this transaction is on line ${earlier} of this file too` });
+        else {
+          seenInRun.set(key, line);
+          report.taken++;
+        }
+      } else {
+        const { answer, repeated } = await receiveEvent(deps, toEvent(fields), 'import', { recordOnly: !options.send });
+        if (repeated) report.refused.push({ line, reason: `duplicate_event: this transaction was received before (event ${answer.id}, ${answer.status})` });
+        else {
+          report.taken++;
+          if (answer.status === 'scheduled') report.scheduled!++;
+        }
+      }
     } catch (err) {
       if (err instanceof AppError && err.status < 500) report.refused.push({ line, reason: reasonOf(err) });
       else throw err;

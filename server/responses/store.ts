@@ -18,6 +18,8 @@ export interface NewResponse {
   source?: 'invitation' | 'signed' | 'anonymous' | 'import';
   /** A signed web link's hash: it takes one response. */
   link_key?: string | null;
+  /** An import's key for the answer: importing it again adds nothing. */
+  import_key?: string | null;
   locale?: string | null;
   answered_at: Date;
   properties?: Record<string, unknown>;
@@ -79,6 +81,7 @@ export async function insertResponse(trx: Knex.Transaction, response: NewRespons
       channel: response.channel,
       source: response.source ?? (response.channel === 'import' ? 'import' : 'invitation'),
       link_key: response.link_key ?? null,
+      import_key: response.import_key ?? null,
       locale: response.locale ?? null,
       answered_at: answeredAt,
       updated_at: answeredAt,

@@ -11,6 +11,7 @@ import { simulateRules, type SimulationReport, type Tally } from './service.ts';
 
 const reasonLabels: Record<string, string> = {
   no_active_survey: 'no active survey',
+  too_old: 'event too old',
   invalid_contact: 'no usable email',
   erased: 'erased',
   unsubscribed: 'unsubscribed',

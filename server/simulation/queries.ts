@@ -11,6 +11,7 @@ export interface ReplayEvent {
   survey_id: number | null;
   decision: 'scheduled' | 'suppressed';
   reason: string | null;
+  reason_detail: string | null;
 }
 
 export interface ReplayCustomer {
@@ -43,7 +44,7 @@ export async function replayRecords(db: Knex, customerIds: number[], fromIso: st
       .andWhere('received_at', '>=', fromIso)
       .andWhere('received_at', '<', toIso)
       .orderBy([{ column: 'customer_id' }, { column: 'received_at' }, { column: 'id' }])
-      .select('id', 'customer_id', 'touchpoint_id', 'transaction_id', 'occurred_at', 'received_at', 'survey_id', 'decision', 'reason') as Promise<ReplayEvent[]>,
+      .select('id', 'customer_id', 'touchpoint_id', 'transaction_id', 'occurred_at', 'received_at', 'survey_id', 'decision', 'reason', 'reason_detail') as Promise<ReplayEvent[]>,
     db('customers').whereIn('id', customerIds).select('id', 'external_id', 'email', 'time_zone', 'unsubscribed_at', 'bounced_at', 'erased_at') as Promise<ReplayCustomer[]>,
     db('touchpoint_unsubscribes').whereIn('customer_id', customerIds).select('customer_id', 'touchpoint_id', 'created_at') as Promise<{ customer_id: number; touchpoint_id: number; created_at: string }[]>,
     // Invitations decided before the window: the history the replay starts from.

@@ -5,7 +5,7 @@ import { toDbTime } from '../db/time.ts';
 import { getSettings, type GlobalRules } from '../settings/service.ts';
 import { listSurveys } from '../surveys/queries.ts';
 import type { Survey, SurveyRules } from '../surveys/model.ts';
-import { decide, suppressionReasons, type History, type RuleSurvey } from '../eligibility/rules.ts';
+import { decide, importedWithoutSendDetail, suppressionReasons, type History, type RuleSurvey } from '../eligibility/rules.ts';
 import { customersWithEvents, replayRecords, type ReplayEvent } from './queries.ts';
 
 /**
@@ -110,7 +110,16 @@ export async function simulateRules(db: Knex, surveyKey: string, proposed: Propo
   };
   const byId = new Map(surveys.map((s) => [s.id, s]));
   const touchpointKeys = new Map(surveys.map((s) => [s.touchpoint_id, s.touchpoint_key]));
-  const asRuleSurvey = (s: Survey): RuleSurvey => ({ id: s.id, key: s.key, status: 'active', rules: s.rules, sample_rate: s.sample_rate, send_delay_minutes: s.send_delay_minutes, channel: s.channel });
+  const asRuleSurvey = (s: Survey): RuleSurvey => ({
+    id: s.id,
+    key: s.key,
+    status: 'active',
+    rules: s.rules,
+    sample_rate: s.sample_rate,
+    send_delay_minutes: s.send_delay_minutes,
+    channel: s.channel,
+    max_event_age_days: s.max_event_age_days,
+  });
 
   /**
    * The survey an event goes to in the replay: on the target's touchpoint the
@@ -183,6 +192,8 @@ export async function simulateRules(db: Knex, surveyKey: string, proposed: Propo
           occurredAt: new Date(event.occurred_at),
           transactionId: event.transaction_id,
           survey: survey ? asRuleSurvey(survey) : null,
+          // An import without --send surveyed nobody; replayed, it still does not.
+          recordOnly: event.reason_detail === importedWithoutSendDetail,
           global,
           reportingTimeZone: settings.reporting_time_zone,
           customer: {

@@ -1,7 +1,7 @@
-// Responses stored per second: POST /r/:token (the page script's background save, answered in JSON) over
-// real HTTP on loopback, several clients, for seeded invitations sent two days before the clock's now, so
-// the scanner rules (server/responses/scanner.ts: no trap hit, no burst of opens, not just sent) let them
-// through. Floor: a bare Express route that parses the same form body, driven the same way.
+// Responses stored per second: POST /r/:token (a person's Send after input, answered in JSON: the path
+// that settles at once and counts, server/responses/email-link.ts) over real HTTP on loopback, several
+// clients, for seeded invitations sent two days before the clock's now. Floor: a bare Express route that
+// parses the same form body, driven the same way.
 import express from 'express';
 import { DAY } from '../../server/clock.ts';
 import { NOW, bareHttpFloor, drive, listen, log, post, rateRow, throughputBeside, warmUp, type Row } from './common.ts';
@@ -26,7 +26,7 @@ export async function benchAnswers(bench: Bench, options: { answers: number; cli
   floorApp.post('/floor/r/:token', (req, res) => res.set('Cache-Control', 'no-store').json({ saved: true, score: Number(req.body.score), token: req.params.token.length }));
   const floor = await listen(floorApp);
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
-  const body = (i: number) => new URLSearchParams({ score: String(1 + (i % 5)), comment: i % 4 ? '' : 'Quick and friendly.', trigger: 'click' }).toString();
+  const body = (i: number) => new URLSearchParams({ score: String(1 + (i % 5)), comment: i % 4 ? '' : 'Quick and friendly.', trigger: 'click', input: 'pointer' }).toString();
 
   log(`answers through POST /r/:token: ${options.rounds} rounds of ${perRound.toLocaleString('en')}, ${options.clients} clients …`);
   const rate = await throughputBeside(
@@ -42,8 +42,8 @@ export async function benchAnswers(bench: Bench, options: { answers: number; cli
   );
   await floor.close();
   const stored = (await bench.responseCount()) - before;
-  const [automated] = await bench.db('link_clicks').where({ kind: 'automated' }).count({ n: '*' });
-  log(`  ${stored.toLocaleString('en')} responses stored, ${Number(automated.n)} judged automated`);
+  const [notSettled] = await bench.db('answers').whereNot({ state: 'settled' }).count({ n: '*' });
+  log(`  ${stored.toLocaleString('en')} responses stored, ${Number(notSettled.n)} answers held or discarded`);
   if (stored !== total) throw new Error(`expected ${total} responses stored, found ${stored}`);
   return [rateRow(bench.kind, before + stored, `POST /r/:token, ${options.clients} clients (responses/s)`, bareHttpFloor, rate)];
 }

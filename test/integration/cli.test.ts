@@ -48,6 +48,12 @@ describe('the touchpoint command', function () {
     await supertest(ctx.app).get('/api/v1/surveys').set('Authorization', 'Bearer tp_wrong').expect(401);
   });
 
+  it('names the import flags in its usage', async () => {
+    const { stdout } = await touchpoint(ctx, '--help');
+    expect(stdout).to.contain('import responses FILE.csv [--dry-run]');
+    expect(stdout).to.contain('import events FILE.csv [--dry-run] [--send]');
+  });
+
   it('answers an unknown command with the usage and exit code 2', async () => {
     const failed = await touchpoint(ctx, 'frobnicate').catch((e) => e);
     expect(failed.code).to.equal(2);

@@ -281,6 +281,56 @@ describe('events API: decisions through HTTP', function () {
     expect(await count('customers', { external_id: who })).to.equal(1);
   });
 
+  describe('maximum event age (too_old)', () => {
+    const daysAgo = (n: number) => new Date(ctx.clock.now().getTime() - n * DAY).toISOString();
+
+    it('suppresses an event 30 days old with too_old on a survey with the default age (7 days), and schedules one 3 days old', async () => {
+      const oldEvent = event({ occurred_at: daysAgo(30) });
+      const old = await post('/events').send(oldEvent).expect(202);
+      expect(old.body).to.include({ status: 'suppressed', reason: 'too_old' });
+      expect(old.body.detail).to.equal('too_old: the event occurred 30 days ago (2026-10-24); this survey asks about events up to 7 days old');
+      expect(old.body).not.to.have.property('invitation_id');
+      expect(await ctx.deps.db('events').where({ id: old.body.id }).first()).to.include({ decision: 'suppressed', reason: 'too_old' });
+      expect(await count('invitations', { event_id: old.body.id })).to.equal(0);
+
+      const recent = await post('/events').send(event({ occurred_at: daysAgo(3) })).expect(202);
+      expect(recent.body).to.include({ status: 'scheduled', send_at: '2026-11-23T10:00:00.000Z' });
+      expect(recent.body.invitation_id).to.be.a('number');
+      // A repeat of the old event answers the same, and still creates nothing.
+      const again = await post('/events').send(oldEvent).expect(200);
+      expect(again.body).to.deep.equal(old.body);
+    });
+
+    it('surveys events of any age when the survey sets max_event_age_days to null, and follows a survey\'s own limit', async () => {
+      await survey('history-nps', 'history', { max_event_age_days: null });
+      const years = await post('/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(800) })).expect(202);
+      expect(years.body).to.include({ status: 'scheduled' });
+      expect(years.body.invitation_id).to.be.a('number');
+
+      await supertest(ctx.app).patch('/api/v1/surveys/history-nps').set('Authorization', `Bearer ${ctx.apiKey}`).send({ max_event_age_days: 60 }).expect(200);
+      expect((await post('/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(59) })).expect(202)).body.status).to.equal('scheduled');
+      const over = await post('/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(61) })).expect(202);
+      expect(over.body).to.include({ status: 'suppressed', reason: 'too_old' });
+      expect(over.body.detail).to.match(/occurred 61 days ago .*up to 60 days old$/);
+    });
+
+    it('takes no_active_survey before too_old, and batches decide each event\'s age alike', async () => {
+      const draft = await post('/events').send(event({ touchpoint: 'quiet', occurred_at: daysAgo(30) })).expect(202);
+      expect(draft.body).to.include({ status: 'suppressed', reason: 'no_active_survey' });
+      const batch = await post('/events/batch').send({ events: [event({ occurred_at: daysAgo(8) }), event({ occurred_at: daysAgo(6) })] }).expect(200);
+      const results = batch.body.results;
+      expect(results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).to.deep.equal(['too_old', 'scheduled']);
+    });
+
+    it('does not check the age again at send time: an invitation due later is still sent', async () => {
+      const res = await post('/events').send(event({ touchpoint: 'support', occurred_at: daysAgo(6) })).expect(202);
+      expect(res.body.status).to.equal('scheduled');
+      ctx.clock.advance(5 * DAY); // the event is now 11 days old, past the survey's 7
+      const ok = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, res.body.invitation_id, ctx.clock.now()));
+      expect(ok).to.deep.equal({ ok: true });
+    });
+  });
+
   it('rechecks before sending: a paused survey or an unsubscribe stops the invitation', async () => {
     const who = email();
     const res = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);

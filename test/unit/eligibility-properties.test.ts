@@ -8,7 +8,8 @@ import { decide, sampleBucket, type CustomerState, type Decision, type History, 
 /**
  * Property: whatever the rules, the clock and the order of events, no customer
  * ever gets invitations that break a configured rule, and every suppression's
- * stated reason is true at the moment it was decided. The history is kept as
+ * stated reason is true at the moment it was decided (an event older than
+ * the survey's maximum age is too_old, checked right after no_active_survey). The history is kept as
  * the event service keeps it (every scheduled invitation counts at its planned
  * send time; responses arrive after invitations). The rules the checks use are
  * worked out here again from the settings, not taken from the code under test.
@@ -46,6 +47,8 @@ const surveys: fc.Arbitrary<RuleSurvey[]> = fc
       sample_rate: fc.oneof(fc.constant(100), fc.integer({ min: 0, max: 100 })),
       send_delay_minutes: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 * 24 * 60 })),
       status: fc.oneof(fc.constant('active'), fc.constantFrom('active', 'paused')),
+      // Days; null: any age. (A survey that does not say has the default, 7.)
+      max_event_age_days: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 10 }), fc.constant(7)),
     }),
     { minLength: 1, maxLength: 3 },
   )
@@ -83,7 +86,7 @@ const gap = fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 
 const steps = (customers: number, surveyCount: number): fc.Arbitrary<Step[]> =>
   fc.array(
     fc.oneof(
-      { weight: 4, arbitrary: fc.record({ kind: fc.constant('event' as const), customer: fc.nat(customers - 1), survey: fc.nat(surveyCount - 1), gapMinutes: gap, occurredOffsetMinutes: fc.integer({ min: -3 * 24 * 60, max: 2 * 24 * 60 }), align }) },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('event' as const), customer: fc.nat(customers - 1), survey: fc.nat(surveyCount - 1), gapMinutes: gap, occurredOffsetMinutes: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: -3 * 24 * 60, max: 2 * 24 * 60 }) }, { weight: 1, arbitrary: fc.integer({ min: -20 * 24 * 60, max: 0 }) }), align }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('response' as const), customer: fc.nat(customers - 1), gapMinutes: gap }) },
     ),
     { maxLength: 60 },
@@ -206,6 +209,8 @@ function run(s: Scenario, seen: Map<string, number> = new Map()) {
     const surveyCooldown = inCooldown(ownInvitations, rules.surveyInvitation) || inCooldown(ownResponses, rules.surveyResponse);
     const capFull = !!rules.cap && invitations.filter((i) => i.at.getTime() > since(rules.cap!.window_days)).length >= rules.cap.count;
     const sampledOut = sampleBucket(survey.key, transactionId) >= survey.sample_rate;
+    const maxAge = survey.max_event_age_days === undefined ? 7 : survey.max_event_age_days;
+    const tooOld = maxAge !== null && clock - occurredAt.getTime() > maxAge * DAY;
 
     seen.set(decision.reason ?? 'scheduled', (seen.get(decision.reason ?? 'scheduled') ?? 0) + 1);
     if (decision.status === 'suppressed') {
@@ -216,11 +221,17 @@ function run(s: Scenario, seen: Map<string, number> = new Map()) {
         case 'no_active_survey':
           expect(survey.status, why).to.not.equal('active');
           break;
+        case 'too_old':
+          expect(survey.status).to.equal('active');
+          expect(tooOld, why).to.equal(true);
+          expect(decision.detail, why).to.contain(`up to ${maxAge} day`);
+          break;
         case 'invalid_contact':
         case 'erased':
         case 'unsubscribed':
         case 'bounced':
           expect(survey.status).to.equal('active');
+          expect(tooOld, why).to.equal(false);
           expect(wasCustomerRefused(customer), why).to.equal(true);
           break;
         case 'sampled_out':
@@ -248,6 +259,7 @@ function run(s: Scenario, seen: Map<string, number> = new Map()) {
     // Scheduled: no rule stood in the way.
     const what = `scheduled at ${now.toISOString()} for ${decision.sendAt.toISOString()}`;
     expect(survey.status, what).to.equal('active');
+    expect(tooOld, what).to.equal(false);
     expect(wasCustomerRefused(customer), what).to.equal(false);
     expect(sampledOut, what).to.equal(false);
     expect(globalCooldown || surveyCooldown || capFull, what).to.equal(false);
@@ -303,7 +315,7 @@ describe('eligibility rules: properties over random rules, clocks and event sequ
       { numRuns: 400 },
     );
     // The runs are not vacuous: every frequency outcome was reached and checked.
-    for (const outcome of ['scheduled', 'sampled_out', 'cooldown_global', 'cooldown_survey', 'cap_window', 'unsubscribed', 'no_active_survey']) {
+    for (const outcome of ['scheduled', 'sampled_out', 'cooldown_global', 'cooldown_survey', 'cap_window', 'unsubscribed', 'no_active_survey', 'too_old']) {
       expect(seen.get(outcome) ?? 0, outcome).to.be.above(0);
     }
   });

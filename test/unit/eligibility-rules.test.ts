@@ -3,9 +3,11 @@ import { DAY, MINUTE } from '../../server/clock.ts';
 import { defaultSettings, type GlobalRules } from '../../server/settings/service.ts';
 import {
   decide,
+  importedWithoutSendDetail,
   intoQuietHoursWindow,
   isEmailAddress,
   sampleBucket,
+  suppressionReasons,
   type CustomerState,
   type DecisionInput,
   type RuleSurvey,
@@ -52,6 +54,74 @@ describe('eligibility rules (pure)', () => {
     const reachable = { ...everythingWrong, customer };
     expect(decide(reachable).reason).to.equal('sampled_out');
     expect(decide({ ...reachable, survey }).reason).to.equal('cooldown_global');
+  });
+
+  it('lists the reasons in the order DESIGN.md gives', () => {
+    expect(suppressionReasons).to.deep.equal([
+      'duplicate_event',
+      'no_active_survey',
+      'too_old',
+      'invalid_contact',
+      'erased',
+      'unsubscribed',
+      'bounced',
+      'sampled_out',
+      'cooldown_global',
+      'cooldown_survey',
+      'cap_window',
+    ]);
+  });
+
+  describe('maximum event age (too_old)', () => {
+    it('is checked right after no_active_survey, before every customer and frequency rule', () => {
+      const everythingWrong = input({
+        occurredAt: ago(30),
+        survey: { ...survey, sample_rate: 0 },
+        customer: { ...customer, email: 'nope', unsubscribed_at: '2026-01-01T00:00:00Z', bounced_at: '2026-01-02T00:00:00Z' },
+        history: { invitations: [{ survey_id: 1, state: 'sent', at: ago(1) }], responses: [] },
+      });
+      expect(decide({ ...everythingWrong, survey: null }).reason).to.equal('no_active_survey');
+      expect(decide({ ...everythingWrong, survey: { ...survey, status: 'paused' } }).reason).to.equal('no_active_survey');
+      expect(decide({ ...everythingWrong, survey: { ...survey, channel: 'link' } }).reason).to.equal('no_active_survey');
+      expect(decide(everythingWrong).reason).to.equal('too_old');
+      expect(decide({ ...everythingWrong, customer: { ...customer, erased_at: '2026-01-03T00:00:00Z', email: null } }).reason).to.equal('too_old');
+      // The same event, recent: the next rule in the order names it.
+      expect(decide({ ...everythingWrong, occurredAt: ago(1) }).reason).to.equal('invalid_contact');
+    });
+
+    it('names the age and the limit', () => {
+      const d = decide(input({ occurredAt: ago(45) }));
+      expect(d).to.include({ status: 'suppressed', reason: 'too_old' });
+      expect(d.detail).to.equal('too_old: the event occurred 45 days ago (2026-10-09); this survey asks about events up to 7 days old');
+      const own = decide(input({ occurredAt: ago(31), survey: { ...survey, max_event_age_days: 30 } }));
+      expect(own.detail).to.equal('too_old: the event occurred 31 days ago (2026-10-23); this survey asks about events up to 30 days old');
+      const one = decide(input({ occurredAt: ago(3), survey: { ...survey, max_event_age_days: 1 } }));
+      expect(one.detail).to.equal('too_old: the event occurred 3 days ago (2026-11-20); this survey asks about events up to 1 day old');
+    });
+
+    it('takes exactly the limit and refuses a millisecond more (default 7 days when the survey does not say)', () => {
+      expect(decide(input({ occurredAt: ago(7) })).status).to.equal('scheduled');
+      const justOver = decide(input({ occurredAt: new Date(ago(7).getTime() - 1) }));
+      expect(justOver.reason).to.equal('too_old');
+      expect(justOver.detail).to.match(/^too_old: the event occurred more than 7 days ago \(2026-11-16\)/);
+      expect(decide(input({ occurredAt: ago(8), survey: { ...survey, max_event_age_days: 7 } })).reason).to.equal('too_old');
+      expect(decide(input({ occurredAt: ago(29), survey: { ...survey, max_event_age_days: 30 } })).status).to.equal('scheduled');
+    });
+
+    it('surveys events of any age when the survey sets no limit (null), and events dated ahead are never too old', () => {
+      expect(decide(input({ occurredAt: ago(3 * 365), survey: { ...survey, max_event_age_days: null } })).status).to.equal('scheduled');
+      expect(decide(input({ occurredAt: new Date(now.getTime() + 2 * DAY), survey: { ...survey, max_event_age_days: 1 } })).status).to.equal('scheduled');
+    });
+
+    it('records an event from an import without --send as too_old, fresh or not, unless no_active_survey comes first', () => {
+      const d = decide(input({ recordOnly: true }));
+      expect(d).to.include({ status: 'suppressed', reason: 'too_old', detail: importedWithoutSendDetail });
+      expect(d.detail).to.match(/^too_old: imported without --send/);
+      expect(decide(input({ recordOnly: true, survey: { ...survey, max_event_age_days: null } })).reason).to.equal('too_old');
+      expect(decide(input({ recordOnly: true, survey: null })).reason).to.equal('no_active_survey');
+      expect(decide(input({ recordOnly: true, survey: { ...survey, channel: 'link' } })).reason).to.equal('no_active_survey');
+      expect(decide(input({ recordOnly: false })).status).to.equal('scheduled');
+    });
   });
 
   it('never schedules an email for a survey answered by web link only', () => {
