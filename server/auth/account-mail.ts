@@ -65,8 +65,30 @@ export async function renderPasswordLinkMail(
   };
 }
 
-export async function sendPasswordLinkMail(deps: Deps, user: Pick<UserRow, 'id' | 'email' | 'name'>, link: IssuedLink, purpose: UserTokenPurpose): Promise<void> {
+/** Where an account email went: to its addressee by SMTP, or (no mail server) to the server log. */
+export type AccountMailRoute = 'sent' | 'logged';
+
+const what: Record<UserTokenPurpose, string> = { invite: 'invitation link', reset: 'password reset link' };
+
+/** Whether account links go to the server log (no mail server: the mail transport is the development mailbox); pages say so. */
+export const accountLinksGoToLog = (deps: Pick<Deps, 'mail'>): boolean => deps.mail.kind === 'mailbox';
+
+/**
+ * The one place that decides where an account email (a password reset, a
+ * user invitation) goes. Its link is a key to the account, so it never goes
+ * to the development mailbox, which other staff read: with SMTP_URL it is
+ * sent to its addressee; without, the link is written to the server log (one
+ * info line) for the admin at the console to pass on.
+ */
+export async function sendAccountMail(deps: Deps, user: Pick<UserRow, 'id' | 'email' | 'name'>, link: IssuedLink, purpose: UserTokenPurpose): Promise<AccountMailRoute> {
+  const base = { userId: user.id, purpose, linkId: link.id };
+  if (accountLinksGoToLog(deps)) {
+    const url = passwordLinkUrl(deps.config.baseUrl, link.token);
+    deps.log.info({ ...base, to: user.email, link: url, expiresAt: link.expiresAt.toISOString() }, `no mail server is set (SMTP_URL): ${what[purpose]} for ${user.email}: ${url}`);
+    return 'logged';
+  }
   const mail = await renderPasswordLinkMail(deps, user, link, purpose);
   await deps.mail.send(mail);
-  deps.log.info({ userId: user.id, purpose, linkId: link.id, transport: deps.mail.kind }, 'password link sent');
+  deps.log.info({ ...base, transport: deps.mail.kind }, 'password link sent');
+  return 'sent';
 }

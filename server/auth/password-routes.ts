@@ -8,7 +8,7 @@ import { touchLogin } from './queries.ts';
 import { deleteSessionsOfUser } from './token-queries.ts';
 import { checkPasswordLink, DeadLinkError, setPasswordWithLink } from './links.ts';
 import { requestPasswordReset } from './invite.ts';
-import { sendPasswordLinkMail } from './account-mail.ts';
+import { accountLinksGoToLog, sendAccountMail } from './account-mail.ts';
 import { fieldErrors, formRaw, formText, setFlash, startSession } from './forms.ts';
 
 const emailSchema = z.email('must be an email address').max(254);
@@ -36,7 +36,7 @@ export function passwordRoutes(deps: Deps): Router {
   const token = (req: Request) => String(req.params.token ?? '');
 
   router.get('/password/forgot', (_req, res) => {
-    res.render('pages/password/forgot', { title: 'Forgot your password?' });
+    res.render('pages/password/forgot', { title: 'Forgot your password?', toLog: accountLinksGoToLog(deps) });
   });
 
   router.post('/password/forgot', forgotLimit, async (req, res) => {
@@ -44,7 +44,7 @@ export function passwordRoutes(deps: Deps): Router {
     const parsed = emailSchema.safeParse(email);
     if (!parsed.success) {
       return res.status(422).render('pages/password/forgot', {
-        title: 'Forgot your password?', email, errors: { email: 'must be an email address' }, formError: 'Please correct the fields marked below.',
+        title: 'Forgot your password?', toLog: accountLinksGoToLog(deps), email, errors: { email: 'must be an email address' }, formError: 'Please correct the fields marked below.',
       });
     }
     // The email goes out after the answer, so the time taken does not tell whether the account exists.
@@ -52,9 +52,11 @@ export function passwordRoutes(deps: Deps): Router {
     const work = async () => {
       const issued = await requestPasswordReset(deps.db, parsed.data, now);
       if (!issued) return deps.log.info('password reset asked for an unknown or deactivated address, or too often');
-      await sendPasswordLinkMail(deps, issued.user, issued.link, 'reset');
+      await sendAccountMail(deps, issued.user, issued.link, 'reset');
     };
-    res.render('pages/password/sent', { title: 'Check your email', email: parsed.data });
+    // Where links go depends on the server alone (SMTP_URL), never on the address: the page tells nothing about accounts.
+    const toLog = accountLinksGoToLog(deps);
+    res.render('pages/password/sent', { title: toLog ? 'Ask the admin for your link' : 'Check your email', email: parsed.data, toLog });
     work().catch((err) => deps.log.error({ err }, 'password reset email failed'));
   });
 

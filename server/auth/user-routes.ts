@@ -8,7 +8,7 @@ import { listUsers } from './queries.ts';
 import { roles } from './roles.ts';
 import { fieldErrors, formRaw, formText, setFlash } from './forms.ts';
 import { inviteUser, reissueInvitation } from './invite.ts';
-import { sendPasswordLinkMail } from './account-mail.ts';
+import { accountLinksGoToLog, sendAccountMail, type AccountMailRoute } from './account-mail.ts';
 import type { UserRow } from './queries.ts';
 import type { IssuedLink } from './links.ts';
 
@@ -40,19 +40,22 @@ export function userAdminRoutes(deps: Deps): Router {
   });
 
   router.get('/users/new', admin, (_req, res) => {
-    res.render('pages/users/new', { title: 'Add a user', nav: 'users', values: { role: 'viewer', invite: true }, roles: roleChoices('viewer') });
+    res.render('pages/users/new', { title: 'Add a user', nav: 'users', values: { role: 'viewer', invite: true }, roles: roleChoices('viewer'), linkToLog: accountLinksGoToLog(deps) });
   });
 
-  /** Sends an invitation link; a failed send is reported, and the admin can send it again from the list. */
-  const sendInvitation = async (user: UserRow, link: IssuedLink): Promise<string | null> => {
+  /** Sends an invitation link (or, with no mail server, writes it to the log); a failed send is reported, and the admin can send it again from the list. */
+  const sendInvitation = async (user: UserRow, link: IssuedLink): Promise<{ route: AccountMailRoute } | { failure: string }> => {
     try {
-      await sendPasswordLinkMail(deps, user, link, 'invite');
-      return null;
+      return { route: await sendAccountMail(deps, user, link, 'invite') };
     } catch (err) {
       deps.log.warn({ err, userId: user.id }, 'invitation email failed');
-      return (err as Error).message || 'the mail server refused it';
+      return { failure: (err as Error).message || 'the mail server refused it' };
     }
   };
+
+  /** No mail server: the admin is the one who passes the link on. */
+  const loggedNote = (email: string) =>
+    `No mail server is set (SMTP_URL), so the invitation link for ${email} was not emailed: it was written to the server log. Give it to them yourself; it works once, for 7 days.`;
 
   router.post('/users', admin, async (req, res) => {
     // Without an explicit choice (older forms, scripts), a given password is used.
@@ -62,10 +65,12 @@ export function userAdminRoutes(deps: Deps): Router {
       if (invite) {
         const { user, link } = await inviteUser(deps.db, values, deps.clock.now());
         deps.log.info({ userId: user.id, by: actor(res) }, 'user invited');
-        const failure = await sendInvitation(user, link);
-        setFlash(req, failure
-          ? `${user.email} is added as ${user.role}, but the invitation email could not be sent (${failure}). Send it again from this list.`
-          : `An invitation is on its way to ${user.email} (${user.role}). Its link works for 7 days.`);
+        const sent = await sendInvitation(user, link);
+        setFlash(req, 'failure' in sent
+          ? `${user.email} is added as ${user.role}, but the invitation email could not be sent (${sent.failure}). Send it again from this list.`
+          : sent.route === 'logged'
+            ? `${user.email} is added as ${user.role}. ${loggedNote(user.email)}`
+            : `An invitation is on its way to ${user.email} (${user.role}). Its link works for 7 days.`);
       } else {
         // createUser validates the role; the cast only quiets the compiler.
         const user = await createUser(deps.db, values as NewUser, deps.clock.now());
@@ -76,7 +81,7 @@ export function userAdminRoutes(deps: Deps): Router {
     } catch (err) {
       const failed = fieldErrors(err);
       res.status(failed.status).render('pages/users/new', {
-        title: 'Add a user', nav: 'users', values, roles: roleChoices(values.role), errors: failed.errors, formError: failed.message,
+        title: 'Add a user', nav: 'users', values, roles: roleChoices(values.role), errors: failed.errors, formError: failed.message, linkToLog: accountLinksGoToLog(deps),
       });
     }
   });
@@ -84,10 +89,12 @@ export function userAdminRoutes(deps: Deps): Router {
   router.post('/users/:id/invite', admin, async (req, res) => {
     const { user, link } = await reissueInvitation(deps.db, userId(req.params.id), deps.clock.now());
     deps.log.info({ userId: user.id, by: actor(res) }, 'invitation sent again');
-    const failure = await sendInvitation(user, link);
-    setFlash(req, failure
-      ? `The invitation email to ${user.email} could not be sent (${failure}).`
-      : `A new invitation is on its way to ${user.email}; earlier links no longer work.`);
+    const sent = await sendInvitation(user, link);
+    setFlash(req, 'failure' in sent
+      ? `The invitation email to ${user.email} could not be sent (${sent.failure}).`
+      : sent.route === 'logged'
+        ? `A new invitation link for ${user.email} is made; earlier links no longer work. ${loggedNote(user.email)}`
+        : `A new invitation is on its way to ${user.email}; earlier links no longer work.`);
     res.redirect(303, '/users');
   });
 

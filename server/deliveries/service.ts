@@ -4,13 +4,14 @@ import { formatInstant, formatNumber, pageInstants, readerLocale, type InstantFo
 import { TZDate } from '@date-fns/tz';
 import type { Deps } from '../deps.ts';
 import { DAY } from '../clock.ts';
+import { answerReasonTexts, answersOfInvitation } from '../responses/answer-queries.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { blankToUndefined, pageNumberSchema, parseInput } from '../validation.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { keySchema, type Survey } from '../surveys/model.ts';
 import { findSurveyById, findSurveyByKey, listSurveys } from '../surveys/queries.ts';
 import { findCustomerById } from '../customers/queries.ts';
-import { renderStoredInvitation } from '../delivery/render.ts';
+import { INERT_TOKEN, renderInvitation } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
 import { isCalendarDate } from '../metrics/series.ts';
 import {
@@ -176,17 +177,31 @@ export const parseId = (idParam: string): number => {
   return Number(idParam);
 };
 
-/** The email of an invitation (or its reminder) rendered again from the stored invitation: same token, same Message-ID. */
+/**
+ * The email of an invitation (or its reminder) rendered again from the stored
+ * invitation by the sending code (same wording, sender and Message-ID), as
+ * staff may see it: every link carries INERT_TOKEN instead of the customer's
+ * token, so nothing on a staff page answers or unsubscribes for them.
+ */
 export async function rerenderEmail(
-  deps: Deps,
-  invitation: Pick<DeliveryRow, 'id' | 'locale' | 'token_salt'>,
+  deps: Pick<Deps, 'config'>,
+  invitation: Pick<DeliveryRow, 'id' | 'locale'>,
   customer: { email: string | null; name: string | null },
   survey: Survey,
   settings: Settings,
   reminder: boolean,
 ): Promise<OutgoingMail | null> {
   if (!customer.email) return null;
-  return renderStoredInvitation(invitation, { email: customer.email, name: customer.name }, { survey, settings, config: deps.config }, reminder);
+  return renderInvitation({
+    invitationId: invitation.id,
+    token: INERT_TOKEN,
+    locale: invitation.locale,
+    customer: { email: customer.email, name: customer.name },
+    survey,
+    settings,
+    config: deps.config,
+    reminder,
+  });
 }
 
 /** The email part alone, for the sandboxed frame; 404 when there is none to show. */
@@ -213,11 +228,12 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
   const { db } = deps;
   const row = await findDelivery(db, id);
   if (!row) throw new NotFoundError('There is no such invitation');
-  const [survey, customer, event, clicks, response, settings, touchpointUnsubscribe] = await Promise.all([
+  const [survey, customer, event, clicks, answers, response, settings, touchpointUnsubscribe] = await Promise.all([
     findSurveyById(db, row.survey_id),
     findCustomerById(db, row.customer_id),
     findEvent(db, row.event_id),
     listClicks(db, row.id),
+    answersOfInvitation(db, row.id),
     findResponse(db, row.id),
     getSettings(db),
     findTouchpointUnsubscribe(db, row.customer_id, row.event_id),
@@ -245,9 +261,11 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
     }
   }
 
+  // The salt (with the server secret) makes the customer's token: it stays on the server.
+  const { token_salt: _salt, ...shownRow } = row;
   return {
     invitation: {
-      ...row,
+      ...shownRow,
       times: {
         send_at: at(row.send_at),
         sent_at: at(row.sent_at),
@@ -260,7 +278,7 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
       },
     },
     reminder: reminderStatus(row, survey, shown),
-    reminderRow: { ...row, sent: at(row.reminder_sent_at), next: at(row.reminder_next_attempt_at) },
+    reminderRow: { ...shownRow, sent: at(row.reminder_sent_at), next: at(row.reminder_next_attempt_at) },
     survey,
     customer: customer
       ? {
@@ -275,6 +293,17 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
       ? { ...event, occurred: at(event.occurred_at), received: at(event.received_at), planned: at(event.send_at), propertyList: propertyList(event.properties) }
       : null,
     clicks: clicks.map((c) => ({ ...c, when: at(c.at), automated: c.kind !== 'open' || c.signal !== null })),
+    answers: answers.map((a) => ({
+      id: a.id,
+      score: a.score,
+      comment: a.comment,
+      state: a.state,
+      why: answerReasonTexts[a.reason] ?? a.reason,
+      how: `${a.trigger}${a.input ? ` after ${a.input} input` : ', no input'}`,
+      when: at(a.answered_at),
+      settles: a.state === 'held' ? at(a.settles_at) : null,
+      secondsSinceSent: a.seconds_since_sent,
+    })),
     response: response ? { ...response, answered: at(response.answered_at), updated: at(response.updated_at) } : null,
     email,
     timeZone: tz,

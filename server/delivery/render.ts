@@ -33,6 +33,25 @@ export const scoreUrl = (baseUrl: string, token: string, score: number) => `${ba
 export const trapUrl = (baseUrl: string, token: string) => `${baseUrl}/r/${token}/t`;
 export const unsubscribeUrl = (baseUrl: string, token: string) => `${baseUrl}/u/${token}`;
 
+/**
+ * The token every customer link carries where staff see an email (delivery
+ * log, mailbox): it keeps the link's shape (which score, trap, unsubscribe)
+ * but answers nothing, since no real token is this short (they are 43
+ * base64url characters).
+ */
+export const INERT_TOKEN = 'preview-token';
+
+/**
+ * A link token in an absolute URL (whatever its host and path prefix, so
+ * that mail stored under an earlier BASE_URL is covered too): answer and trap
+ * links (/r/…), unsubscribe links (/u/…) and, in mail stored before account
+ * emails stopped going to the mailbox, set-password links (/password/set/…).
+ */
+const liveLink = /(https?:\/\/[^\s"'<>]*?\/(?:r|u|password\/set)\/)[A-Za-z0-9_-]{20,128}(?![A-Za-z0-9_-])/g;
+
+/** The text with every link token in it replaced by INERT_TOKEN. */
+export const inertLinks = (text: string): string => text.replace(liveLink, `$1${INERT_TOKEN}`);
+
 /** The name people know the sender by: the settings' sender name, else the name in MAIL_FROM. */
 export function senderName(settings: Pick<Settings, 'sender_name'>, config: Pick<Config, 'mailFrom' | 'baseUrl'>): string {
   if (settings.sender_name.trim()) return settings.sender_name.trim();

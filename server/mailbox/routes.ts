@@ -4,28 +4,45 @@ import { NotFoundError } from '../errors.ts';
 import { requireRole } from '../http/session.ts';
 import { formatInstant, pageInstants } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
+import { inertLinks } from '../delivery/render.ts';
 import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from './queries.ts';
 
 const LIST_LIMIT = 200;
 
 /**
+ * A stored message as staff see it: every link token in its parts and
+ * headers replaced by the inert placeholder. The row stays as delivered (the
+ * mailbox plays the mail server); what leaves it never carries a live token.
+ */
+export function shownMessage(row: MailboxMessageRow): Omit<MailboxMessageRow, 'headers'> & { headers: Record<string, string> } {
+  const headers = JSON.parse(row.headers || '{}') as Record<string, string>;
+  return {
+    ...row,
+    html: row.html === null ? null : inertLinks(row.html),
+    text: row.text === null ? null : inertLinks(row.text),
+    headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, inertLinks(String(value))])),
+  };
+}
+
+/**
  * /mailbox: the development mailbox (mail stored when SMTP_URL is unset), for
- * editors. The HTML part is served on its own URL with a sandboxing CSP and
- * shown in a sandboxed frame: it is rendered, never trusted.
+ * admins. Customers' emails are shown with inert links. The HTML part is
+ * served on its own URL with a sandboxing CSP and shown in a sandboxed frame:
+ * it is rendered, never trusted.
  */
 export function mailboxRoutes(deps: Deps): Router {
   const router = Router();
-  const editor = requireRole('editor');
+  const admin = requireRole('admin');
 
-  const message = async (idParam: string): Promise<MailboxMessageRow> => {
+  const message = async (idParam: string) => {
     const found = /^\d{1,12}$/.test(idParam) ? await findMailboxMessage(deps.db, Number(idParam)) : undefined;
     if (!found) throw new NotFoundError('There is no such message in the mailbox');
-    return found;
+    return shownMessage(found);
   };
 
   const instants = async (locals: Record<string, unknown>) => pageInstants((await getSettings(deps.db)).reporting_time_zone, locals);
 
-  router.get('/mailbox', editor, async (_req, res) => {
+  router.get('/mailbox', admin, async (_req, res) => {
     const shown = await instants(res.locals);
     const messages = (await listMailboxMessages(deps.db, LIST_LIMIT)).map((m) => ({ ...m, at: formatInstant(m.created_at, shown) }));
     res.render('pages/mailbox/index', {
@@ -37,9 +54,9 @@ export function mailboxRoutes(deps: Deps): Router {
     });
   });
 
-  router.get('/mailbox/:id', editor, async (req, res) => {
+  router.get('/mailbox/:id', admin, async (req, res) => {
     const found = await message(req.params.id as string);
-    const headers = Object.entries(JSON.parse(found.headers || '{}') as Record<string, string>).map(([name, value]) => ({ name, value }));
+    const headers = Object.entries(found.headers).map(([name, value]) => ({ name, value }));
     res.render('pages/mailbox/show', {
       title: found.subject,
       nav: 'mailbox',
@@ -48,7 +65,7 @@ export function mailboxRoutes(deps: Deps): Router {
     });
   });
 
-  router.get('/mailbox/:id/html', editor, async (req, res) => {
+  router.get('/mailbox/:id/html', admin, async (req, res) => {
     const found = await message(req.params.id as string);
     // An opaque origin without scripts, forms or plugins; the email's own inline styles and images still show.
     res.set('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'");
@@ -57,7 +74,7 @@ export function mailboxRoutes(deps: Deps): Router {
     res.type('html').send(found.html ?? '');
   });
 
-  router.get('/mailbox/:id/text', editor, async (req, res) => {
+  router.get('/mailbox/:id/text', admin, async (req, res) => {
     const found = await message(req.params.id as string);
     res.set('Cache-Control', 'no-store');
     res.type('text/plain; charset=utf-8').send(found.text ?? '');

@@ -164,7 +164,8 @@ export function surveyPreviewRoutes(deps: Deps): Router {
     const locale = previewLocale(source.survey, req.body?.locale);
     try {
       await sendTestEmail(deps, source.survey, locale, { email: user.email, name: user.name || null });
-      return `A test email (${localeNames[locale] ?? locale}) was sent to ${user.email}.`;
+      const where = deps.mail.kind === 'mailbox' ? ' It is in the development mailbox (no SMTP_URL is set), which admins can open.' : '';
+      return `A test email (${localeNames[locale] ?? locale}) was sent to ${user.email}.${where}`;
     } catch (err) {
       if (err instanceof AppError) throw err;
       deps.log.warn({ err, survey: source.survey.key }, 'the test email was not sent');

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { locales, pickLocale, type Locale } from '../i18n/index.ts';
 import { getSettings } from '../settings/service.ts';
-import { renderInvitation } from '../delivery/render.ts';
+import { INERT_TOKEN, renderInvitation } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
 import { blankSurveyPage, type SurveyPage } from '../responses/answer-page.ts';
 import { type Survey, type Wording } from './model.ts';
@@ -19,8 +19,6 @@ import { inputFromForm, rulesKeptFromSurvey, type SurveyForm } from './form.ts';
  * writes a survey except duplicateSurvey; no invitation is ever created.
  */
 
-/** The token the preview's links are rendered with, before they are made inert. */
-const PREVIEW_TOKEN = 'preview-link-inactive';
 /** What every link of a previewed or test email points at. */
 export const INERT_HREF = '#';
 
@@ -77,7 +75,7 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Every link the invitation would carry (scores, trap, unsubscribe) made to point nowhere. */
 function inert(mail: OutgoingMail, baseUrl: string): OutgoingMail {
-  const links = new RegExp(`${escapeRegExp(baseUrl)}/[ru]/${PREVIEW_TOKEN}[^\\s"'<>]*`, 'g');
+  const links = new RegExp(`${escapeRegExp(baseUrl)}/[ru]/${INERT_TOKEN}[^\\s"'<>]*`, 'g');
   const { 'List-Unsubscribe': _u, 'List-Unsubscribe-Post': _p, ...headers } = mail.headers;
   return { ...mail, html: mail.html.replace(links, INERT_HREF), text: mail.text.replace(links, INERT_HREF), headers };
 }
@@ -90,7 +88,7 @@ export async function previewEmail(deps: Pick<Deps, 'db' | 'config'>, survey: Su
   const settings = await getSettings(deps.db);
   const mail = await renderInvitation({
     invitationId: 0,
-    token: PREVIEW_TOKEN,
+    token: INERT_TOKEN,
     locale,
     customer,
     survey,

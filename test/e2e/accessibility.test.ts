@@ -121,6 +121,25 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
       },
     },
     {
+      name: 'open as the customer (the survey page as a preview)',
+      kind: 'signed-in',
+      async open(p) {
+        await go(`/deliveries/${(await sentInvitation()).invitationId}`)(p);
+        return submit(p, 'form[action$="/as-customer"] button[type="submit"]', 200);
+      },
+    },
+    {
+      name: 'open as the customer, the thank-you page',
+      kind: 'signed-in',
+      async open(p) {
+        await go(`/deliveries/${(await sentInvitation()).invitationId}`)(p);
+        await submit(p, 'form[action$="/as-customer"] button[type="submit"]', 200);
+        await p.check('#score-9');
+        await p.fill('#comment', 'A comment in the preview');
+        return submit(p, '#survey-form button[type="submit"]', 200);
+      },
+    },
+    {
       name: '/users/new with errors',
       kind: 'signed-in',
       async open(p) {
@@ -198,6 +217,8 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
     skipWithoutChromium(this);
     ctx = await createTestContext();
     await loadDemo(ctx.deps);
+    // Its public web link is off until turned on; the web-link page is checked too.
+    await ctx.deps.db('surveys').where({ key: SURVEY }).update({ public_link: true });
     // A logo, so the settings page shows its preview (and, once wired, the email and survey pages show it too).
     await updateSettings(ctx.deps.db, { logo_url: 'https://logo.invalid/acme.png', sender_name: 'Acme care' });
     served = await serveApp(ctx.app);

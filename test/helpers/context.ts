@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import { loadConfig, type Config } from '../../server/config.ts';
 import { migrateLatest, openDb } from '../../server/db/knex.ts';
 import { ManualClock } from '../../server/clock.ts';
-import { createLog, silentLog } from '../../server/log.ts';
+import { createLog, silentLog, type Log } from '../../server/log.ts';
 import { createApp } from '../../server/app.ts';
 import { createTransport } from '../../server/delivery/transports.ts';
 import type { Deps } from '../../server/deps.ts';
@@ -30,8 +30,10 @@ export interface TestContext {
 /**
  * A fresh Touchpoint on a real database: a new SQLite file in a temp folder, or,
  * with TEST_DATABASE_URL set, a new PostgreSQL database created for this context.
+ * The app logs to `log` when given (see captureLog in ./log.ts), else nowhere
+ * (TEST_LOG=1: to the console).
  */
-export async function createTestContext(options: { env?: Record<string, string>; clock?: ManualClock } = {}): Promise<TestContext> {
+export async function createTestContext(options: { env?: Record<string, string>; clock?: ManualClock; log?: Log } = {}): Promise<TestContext> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-test-'));
   const { databaseUrl, dropDatabase } = await freshDatabase(dir);
   const config: Config = loadConfig({
@@ -44,7 +46,8 @@ export async function createTestContext(options: { env?: Record<string, string>;
   const db = openDb(config.databaseUrl);
   await migrateLatest(db);
   const clock = options.clock ?? new ManualClock();
-  const deps: Deps = { config, db, clock, log: process.env.TEST_LOG ? createLog('debug') : silentLog, mail: createTransport(config, db, silentLog, clock) };
+  const log = options.log ?? (process.env.TEST_LOG ? createLog('debug') : silentLog);
+  const deps: Deps = { config, db, clock, log, mail: createTransport(config, db, silentLog, clock) };
   const app = createApp(deps);
   const admin = await createUser(db, { email: 'admin@example.com', role: 'admin', password: 'correct horse battery' }, clock.now());
   const { key: apiKey } = await createApiKey(db, { name: 'tests' }, clock.now());

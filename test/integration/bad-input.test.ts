@@ -431,7 +431,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
         const { token: t, invitationId } = await seedInvitation(ctx, { surveyKey: 'delivery-nps', state: 'sent' });
         ctx.clock.advance(10 * 60_000);
         const comment = `a\u0000b\u0007c \u202Eright\u202C \u{1F600}`;
-        const res = await http.post(`/r/${t}`).type('form').set('Accept', 'application/json').send({ score: '9', comment });
+        const res = await http.post(`/r/${t}`).type('form').set('Accept', 'application/json').send({ score: '9', comment, trigger: 'click', input: 'pointer' });
         expect(res.status, res.text).to.equal(200);
         const stored = await ctx.deps.db('responses').where({ invitation_id: invitationId }).first();
         expect(stored.comment).to.equal(`abc \u202Eright\u202C \u{1F600}`);

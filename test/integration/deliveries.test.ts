@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { seedInvitation, activeSurvey } from '../helpers/invitations.ts';
-import { withSmtpTestContext } from '../helpers/smtp.ts';
+import { hrefsOf, withSmtpTestContext } from '../helpers/smtp.ts';
+import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { captureLog, type CapturedLog } from '../helpers/log.ts';
+import { answerTables } from '../helpers/answer-tables.ts';
 import { runOnce } from '../../server/delivery/worker.ts';
 import { updateSurvey } from '../../server/surveys/service.ts';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
@@ -145,7 +148,8 @@ describe('delivery log', () => {
     t.ctx.clock.advance(HOUR);
     const page = await http.get(`/r/${seeded.token}?score=9`).expect(200);
     const view = /name="view" value="(\d+)"/.exec(page.text)?.[1];
-    await http.post(`/r/${seeded.token}`).type('form').send({ score: '9', comment: 'Fast and friendly', trigger: 'nojs', view }).expect(200);
+    // A person's Send (input on the page): settled at once (a no-script Send would be held; see DESIGN.md).
+    await http.post(`/r/${seeded.token}`).type('form').send({ score: '9', comment: 'Fast and friendly', trigger: 'click', input: 'pointer', view }).expect(200);
 
     const res = await editor.get(`/deliveries/${seeded.invitationId}`).expect(200);
     const event = await t.ctx.deps.db('events').where({ id: seeded.eventId }).first();
@@ -162,13 +166,20 @@ describe('delivery log', () => {
     expect(unescape(res.text)).to.contain(mail.parsed.subject!);
     expect(res.text).not.to.contain('Re-rendered from the current survey wording');
 
-    // The same email: the text part and the HTML part, with the same token.
-    expect(preOf(res.text, 'text').trim()).to.equal(mail.parsed.text!.trim());
+    // The same email, text part and HTML part, with inert links: the customer's token replaced by the placeholder.
+    expect(mail.parsed.text).to.contain(seeded.token);
+    const inert = (part: string) => part.replaceAll(seeded.token, 'preview-token');
+    expect(preOf(res.text, 'text').trim()).to.equal(inert(mail.parsed.text!).trim());
     expect(res.text).to.match(/<iframe[^>]*src="\/deliveries\/\d+\/email\/html"[^>]*sandbox=""/);
     const html = await editor.get(`/deliveries/${seeded.invitationId}/email/html`).expect(200);
     expect(html.headers['content-security-policy']).to.contain('sandbox');
-    expect(html.text.trim()).to.equal(mail.parsed.html!.trim());
-    expect(html.text).to.contain(`/r/${seeded.token}?score=9`);
+    expect(html.text.trim()).to.equal(inert(mail.parsed.html!).trim());
+    expect(html.text).to.contain('/r/preview-token?score=9');
+    expect(html.text).to.contain('/r/preview-token/t');
+    expect(html.text).to.contain('/u/preview-token');
+    // No live token anywhere staff can read.
+    expect(res.text).not.to.contain(seeded.token);
+    expect(html.text).not.to.contain(seeded.token);
   });
 
   it('says the email is re-rendered from the current wording when the survey changed after sending', async () => {
@@ -211,5 +222,97 @@ describe('delivery log', () => {
     const res = await editor.get('/deliveries?survey=empty-nps').expect(200);
     expect(listed(res.text)).to.deep.equal([]);
     expect(res.text).to.contain('No invitations match');
+  });
+});
+
+describe('delivery log: inert links and "Open as the customer" (no SMTP_URL)', () => {
+  let ctx: TestContext;
+  let captured: CapturedLog;
+  beforeEach(async () => {
+    captured = captureLog();
+    ctx = await createTestContext({ log: captured.log });
+  });
+  afterEach(async () => ctx?.close());
+
+  const formCsrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1];
+
+  it('shows the email as sent with the placeholder token, never the customer\'s', async () => {
+    const seeded = await seedInvitation(ctx, { locale: 'de' });
+    expect((await runOnce(ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
+    // The delivered email (in the mailbox, as a mail server holds it) carries the live token.
+    const delivered = await ctx.deps.db('mailbox_messages').where({ to: seeded.email }).first();
+    expect(delivered.html).to.contain(`/r/${seeded.token}?score=`);
+
+    const { agent } = await ctx.signIn('editor');
+    const page = await agent.get(`/deliveries/${seeded.invitationId}`).expect(200);
+    expect(preOf(page.text, 'text').trim()).to.equal(delivered.text.replaceAll(seeded.token, 'preview-token').trim());
+    expect(page.text).to.contain('Its links are inert');
+    const html = await agent.get(`/deliveries/${seeded.invitationId}/email/html`).expect(200);
+    expect(html.text.trim()).to.equal(delivered.html.replaceAll(seeded.token, 'preview-token').trim());
+    for (const res of [page, html, await agent.get(`/deliveries/${seeded.invitationId}`).set('Accept', 'application/json')]) {
+      expect(res.text).not.to.contain(seeded.token);
+    }
+    const hrefs = hrefsOf(html.text).filter((href) => href.startsWith('http://127.0.0.1:3000/'));
+    expect(hrefs.length).to.be.greaterThan(10);
+    for (const href of hrefs) expect(href).to.match(/^http:\/\/127\.0\.0\.1:3000\/[ru]\/preview-token(\/t|\?score=\d+)?$/);
+  });
+
+  it('"Open as the customer" shows their page as a logged preview whose form stores nothing', async () => {
+    const seeded = await seedInvitation(ctx, { locale: 'de' });
+    await runOnce(ctx.deps);
+    const question = seeded.survey.content.de!.question;
+    const { agent, csrf, userId } = await ctx.signIn('editor');
+    const show = await agent.get(`/deliveries/${seeded.invitationId}`).expect(200);
+    expect(show.text).to.contain(`<form method="post" action="/deliveries/${seeded.invitationId}/as-customer">`);
+    expect(show.text).to.match(/<button type="submit"[^>]*>Open as the customer<\/button>/);
+    const before = await answerTables(ctx.deps.db);
+
+    // An explicit POST with CSRF, for editors.
+    await agent.post(`/deliveries/${seeded.invitationId}/as-customer`).type('form').send({}).expect(403);
+    const viewer = await ctx.signIn('viewer');
+    await viewer.agent.post(`/deliveries/${seeded.invitationId}/as-customer`).type('form').send({ _csrf: viewer.csrf }).expect(403);
+    const anonymous = supertest.agent(ctx.app);
+    const anonymousCsrf = await csrfFrom(anonymous, '/login');
+    await anonymous.post(`/deliveries/${seeded.invitationId}/as-customer`).type('form').send({ _csrf: anonymousCsrf }).expect(401);
+    await agent.get(`/deliveries/${seeded.invitationId}/as-customer`).expect(404);
+    await agent.post('/deliveries/999999/as-customer').type('form').send({ _csrf: csrf }).expect(404);
+    expect(captured.matching(/as the customer/)).to.have.length(0);
+
+    const opened = await agent.post(`/deliveries/${seeded.invitationId}/as-customer`).type('form').send({ _csrf: csrf }).expect(200);
+    expect(opened.headers['cache-control']).to.equal('no-store');
+    // The customer's page, in their locale, with the survey's wording, marked as a preview.
+    expect(opened.text).to.match(/<html lang="de">/);
+    expect(opened.text).to.contain(`Preview of invitation #${seeded.invitationId} as the customer sees it.`);
+    expect(opened.text).to.contain(question);
+    expect(opened.text).to.contain('id="survey-form"');
+    expect(opened.text).to.contain(`action="/deliveries/${seeded.invitationId}/as-customer/answer"`);
+    expect(opened.text).to.match(/<input type="hidden" name="_csrf" value="[^"]+" form="survey-form">/);
+    expect(opened.text).not.to.contain(seeded.token);
+    expect(opened.text).not.to.match(/action="\/r\//);
+    const [line] = captured.matching(new RegExp(`^opened invitation ${seeded.invitationId} as the customer$`));
+    expect(line).to.include({ level: 30, userId, invitationId: seeded.invitationId });
+
+    // Its form: the thanks page the customer would see, nothing stored.
+    const sent = await agent
+      .post(`/deliveries/${seeded.invitationId}/as-customer/answer`)
+      .type('form')
+      .send({ _csrf: formCsrf(opened.text), score: '9', comment: 'Schnell und freundlich', trigger: 'click', input: 'pointer' })
+      .expect(200);
+    expect(sent.text).to.contain('survey-thanks');
+    expect(sent.text).to.contain(`Preview of invitation #${seeded.invitationId} as the customer sees it, after sending an answer.`);
+    expect(sent.text).to.contain('Schnell und freundlich');
+    expect(sent.text).to.match(/<input type="hidden" name="_csrf" value="[^"]+" form="comment-form">/);
+    const again = await agent
+      .post(`/deliveries/${seeded.invitationId}/as-customer/answer`)
+      .type('form')
+      .send({ _csrf: formCsrf(sent.text), score: '9', comment: 'Noch ein Wort' })
+      .expect(200);
+    expect(again.text).to.contain('Noch ein Wort');
+    const invalid = await agent.post(`/deliveries/${seeded.invitationId}/as-customer/answer`).type('form').send({ _csrf: csrf, score: '11' }).expect(422);
+    expect(invalid.text).to.contain('id="survey-form"');
+    expect(invalid.text).to.contain('Bitte wählen Sie eine Bewertung von 0 bis 10.');
+    await viewer.agent.post(`/deliveries/${seeded.invitationId}/as-customer/answer`).type('form').send({ _csrf: viewer.csrf, score: '9' }).expect(403);
+
+    expect(await answerTables(ctx.deps.db), 'nothing stored').to.deep.equal(before);
   });
 });

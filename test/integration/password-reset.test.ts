@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { linkTokenOf, signInAs } from '../helpers/accounts.ts';
-import { csrfFrom } from '../helpers/context.ts';
+import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { withSmtpTestContext, type ReceivedMail, type SmtpReceiver } from '../helpers/smtp.ts';
 import { createUser } from '../../server/auth/service.ts';
 import { findUserByEmail } from '../../server/auth/queries.ts';
@@ -139,5 +140,57 @@ describe('resetting a forgotten password by email', function () {
     expect(limited.text).to.contain('Too many reset requests');
     await new Promise((r) => setTimeout(r, 100));
     expect(t.smtp.messages).to.have.length(0);
+  });
+});
+
+describe('resetting a forgotten password with no mail server (no SMTP_URL)', function () {
+  let ctx: TestContext;
+  let captured: CapturedLog;
+  const password = 'old password 12';
+  beforeEach(async () => {
+    captured = captureLog();
+    ctx = await createTestContext({ log: captured.log });
+    await createUser(ctx.deps.db, { email: 'Rita@Example.com', name: 'Rita', role: 'editor', password }, ctx.clock.now());
+  });
+  afterEach(async () => ctx?.close());
+
+  const askForReset = async (email: string) => {
+    const agent = supertest.agent(ctx.app);
+    const csrf = await csrfFrom(agent, '/password/forgot');
+    return agent.post('/password/forgot').type('form').send({ _csrf: csrf, email }).expect(200);
+  };
+  const loggedTokens = () => captured.matching(/password reset link for/).map((line) => /\/password\/set\/([A-Za-z0-9_-]{43})$/.exec(line.msg)![1]);
+
+  it('says on the forms that links go to the server log, writes the link there (not to the mailbox), and the link works', async () => {
+    const forgot = await supertest(ctx.app).get('/password/forgot').expect(200);
+    expect(forgot.text).to.contain('no mail server set up, so the link is not emailed');
+    const sent = await askForReset('rita@example.com');
+    expect(sent.text).to.contain('<h1 id="sent-title">Ask the admin for your link</h1>');
+    expect(sent.text).to.contain('If an account exists for rita@example.com, a link to choose a new password was made for it.');
+    expect(sent.text).not.to.contain('we have sent it a link');
+
+    const line = await captured.waitFor(/password reset link for Rita@Example\.com/);
+    expect(line).to.include({ purpose: 'reset', to: 'Rita@Example.com' });
+    const [token] = loggedTokens();
+    expect(await ctx.deps.db('mailbox_messages').select()).to.deep.equal([]);
+
+    const browser = supertest.agent(ctx.app);
+    const page = await browser.get(`/password/set/${token}`).expect(200);
+    await browser.post(`/password/set/${token}`).type('form').send({ _csrf: formCsrf(page.text), password: 'new password 34', password_confirm: 'new password 34' }).expect(303);
+    expect((await signInAs(ctx.app, 'rita@example.com', 'new password 34')).status).to.equal(303);
+    expect((await signInAs(ctx.app, 'rita@example.com', password)).status).to.equal(401);
+  });
+
+  it('keeps the limit of three links an hour per account, and writes none for unknown addresses', async () => {
+    for (let i = 0; i < 4; i++) await askForReset('rita@example.com');
+    await askForReset('nobody@example.com');
+    await captured.waitForCount(/unknown or deactivated address, or too often/, 2);
+    await captured.waitForCount(/password reset link for/, 3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(captured.matching(/unknown or deactivated address, or too often/)).to.have.length(2);
+    expect(loggedTokens()).to.have.length(3);
+    expect(new Set(loggedTokens()).size).to.equal(3);
+    expect(captured.matching(/nobody@example\.com/)).to.have.length(0);
+    expect(await ctx.deps.db('mailbox_messages').select()).to.deep.equal([]);
   });
 });

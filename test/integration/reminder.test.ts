@@ -77,7 +77,8 @@ describe('reminders', () => {
       expect(page.text).to.contain(`/deliveries/${seeded.invitationId}/reminder/html`);
       expect(page.text).to.contain('Reminder: A quick question from Touchpoint');
       const html = await agent.get(`/deliveries/${seeded.invitationId}/reminder/html`).expect(200);
-      expect(html.text.trim()).to.equal(reminder.parsed.html!.trim());
+      // Staff see the email as sent, with its links inert.
+      expect(html.text.trim()).to.equal(reminder.parsed.html!.replaceAll(seeded.token, 'preview-token').trim());
     }
   });
 

@@ -280,6 +280,11 @@ describe('answering a survey (/r/:token)', () => {
     ]);
     expect((await ctx.deps.db('invitations').where({ id: invitationId }).first()).state).to.equal('sent');
     expect((await metricsOf('scanner-nps')).overall).to.include({ n: 0, held: 0 });
+    // Kept visible in the delivery log, each with its reason.
+    const { agent } = await ctx.signIn('editor');
+    const log = await agent.get(`/deliveries/${invitationId}`).expect(200);
+    expect(log.text.match(/data-answer="discarded"/g)).to.have.length(3);
+    expect(log.text).to.contain('discarded as automated: another score of this email was opened within its window');
 
     ctx.clock.advance(60 * SECOND);
     const page = await http.get(`/r/${token}?score=7`).expect(200);

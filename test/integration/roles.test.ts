@@ -12,7 +12,7 @@ const allowed = (who: Who, needed: Role) => who !== 'anonymous' && levels.indexO
 const pages: { path: string; role: Role; mine: boolean }[] = [
   { path: '/dashboard', role: 'viewer', mine: false },
   { path: '/surveys', role: 'editor', mine: false },
-  { path: '/mailbox', role: 'editor', mine: false },
+  { path: '/mailbox', role: 'admin', mine: true },
   { path: '/deliveries', role: 'editor', mine: false },
   { path: '/api-keys', role: 'editor', mine: true },
   { path: '/users', role: 'admin', mine: true },
@@ -59,12 +59,16 @@ describe('roles on every page', () => {
     expect(viewer).to.contain('href="/dashboard"');
     expect(viewer).not.to.contain('href="/api-keys"');
     expect(viewer).not.to.contain('href="/users"');
+    expect(viewer).not.to.contain('href="/mailbox"');
     const editor = await nav('editor');
     expect(editor).to.contain('href="/api-keys"');
     expect(editor).not.to.contain('href="/settings"');
+    // The development mailbox is the admins': it may hold what only they should read.
+    expect(editor).not.to.contain('href="/mailbox"');
     const admin = await nav('admin');
     expect(admin).to.contain('href="/users"');
     expect(admin).to.contain('href="/settings"');
+    expect(admin).to.contain('href="/mailbox"');
   });
 
   /** The POST actions of these pages: a role below is refused with 403 and changes nothing. */

@@ -49,7 +49,7 @@ describe('survey preview: the unsaved draft as the customer sees it', () => {
     expect(res.text).to.include('href="#preview-en"').and.include('href="#preview-de"');
     // The text parts, on the page: both questions, links inert.
     expect(unescape(res.text)).to.include(EN_Q).and.include(DE_Q);
-    expect(res.text).not.to.match(/\/r\/preview-link-inactive|\/u\/preview-link-inactive/);
+    expect(res.text).not.to.match(/\/r\/preview-token|\/u\/preview-token/);
 
     const srcs = frames(res.text);
     const emailEn = srcs.find((s) => s.endsWith('/en/email'))!;

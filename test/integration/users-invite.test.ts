@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { linkTokenOf, signInAs } from '../helpers/accounts.ts';
 import { withSmtpTestContext } from '../helpers/smtp.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { findUserByEmail } from '../../server/auth/queries.ts';
 import { hashToken } from '../../server/responses/tokens.ts';
 import { updateSettings } from '../../server/settings/service.ts';
@@ -150,5 +152,54 @@ describe('inviting users by email', function () {
     const list = await agent.get('/users').expect(200);
     expect(list.text).to.contain('but the invitation email could not be sent');
     expect(list.text).to.contain('<span class="status">Invited</span>');
+  });
+});
+
+describe('inviting users with no mail server (no SMTP_URL)', function () {
+  let ctx: TestContext;
+  let captured: CapturedLog;
+  beforeEach(async () => {
+    captured = captureLog();
+    ctx = await createTestContext({ log: captured.log });
+  });
+  afterEach(async () => ctx?.close());
+
+  const loggedToken = (line: { msg: string }) => /\/password\/set\/([A-Za-z0-9_-]{43})$/.exec(line.msg)![1];
+
+  it('writes the invitation link to the server log, not to the mailbox, and the Users page says so', async () => {
+    const { agent, csrf } = await ctx.signIn('admin');
+    const form = await agent.get('/users/new').expect(200);
+    expect(form.text).to.contain('No mail server is set (<code>SMTP_URL</code>), so the link is not emailed');
+    await agent.post('/users').type('form').send({ _csrf: csrf, email: 'Nia@Example.com', name: 'Nia New', role: 'editor', access: 'invite', password: '' }).expect(303);
+    const list = await agent.get('/users').expect(200);
+    expect(list.text).to.contain('Nia@Example.com is added as editor. No mail server is set (SMTP_URL), so the invitation link for Nia@Example.com was not emailed: it was written to the server log.');
+    expect(list.text).not.to.contain('An invitation is on its way');
+    expect(list.text).to.contain('<span class="status">Invited</span>');
+
+    const [line] = captured.matching(/invitation link for Nia@Example\.com/);
+    expect(line.level).to.equal(30);
+    expect(line.msg).to.match(/^no mail server is set \(SMTP_URL\): invitation link for Nia@Example\.com: http:\/\/127\.0\.0\.1:3000\/password\/set\/[A-Za-z0-9_-]{43}$/);
+    expect(line).to.include({ purpose: 'invite', to: 'Nia@Example.com' });
+    const first = loggedToken(line);
+    expect(await ctx.deps.db('mailbox_messages').select()).to.deep.equal([]);
+
+    // Sent again: a new link in the log, the older one retired; still nothing in the mailbox.
+    const nia = (await findUserByEmail(ctx.deps.db, 'nia@example.com'))!;
+    await agent.post(`/users/${nia.id}/invite`).type('form').send({ _csrf: csrf }).expect(303);
+    expect((await agent.get('/users')).text).to.contain('A new invitation link for Nia@Example.com is made; earlier links no longer work. No mail server is set');
+    const lines = captured.matching(/invitation link for Nia@Example\.com/);
+    expect(lines).to.have.length(2);
+    const second = loggedToken(lines[1]);
+    expect(second).to.not.equal(first);
+    await supertest(ctx.app).get(`/password/set/${first}`).expect(410);
+    expect(await ctx.deps.db('mailbox_messages').select()).to.deep.equal([]);
+
+    // The link works: Nia chooses her password and is signed in.
+    const browser = supertest.agent(ctx.app);
+    const page = await browser.get(`/password/set/${second}`).expect(200);
+    expect(page.text).to.contain('Choose your password');
+    const pageCsrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
+    await browser.post(`/password/set/${second}`).type('form').send({ _csrf: pageCsrf, password: 'nia password 1', password_confirm: 'nia password 1' }).expect(303);
+    expect((await signInAs(ctx.app, 'nia@example.com', 'nia password 1')).status).to.equal(303);
   });
 });
