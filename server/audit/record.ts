@@ -1,0 +1,49 @@
+import type { Knex } from 'knex';
+import { toDbTime } from '../db/time.ts';
+
+/**
+ * Writes one line of the audit log (DESIGN.md: accounts to OWASP ASVS level 2). Call it in the same
+ * transaction as the change it reports where there is one, so a change is never without its line.
+ * Services call it with the actor their route gives them; nothing here knows HTTP.
+ */
+
+export type AuditActorType = 'user' | 'api_key' | 'cli' | 'system' | 'anonymous';
+
+export interface AuditActor {
+  type: AuditActorType;
+  /** The user's or key's id. */
+  id?: number | null;
+  /** The user's email or the key's name, as it is now (kept as it was then). */
+  label?: string | null;
+  /** Where the request came from (the client address); null for the CLI and the worker. */
+  ip?: string | null;
+}
+
+export interface AuditEntry {
+  actor: AuditActor;
+  /** A dotted name, such as auth.sign_in or apikey.created. */
+  action: string;
+  target?: { type: string; id?: string | number | null; label?: string | null };
+  /** Anything else worth keeping: never a password, a token or a key. */
+  detail?: Record<string, unknown>;
+}
+
+export async function audit(db: Knex, entry: AuditEntry, at: Date): Promise<void> {
+  await db('audit_log').insert({
+    at: toDbTime(at),
+    actor_type: entry.actor.type,
+    actor_id: entry.actor.id ?? null,
+    actor_label: entry.actor.label ? entry.actor.label.slice(0, 254) : null,
+    action: entry.action,
+    target_type: entry.target?.type ?? null,
+    target_id: entry.target?.id === undefined || entry.target?.id === null ? null : String(entry.target.id).slice(0, 200),
+    target_label: entry.target?.label ? entry.target.label.slice(0, 254) : null,
+    detail: JSON.stringify(entry.detail ?? {}),
+    ip: entry.actor.ip ? entry.actor.ip.slice(0, 64) : null,
+  });
+}
+
+/** The actor of the command line. */
+export const cliActor: AuditActor = { type: 'cli', label: 'command line' };
+/** The actor of the worker and other jobs. */
+export const systemActor: AuditActor = { type: 'system', label: 'Touchpoint' };
