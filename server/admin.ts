@@ -11,6 +11,7 @@ import { followUpRoutes } from './followups/routes.ts';
 import { customerPageRoutes } from './customers/page-routes.ts';
 import { deliveriesRoutes } from './deliveries/routes.ts';
 import { digestRoutes } from './digest/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
 
 /** The signed-in pages; each router checks the role it needs on every route. */
 export function adminRoutes(deps: Deps): Router {
@@ -27,5 +28,6 @@ export function adminRoutes(deps: Deps): Router {
   pages.use(customerPageRoutes(deps));
   pages.use(followUpRoutes(deps));
   pages.use(digestRoutes(deps));
+  pages.use(auditRoutes(deps));
   return pages;
 }

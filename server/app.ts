@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import type { Deps } from './deps.ts';
 import { errorHandler, notFound } from './http/problem.ts';
 import { refuseNul } from './http/refuse-nul.ts';
-import { csrf, currentUser, saveSessionBeforeRedirect, sessions, setupGate } from './http/session.ts';
+import { csrfProtection, currentUser, saveSessionBeforeRedirect, sessions, setupGate } from './http/session.ts';
 import { useViews, viewsDir } from './http/views.ts';
 import { authRoutes } from './auth/routes.ts';
 import { apiRoutes } from './api.ts';
@@ -56,8 +56,8 @@ export function createApp(deps: Deps): express.Express {
   app.use(['/r', '/s', '/u'], brandLocals(deps));
   app.use(refuseNul, form, publicResponseRoutes(deps), unsubscribeRoutes(deps));
 
-  // The app: signed-in people, sessions, CSRF on every form.
-  app.use(sessions(deps), saveSessionBeforeRedirect, csrf.csrfSynchronisedProtection, currentUser(deps), setupGate(deps));
+  // The app: signed-in people, sessions (stored only once there is something to keep), CSRF on every form.
+  app.use(sessions(deps), saveSessionBeforeRedirect, csrfProtection(deps), currentUser(deps), setupGate(deps));
   app.use(authRoutes(deps));
   app.use(adminRoutes(deps));
 

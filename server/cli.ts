@@ -3,7 +3,9 @@ import { ConfigError } from './config.ts';
 import { AppError } from './errors.ts';
 import { bootstrap, serve, shutdown, work } from './main.ts';
 import { createUser } from './auth/service.ts';
-import { createApiKey } from './apikeys/service.ts';
+import { generatePassword } from './auth/password-policy.ts';
+import { cliActor } from './audit/record.ts';
+import { commandLineManager, createApiKey, revokeApiKeysByName } from './apikeys/service.ts';
 import { importResponses } from './imports/responses.ts';
 import { importEvents } from './imports/events.ts';
 import { loadDemo } from './demo/seed.ts';
@@ -16,7 +18,13 @@ const usage = `Usage: touchpoint <command>
   worker                                  only the sending worker
   migrate                                 bring the database schema up to date
   user create --email E --role admin|editor|viewer [--password P] [--name N]
-  apikey create --name N                  prints the new key alone on its last line
+  apikey create --name N [--scopes a,b] [--expires DATE]
+                                          prints the new key alone on its last line; without --scopes the key
+                                          has every scope: events:write, surveys:read, surveys:write,
+                                          metrics:read, responses:read, customers:read, customers:write,
+                                          webhooks:write; --expires: a date (the key works through that day in
+                                          the reporting time zone) or an ISO 8601 instant
+  apikey revoke --name N                  revokes every key of that name not revoked yet
   import responses FILE.csv [--dry-run]   columns: survey, score, answered_at[, response_id, comment, email, customer_id, metric, …];
                                           rows imported before are skipped; --dry-run checks every row and writes nothing
   import events FILE.csv [--dry-run] [--send]
@@ -51,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       role: { type: 'string' },
       password: { type: 'string' },
       name: { type: 'string' },
+      scopes: { type: 'string' },
+      expires: { type: 'string' },
       'dry-run': { type: 'boolean' },
       send: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -70,20 +80,28 @@ async function main(argv: string[]): Promise<number> {
         console.log('The database is up to date.');
         return 0;
       case 'user create': {
-        const password = values.password ?? (await import('node:crypto')).randomBytes(12).toString('base64url');
+        const password = values.password ?? generatePassword({ email: values.email });
         const user = await createUser(
           deps.db,
           { email: values.email ?? '', role: values.role as 'admin', password, name: values.name },
           deps.clock.now(),
+          cliActor,
         );
         console.log(`Created ${user.role} ${user.email}`);
         if (!values.password) console.log(`Password: ${password}`);
         return 0;
       }
       case 'apikey create': {
-        const created = await createApiKey(deps.db, { name: values.name ?? '' }, deps.clock.now());
-        console.log(`API key "${created.name}" created. It is shown this once; store it now:`);
+        // The command line counts as an admin: any scope. Without --scopes: every scope.
+        const created = await createApiKey(deps.db, { name: values.name ?? '', scopes: values.scopes ?? null, expires: values.expires ?? null }, deps.clock.now(), commandLineManager);
+        console.log(`API key "${created.name}" created with the scopes ${created.scopes.join(', ')}; ${created.expiresAt ? `it expires at ${created.expiresAt}` : 'it does not expire'}.`);
+        console.log('It is shown this once; store it now:');
         console.log(created.key);
+        return 0;
+      }
+      case 'apikey revoke': {
+        const revoked = await revokeApiKeysByName(deps.db, values.name ?? '', deps.clock.now(), commandLineManager);
+        for (const key of revoked) console.log(`Revoked API key "${key.name}" (${key.prefix}…); calls with it are refused from now on.`);
         return 0;
       }
       case 'import responses':

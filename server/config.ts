@@ -6,6 +6,8 @@ import path from 'node:path';
 /** Touchpoint's configuration, read from the environment once at start. */
 export interface Config {
   port: number;
+  /** The address `serve` listens on: 127.0.0.1 unless BASE_URL names another host (then 0.0.0.0). */
+  host: string;
   baseUrl: string;
   /** A SQLite file path or a postgres:// URL. */
   databaseUrl: string;
@@ -14,6 +16,14 @@ export interface Config {
   /** Emails per second the worker hands to SMTP at most. */
   mailRatePerSecond: number;
   sessionSecret: string;
+  /** A session ends this many days after sign-in, however active (beside the 12-hour idle timeout). */
+  sessionMaxAgeDays: number;
+  /** The key of survey link tokens (server/responses/tokens.ts): LINK_SECRET, else kept in var/link-secret. */
+  linkSecret: string;
+  /** Where linkSecret came from: the environment, or the file kept in var/. */
+  linkSecretSource: 'env' | 'kept';
+  /** The first-run setup page asks for the one-time setup code printed on the console. */
+  setupCodeRequired: boolean;
   /** Run the sending worker inside `serve`. */
   runWorker: boolean;
   workerIntervalMs: number;
@@ -33,8 +43,22 @@ const isUrl = (value: string) => {
   }
 };
 
+/** Names of this machine only: a server listening there, or a BASE_URL naming it, is reached from here alone. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+const hostSchema = z
+  .string()
+  .trim()
+  .max(253)
+  .regex(/^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/, 'must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name of this machine')
+  .transform((h) => h.replace(/^\[|\]$/g, ''));
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: hostSchema.optional(),
   BASE_URL: z.string().refine(isUrl, 'must be an absolute URL such as https://feedback.example.com').optional(),
   DATABASE_URL: z.string().min(1).default('var/touchpoint.db'),
   SMTP_URL: z
@@ -44,6 +68,9 @@ const schema = z.object({
   MAIL_FROM: z.string().min(3).default('Touchpoint <feedback@localhost>'),
   MAIL_RATE_PER_SECOND: z.coerce.number().positive().max(10000).default(10),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_MAX_AGE_DAYS: z.coerce.number('must be a number of days').positive('must be above 0 days').max(365, 'must be at most 365 days').default(7),
+  LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SETUP_CODE_REQUIRED: z.enum(['true', 'false'], 'must be true or false').optional(),
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
   WORKER_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(2000),
   ANSWER_SETTLE_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(86_400, 'must be at most 86400 seconds (a day)').default(600),
@@ -63,14 +90,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const publicHost = !isLoopbackHost(new URL(baseUrl).hostname);
+  // Loopback unless BASE_URL says people reach Touchpoint at another host.
+  const host = e.HOST ?? (publicHost ? '0.0.0.0' : '127.0.0.1');
   return {
     port: e.PORT,
+    host,
     baseUrl,
     databaseUrl: e.DATABASE_URL,
     smtpUrl: e.SMTP_URL ? e.SMTP_URL : null,
     mailFrom: e.MAIL_FROM,
     mailRatePerSecond: e.MAIL_RATE_PER_SECOND,
-    sessionSecret: e.SESSION_SECRET ?? keptSecret(e.DATABASE_URL),
+    sessionSecret: e.SESSION_SECRET ?? keptSecret(e.DATABASE_URL, 'session-secret'),
+    sessionMaxAgeDays: e.SESSION_MAX_AGE_DAYS,
+    linkSecret: e.LINK_SECRET ?? keptSecret(e.DATABASE_URL, 'link-secret'),
+    linkSecretSource: e.LINK_SECRET ? 'env' : 'kept',
+    // Asked for unless only this machine can reach the page: listening on loopback, and BASE_URL
+    // naming loopback (behind a proxy on this host, BASE_URL names the public host).
+    setupCodeRequired: e.SETUP_CODE_REQUIRED ? e.SETUP_CODE_REQUIRED === 'true' : publicHost || !isLoopbackHost(host),
     runWorker: e.RUN_WORKER === 'true',
     workerIntervalMs: e.WORKER_INTERVAL_MS,
     answerSettleSeconds: e.ANSWER_SETTLE_SECONDS,
@@ -80,15 +117,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /**
- * With no SESSION_SECRET, one is generated on first start and kept in var/ so
- * that sessions and invitation links survive a restart.
+ * The folder Touchpoint keeps its own files in: the SQLite file's folder, or var/ in the working
+ * directory with PostgreSQL.
  */
-function keptSecret(databaseUrl: string): string {
-  const dir = databaseUrl.startsWith('postgres') ? 'var' : path.dirname(path.resolve(databaseUrl));
-  const file = path.join(dir, 'session-secret');
+export const varDir = (databaseUrl: string): string => (databaseUrl.startsWith('postgres') ? path.resolve('var') : path.dirname(path.resolve(databaseUrl)));
+
+/**
+ * With no SESSION_SECRET (or LINK_SECRET), one is generated on first start and kept in var/ so
+ * that sessions and invitation links survive a restart. Two processes starting at once agree: the
+ * first to create the file wins and the other reads it.
+ */
+function keptSecret(databaseUrl: string, name: 'session-secret' | 'link-secret'): string {
+  return keptValue(path.join(varDir(databaseUrl), name), () => crypto.randomBytes(32).toString('base64url'));
+}
+
+/**
+ * The value kept in `file` (readable by this user only), made with `make` and written when the file
+ * does not exist yet. Written whole under another name, then linked into place: linking fails when
+ * the file exists, so two processes starting at once keep the same value.
+ */
+export function keptValue(file: string, make: () => string): string {
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  fs.mkdirSync(dir, { recursive: true });
-  const secret = crypto.randomBytes(32).toString('base64url');
-  fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
-  return secret;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const value = make();
+  const draft = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(draft, value + '\n', { mode: 0o600 });
+  try {
+    fs.linkSync(draft, file);
+    return value;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return fs.readFileSync(file, 'utf8').trim();
+  } finally {
+    fs.rmSync(draft, { force: true });
+  }
 }

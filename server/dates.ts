@@ -102,3 +102,34 @@ export function formatNumber(value: number, locale: string | null | undefined, o
 /** A number with exactly `digits` decimals for `locale`: (5, 1, 'de') → "5,0". */
 export const formatFixed = (value: number, digits: number, locale: string | null | undefined): string =>
   formatNumber(value, locale, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });
+
+/**
+ * The dates and instants a parameter may name (a filter's from and to, an event's occurred_at):
+ * 2000-01-01 to 2100-12-31, both included; instants from 2000-01-01T00:00:00Z to the end of
+ * 2100 in UTC. Touchpoint holds nothing outside it, and date arithmetic stays far from the limits
+ * of Date (year 275760) and of four-digit years. The one place that knows the range.
+ */
+export const FIRST_DATE = '2000-01-01';
+export const LAST_DATE = '2100-12-31';
+const FIRST_INSTANT_MS = Date.parse(`${FIRST_DATE}T00:00:00.000Z`);
+const LAST_INSTANT_MS = Date.parse(`${LAST_DATE}T23:59:59.999Z`);
+
+/** The words an out-of-range date or instant is refused with (after the parameter's name). */
+export const DATE_RANGE_MESSAGE = `must be a date between ${FIRST_DATE} and ${LAST_DATE}`;
+export const INSTANT_RANGE_MESSAGE = `must be an instant between ${FIRST_DATE}T00:00:00Z and ${LAST_DATE}T23:59:59Z`;
+
+/** A real calendar date written YYYY-MM-DD (no 30 February). */
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const at = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 10) === value;
+}
+
+/** A calendar date (YYYY-MM-DD) from FIRST_DATE to LAST_DATE. */
+export const calendarDateInRange = (value: string): boolean => isCalendarDate(value) && value >= FIRST_DATE && value <= LAST_DATE;
+
+/** An instant from the first moment of FIRST_DATE to the last of LAST_DATE, in UTC. */
+export function instantInRange(at: Date | number): boolean {
+  const ms = typeof at === 'number' ? at : at.getTime();
+  return Number.isFinite(ms) && ms >= FIRST_INSTANT_MS && ms <= LAST_INSTANT_MS;
+}

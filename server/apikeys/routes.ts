@@ -1,60 +1,187 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import { toDbTime } from '../db/time.ts';
-import { requireRole } from '../http/session.ts';
-import { formatInstant, pageInstants } from '../dates.ts';
+import { requireRole, type SignedInUser } from '../http/session.ts';
+import { hasRole } from '../auth/roles.ts';
+import { formatInstant, localDate, pageInstants, type InstantFormat } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
 import { fieldErrors, formText, setFlash } from '../auth/forms.ts';
-import { createApiKey } from './service.ts';
-import { findApiKeyById, listApiKeys, revokeApiKey } from './queries.ts';
+import { requestActor } from '../audit/actor.ts';
+import { apiKeyStatus, createApiKey, mayRevoke, narrowApiKeyScopes, revokeApiKeyById, type KeyManager, type KeyStatus } from './service.ts';
+import { findApiKeyById, listApiKeys, type ApiKeyWithOwner } from './queries.ts';
+import { adminOnlyScopes, apiScopes, hasEveryScope, scopeDescriptions, scopesFromDb, type ApiScope } from './scopes.ts';
 
+/** The signed-in user as the manager of keys, for the service's rules and the audit log. */
+function managerOf(req: Request, res: Response): KeyManager {
+  const user = res.locals.user as SignedInUser;
+  return { userId: user.id, label: user.email, isAdmin: hasRole(user.role, 'admin'), actor: requestActor(req, res) };
+}
 
-/** /api-keys: editors create keys (shown once) and revoke them. */
+/** A key id from the path: a positive whole number, else no such key. */
+function keyId(value: unknown): number {
+  const id = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : 0;
+  if (!id) throw new NotFoundError('There is no such API key');
+  return id;
+}
+
+/** The scopes a form sent (`scopes`, repeated); null when the form had no scope checkboxes at all (a script: every scope). */
+function formScopes(body: unknown): unknown[] | null {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const value = b.scopes;
+  if (value === undefined || value === null) return b.scopes_form !== undefined ? [] : null;
+  return Array.isArray(value) ? value : [value];
+}
+
+/** A first call this key may make, for the page that shows it. */
+function exampleCall(scopes: readonly ApiScope[], key: string, baseUrl: string): string {
+  const auth = `curl -H "Authorization: Bearer ${key}"`;
+  if (scopes.includes('surveys:read')) return `${auth} ${baseUrl}/api/v1/surveys`;
+  if (scopes.includes('events:write')) {
+    return `${auth} -H "Content-Type: application/json" \\\n  -d '{"touchpoint":"delivery","transaction_id":"order-1001","customer":{"email":"ada@example.com"}}' \\\n  ${baseUrl}/api/v1/events`;
+  }
+  if (scopes.includes('metrics:read')) return `${auth} "${baseUrl}/api/v1/metrics?survey=SURVEY-KEY"`;
+  if (scopes.includes('responses:read')) return `${auth} ${baseUrl}/api/v1/responses`;
+  if (scopes.includes('customers:read')) return `${auth} ${baseUrl}/api/v1/customers/CUSTOMER-ID/timeline`;
+  return `${auth} ${baseUrl}/api/v1/...`;
+}
+
+const statusText: Record<KeyStatus, string> = {
+  active: 'Active',
+  expired: 'Expired',
+  revoked: 'Revoked',
+  owner_deactivated: 'Stopped: its owner is deactivated',
+};
+
+/** /api-keys: editors create keys (shown once) and revoke their own; admins also give customers:write, narrow scopes and revoke any key. */
 export function apiKeyAdminRoutes(deps: Deps): Router {
   const router = Router();
   const editor = requireRole('editor');
+  const admin = requireRole('admin');
 
-  const listPage = async (locals: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
-    const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, locals);
+  const present = (k: ApiKeyWithOwner, shown: InstantFormat, me: KeyManager) => {
+    const scopes = scopesFromDb(k.scopes);
+    const status = apiKeyStatus(k, deps.clock.now());
+    return {
+      id: k.id,
+      name: k.name,
+      prefix: k.prefix,
+      scopes,
+      allScopes: hasEveryScope(scopes),
+      // The owner as they are now (their email may have changed), else as recorded.
+      owner: k.created_by_user_id ? (k.owner_email ?? k.created_by_label) : k.created_by_label,
+      ownerDeactivated: !!k.owner_deactivated_at,
+      created: formatInstant(k.created_at, shown),
+      expires: formatInstant(k.expires_at, shown) || null,
+      lastUsed: formatInstant(k.last_used_at, shown) || null,
+      status,
+      statusText: statusText[status],
+      active: status === 'active',
+      revoked: formatInstant(k.revoked_at, shown) || null,
+      revokedBy: k.revoked_by_label,
+      canRevoke: status !== 'revoked' && mayRevoke(me, k),
+    };
+  };
+
+  /** The scope checkboxes: checked as chosen (default: every scope the manager may give); admin-only ones disabled for editors. */
+  const scopeChoices = (me: KeyManager, chosen: readonly string[] | null, only?: readonly ApiScope[]) =>
+    (only ?? apiScopes).map((scope) => {
+      const adminOnly = adminOnlyScopes.includes(scope);
+      const disabled = adminOnly && !me.isAdmin;
+      return {
+        value: scope,
+        id: `f-scope-${scope.replace(':', '-')}`,
+        description: scopeDescriptions[scope],
+        adminOnly,
+        disabled,
+        checked: !disabled && (chosen === null ? true : chosen.includes(scope)),
+      };
+    });
+
+  const listPage = async (req: Request, res: Response, extra: { values?: { name?: string; expires?: string; scopes?: string[] }; errors?: Record<string, string>; formError?: string } = {}) => {
+    const settings = await getSettings(deps.db);
+    const shown = pageInstants(settings.reporting_time_zone, res.locals);
+    const me = managerOf(req, res);
     return {
       title: 'API keys',
       nav: 'api-keys',
-      keys: (await listApiKeys(deps.db)).map((k) => ({
-        id: k.id,
-        name: k.name,
-        prefix: k.prefix,
-        created: formatInstant(k.created_at, shown),
-        lastUsed: formatInstant(k.last_used_at, shown) || null,
-        revoked: formatInstant(k.revoked_at, shown) || null,
-      })),
+      keys: (await listApiKeys(deps.db)).map((k) => present(k, shown, me)),
+      isAdmin: me.isAdmin,
+      scopeChoices: scopeChoices(me, extra.values?.scopes ?? null),
+      expiresHint: `The key works through this day (${settings.reporting_time_zone}) and is refused after it; leave empty for a key that does not expire.`,
+      today: localDate(deps.clock.now(), settings.reporting_time_zone),
       ...extra,
     };
   };
 
-  router.get('/api-keys', editor, async (_req, res) => {
-    res.render('pages/apikeys/index', await listPage(res.locals));
+  const keyPage = async (req: Request, res: Response, id: number, extra: { errors?: Record<string, string>; formError?: string; chosen?: string[] } = {}) => {
+    const key = await findApiKeyById(deps.db, id);
+    if (!key) throw new NotFoundError('There is no such API key');
+    const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
+    const me = managerOf(req, res);
+    const k = present(key, shown, me);
+    return {
+      title: `API key ${key.name}`,
+      nav: 'api-keys',
+      key: k,
+      scopeList: k.scopes.map((s) => ({ value: s, description: scopeDescriptions[s] })),
+      // Narrowing: admins, while the key is not revoked; only the key's own scopes can stay.
+      canNarrow: me.isAdmin && k.status !== 'revoked',
+      narrowChoices: scopeChoices({ ...me, isAdmin: true }, extra.chosen ?? k.scopes, k.scopes),
+      ...extra,
+    };
+  };
+
+  router.get('/api-keys', editor, async (req, res) => {
+    res.render('pages/apikeys/index', await listPage(req, res));
   });
 
   router.post('/api-keys', editor, async (req, res) => {
     const name = formText(req.body, 'name');
+    const expires = formText(req.body, 'expires');
+    const scopes = formScopes(req.body);
     try {
-      const created = await createApiKey(deps.db, { name }, deps.clock.now());
-      deps.log.info({ apiKeyId: created.id }, 'API key created');
+      const created = await createApiKey(deps.db, { name, scopes, expires }, deps.clock.now(), managerOf(req, res));
+      deps.log.info({ apiKeyId: created.id, scopes: created.scopes }, 'API key created');
+      const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
       // The key is in this page only; never cached, never stored in clear.
       res.set('Cache-Control', 'no-store');
-      res.status(201).render('pages/apikeys/created', { title: 'API key created', nav: 'api-keys', created, baseUrl: deps.config.baseUrl });
+      res.status(201).render('pages/apikeys/created', {
+        title: 'API key created',
+        nav: 'api-keys',
+        created,
+        allScopes: hasEveryScope(created.scopes),
+        expires: formatInstant(created.expiresAt, shown) || null,
+        example: exampleCall(created.scopes, created.key, deps.config.baseUrl),
+      });
     } catch (err) {
       const failed = fieldErrors(err);
-      res.status(failed.status).render('pages/apikeys/index', await listPage(res.locals, { values: { name }, errors: failed.errors, formError: failed.message }));
+      const chosen = scopes === null ? undefined : scopes.filter((s): s is string => typeof s === 'string');
+      res.status(failed.status).render('pages/apikeys/index', await listPage(req, res, { values: { name, expires, scopes: chosen }, errors: failed.errors, formError: failed.message }));
+    }
+  });
+
+  router.get('/api-keys/:id', editor, async (req, res) => {
+    res.render('pages/apikeys/key', await keyPage(req, res, keyId(req.params.id)));
+  });
+
+  router.post('/api-keys/:id/scopes', admin, async (req, res) => {
+    const id = keyId(req.params.id);
+    const scopes = formScopes(req.body) ?? [];
+    try {
+      const result = await narrowApiKeyScopes(deps.db, id, scopes, deps.clock.now(), managerOf(req, res));
+      if (result.changed) deps.log.info({ apiKeyId: id, scopes: result.scopes }, 'API key scopes narrowed');
+      setFlash(req, result.changed ? `The key "${result.key.name}" now has the scopes ${result.scopes.join(', ')}.` : `The scopes of "${result.key.name}" are unchanged.`);
+      res.redirect(303, `/api-keys/${id}`);
+    } catch (err) {
+      const failed = fieldErrors(err);
+      const chosen = scopes.filter((s): s is string => typeof s === 'string');
+      res.status(failed.status).render('pages/apikeys/key', await keyPage(req, res, id, { errors: failed.errors, formError: failed.message, chosen }));
     }
   });
 
   router.post('/api-keys/:id/revoke', editor, async (req, res) => {
-    const key = await findApiKeyById(deps.db, Number(req.params.id) || 0);
-    if (!key) throw new NotFoundError('There is no such API key');
-    await revokeApiKey(deps.db, key.id, toDbTime(deps.clock.now()));
-    deps.log.info({ apiKeyId: key.id }, 'API key revoked');
+    const { key, changed } = await revokeApiKeyById(deps.db, keyId(req.params.id), deps.clock.now(), managerOf(req, res));
+    if (changed) deps.log.info({ apiKeyId: key.id }, 'API key revoked');
     setFlash(req, `The key "${key.name}" (${key.prefix}…) is revoked; calls with it are refused from now on.`);
     res.redirect(303, '/api-keys');
   });

@@ -28,18 +28,24 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+// PostgreSQL text cannot hold NUL; a typed value may carry one.
+// eslint-disable-next-line no-control-regex
+const clean = (value: string): string => value.replace(/\u0000/g, '');
+
 export async function audit(db: Knex, entry: AuditEntry, at: Date): Promise<void> {
+  const text = (value: string | null | undefined, max: number) => (value ? clean(value).slice(0, max) : null);
   await db('audit_log').insert({
     at: toDbTime(at),
     actor_type: entry.actor.type,
     actor_id: entry.actor.id ?? null,
-    actor_label: entry.actor.label ? entry.actor.label.slice(0, 254) : null,
+    actor_label: text(entry.actor.label, 254),
     action: entry.action,
     target_type: entry.target?.type ?? null,
-    target_id: entry.target?.id === undefined || entry.target?.id === null ? null : String(entry.target.id).slice(0, 200),
-    target_label: entry.target?.label ? entry.target.label.slice(0, 254) : null,
+    target_id: entry.target?.id === undefined || entry.target?.id === null ? null : text(String(entry.target.id), 200),
+    target_label: text(entry.target?.label, 254),
+    // JSON writes a NUL as \u0000 (six characters), which PostgreSQL's text takes.
     detail: JSON.stringify(entry.detail ?? {}),
-    ip: entry.actor.ip ? entry.actor.ip.slice(0, 64) : null,
+    ip: text(entry.actor.ip, 64),
   });
 }
 

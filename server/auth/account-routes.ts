@@ -4,8 +4,11 @@ import type { Deps } from '../deps.ts';
 import { requireRole, type SignedInUser } from '../http/session.ts';
 import { parseInput } from '../validation.ts';
 import { displayLocale, formatInstant, formatNumber } from '../dates.ts';
+import { requestActor } from '../audit/actor.ts';
 import { changePassword } from './service.ts';
-import { updateUser } from './queries.ts';
+import { updateUser, type UserRow } from './queries.ts';
+import { deleteSessionsOfUser } from './token-queries.ts';
+import { passwordRules } from './password-policy.ts';
 import { fieldErrors, formRaw, formText, setFlash, startSession } from './forms.ts';
 
 const languageNames = { en: 'English', de: 'Deutsch' } as const;
@@ -27,6 +30,7 @@ export function accountRoutes(deps: Deps): Router {
     title: 'Your account',
     nav: 'account',
     languages: languageChoices(user.locale, deps.clock.now()),
+    passwordRules,
     ...extra,
   });
 
@@ -50,20 +54,26 @@ export function accountRoutes(deps: Deps): Router {
 
   router.post('/account/password', requireRole('viewer'), async (req, res) => {
     const user = res.locals.user as SignedInUser;
+    const now = deps.clock.now();
+    let changed: UserRow;
     try {
-      await changePassword(deps.db, user.id, {
-        current: formRaw(req.body, 'current_password'),
-        password: formRaw(req.body, 'password'),
-        confirm: formRaw(req.body, 'password_confirm'),
-      });
+      changed = await changePassword(
+        deps.db,
+        user.id,
+        { current: formRaw(req.body, 'current_password'), password: formRaw(req.body, 'password'), confirm: formRaw(req.body, 'password_confirm') },
+        now,
+        requestActor(req, res),
+      );
     } catch (err) {
       const failed = fieldErrors(err);
       return res.status(failed.status).render('pages/account', page(user, { errors: failed.errors, formError: failed.message }));
     }
     deps.log.info({ userId: user.id }, 'password changed');
-    setFlash(req, 'Your password is changed.');
-    // A new session id: a session stolen before the change does not carry over.
-    await startSession(req, user.id);
+    // Every other session of the user has ended (the epoch moved on); their rows go too. This one
+    // goes on under a new id: a session stolen before the change does not carry over.
+    await deleteSessionsOfUser(deps.db, user.id).catch((err) => deps.log.warn({ err, userId: user.id }, 'could not delete the other sessions'));
+    setFlash(req, 'Your password is changed. Your other sessions are signed out.');
+    await startSession(req, changed, now);
     res.redirect(303, '/account');
   });
   return router;

@@ -1,5 +1,8 @@
+import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
 import { AppError } from '../errors.ts';
+import { ensureSession, regenerateSession, SESSION_COOKIE } from '../http/session.ts';
+import type { UserRow } from './queries.ts';
 
 /** A form field's value as a trimmed string ('' when absent or not a string). */
 export const formText = (body: unknown, name: string): string => {
@@ -41,30 +44,53 @@ export function localPath(value: unknown, fallback = '/dashboard'): string {
   return value;
 }
 
-/** Starts a fresh session for a signed-in user (a new id, so a planted session cannot be fixed on them). */
-export function startSession(req: Request, userId: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const flash = req.session.flash;
-    req.session.regenerate((err) => {
-      if (err) return reject(err);
-      req.session.userId = userId;
-      if (flash) req.session.flash = flash;
-      req.session.save((saveErr) => (saveErr ? reject(saveErr) : resolve()));
-    });
-  });
+/** What a session needs to know of the user it signs in. */
+export type SessionUser = Pick<UserRow, 'id' | 'role' | 'session_epoch'>;
+
+/**
+ * Starts a fresh session for a signed-in user: a new id (a planted session cannot be fixed on them, and
+ * one stolen before does not carry over), a new CSRF token, the user's session epoch and the sign-in
+ * time by the app's clock (the absolute lifetime counts from it). Given only a user id (older callers),
+ * the next request fills in the epoch, role and time.
+ */
+export async function startSession(req: Request, user: number | SessionUser, now?: Date): Promise<void> {
+  const flash = req.session?.flash;
+  // A session that was there gets a new id; without one (none, or an ended one dropped), a new one is made.
+  if (req.session) await regenerateSession(req);
+  else ensureSession(req);
+  if (typeof user === 'number') {
+    req.session.userId = user;
+    req.session.pending = true;
+  } else {
+    req.session.userId = user.id;
+    req.session.epoch = user.session_epoch;
+    req.session.role = user.role;
+    req.session.signedInAt = (now ?? new Date()).getTime();
+  }
+  req.session.csrfToken = crypto.randomBytes(32).toString('base64url');
+  if (flash) req.session.flash = flash;
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 }
 
+/** Ends this session: its row goes, and the browser is told to forget the cookie. */
 export function endSession(req: Request, res: Response): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (!req.session) {
+      res.clearCookie(SESSION_COOKIE, { path: '/' });
+      return resolve();
+    }
     req.session.destroy((err) => {
       if (err) return reject(err);
-      res.clearCookie('tp.sid', { path: '/' });
+      res.clearCookie(SESSION_COOKIE, { path: '/' });
       resolve();
     });
   });
 }
 
+/** Text a person typed, fit for the audit log: PostgreSQL text holds no NUL, so each becomes U+FFFD. */
+export const typedText = (text: string): string => text.replace(/\u0000/g, '\uFFFD');
+
 /** A message for the next page (shown once by the layout). */
 export const setFlash = (req: Request, message: string) => {
-  req.session.flash = message;
+  ensureSession(req).flash = message;
 };

@@ -4,9 +4,10 @@ import { parseInput } from '../validation.ts';
 import { toDbTime } from '../db/time.ts';
 import { isUniqueViolation, writeTransaction } from '../db/dialect.ts';
 import { HOUR } from '../clock.ts';
+import { audit, systemActor, type AuditActor } from '../audit/record.ts';
 import { countUserTokensSince } from './token-queries.ts';
 import { findUserByEmail, findUserById, insertUser, type UserRow } from './queries.ts';
-import { newUserSchema } from './service.ts';
+import { newUserSchema, userTarget } from './service.ts';
 import { issuePasswordLink, type IssuedLink } from './links.ts';
 
 const emailTaken = () => new ConflictError('A user with this email exists', [{ field: 'email', message: 'is already taken' }]);
@@ -17,8 +18,8 @@ export const resetsPerHour = 3;
 export const inviteSchema = newUserSchema.omit({ password: true });
 export type InviteInput = { email: string; name?: string; role: string };
 
-/** Adds a user with no password and an invitation link with which they choose one. */
-export async function inviteUser(db: Knex, input: InviteInput, now: Date): Promise<{ user: UserRow; link: IssuedLink }> {
+/** Adds a user with no password and an invitation link with which they choose one; audited as user.invited. */
+export async function inviteUser(db: Knex, input: InviteInput, now: Date, actor: AuditActor = systemActor): Promise<{ user: UserRow; link: IssuedLink }> {
   const values = parseInput(inviteSchema, input);
   return writeTransaction(db, async (trx) => {
     if (await findUserByEmail(trx, values.email)) throw emailTaken();
@@ -31,6 +32,7 @@ export async function inviteUser(db: Knex, input: InviteInput, now: Date): Promi
       created_at: toDbTime(now),
     });
     const user = (await findUserById(trx, id)) as UserRow;
+    await audit(trx, { actor, action: 'user.invited', target: userTarget(user), detail: { role: user.role } }, now);
     return { user, link: await issuePasswordLink(trx, id, 'invite', now) };
   }).catch((err) => {
     // Two admins inviting the same address at once: the second is told it is taken.
@@ -39,12 +41,13 @@ export async function inviteUser(db: Knex, input: InviteInput, now: Date): Promi
 }
 
 /** A fresh invitation link for an active user who has not chosen a password yet; older links stop working. */
-export async function reissueInvitation(db: Knex, userId: number, now: Date): Promise<{ user: UserRow; link: IssuedLink }> {
+export async function reissueInvitation(db: Knex, userId: number, now: Date, actor: AuditActor = systemActor): Promise<{ user: UserRow; link: IssuedLink }> {
   return writeTransaction(db, async (trx) => {
     const user = Number.isSafeInteger(userId) ? await findUserById(trx, userId) : undefined;
     if (!user) throw new NotFoundError('There is no such user');
     if (user.deactivated_at) throw new ConflictError(`${user.email} is deactivated; reactivate them first`);
     if (user.password_hash) throw new ConflictError(`${user.email} has chosen a password already; they can reset it from the sign-in page`);
+    await audit(trx, { actor, action: 'user.invited', target: userTarget(user), detail: { role: user.role, again: true } }, now);
     return { user, link: await issuePasswordLink(trx, user.id, 'invite', now) };
   });
 }

@@ -4,11 +4,12 @@ import { DAY, HOUR } from '../clock.ts';
 import { GoneError, NotFoundError, ValidationError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
 import { writeTransaction } from '../db/dialect.ts';
-import { parseInput } from '../validation.ts';
 import { hashToken } from '../responses/tokens.ts';
+import { audit } from '../audit/record.ts';
 import { hashPassword } from './passwords.ts';
-import { findUserById, updateUser, type UserRow } from './queries.ts';
-import { newUserSchema } from './service.ts';
+import { assertPasswordStrength } from './password-policy.ts';
+import { bumpSessionEpoch, findUserById, updateUser, type UserRow } from './queries.ts';
+import { userTarget } from './service.ts';
 import { findUserTokenByHash, insertUserToken, retireUserTokens, useUserToken, type UserTokenPurpose, type UserTokenRow } from './token-queries.ts';
 
 /**
@@ -64,18 +65,32 @@ export async function checkPasswordLink(db: Knex, token: string, now: Date): Pro
   return { link, user };
 }
 
-/** Sets the password through a link and uses the link up; every other unused link of the user stops working. */
-export async function setPasswordWithLink(db: Knex, token: string, input: { password: string; confirm: string }, now: Date): Promise<UserRow> {
+/**
+ * Sets the password through a link and uses the link up; every other unused link of the user stops
+ * working, and every session of the user ends (the caller signs this request in). Audited as
+ * auth.password_reset (a reset link) or auth.password_set (an invitation), by the user, from `ip`.
+ */
+export async function setPasswordWithLink(
+  db: Knex,
+  token: string,
+  input: { password: string; confirm: string },
+  now: Date,
+  ip: string | null = null,
+): Promise<UserRow & { purpose: UserTokenPurpose }> {
   const { link, user } = await checkPasswordLink(db, token, now);
-  const password = parseInput(newUserSchema.shape.password, input.password, 'password');
+  const password = assertPasswordStrength(input.password, user);
   if (input.confirm !== input.password) throw ValidationError.field('password_confirm', 'does not match the password');
   const password_hash = await hashPassword(password);
-  await writeTransaction(db, async (trx) => {
+  const session_epoch = await writeTransaction(db, async (trx) => {
     const at = toDbTime(now);
     // Two submissions at once: only the first uses the link.
     if ((await useUserToken(trx, link.id, at)) === 0) throw new DeadLinkError('This link has been used already', link.purpose);
     await updateUser(trx, user.id, { password_hash });
     await retireUserTokens(trx, user.id, at);
+    const epoch = await bumpSessionEpoch(trx, user.id);
+    const action = link.purpose === 'reset' ? 'auth.password_reset' : 'auth.password_set';
+    await audit(trx, { actor: { type: 'user', id: user.id, label: user.email, ip }, action, target: userTarget(user) }, now);
+    return epoch;
   });
-  return { ...user, password_hash };
+  return { ...user, password_hash, session_epoch, purpose: link.purpose };
 }

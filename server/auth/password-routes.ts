@@ -1,27 +1,20 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { rateLimit } from 'express-rate-limit';
 import type { Deps } from '../deps.ts';
-import { AppError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
+import { audit } from '../audit/record.ts';
+import { requestActor } from '../audit/actor.ts';
 import { touchLogin } from './queries.ts';
 import { deleteSessionsOfUser } from './token-queries.ts';
 import { checkPasswordLink, DeadLinkError, setPasswordWithLink } from './links.ts';
 import { requestPasswordReset } from './invite.ts';
 import { accountLinksGoToLog, sendAccountMail } from './account-mail.ts';
 import { fieldErrors, formRaw, formText, setFlash, startSession } from './forms.ts';
+import { passwordRules } from './password-policy.ts';
+import { waitText, type Throttle } from './throttle.ts';
+import { auditHold, setRetryAfter } from './throttle-pages.ts';
 
 const emailSchema = z.email('must be an email address').max(254);
-
-/** Five reset requests per client address (IP) and quarter hour, counted in this app instance; invite.ts also limits emails per account. */
-const forgotRateLimit = () =>
-  rateLimit({
-    windowMs: 15 * 60 * 1000,
-    limit: 5,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) => next(new AppError(429, 'rate-limited', 'Too many reset requests; wait a quarter of an hour and try again')),
-  });
 
 const setTitles = { invite: 'Choose your password', reset: 'Choose a new password' } as const;
 
@@ -30,16 +23,15 @@ const setTitles = { invite: 'Choose your password', reset: 'Choose a new passwor
  * whether the address has an account) and setting a password through an
  * invitation or reset link.
  */
-export function passwordRoutes(deps: Deps): Router {
+export function passwordRoutes(deps: Deps, throttle: Throttle): Router {
   const router = Router();
-  const forgotLimit = forgotRateLimit();
   const token = (req: Request) => String(req.params.token ?? '');
 
   router.get('/password/forgot', (_req, res) => {
     res.render('pages/password/forgot', { title: 'Forgot your password?', toLog: accountLinksGoToLog(deps) });
   });
 
-  router.post('/password/forgot', forgotLimit, async (req, res) => {
+  router.post('/password/forgot', async (req, res) => {
     const email = formText(req.body, 'email');
     const parsed = emailSchema.safeParse(email);
     if (!parsed.success) {
@@ -47,8 +39,20 @@ export function passwordRoutes(deps: Deps): Router {
         title: 'Forgot your password?', toLog: accountLinksGoToLog(deps), email, errors: { email: 'must be an email address' }, formError: 'Please correct the fields marked below.',
       });
     }
-    // The email goes out after the answer, so the time taken does not tell whether the account exists.
     const now = deps.clock.now();
+    // Requests are counted per email (whether or not it has an account) and per address; a held one is refused at once.
+    const subject = { account: parsed.data, address: req.ip ?? null };
+    const held = await throttle.check('password_reset', subject, now);
+    if (held) {
+      return setRetryAfter(res, held).render('pages/password/forgot', {
+        title: 'Forgot your password?', toLog: accountLinksGoToLog(deps), email, formError: `Too many reset requests. Try again in ${waitText(held.retryAfterSeconds)}.`,
+      });
+    }
+    const actor = requestActor(req, res);
+    const hold = await throttle.hit('password_reset', subject, now);
+    if (hold) await auditHold(deps, actor, hold, parsed.data, now);
+    await audit(deps.db, { actor, action: 'auth.password_reset_requested', target: { type: 'user', label: parsed.data } }, now);
+    // The email goes out after the answer, so the time taken does not tell whether the account exists.
     const work = async () => {
       const issued = await requestPasswordReset(deps.db, parsed.data, now);
       if (!issued) return deps.log.info('password reset asked for an unknown or deactivated address, or too often');
@@ -63,7 +67,7 @@ export function passwordRoutes(deps: Deps): Router {
   router.get('/password/set/:token', async (req, res) => {
     try {
       const { link, user } = await checkPasswordLink(deps.db, token(req), deps.clock.now());
-      res.render('pages/password/set', { title: setTitles[link.purpose], purpose: link.purpose, invite: link.purpose === 'invite', email: user.email, token: token(req) });
+      res.render('pages/password/set', { title: setTitles[link.purpose], purpose: link.purpose, invite: link.purpose === 'invite', email: user.email, token: token(req), rules: passwordRules });
     } catch (err) {
       if (!(err instanceof DeadLinkError)) throw err;
       res.status(410).render('pages/password/gone', { title: 'This link no longer works', message: err.message, invite: err.purpose === 'invite' });
@@ -74,7 +78,7 @@ export function passwordRoutes(deps: Deps): Router {
     const now = deps.clock.now();
     let user;
     try {
-      user = await setPasswordWithLink(deps.db, token(req), { password: formRaw(req.body, 'password'), confirm: formRaw(req.body, 'password_confirm') }, now);
+      user = await setPasswordWithLink(deps.db, token(req), { password: formRaw(req.body, 'password'), confirm: formRaw(req.body, 'password_confirm') }, now, req.ip ?? null);
     } catch (err) {
       if (err instanceof DeadLinkError) {
         return res.status(410).render('pages/password/gone', { title: 'This link no longer works', message: err.message, invite: err.purpose === 'invite' });
@@ -82,14 +86,15 @@ export function passwordRoutes(deps: Deps): Router {
       const failed = fieldErrors(err);
       const { link, user: owner } = await checkPasswordLink(deps.db, token(req), now);
       return res.status(failed.status).render('pages/password/set', {
-        title: setTitles[link.purpose], purpose: link.purpose, invite: link.purpose === 'invite', email: owner.email, token: token(req), errors: failed.errors, formError: failed.message,
+        title: setTitles[link.purpose], purpose: link.purpose, invite: link.purpose === 'invite', email: owner.email, token: token(req), rules: passwordRules, errors: failed.errors, formError: failed.message,
       });
     }
-    // Sessions signed in with the old password end (one reason to reset is that someone else knows it).
-    await deleteSessionsOfUser(deps.db, user.id).catch((err) => deps.log.warn({ err, userId: user.id }, 'could not end the other sessions'));
+    // Sessions signed in with the old password have ended (the epoch moved on; one reason to reset is
+    // that someone else knows it); their rows go too.
+    await deleteSessionsOfUser(deps.db, user.id).catch((err) => deps.log.warn({ err, userId: user.id }, 'could not delete the other sessions'));
     await touchLogin(deps.db, user.id, toDbTime(now));
     setFlash(req, 'Your password is set. You are signed in.');
-    await startSession(req, user.id);
+    await startSession(req, user, now);
     deps.log.info({ userId: user.id }, 'password set through a link');
     res.redirect(303, '/dashboard');
   });

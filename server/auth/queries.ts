@@ -11,6 +11,8 @@ export interface UserRow {
   created_at: string;
   last_login_at: string | null;
   deactivated_at: string | null;
+  /** Moves on when every session of the user must end (password changed or reset, deactivated, reactivated); a session carries the epoch it signed in with. */
+  session_epoch: number;
 }
 
 export const findUserByEmail = (db: Knex, email: string): Promise<UserRow | undefined> =>
@@ -18,7 +20,7 @@ export const findUserByEmail = (db: Knex, email: string): Promise<UserRow | unde
 
 export const findUserById = (db: Knex, id: number): Promise<UserRow | undefined> => db('users').where({ id }).first();
 
-export async function insertUser(db: Knex, user: Omit<UserRow, 'id' | 'last_login_at' | 'deactivated_at'>): Promise<number> {
+export async function insertUser(db: Knex, user: Omit<UserRow, 'id' | 'last_login_at' | 'deactivated_at' | 'session_epoch'>): Promise<number> {
   const [row] = await db('users').insert(user).returning('id');
   return typeof row === 'object' ? row.id : row;
 }
@@ -31,6 +33,13 @@ export const touchLogin = (db: Knex, id: number, at: string) => db('users').wher
 
 export const updateUser = (db: Knex, id: number, patch: Partial<Pick<UserRow, 'name' | 'role' | 'password_hash' | 'deactivated_at' | 'locale'>>) =>
   db('users').where({ id }).update(patch);
+
+/** Ends every session of a user (each carries the epoch it signed in with) and returns the new epoch. */
+export async function bumpSessionEpoch(db: Knex, id: number): Promise<number> {
+  await db('users').where({ id }).increment('session_epoch', 1);
+  const row = await db('users').where({ id }).first('session_epoch');
+  return Number(row?.session_epoch ?? 0);
+}
 
 export const countActiveAdmins = async (db: Knex): Promise<number> =>
   Number((await db('users').where({ role: 'admin' }).whereNull('deactivated_at').count({ n: '*' }).first())?.n ?? 0);

@@ -1,8 +1,11 @@
 import { Router, type Request } from 'express';
 import type { Deps } from '../deps.ts';
-import { loginRateLimit } from '../http/session.ts';
-import { authenticate } from './service.ts';
-import { endSession, formRaw, formText, localPath, startSession } from './forms.ts';
+import { audit } from '../audit/record.ts';
+import { requestActor } from '../audit/actor.ts';
+import { authenticate, userTarget } from './service.ts';
+import { endSession, formRaw, formText, localPath, startSession, typedText } from './forms.ts';
+import { createThrottle, type ThrottleHold } from './throttle.ts';
+import { auditHold, setRetryAfter, signInThrottledMessage } from './throttle-pages.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { accountRoutes } from './account-routes.ts';
 import { passwordRoutes } from './password-routes.ts';
@@ -16,8 +19,8 @@ const nextOf = (req: Request): string | undefined => {
 /** Signing in and out, the first-run setup, one's own account, forgotten passwords and invitation links. */
 export function authRoutes(deps: Deps): Router {
   const router = Router();
-  // One limiter per app: it counts failed sign-ins across requests.
-  const loginLimit = loginRateLimit();
+  // Failed sign-ins are counted in the database, per account, per address and per pair (see throttle.ts).
+  const throttle = createThrottle(deps.db, deps.config.sessionSecret);
 
   // A message left for this page by the previous one, shown once: on a page
   // load, not on the frames, scripts or images the page asks for afterwards.
@@ -41,25 +44,52 @@ export function authRoutes(deps: Deps): Router {
     res.render('pages/login', { title: 'Sign in', next: nextOf(req) });
   });
 
-  router.post('/login', loginLimit, async (req, res) => {
+  router.post('/login', async (req, res) => {
     const email = formText(req.body, 'email');
     const password = formRaw(req.body, 'password');
-    const user = email && password && password.length <= 200 ? await authenticate(deps.db, email, password, deps.clock.now()) : null;
+    const now = deps.clock.now();
+    const subject = { account: email || null, address: req.ip ?? null };
+    const anonymous = requestActor(req, res);
+    const refuse = (hold: ThrottleHold) =>
+      setRetryAfter(res, hold).render('pages/login', { title: 'Sign in', error: signInThrottledMessage(hold), email, next: nextOf(req) });
+
+    // A held account or address is refused at once, before any password is looked at.
+    const held = await throttle.check('sign_in', subject, now);
+    if (held) {
+      deps.log.info({ scope: held.scope, retryAfter: held.retryAfterSeconds }, 'sign-in refused: throttled');
+      return refuse(held);
+    }
+
+    const user = email && password && password.length <= 200 ? await authenticate(deps.db, email, password, now) : null;
     if (!user) {
+      if (email && password) {
+        const hold = await throttle.hit('sign_in', subject, now);
+        await audit(deps.db, { actor: anonymous, action: 'auth.sign_in_failed', target: { type: 'user', label: typedText(email) } }, now);
+        if (hold) {
+          deps.log.warn({ scope: hold.scope, retryAfter: hold.retryAfterSeconds }, 'sign-in throttled after failed attempts');
+          await auditHold(deps, anonymous, hold, typedText(email), now);
+          return refuse(hold);
+        }
+      }
       return res.status(401).render('pages/login', { title: 'Sign in', error: 'The email or password is wrong.', email, next: nextOf(req) });
     }
-    await startSession(req, user.id);
+    // The right password wipes this address's failures for this account (not the account's, nor the address's).
+    await throttle.clear('sign_in', subject, ['account_address']);
+    await startSession(req, user, now);
+    await audit(deps.db, { actor: { type: 'user', id: user.id, label: user.email, ip: req.ip ?? null }, action: 'auth.sign_in', target: userTarget(user) }, now);
     deps.log.info({ userId: user.id }, 'signed in');
     res.redirect(303, nextOf(req) ?? '/dashboard');
   });
 
   router.post('/logout', async (req, res) => {
+    const user = res.locals.user as { id: number; email: string } | undefined;
+    if (user) await audit(deps.db, { actor: requestActor(req, res), action: 'auth.sign_out', target: userTarget(user) }, deps.clock.now());
     await endSession(req, res);
     res.redirect(303, '/login');
   });
 
   router.use(setupRoutes(deps));
   router.use(accountRoutes(deps));
-  router.use(passwordRoutes(deps));
+  router.use(passwordRoutes(deps, throttle));
   return router;
 }

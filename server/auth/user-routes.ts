@@ -1,16 +1,24 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { formatInstant, pageInstants } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
 import type { Deps } from '../deps.ts';
 import { requireRole, type SignedInUser } from '../http/session.ts';
+import { requestActor } from '../audit/actor.ts';
+import type { AuditActor } from '../audit/record.ts';
 import { changeUserRole, createUser, setUserActive, type NewUser } from './service.ts';
 import { listUsers } from './queries.ts';
 import { roles } from './roles.ts';
 import { fieldErrors, formRaw, formText, setFlash } from './forms.ts';
 import { inviteUser, reissueInvitation } from './invite.ts';
+import { deleteSessionsOfUser } from './token-queries.ts';
+import { revokeApiKeysOfUser } from '../apikeys/service.ts';
+import { PASSWORD_MIN_LENGTH } from './password-policy.ts';
 import { accountLinksGoToLog, sendAccountMail, type AccountMailRoute } from './account-mail.ts';
 import type { UserRow } from './queries.ts';
 import type { IssuedLink } from './links.ts';
+
+/** The hint beside the initial password of a user added by an admin. */
+const initialPasswordHint = `Only when you set it now: at least ${PASSWORD_MIN_LENGTH} characters, not a common or easily guessed password, and not containing their email address. Give it to them in person or by a separate channel; they can change it under Your account.`;
 
 const roleChoices = (selected: string) => roles.map((role) => ({ value: role, label: role, selected: role === selected }));
 
@@ -19,6 +27,8 @@ export function userAdminRoutes(deps: Deps): Router {
   const router = Router();
   const admin = requireRole('admin');
   const actor = (res: { locals: Record<string, unknown> }) => (res.locals.user as SignedInUser).id;
+  /** The signed-in admin as the audit log names them, with their address. */
+  const auditor = (req: Request, res: Response) => requestActor(req, res) as AuditActor & { id: number };
   const userId = (raw: string | string[] | undefined) => Number(raw);
 
   router.get('/users', admin, async (_req, res) => {
@@ -40,7 +50,7 @@ export function userAdminRoutes(deps: Deps): Router {
   });
 
   router.get('/users/new', admin, (_req, res) => {
-    res.render('pages/users/new', { title: 'Add a user', nav: 'users', values: { role: 'viewer', invite: true }, roles: roleChoices('viewer'), linkToLog: accountLinksGoToLog(deps) });
+    res.render('pages/users/new', { title: 'Add a user', nav: 'users', values: { role: 'viewer', invite: true }, roles: roleChoices('viewer'), linkToLog: accountLinksGoToLog(deps), passwordHint: initialPasswordHint });
   });
 
   /** Sends an invitation link (or, with no mail server, writes it to the log); a failed send is reported, and the admin can send it again from the list. */
@@ -63,7 +73,7 @@ export function userAdminRoutes(deps: Deps): Router {
     const values = { email: formText(req.body, 'email'), name: formText(req.body, 'name'), role: formText(req.body, 'role'), password: formRaw(req.body, 'password'), invite };
     try {
       if (invite) {
-        const { user, link } = await inviteUser(deps.db, values, deps.clock.now());
+        const { user, link } = await inviteUser(deps.db, values, deps.clock.now(), auditor(req, res));
         deps.log.info({ userId: user.id, by: actor(res) }, 'user invited');
         const sent = await sendInvitation(user, link);
         setFlash(req, 'failure' in sent
@@ -73,7 +83,7 @@ export function userAdminRoutes(deps: Deps): Router {
             : `An invitation is on its way to ${user.email} (${user.role}). Its link works for 7 days.`);
       } else {
         // createUser validates the role; the cast only quiets the compiler.
-        const user = await createUser(deps.db, values as NewUser, deps.clock.now());
+        const user = await createUser(deps.db, values as NewUser, deps.clock.now(), auditor(req, res));
         deps.log.info({ userId: user.id, by: actor(res) }, 'user created');
         setFlash(req, `${user.email} can now sign in as ${user.role}. Give them their initial password in person or by a separate channel.`);
       }
@@ -81,13 +91,13 @@ export function userAdminRoutes(deps: Deps): Router {
     } catch (err) {
       const failed = fieldErrors(err);
       res.status(failed.status).render('pages/users/new', {
-        title: 'Add a user', nav: 'users', values, roles: roleChoices(values.role), errors: failed.errors, formError: failed.message, linkToLog: accountLinksGoToLog(deps),
+        title: 'Add a user', nav: 'users', values, roles: roleChoices(values.role), errors: failed.errors, formError: failed.message, linkToLog: accountLinksGoToLog(deps), passwordHint: initialPasswordHint,
       });
     }
   });
 
   router.post('/users/:id/invite', admin, async (req, res) => {
-    const { user, link } = await reissueInvitation(deps.db, userId(req.params.id), deps.clock.now());
+    const { user, link } = await reissueInvitation(deps.db, userId(req.params.id), deps.clock.now(), auditor(req, res));
     deps.log.info({ userId: user.id, by: actor(res) }, 'invitation sent again');
     const sent = await sendInvitation(user, link);
     setFlash(req, 'failure' in sent
@@ -99,19 +109,24 @@ export function userAdminRoutes(deps: Deps): Router {
   });
 
   router.post('/users/:id/role', admin, async (req, res) => {
-    const user = await changeUserRole(deps.db, actor(res), userId(req.params.id), formText(req.body, 'role'));
+    // Their sessions get a new id at their next request (see currentUser); the role is read afresh on every request.
+    const user = await changeUserRole(deps.db, auditor(req, res), userId(req.params.id), formText(req.body, 'role'), deps.clock.now());
     setFlash(req, `${user.email} is now ${user.role}.`);
     res.redirect(303, '/users');
   });
 
   router.post('/users/:id/deactivate', admin, async (req, res) => {
-    const user = await setUserActive(deps.db, actor(res), userId(req.params.id), false, deps.clock.now());
-    setFlash(req, `${user.email} is deactivated and can no longer sign in.`);
+    const actor = auditor(req, res);
+    const user = await setUserActive(deps.db, actor, userId(req.params.id), false, deps.clock.now());
+    // Their sessions ended with the epoch; their rows go too. The API keys they made are revoked for good.
+    await deleteSessionsOfUser(deps.db, user.id).catch((err) => deps.log.warn({ err, userId: user.id }, 'could not delete the sessions'));
+    const keys = await revokeApiKeysOfUser(deps.db, user.id, deps.clock.now(), actor);
+    setFlash(req, `${user.email} is deactivated and can no longer sign in.${keys ? ` Their ${keys === 1 ? 'API key is' : `${keys} API keys are`} revoked.` : ''}`);
     res.redirect(303, '/users');
   });
 
   router.post('/users/:id/reactivate', admin, async (req, res) => {
-    const user = await setUserActive(deps.db, actor(res), userId(req.params.id), true, deps.clock.now());
+    const user = await setUserActive(deps.db, auditor(req, res), userId(req.params.id), true, deps.clock.now());
     setFlash(req, `${user.email} can sign in again.`);
     res.redirect(303, '/users');
   });

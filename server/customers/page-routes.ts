@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { requireRole, type SignedInUser } from '../http/session.ts';
 import { clearBounce, customerPage, findCustomers } from './service.ts';
+import { requestActor } from '../audit/actor.ts';
 
 /** /customers: CX managers (editors) find a customer and read why they got, or did not get, a survey. */
 export function customerPageRoutes(deps: Deps): Router {
@@ -23,7 +24,7 @@ export function customerPageRoutes(deps: Deps): Router {
   // The address works again (the customer fixed their mailbox): forget the hard bounce.
   router.post('/customers/:id/clear-bounce', editor, async (req, res) => {
     const user = res.locals.user as SignedInUser;
-    await clearBounce(deps, req.params.id as string, { userId: user.id, label: user.email });
+    await clearBounce(deps, req.params.id as string, { userId: user.id, label: user.email, audit: requestActor(req, res) });
     res.redirect(303, `/customers/${encodeURIComponent(req.params.id as string)}?cleared=1`);
   });
 

@@ -7,13 +7,16 @@ import { toDbTime } from '../db/time.ts';
 import { lockCustomer, writeTransaction } from '../db/dialect.ts';
 import { getSettings, type GlobalRules } from '../settings/service.ts';
 import { customerHistory } from '../eligibility/history.ts';
+import { audit, type AuditActor } from '../audit/record.ts';
 import { checkCustomer, countingStates, type History } from '../eligibility/rules.ts';
 import {
   clearCustomerBounce,
   customerActions,
   customerExportRows,
   customerRecords,
+  erasedExternalId,
   eraseCustomerData,
+  externalIdIsPersonal,
   findCustomerByExternalId,
   insertCustomerAction,
   searchCustomers,
@@ -392,18 +395,31 @@ export async function findCustomers(db: Knex, text: string, now: Date, locale = 
 // ---------------------------------------------------------------------------
 // Changes to a customer's record: an editor clears a hard bounce; the API erases.
 
-/** Who did it, as the timeline says it. */
+/** Who did it, as the timeline says it; `audit`: as the audit log says it (with the client address). */
 export interface Actor {
   userId: number | null;
   label: string;
+  audit?: AuditActor;
 }
+
+/**
+ * A customer as the audit log names them: by the internal id and an external id that is not personal
+ * (an id that is an email is written in its erased form, as erasure would leave it, since audit lines
+ * are never changed afterwards).
+ */
+const customerTarget = (row: Pick<CustomerRow, 'id' | 'external_id'>) => ({
+  type: 'customer',
+  id: row.id,
+  label: externalIdIsPersonal(row.external_id) ? erasedExternalId(row.external_id) : row.external_id,
+});
 
 /**
  * An editor says the address works again: the bounce is forgotten (it no
  * longer stops surveys), and the timeline keeps the bounce, who cleared it and when.
  */
 export async function clearBounce(deps: Deps, externalId: string, actor: Actor): Promise<{ cleared: boolean }> {
-  const nowIso = toDbTime(deps.clock.now());
+  const now = deps.clock.now();
+  const nowIso = toDbTime(now);
   return writeTransaction(deps.db, async (trx) => {
     const row = await findCustomerByExternalId(trx, externalId);
     if (!row) throw new NotFoundError(`No customer has the id ${externalId}`);
@@ -420,6 +436,7 @@ export async function clearBounce(deps: Deps, externalId: string, actor: Actor):
       detail: JSON.stringify({ bounced_at: fresh.bounced_at, reason: fresh.bounce_reason }),
     });
     await clearCustomerBounce(trx, row.id, nowIso);
+    if (actor.audit) await audit(trx, { actor: actor.audit, action: 'customer.bounce_cleared', target: customerTarget(row), detail: { bounced_at: fresh.bounced_at } }, now);
     return { cleared: true };
   });
 }
@@ -430,15 +447,20 @@ export async function clearBounce(deps: Deps, externalId: string, actor: Actor):
  * properties. Scores stay, so metrics do not change. Erasing twice is a no-op.
  */
 export async function eraseCustomer(deps: Deps, externalId: string, actor: Actor) {
-  const nowIso = toDbTime(deps.clock.now());
+  const now = deps.clock.now();
+  const nowIso = toDbTime(now);
   const row = await writeTransaction(deps.db, async (trx) => {
     const found = await findCustomerByExternalId(trx, externalId);
     if (!found) throw new NotFoundError(`No customer has the id ${externalId}`);
     await lockCustomer(trx, found.id, nowIso);
     const current = (await findCustomerByExternalId(trx, externalId))!;
-    if (current.erased_at) return { ...current, already: true };
+    if (current.erased_at) {
+      if (actor.audit) await audit(trx, { actor: actor.audit, action: 'customer.erased', target: customerTarget(current), detail: { already_erased: true } }, now);
+      return { ...current, already: true };
+    }
     await eraseCustomerData(trx, current, nowIso);
     await insertCustomerAction(trx, { customer_id: current.id, kind: 'erased', at: nowIso, user_id: actor.userId, by: actor.label, detail: '{}' });
+    if (actor.audit) await audit(trx, { actor: actor.audit, action: 'customer.erased', target: customerTarget(current) }, now);
     return { ...(await findCustomerByExternalId(trx, externalId))!, already: false };
   });
   return { customer: presentCustomer(row), already_erased: row.already };
@@ -451,10 +473,12 @@ const parseJsonColumns = <T extends Record<string, unknown>>(row: T, columns: st
 };
 
 /** Everything stored about one customer (the right of access): the record, events, invitations, responses, unsubscribes, link clicks and actions on the record. */
-export async function exportCustomer(deps: Deps, externalId: string) {
+export async function exportCustomer(deps: Deps, externalId: string, auditActor?: AuditActor) {
   const row = await findCustomerByExternalId(deps.db, externalId);
   if (!row) throw new NotFoundError(`No customer has the id ${externalId}`);
   const rows = await customerExportRows(deps.db, row.id);
+  // Nothing changes; the line is written before the data leaves.
+  if (auditActor) await audit(deps.db, { actor: auditActor, action: 'customer.exported', target: customerTarget(row) }, deps.clock.now());
   const omit = <T extends Record<string, unknown>>(r: T, keys: string[]) => Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k)));
   const c = rows.customer;
   return {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { localDate } from '../dates.ts';
 import { ValidationError } from '../errors.ts';
+import { calendarDateParam } from '../validation.ts';
 import type { Metric } from '../surveys/model.ts';
-import { addDays, intervals, isCalendarDate, type Interval } from '../metrics/series.ts';
+import { addDays, intervals, type Interval } from '../metrics/series.ts';
 import { propertyNameSchema, whereSchema } from '../metrics/property-filter.ts';
 import { sourceChoices } from '../metrics/sources.ts';
 
@@ -26,18 +27,12 @@ const optionalText = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .optional()
     .transform((v) => (v === '' ? undefined : v));
-const calendarDate = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v === '' ? undefined : v))
-  .refine((v) => v === undefined || isCalendarDate(v), 'must be a date such as 2026-03-01');
 const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 /** The filters of the dashboard pages, all in the URL so a view can be bookmarked. */
 export const dashboardQuerySchema = z.object({
-  from: calendarDate,
-  to: calendarDate,
+  from: calendarDateParam,
+  to: calendarDateParam,
   preset: z.preprocess(blankToUndefined, z.enum(presets, 'must be 7d, 30d, 90d or quarter').optional()),
   interval: z.preprocess(blankToUndefined, z.enum(intervals, 'must be day, week or month').optional()),
   segment: z.preprocess(blankToUndefined, propertyNameSchema.optional()),

@@ -4,6 +4,8 @@ import { requireRole, type SignedInUser } from '../http/session.ts';
 import { brandLocals } from '../settings/brand.ts';
 import { deliveryDetail, deliveryEmail, deliveryLog, parseId } from './service.ts';
 import { customerView, previewAnswer, previewForm, type PreviewPage } from './as-customer.ts';
+import { audit } from '../audit/record.ts';
+import { requestActor } from '../audit/actor.ts';
 
 /** The email's HTML in an opaque origin without scripts, forms or plugins: rendered, never trusted. */
 function sendSandboxedHtml(res: Response, html: string): void {
@@ -52,6 +54,7 @@ export function deliveriesRoutes(deps: Deps): Router {
   router.post('/deliveries/:id/as-customer', editor, brandLocals(deps), async (req, res) => {
     const view = await customerView(deps, parseId(req.params.id as string));
     deps.log.info({ userId: (res.locals.user as SignedInUser).id, invitationId: view.invitationId }, `opened invitation ${view.invitationId} as the customer`);
+    await audit(deps.db, { actor: requestActor(req, res), action: 'invitation.opened_as_customer', target: { type: 'invitation', id: view.invitationId } }, deps.clock.now());
     sendPreview(res, await previewForm(view));
   });
 

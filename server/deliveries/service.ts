@@ -6,14 +6,13 @@ import type { Deps } from '../deps.ts';
 import { DAY } from '../clock.ts';
 import { answerReasonTexts, answersOfInvitation } from '../responses/answer-queries.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { blankToUndefined, pageNumberSchema, parseInput } from '../validation.ts';
+import { blankToUndefined, calendarDateParam, pageNumberSchema, parseInput } from '../validation.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { keySchema, type Survey } from '../surveys/model.ts';
 import { findSurveyById, findSurveyByKey, listSurveys } from '../surveys/queries.ts';
 import { findCustomerById } from '../customers/queries.ts';
 import { INERT_TOKEN, renderInvitation } from '../delivery/render.ts';
 import type { OutgoingMail } from '../delivery/transport.ts';
-import { isCalendarDate } from '../metrics/series.ts';
 import {
   countDeliveries,
   findDelivery,
@@ -30,14 +29,12 @@ import {
 export const PAGE_SIZE = 50;
 export const invitationStates = ['scheduled', 'sending', 'sent', 'responded', 'suppressed', 'failed', 'expired'] as const;
 
-const calendarDate = z.preprocess(blankToUndefined, z.string().trim().refine(isCalendarDate, 'must be a date such as 2026-03-01').optional());
-
 /** The delivery log's filters, all in the URL (a GET form), so a view can be bookmarked. */
 export const deliveryQuerySchema = z.object({
   survey: z.preprocess(blankToUndefined, keySchema.optional()),
   state: z.preprocess(blankToUndefined, z.enum(invitationStates, `must be one of ${invitationStates.join(', ')}`).optional()),
-  from: calendarDate,
-  to: calendarDate,
+  from: calendarDateParam,
+  to: calendarDateParam,
   page: pageNumberSchema,
 });
 export type DeliveryQuery = z.infer<typeof deliveryQuerySchema>;
@@ -261,7 +258,7 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
     }
   }
 
-  // The salt (with the server secret) makes the customer's token: it stays on the server.
+  // The salt (with the link key) makes the customer's token: it stays on the server.
   const { token_salt: _salt, ...shownRow } = row;
   return {
     invitation: {

@@ -9,6 +9,7 @@ import type { Settings } from '../settings/service.ts';
 import type { Survey } from '../surveys/model.ts';
 import { findSurveyById, listSurveys } from '../surveys/queries.ts';
 import { renderStoredInvitation } from './render.ts';
+import { findStoredToken } from '../responses/tokens.ts';
 import { findInvitationToSend, markCustomerBounced } from './queries.ts';
 import {
   deferReminder,
@@ -138,7 +139,9 @@ export async function deliverReminder(deps: Deps, invitationId: number, settings
   try {
     const survey = await findSurveyById(db, invitation.survey_id);
     if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
-    const mail = await renderStoredInvitation({ ...invitation, id: invitationId }, { email: invitation.email, name: invitation.name }, { survey, settings, config }, true);
+    const token = await findStoredToken(db, invitationId);
+    if (!token) throw new Error(`Invitation ${invitationId} no longer exists`);
+    const mail = await renderStoredInvitation({ ...invitation, ...token, id: invitationId }, { email: invitation.email, name: invitation.name }, { survey, settings, config }, true);
     await deps.mail.send(mail);
     await markReminderSent(db, invitationId, { sentAt: toDbTime(clock.now()), messageId: mail.messageId });
     return 'sent';

@@ -4,7 +4,7 @@ import type { Settings } from '../settings/service.ts';
 import { scales, wordingFor, type Survey } from '../surveys/model.ts';
 import { pickLocale, t, type Locale } from '../i18n/index.ts';
 import { handlebars, viewsDir } from '../http/views.ts';
-import { invitationToken } from '../responses/tokens.ts';
+import { verifiedInvitationToken } from '../responses/tokens.ts';
 import type { OutgoingMail } from './transport.ts';
 import { readableOn, textOn } from '../settings/contrast.ts';
 
@@ -153,14 +153,15 @@ export async function renderInvitation(input: InvitationEmailInput): Promise<Out
  * was, or will be, sent.
  */
 export function renderStoredInvitation(
-  invitation: { id: number; token_salt: string; locale: string | null },
+  invitation: { id: number; token_salt: string; token_key_version: number; token_hash: string; locale: string | null },
   customer: { email: string; name: string | null },
-  context: Pick<InvitationEmailInput, 'survey' | 'settings'> & { config: Pick<Config, 'baseUrl' | 'mailFrom' | 'sessionSecret'> },
+  context: Pick<InvitationEmailInput, 'survey' | 'settings'> & { config: Pick<Config, 'baseUrl' | 'mailFrom' | 'sessionSecret' | 'linkSecret'> },
   reminder = false,
 ): Promise<OutgoingMail> {
   return renderInvitation({
     invitationId: invitation.id,
-    token: invitationToken(context.config.sessionSecret, invitation.token_salt),
+    // Made with the key the invitation was made with, and checked against its stored hash.
+    token: verifiedInvitationToken(context.config, invitation),
     locale: invitation.locale,
     customer,
     survey: context.survey,

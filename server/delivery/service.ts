@@ -7,6 +7,7 @@ import { recheckBeforeSend } from '../eligibility/recheck.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { findSurveyById } from '../surveys/queries.ts';
 import { renderStoredInvitation } from './render.ts';
+import { findStoredToken } from '../responses/tokens.ts';
 import { SendError } from './transport.ts';
 import {
   findInvitationToSend,
@@ -97,7 +98,9 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
   try {
     const survey = await findSurveyById(db, invitation.survey_id);
     if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
-    const mail = await renderStoredInvitation({ ...invitation, id: invitationId }, { email: invitation.email, name: invitation.name }, { survey, settings, config });
+    const token = await findStoredToken(db, invitationId);
+    if (!token) throw new Error(`Invitation ${invitationId} no longer exists`);
+    const mail = await renderStoredInvitation({ ...invitation, ...token, id: invitationId }, { email: invitation.email, name: invitation.name }, { survey, settings, config });
     await deps.mail.send(mail);
     const sentAt = clock.now();
     await markSent(db, invitationId, {

@@ -15,18 +15,50 @@ export function createTransport(config: Config, db: Knex, log: Log, clock: Clock
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
 
+/**
+ * How a connection to the SMTP server is protected:
+ * - `implicit`: smtps://, TLS from the first byte;
+ * - `required`: smtp:// to another machine, STARTTLS is required (a server that does not offer it,
+ *   or a man in the middle who strips it, fails the send instead of getting the login and the mail);
+ * - `plain`: smtp:// to a relay on this machine (loopback) with no options in the URL, spoken to in
+ *   plain text;
+ * - `optional`: the URL says so explicitly: `?requireTLS=false` (STARTTLS when the server offers it)
+ *   or `?ignoreTLS=true` (never); on loopback, any other option in the URL leaves nodemailer's
+ *   default (STARTTLS when offered). `?requireTLS=true` asks for it anywhere.
+ */
+export type SmtpTlsPolicy = 'implicit' | 'required' | 'plain' | 'optional';
+
+/** nodemailer's options for SMTP_URL (the URL's own query options still apply on top) and the TLS policy they make. */
+export function smtpTransportOptions(smtpUrl: string): { options: Record<string, unknown>; tls: SmtpTlsPolicy } {
+  const url = new URL(smtpUrl);
+  const base = { url: smtpUrl, pool: true, maxConnections: 5, maxMessages: 1000 };
+  if (url.protocol === 'smtps:') return { options: base, tls: 'implicit' };
+  // The URL's query options override ours (nodemailer reads "true", "false" and numbers as such):
+  // what they ask for about TLS is what happens.
+  const asked = (name: string): unknown => {
+    const value = url.searchParams.get(name);
+    if (value === null) return undefined;
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    return value !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
+  };
+  const requireTLS = asked('requireTLS');
+  if (requireTLS !== undefined) return { options: base, tls: requireTLS ? 'required' : 'optional' };
+  if (isLoopback(url.hostname)) {
+    // A relay on this machine (smtp:// to loopback, no options in the URL) is spoken to in plain text.
+    return url.search ? { options: base, tls: 'optional' } : { options: { ...base, ignoreTLS: true }, tls: 'plain' };
+  }
+  if (asked('ignoreTLS')) return { options: base, tls: 'optional' };
+  return { options: { ...base, requireTLS: true }, tls: 'required' };
+}
+
 /** nodemailer with a connection pool; sends are spaced to the configured rate. */
 export function smtpTransport(smtpUrl: string, ratePerSecond: number, log: Log): MailTransport {
-  const url = new URL(smtpUrl);
-  // A relay on this machine (smtp:// to loopback, no options in the URL) is spoken to in plain text.
-  const plainLoopback = url.protocol === 'smtp:' && isLoopback(url.hostname) && !url.search;
-  const transporter = nodemailer.createTransport({
-    url: smtpUrl,
-    pool: true,
-    maxConnections: 5,
-    maxMessages: 1000,
-    ...(plainLoopback ? { ignoreTLS: true } : {}),
-  });
+  const { options, tls } = smtpTransportOptions(smtpUrl);
+  if (tls === 'optional' && !isLoopback(new URL(smtpUrl).hostname)) {
+    log.warn({ host: new URL(smtpUrl).hostname }, 'SMTP_URL turns off required TLS: the SMTP login and the emails may cross the network unencrypted');
+  }
+  const transporter = nodemailer.createTransport(options);
   const limiter = new SendRateLimiter(ratePerSecond);
   return {
     kind: 'smtp',

@@ -3,6 +3,7 @@ import { runFollowUpAlerts } from '../followups/alerts.ts';
 import { runWeeklyDigests } from '../digest/service.ts';
 import { settleDueAnswers } from '../responses/settle.ts';
 import { pruneRateCounters } from '../db/rate-counters.ts';
+import { pruneAuditLog } from '../audit/retention.ts';
 import { DAY, HOUR } from '../clock.ts';
 import type { recheckBeforeSend } from '../eligibility/recheck.ts';
 import { CLAIM_BATCH, claimDueInvitations, deliverInvitation, settingsForRun, type DeliveryOutcome } from './service.ts';
@@ -106,7 +107,7 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
       deps.log.error({ err }, 'worker run failed');
     }
     // Held answers settle before alerts look for new answers; alerts and the weekly digest: their errors are logged and never hold up sending.
-    for (const pass of [settleDueAnswers, runFollowUpAlerts, runWeeklyDigests, pruneCounters]) {
+    for (const pass of [settleDueAnswers, runFollowUpAlerts, runWeeklyDigests, pruneCounters, pruneAudit]) {
       if (stopped) break;
       await pass(deps).catch((err: unknown) => deps.log.error({ err, pass: pass.name }, 'worker pass failed'));
     }
@@ -118,6 +119,14 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
     if (now - prunedAt < HOUR) return;
     prunedAt = now;
     await pruneRateCounters(d.db, new Date(now - 2 * DAY));
+  };
+  let auditPrunedAt = 0;
+  // The audit log's lines older than the retention in the Settings (default a year): deleted once an hour.
+  const pruneAudit = async (d: Deps) => {
+    const now = d.clock.now().getTime();
+    if (now - auditPrunedAt < HOUR) return;
+    auditPrunedAt = now;
+    await pruneAuditLog(d);
   };
   const next = (delayMs: number) => {
     if (stopped) return;

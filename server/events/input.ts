@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INSTANT_RANGE_MESSAGE, instantInRange } from '../dates.ts';
 
 /** Lone UTF-16 surrogates: JSON can carry them, UTF-8 databases cannot store them. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -67,7 +68,11 @@ export const eventSchema = z.object(
       .refine((s) => !LONE_SURROGATE.test(s) && !CONTROL.test(s), 'must be a touchpoint key (it holds control characters or a lone surrogate)'),
     transaction_id: z.union([identifier(200), z.number().int().transform(String)], 'must be a string'),
     customer: customerSchema,
-    occurred_at: optional(z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, such as 2026-11-23T10:00:00Z' })),
+    occurred_at: optional(
+      z.iso
+        .datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, such as 2026-11-23T10:00:00Z' })
+        .refine((at) => instantInRange(new Date(at)), INSTANT_RANGE_MESSAGE),
+    ),
     properties: optional(properties),
   },
   'must be an object',

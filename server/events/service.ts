@@ -10,7 +10,7 @@ import type { Survey } from '../surveys/model.ts';
 import { upsertCustomer, type CustomerRow } from '../customers/queries.ts';
 import { customerHistory, touchpointUnsubscribedAt } from '../eligibility/history.ts';
 import { countingStates, decide } from '../eligibility/rules.ts';
-import { hashToken, invitationToken, newTokenSalt } from '../responses/tokens.ts';
+import { newInvitationToken } from '../responses/tokens.ts';
 import { eventSchema, type EventInput } from './input.ts';
 import { BusyError, retryWhenBusy } from './retry.ts';
 import { findEventById, findEventByTransaction, insertEvent, insertScheduledInvitation, type EventRow } from './queries.ts';
@@ -150,7 +150,8 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
         send_at: decision.sendAt ? toDbTime(decision.sendAt) : null,
       });
       if (decision.status === 'scheduled' && survey) {
-        const salt = newTokenSalt();
+        // Salt, key version and hash of the link token (the token itself is made again when sending).
+        const { token: _token, ...tokenColumns } = newInvitationToken(deps.config);
         await insertScheduledInvitation(trx, {
           survey_id: survey.id,
           event_id: eventId,
@@ -158,8 +159,7 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
           channel: survey.channel,
           locale: invitationLocale(survey, customer.locale),
           send_at: toDbTime(decision.sendAt),
-          token_salt: salt,
-          token_hash: hashToken(invitationToken(deps.config.sessionSecret, salt)),
+          ...tokenColumns,
           expires_at: toDbTime(new Date(decision.sendAt.getTime() + settings.token_expiry_days * DAY)),
           created_at: nowIso,
         });

@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { checkEvent, receiveEvent } from '../events/service.ts';
-import type { ImportReport } from './report.ts';
+import { auditImport, type ImportReport } from './report.ts';
 import { csvRows } from './csv-rows.ts';
 
 const required = ['touchpoint', 'transaction_id', 'email'] as const;
@@ -49,6 +49,18 @@ export interface ImportEventsOptions {
  */
 export async function importEvents(deps: Deps, file: string, progress: (rows: number) => void, options: ImportEventsOptions = {}): Promise<ImportReport> {
   const report: ImportReport = { taken: 0, refused: [], scheduled: 0, ...(options.dryRun ? { dryRun: true } : {}) };
+  const flags = { dry_run: !!options.dryRun, send: !!options.send };
+  try {
+    await readEvents(deps, file, progress, options, report);
+  } catch (error) {
+    await auditImport(deps, 'import.events', file, flags, { error, report }).catch(() => {});
+    throw error;
+  }
+  await auditImport(deps, 'import.events', file, flags, { report });
+  return report;
+}
+
+async function readEvents(deps: Deps, file: string, progress: (rows: number) => void, options: ImportEventsOptions, report: ImportReport): Promise<void> {
   // A dry run receives nothing, so a transaction repeated within the file is found here.
   const seenInRun = new Map<string, number>();
   let read = 0;
@@ -84,5 +96,4 @@ export async function importEvents(deps: Deps, file: string, progress: (rows: nu
     if (read % PROGRESS_EVERY === 0) progress(read);
   }
   progress(read);
-  return report;
 }

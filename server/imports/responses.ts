@@ -8,7 +8,7 @@ import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
 import { metrics, scales, type Survey } from '../surveys/model.ts';
 import { insertResponse, type NewResponse } from '../responses/store.ts';
-import type { ImportReport } from './report.ts';
+import { auditImport, type ImportReport } from './report.ts';
 import { csvRows, Refusal } from './csv-rows.ts';
 
 const required = ['survey', 'score', 'answered_at'] as const;
@@ -78,11 +78,23 @@ export async function importResponses(
   progress: (rows: number) => void,
   options: ImportResponsesOptions = {},
 ): Promise<ImportReport> {
+  const report: ImportReport = { taken: 0, refused: [], skipped: 0, ...(options.dryRun ? { dryRun: true } : {}) };
+  const flags = { dry_run: !!options.dryRun };
+  try {
+    await readResponses(deps, file, progress, options, report);
+  } catch (error) {
+    await auditImport(deps, 'import.responses', file, flags, { error, report }).catch(() => {});
+    throw error;
+  }
+  await auditImport(deps, 'import.responses', file, flags, { report });
+  return report;
+}
+
+async function readResponses(deps: Deps, file: string, progress: (rows: number) => void, options: ImportResponsesOptions, report: ImportReport): Promise<void> {
   const dryRun = !!options.dryRun;
   const { reporting_time_zone: reportingTz } = await getSettings(deps.db);
   const now = deps.clock.now();
   const surveys = new Map<string, Survey | null>();
-  const report: ImportReport = { taken: 0, refused: [], skipped: 0, ...(dryRun ? { dryRun } : {}) };
   // A dry run writes nothing, so it remembers every key it would have taken; an import finds them in the table.
   const takenInRun = new Set<string>();
   let batch: Row[] = [];
@@ -149,7 +161,6 @@ export async function importResponses(
   }
   await flush();
   progress(read);
-  return report;
 }
 
 async function toRow(db: Knex, fields: Map<string, string>, surveys: Map<string, Survey | null>, now: Date): Promise<Omit<Row, 'line'>> {

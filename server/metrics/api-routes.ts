@@ -6,13 +6,14 @@ import { surveyMetrics } from './service.ts';
 import { intervals } from './series.ts';
 import { propertyNameSchema, whereSchema } from './property-filter.ts';
 import { sourceSchema } from './sources.ts';
+import { periodEndParam } from './range.ts';
 
 const text = (max: number) => z.string().trim().max(max);
 
 const metricsQuerySchema = z.object({
   survey: z.string({ error: 'is required' }).trim().min(1, 'is required').max(100),
-  from: text(40).optional(),
-  to: text(40).optional(),
+  from: periodEndParam,
+  to: periodEndParam,
   interval: z.enum(intervals, 'must be day, week or month').default('week'),
   tz: text(64).optional(),
   segment: propertyNameSchema.optional(),

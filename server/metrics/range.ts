@@ -1,5 +1,7 @@
 import { TZDate } from '@date-fns/tz';
+import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
+import { DATE_RANGE_MESSAGE, INSTANT_RANGE_MESSAGE, calendarDateInRange, instantInRange } from '../dates.ts';
 import { addDays, isCalendarDate } from './series.ts';
 
 /**
@@ -29,18 +31,48 @@ export function localMidnight(day: string, tz: string): Date {
 
 type Bound = { day: string | null; iso: string };
 
+const NOT_A_PERIOD_END = 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with an offset';
+
+/** What is wrong with a from or to parameter (a date or an instant), or null when it is fine. */
+export function periodEndProblem(value: string): string | null {
+  if (isCalendarDate(value)) return calendarDateInRange(value) ? null : DATE_RANGE_MESSAGE;
+  const at = new Date(value);
+  if (!isoInstant.test(value) || Number.isNaN(at.getTime())) return NOT_A_PERIOD_END;
+  return instantInRange(at) ? null : INSTANT_RANGE_MESSAGE;
+}
+
+/**
+ * An optional from or to query parameter: a local date (YYYY-MM-DD) or an ISO 8601 instant with an
+ * offset, within the dates a parameter may name (server/dates.ts); blank means not given.
+ */
+export const periodEndParam = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim() || undefined : v),
+  z
+    .string(NOT_A_PERIOD_END)
+    .max(40, NOT_A_PERIOD_END)
+    .superRefine((value, ctx) => {
+      const problem = periodEndProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+);
+
 function parseBound(value: string | undefined, field: 'from' | 'to', tz: string): Bound | null {
   if (value === undefined || value === '') return null;
   if (isCalendarDate(value)) {
     const day = field === 'from' ? value : addDays(value, 1);
-    return { day: value, iso: localMidnight(day, tz).toISOString() };
+    const midnight = localMidnight(day, tz);
+    // Parameters are checked against the shared range before they get here; a computed period can
+    // reach a little beyond it, never as far as the years Date cannot hold.
+    if (Number.isNaN(midnight.getTime())) throw ValidationError.field(field, DATE_RANGE_MESSAGE);
+    return { day: value, iso: midnight.toISOString() };
   }
   const at = new Date(value);
-  if (!isoInstant.test(value) || Number.isNaN(at.getTime())) {
-    throw ValidationError.field(field, 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with an offset');
-  }
+  if (!isoInstant.test(value) || Number.isNaN(at.getTime())) throw ValidationError.field(field, NOT_A_PERIOD_END);
+  const end = new Date(at.getTime() + (field === 'to' ? 1 : 0));
+  if (Number.isNaN(end.getTime())) throw ValidationError.field(field, INSTANT_RANGE_MESSAGE);
   // An instant `to` is inclusive: answered_at < to + 1 ms.
-  return { day: null, iso: new Date(at.getTime() + (field === 'to' ? 1 : 0)).toISOString() };
+  return { day: null, iso: end.toISOString() };
 }
 
 export function parsePeriod(from: string | undefined, to: string | undefined, tz: string): Period {

@@ -5,6 +5,8 @@
  * that every documented path answers.
  */
 
+import { apiScopes, scopeDescriptions, type ApiScope } from '../apikeys/scopes.ts';
+
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -14,7 +16,7 @@ const nullable = (schema: Schema): Schema => ({ oneOf: [schema, { type: 'null' }
 
 const errors = {
   '400': problem('The body is not valid JSON, or the request is malformed.'),
-  '401': problem('No API key, or the key is unknown or revoked.'),
+  '401': problem('No API key, or the key is unknown, revoked or expired, or the user who created it has been deactivated.'),
   '422': problem('A field failed validation; `errors` names each one.'),
 };
 const notFound = { '404': problem('There is nothing with this key or id.') };
@@ -162,7 +164,7 @@ const schemas: Record<string, Schema> = {
       touchpoint: { type: 'string', examples: ['delivery'] },
       transaction_id: { type: ['string', 'integer'], description: 'Events are idempotent on (touchpoint, transaction_id).' },
       customer: ref('Customer'),
-      occurred_at: { ...instant, description: 'Default: when received.' },
+      occurred_at: { ...instant, description: 'Default: when received. From 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z, and at most a year ahead. An event older than the survey\'s maximum event age is recorded as suppressed too_old.' },
       properties: {
         type: 'object',
         maxProperties: 50,
@@ -365,6 +367,46 @@ const schemas: Record<string, Schema> = {
   },
 };
 
+/**
+ * Security: the scope each call needs. The same table as API_ROUTE_SCOPES in server/api.ts, which
+ * enforces it; test/integration/openapi.test.ts holds the two equal.
+ */
+const operationScopes: Record<string, ApiScope> = {
+  'GET /surveys': 'surveys:read',
+  'POST /surveys': 'surveys:write',
+  'GET /surveys/{key}': 'surveys:read',
+  'PATCH /surveys/{key}': 'surveys:write',
+  'POST /events': 'events:write',
+  'POST /events/batch': 'events:write',
+  'GET /metrics': 'metrics:read',
+  'GET /responses': 'responses:read',
+  'GET /customers/{id}': 'customers:read',
+  'GET /customers/{id}/timeline': 'customers:read',
+  'GET /customers/{id}/export': 'customers:write',
+  'POST /customers/{id}/erase': 'customers:write',
+};
+
+const scopeList = apiScopes.map((s) => `\`${s}\` (${scopeDescriptions[s]})`).join(', ');
+
+/** Per operation: the scope it needs as `x-required-scope`, in `security` and in the description, and its 403. */
+function withScopes<P extends Record<string, Record<string, unknown>>>(paths: P): P {
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const scope = operationScopes[`${method.toUpperCase()} ${path}`];
+      if (method === 'parameters' || !scope) continue;
+      const o = op as { description?: string; responses?: Record<string, unknown> } & Record<string, unknown>;
+      o['x-required-scope'] = scope;
+      o.security = [{ bearerAuth: [scope] }];
+      o.description = `${o.description ? `${o.description} ` : ''}Needs an API key with the scope \`${scope}\`.`;
+      o.responses = {
+        ...o.responses,
+        '403': problem(`The API key lacks the scope \`${scope}\`: the title says so ("This API key lacks the scope ${scope}"), and \`errors\` has \`{field: "scope", message}\`.`),
+      };
+    }
+  }
+  return paths;
+}
+
 const q = (name: string, description: string, schema: Schema = { type: 'string' }, required = false) => ({ name, in: 'query', required, description, schema });
 
 export const openApiDocument = {
@@ -375,12 +417,14 @@ export const openApiDocument = {
     summary: 'Send transaction events, manage surveys, read responses and NPS / CSAT / CES metrics.',
     description:
       'Every call needs `Authorization: Bearer KEY` (create keys on the API keys page or with `touchpoint apikey create --name NAME`). ' +
-      'Bodies are JSON. Errors are `application/problem+json` (RFC 9457) with `errors: [{field, message}]` naming each failing field.',
+      'Bodies are JSON. Errors are `application/problem+json` (RFC 9457) with `errors: [{field, message}]` naming each failing field. ' +
+      'Each call needs one scope of the key (`x-required-scope` on the operation); a key without it gets 403 naming the scope. ' +
+      'An address under /api/v1 with no call answers 404 problem+json whatever the method (405 for a known address and another method); without a valid key, every address answers 401.',
   },
   servers: [{ url: '/api/v1' }],
   security: [{ bearerAuth: [] }],
   tags: [{ name: 'surveys' }, { name: 'events' }, { name: 'metrics' }, { name: 'responses' }, { name: 'customers' }],
-  paths: {
+  paths: withScopes({
     '/surveys': {
       get: {
         tags: ['surveys'],
@@ -438,8 +482,8 @@ export const openApiDocument = {
         summary: 'Every figure of a survey: score, band, change and its test, distribution, response rate, funnel, series, segments',
         parameters: [
           q('survey', 'The survey key.', key, true),
-          q('from', 'First local date (YYYY-MM-DD, inclusive) or an ISO instant.'),
-          q('to', 'Last local date (inclusive) or an ISO instant (exclusive).'),
+          q('from', 'First local date (YYYY-MM-DD, inclusive) or an ISO instant. Dates from 2000-01-01 to 2100-12-31, instants within 2000-01-01T00:00:00Z–2100-12-31T23:59:59Z; anything else is a 422 naming the parameter.'),
+          q('to', 'Last local date or ISO instant, both inclusive. Dates from 2000-01-01 to 2100-12-31, instants within 2000-01-01T00:00:00Z–2100-12-31T23:59:59Z; anything else is a 422 naming the parameter.'),
           q('interval', 'Bucket size.', { type: 'string', enum: ['day', 'week', 'month'], default: 'week' }),
           q('tz', 'IANA time zone for buckets; default the reporting time zone.', { type: 'string', examples: ['Europe/Berlin'] }),
           q('segment', 'A property name to split by (region, agent …).'),
@@ -465,12 +509,12 @@ export const openApiDocument = {
         summary: 'Responses, page by page',
         parameters: [
           q('survey', 'Only this survey.', key),
-          q('from', 'First local date or ISO instant.'),
-          q('to', 'Last local date or ISO instant.'),
+          q('from', 'First local date or ISO instant. Dates from 2000-01-01 to 2100-12-31, instants within 2000-01-01T00:00:00Z–2100-12-31T23:59:59Z; anything else is a 422 naming the parameter.'),
+          q('to', 'Last local date or ISO instant, both inclusive. Dates from 2000-01-01 to 2100-12-31, instants within 2000-01-01T00:00:00Z–2100-12-31T23:59:59Z; anything else is a 422 naming the parameter.'),
           q('tz', 'Time zone of `from`/`to` dates.'),
           q('cursor', 'The `next_cursor` of the previous page.'),
           q('source', 'Only answers of this source: all (default), identified or anonymous.', { type: 'string', enum: ['all', 'identified', 'anonymous'] }),
-          q('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+          q('limit', 'Page size; anything outside 1–1000 is a 422 naming limit.', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
         ],
         responses: { '200': json('A page of responses.', ref('ResponsePage')), ...errors, ...notFound },
       },
@@ -524,9 +568,18 @@ export const openApiDocument = {
         responses: { '200': json('The erased customer.', ref('CustomerErasure')), ...errors, ...notFound },
       },
     },
-  },
+  }),
   components: {
-    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer tp_…`.' } },
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'An API key: `Authorization: Bearer tp_…`. Keys carry scopes; each call needs one, named by its `x-required-scope` and its `security`. ' +
+          `The scopes: ${scopeList}. A key created without naming scopes has every scope; keys that existed before scopes keep every scope until an admin narrows them. ` +
+          'Only admins (and the command line) give `customers:write`. A key may expire; a revoked or expired key, or one whose creator has been deactivated, answers 401.',
+      },
+    },
     schemas,
   },
 } as const;

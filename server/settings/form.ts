@@ -23,6 +23,7 @@ export function formFromSettings(s: Settings): SettingsForm {
     edit_window_hours: n(s.edit_window_hours),
     token_expiry_days: n(s.token_expiry_days),
     min_bucket_responses: n(s.min_bucket_responses),
+    audit_retention_days: n(s.audit_retention_days),
     cooldown_after_invitation_days: n(r.cooldown_after_invitation_days),
     cooldown_after_response_days: n(r.cooldown_after_response_days),
     cap_count: n(r.cap?.count),
@@ -95,6 +96,7 @@ export function settingsFromForm(form: SettingsForm): Settings {
     edit_window_hours: whole('edit_window_hours', false),
     token_expiry_days: whole('token_expiry_days', false),
     min_bucket_responses: whole('min_bucket_responses', false),
+    audit_retention_days: whole('audit_retention_days', false),
     contact_rules: {
       cooldown_after_invitation_days: whole('cooldown_after_invitation_days', true),
       cooldown_after_response_days: whole('cooldown_after_response_days', true),
@@ -138,4 +140,5 @@ const blank: Settings = {
   edit_window_hours: 0,
   token_expiry_days: 1,
   min_bucket_responses: 1,
+  audit_retention_days: 30,
 };

@@ -2,6 +2,9 @@ import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { requireRole } from '../http/session.ts';
 import { fieldErrors, setFlash } from '../auth/forms.ts';
+import { audit } from '../audit/record.ts';
+import { requestActor } from '../audit/actor.ts';
+import { writeTransaction } from '../db/dialect.ts';
 
 import { rebuildDailyRollup } from '../responses/store.ts';
 import { getSettings, timeZoneChoices, updateSettings, type Settings } from './service.ts';
@@ -43,7 +46,7 @@ export function settingsRoutes(deps: Deps): Router {
     const before = await getSettings(deps.db);
     let saved;
     try {
-      saved = await updateSettings(deps.db, settingsFromForm(form));
+      saved = await updateSettings(deps.db, settingsFromForm(form), { actor: requestActor(req, res), at: deps.clock.now() });
     } catch (err) {
       const failed = fieldErrors(err, formFieldOf);
       return res.status(failed.status).render('pages/settings/index', await page(form, { errors: failed.errors, formError: failed.message }, before));
@@ -59,7 +62,11 @@ export function settingsRoutes(deps: Deps): Router {
 
   // A new secret for signed web links: links signed with the old one stop working.
   router.post('/settings/link-secret', admin, async (req, res) => {
-    await replaceLinkSigningSecret(deps.db);
+    await writeTransaction(deps.db, async (trx) => {
+      await replaceLinkSigningSecret(trx);
+      // That it was replaced, never the secret.
+      await audit(trx, { actor: requestActor(req, res), action: 'settings.link_secret_replaced', target: { type: 'settings', label: 'Link signing secret' } }, deps.clock.now());
+    });
     deps.log.info({ userId: req.session.userId }, 'web link signing secret replaced');
     setFlash(req, 'A new link secret is in force. Links signed with the old one no longer work.');
     res.redirect(303, '/settings#signed-links');

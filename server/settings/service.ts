@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { parseInput } from '../validation.ts';
+import { audit, type AuditActor } from '../audit/record.ts';
+import { writeTransaction } from '../db/dialect.ts';
 import { readAllSettings, writeSettings } from './queries.ts';
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as 09:00');
@@ -79,6 +81,12 @@ export const settingsSchema = z.object({
   token_expiry_days: z.number().int().min(1).max(365),
   /** Buckets with fewer responses are shown but marked as too small to read. */
   min_bucket_responses: z.number().int().min(1).max(10000),
+  /** Audit log lines older than this are deleted by the worker (server/audit/retention.ts). */
+  audit_retention_days: z
+    .number('must be a whole number of days from 30 to 3650')
+    .int('must be a whole number of days from 30 to 3650')
+    .min(30, 'must be at least 30 days')
+    .max(3650, 'must be at most 3650 days (10 years)'),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -100,6 +108,7 @@ export const defaultSettings: Settings = {
   edit_window_hours: 48,
   token_expiry_days: 30,
   min_bucket_responses: 30,
+  audit_retention_days: 365,
 };
 
 /** The settings in force: stored values over the defaults. */
@@ -112,8 +121,55 @@ export async function getSettings(db: Knex): Promise<Settings> {
   return merged;
 }
 
-/** Validates and stores changed settings; returns the settings now in force. */
-export async function updateSettings(db: Knex, changes: Partial<Settings>): Promise<Settings> {
+/** Who changed the settings, and when: the change is written to the audit log in the same transaction. */
+export interface SettingsChange {
+  actor: AuditActor;
+  at: Date;
+}
+
+/** Setting names whose values never go into the audit log (only that they changed). */
+const secretSetting = /secret|password|private/i;
+
+type Changed = Record<string, { from: unknown; to: unknown }>;
+
+/** The keys of `keys` whose values differ between two objects, with old and new values (secrets masked). */
+function changedValues(before: Record<string, unknown>, after: Record<string, unknown>, keys: string[]): Changed {
+  const changed: Changed = {};
+  for (const key of keys) {
+    if (JSON.stringify(before[key] ?? null) === JSON.stringify(after[key] ?? null)) continue;
+    changed[key] = secretSetting.test(key) ? { from: '(secret)', to: '(secret)' } : { from: before[key] ?? null, to: after[key] ?? null };
+  }
+  return changed;
+}
+
+/**
+ * Validates and stores changed settings; returns the settings now in force. With `change`, the write
+ * and its audit lines (`settings.changed` with the changed keys' old and new values,
+ * `contact_rules.changed` with the changed rules') are one transaction.
+ */
+export async function updateSettings(db: Knex, changes: Partial<Settings>, change?: SettingsChange): Promise<Settings> {
+  if (!change) return writeChanges(db, changes);
+  return writeTransaction(db, async (trx) => {
+    const before = await getSettings(trx);
+    const next = await writeChanges(trx, changes);
+    const keys = (Object.keys(changes) as (keyof Settings)[]).filter((key) => key !== 'contact_rules');
+    const settings = changedValues(before, next, keys);
+    if (Object.keys(settings).length) {
+      await audit(trx, { actor: change.actor, action: 'settings.changed', target: { type: 'settings', label: 'Settings' }, detail: { changes: settings } }, change.at);
+    }
+    if ('contact_rules' in changes) {
+      const rulesBefore = before.contact_rules as unknown as Record<string, unknown>;
+      const rulesAfter = next.contact_rules as unknown as Record<string, unknown>;
+      const rules = changedValues(rulesBefore, rulesAfter, [...new Set([...Object.keys(rulesBefore), ...Object.keys(rulesAfter)])]);
+      if (Object.keys(rules).length) {
+        await audit(trx, { actor: change.actor, action: 'contact_rules.changed', target: { type: 'contact_rules', label: 'Global contact rules' }, detail: { changes: rules } }, change.at);
+      }
+    }
+    return next;
+  });
+}
+
+async function writeChanges(db: Knex, changes: Partial<Settings>): Promise<Settings> {
   const next = parseInput(settingsSchema, { ...(await getSettings(db)), ...changes });
   // The values as checked (trimmed, say), for the keys asked to change.
   await writeSettings(db, Object.fromEntries(Object.keys(changes).map((key) => [key, next[key as keyof Settings]])));

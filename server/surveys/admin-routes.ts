@@ -12,6 +12,7 @@ import { createSurvey, surveyPatchSchema, updateSurvey } from './service.ts';
 import { assertEditable } from './api-routes.ts';
 import { exportSurveyFile, surveyFileErrors } from './files.ts';
 import { simulationPageRoutes } from '../simulation/page-routes.ts';
+import { requestActor } from '../audit/actor.ts';
 import { formFieldOf, formFromSurvey, formFromTemplate, inputFromForm, readSurveyForm, rulesKeptFromSurvey, wordingFields, type SurveyForm } from './form.ts';
 
 const metricNames: Record<Metric, string> = { nps: 'NPS (0–10)', csat: 'CSAT (1–5)', ces: 'CES (1–7)' };
@@ -114,7 +115,7 @@ export function surveyAdminRoutes(deps: Deps): Router {
   router.post('/surveys', editor, async (req, res) => {
     const values = readSurveyForm(req.body);
     try {
-      const survey = await createSurvey(deps.db, inputFromForm(values), deps.clock.now(), 'ui');
+      const survey = await createSurvey(deps.db, inputFromForm(values), deps.clock.now(), 'ui', null, requestActor(req, res));
       setFlash(req, `Survey ${survey.key} created.`);
       res.redirect(303, surveyPath(survey.key));
     } catch (err) {
@@ -136,7 +137,7 @@ export function surveyAdminRoutes(deps: Deps): Router {
     try {
       const { key: _k, touchpoint: _t, metric: _m, ...patch } = inputFromForm(values, surveyPatchSchema);
       patch.rules = { ...rulesKeptFromSurvey(survey.rules), ...patch.rules };
-      await updateSurvey(deps.db, survey.key, patch, deps.clock.now(), { replaceRules: true });
+      await updateSurvey(deps.db, survey.key, patch, deps.clock.now(), { replaceRules: true, actor: requestActor(req, res) });
       setFlash(req, `Survey ${survey.key} saved.`);
       res.redirect(303, surveyPath(survey.key));
     } catch (err) {
@@ -149,7 +150,7 @@ export function surveyAdminRoutes(deps: Deps): Router {
     const survey = await surveyOr404(deps, req.params.key as string);
     assertEditable(survey);
     try {
-      await updateSurvey(deps.db, survey.key, { status }, deps.clock.now());
+      await updateSurvey(deps.db, survey.key, { status }, deps.clock.now(), { actor: requestActor(req, res) });
       setFlash(req, `Survey ${survey.key} ${done}.`);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;

@@ -5,6 +5,7 @@ import { findSurveyByKey, listSurveys } from './queries.ts';
 import { createSurvey, updateSurvey } from './service.ts';
 import { presentSurvey } from './present.ts';
 import type { Survey } from './model.ts';
+import { requestActor } from '../audit/actor.ts';
 
 /** A survey that a file manages changes only in its file. */
 export function assertEditable(survey: Survey): void {
@@ -38,7 +39,7 @@ export function surveyApiRoutes(deps: Deps): Router {
 
   router.post('/surveys', async (req, res) => {
     if (!isObject(req.body)) throw ValidationError.field('(body)', 'must be a JSON object, a survey');
-    const survey = await createSurvey(deps.db, req.body as never, deps.clock.now(), 'api');
+    const survey = await createSurvey(deps.db, req.body as never, deps.clock.now(), 'api', null, requestActor(req, res));
     res.status(201).location(`/api/v1/surveys/${survey.key}`).json(show(survey));
   });
 
@@ -55,7 +56,7 @@ export function surveyApiRoutes(deps: Deps): Router {
     if (moved.length) {
       throw new ValidationError(moved.map((field) => ({ field, message: `cannot change (it is ${fixed[field]}); create a new survey instead` })));
     }
-    res.json(show(await updateSurvey(deps.db, survey.key, req.body as never, deps.clock.now())));
+    res.json(show(await updateSurvey(deps.db, survey.key, req.body as never, deps.clock.now(), { actor: requestActor(req, res) })));
   });
   return router;
 }

@@ -6,6 +6,7 @@ import { viewsDir } from '../http/views.ts';
 import { listSurveys, findSurveyByKey } from './queries.ts';
 import { saveSurveyFromFile, setSurveySource, type SurveyInput } from './service.ts';
 import { surveyFileContent } from './present.ts';
+import { systemActor } from '../audit/record.ts';
 
 const repoRoot = path.resolve(viewsDir, '..');
 /** Surveys managed as code: surveys/*.json (surveys/templates/ holds wording templates, not surveys). */
@@ -72,7 +73,7 @@ export async function loadSurveyFiles(deps: Deps, dir: string = surveysDir): Pro
   const now = deps.clock.now();
   for (const { label, input } of inputs) {
     try {
-      const { changed } = await saveSurveyFromFile(deps.db, input, now, label);
+      const { changed } = await saveSurveyFromFile(deps.db, input, now, label, systemActor);
       if (changed) deps.log.info({ file: label, survey: input.key }, 'survey loaded from its file');
     } catch (err) {
       errors.push({ file: label, message: describe(err) });

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { toDbTime } from '../db/time.ts';
+import { writeTransaction } from '../db/dialect.ts';
+import { audit, type AuditActor } from '../audit/record.ts';
 import { locales } from '../i18n/index.ts';
 import { quietHoursSchema } from '../settings/service.ts';
 import {
@@ -17,6 +19,7 @@ import {
   surveyStatuses,
   wordingSchema,
   type Survey,
+  type SurveyRules,
   type Wording,
 } from './model.ts';
 import { findSurveyByKey, findTouchpointByKey } from './queries.ts';
@@ -132,8 +135,52 @@ function rulesFrom(parsed: Pick<Parsed, 'rules' | 'quiet_hours'>, previous = def
   return rules;
 }
 
+const surveyTarget = (key: string) => ({ type: 'survey', id: key, label: key });
+
+/** What a survey's contact rules are made of: its own rules, its sample rate and its maximum event age. */
+type RuleState = { rules: SurveyRules; sample_rate: number; max_event_age_days: number | null };
+
+const followsGlobalWhenUnset = new Set(['quiet_hours', 'global_cooldown_after_invitation_days', 'global_cooldown_after_response_days']);
+
+/** The contact rules that differ between two states of a survey, with old and new values ("the global rule", or null for off, where the survey sets none). */
+export function surveyRuleChanges(before: RuleState, after: RuleState): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  const a = before.rules as Record<string, unknown>;
+  const b = after.rules as Record<string, unknown>;
+  // A rule the survey does not set: these follow the global rule; the others are off.
+  const unset = (key: string) => (followsGlobalWhenUnset.has(key) ? 'the global rule' : null);
+  for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const from = a[key] === undefined ? unset(key) : a[key];
+    const to = b[key] === undefined ? unset(key) : b[key];
+    if (JSON.stringify(from) !== JSON.stringify(to)) changes[key] = { from, to };
+  }
+  for (const key of ['sample_rate', 'max_event_age_days'] as const) {
+    if (before[key] !== after[key]) changes[key] = { from: before[key], to: after[key] };
+  }
+  return changes;
+}
+
+/** The audit lines of a change to a survey: its status, its contact rules. */
+async function auditSurveyChange(trx: Knex, actor: AuditActor, before: Survey, after: RuleState & { status: Survey['status'] }, now: Date, file?: string): Promise<void> {
+  const where = file ? { file } : {};
+  if (before.status !== after.status) {
+    await audit(trx, { actor, action: 'survey.status_changed', target: surveyTarget(before.key), detail: { from: before.status, to: after.status, ...where } }, now);
+  }
+  const changes = surveyRuleChanges(before, after);
+  if (Object.keys(changes).length) {
+    await audit(trx, { actor, action: 'survey.rules_changed', target: surveyTarget(before.key), detail: { changes, ...where } }, now);
+  }
+}
+
 /** Creates a survey (and its touchpoint when new). `source` says who manages it. */
-export async function createSurvey(db: Knex, input: SurveyInput, now: Date, source: Survey['source'] = 'ui', sourceFile: string | null = null): Promise<Survey> {
+export async function createSurvey(
+  db: Knex,
+  input: SurveyInput,
+  now: Date,
+  source: Survey['source'] = 'ui',
+  sourceFile: string | null = null,
+  actor?: AuditActor,
+): Promise<Survey> {
   const parsed = parseInput(surveyInputSchema, input);
   const content = buildContent(parsed);
   if (await findSurveyByKey(db, parsed.key)) {
@@ -166,39 +213,67 @@ export async function createSurvey(db: Knex, input: SurveyInput, now: Date, sour
       created_at: at,
       updated_at: at,
     });
+    if (actor) {
+      await audit(
+        trx,
+        { actor, action: 'survey.created', target: surveyTarget(parsed.key), detail: { status: parsed.status, source, ...(sourceFile ? { file: sourceFile } : {}) } },
+        now,
+      );
+    }
   });
   return (await findSurveyByKey(db, parsed.key))!;
 }
 
-/** Changes a survey; key, touchpoint and metric stay (answers already counted depend on them). */
-export async function updateSurvey(db: Knex, key: string, patch: SurveyPatch, now: Date, options: { replaceRules?: boolean } = {}): Promise<Survey> {
-  const survey = await findSurveyByKey(db, key);
-  if (!survey) throw new NotFoundError(`No survey with the key ${key}`);
+/**
+ * Changes a survey; key, touchpoint and metric stay (answers already counted depend on them). With
+ * `actor`, a change of status (`survey.status_changed`) or of the contact rules (`survey.rules_changed`)
+ * is written to the audit log in the same transaction.
+ */
+export async function updateSurvey(
+  db: Knex,
+  key: string,
+  patch: SurveyPatch,
+  now: Date,
+  options: { replaceRules?: boolean; actor?: AuditActor } = {},
+): Promise<Survey> {
+  const found = await findSurveyByKey(db, key);
+  if (!found) throw new NotFoundError(`No survey with the key ${key}`);
   const parsed = parseInput(surveyPatchSchema, patch);
   const wordingChanged = ['question', 'low_label', 'high_label', 'comment_prompt', 'thank_you', 'default_locale'].some(
     (f) => f in parsed && parsed[f as keyof typeof parsed] !== undefined,
   );
-  const content = wordingChanged
-    ? buildContent({ ...parsed, metric: survey.metric, default_locale: parsed.default_locale ?? survey.default_locale }, survey.content)
-    : survey.content;
-  if (parsed.status === 'active') await ensureOneActive(db, survey.touchpoint_id, key);
-  if (parsed.touchpoint_name) await db('touchpoints').where({ id: survey.touchpoint_id }).update({ name: parsed.touchpoint_name });
-  await db('surveys')
-    .where({ id: survey.id })
-    .update({
+  await writeTransaction(db, async (trx) => {
+    // Read again inside the transaction: the audit line says what it was just before this change.
+    const survey = (await findSurveyByKey(trx, key)) ?? found;
+    const content = wordingChanged
+      ? buildContent({ ...parsed, metric: survey.metric, default_locale: parsed.default_locale ?? survey.default_locale }, survey.content)
+      : survey.content;
+    if (parsed.status === 'active') await ensureOneActive(trx, survey.touchpoint_id, key);
+    if (parsed.touchpoint_name) await trx('touchpoints').where({ id: survey.touchpoint_id }).update({ name: parsed.touchpoint_name });
+    const next = {
       status: parsed.status ?? survey.status,
-      default_locale: parsed.default_locale ?? survey.default_locale,
-      content: JSON.stringify(content),
-      send_delay_minutes: parsed.send_delay_minutes ?? survey.send_delay_minutes,
       sample_rate: parsed.sample_rate ?? survey.sample_rate,
-      channel: parsed.channel ?? survey.channel,
-      public_link: parsed.public_link ?? survey.public_link,
-      count_anonymous: parsed.count_anonymous ?? survey.count_anonymous,
       max_event_age_days: parsed.max_event_age_days === undefined ? survey.max_event_age_days : parsed.max_event_age_days,
       // A patch adds to the rules; a whole form (replaceRules) says all of them.
-      rules: JSON.stringify(rulesFrom(parsed, options.replaceRules ? {} : survey.rules)),
-      updated_at: toDbTime(now),
-    });
+      rules: rulesFrom(parsed, options.replaceRules ? {} : survey.rules),
+    };
+    await trx('surveys')
+      .where({ id: survey.id })
+      .update({
+        status: next.status,
+        default_locale: parsed.default_locale ?? survey.default_locale,
+        content: JSON.stringify(content),
+        send_delay_minutes: parsed.send_delay_minutes ?? survey.send_delay_minutes,
+        sample_rate: next.sample_rate,
+        channel: parsed.channel ?? survey.channel,
+        public_link: parsed.public_link ?? survey.public_link,
+        count_anonymous: parsed.count_anonymous ?? survey.count_anonymous,
+        max_event_age_days: next.max_event_age_days,
+        rules: JSON.stringify(next.rules),
+        updated_at: toDbTime(now),
+      });
+    if (options.actor) await auditSurveyChange(trx, options.actor, survey, next, now);
+  });
   return (await findSurveyByKey(db, key))!;
 }
 
@@ -207,11 +282,17 @@ export async function updateSurvey(db: Knex, key: string, patch: SurveyPatch, no
  * says (no merging with the previous version: the file is the whole truth).
  * Nothing is written when the file says what the database already holds.
  */
-export async function saveSurveyFromFile(db: Knex, input: SurveyInput, now: Date, sourceFile: string): Promise<{ survey: Survey; changed: boolean }> {
+export async function saveSurveyFromFile(
+  db: Knex,
+  input: SurveyInput,
+  now: Date,
+  sourceFile: string,
+  actor?: AuditActor,
+): Promise<{ survey: Survey; changed: boolean }> {
   const parsed = parseInput(surveyInputSchema, input);
   const content = buildContent(parsed);
   const existing = await findSurveyByKey(db, parsed.key);
-  if (!existing) return { survey: await createSurvey(db, input, now, 'file', sourceFile), changed: true };
+  if (!existing) return { survey: await createSurvey(db, input, now, 'file', sourceFile, actor), changed: true };
   if (existing.touchpoint_key !== parsed.touchpoint) {
     throw ValidationError.field('touchpoint', `cannot change: the survey ${parsed.key} belongs to the touchpoint ${existing.touchpoint_key}`);
   }
@@ -248,9 +329,15 @@ export async function saveSurveyFromFile(db: Knex, input: SurveyInput, now: Date
   };
   const nameChanged = parsed.touchpoint_name !== undefined && parsed.touchpoint_name !== existing.touchpoint_name;
   if (JSON.stringify(next) === JSON.stringify(current) && !nameChanged) return { survey: existing, changed: false };
-  if (parsed.status === 'active') await ensureOneActive(db, existing.touchpoint_id, parsed.key);
-  if (nameChanged) await db('touchpoints').where({ id: existing.touchpoint_id }).update({ name: parsed.touchpoint_name });
-  await db('surveys').where({ id: existing.id }).update({ ...next, updated_at: toDbTime(now) });
+  await writeTransaction(db, async (trx) => {
+    if (parsed.status === 'active') await ensureOneActive(trx, existing.touchpoint_id, parsed.key);
+    if (nameChanged) await trx('touchpoints').where({ id: existing.touchpoint_id }).update({ name: parsed.touchpoint_name });
+    await trx('surveys').where({ id: existing.id }).update({ ...next, updated_at: toDbTime(now) });
+    if (actor) {
+      const after = { status: parsed.status, rules: JSON.parse(next.rules) as SurveyRules, sample_rate: parsed.sample_rate, max_event_age_days: parsed.max_event_age_days };
+      await auditSurveyChange(trx, actor, existing, after, now, sourceFile);
+    }
+  });
   return { survey: (await findSurveyByKey(db, parsed.key))!, changed: true };
 }
 

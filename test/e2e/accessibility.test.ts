@@ -90,6 +90,7 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
       '/deliveries',
       '/follow-ups',
       '/digest',
+      '/audit',
     ].map((name): Target => ({ name, kind: 'signed-in', open: (p) => go(name)(p) })),
     {
       name: '/mailbox/<id>',

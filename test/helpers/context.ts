@@ -12,9 +12,23 @@ import { createLog, silentLog, type Log } from '../../server/log.ts';
 import { createApp } from '../../server/app.ts';
 import { createTransport } from '../../server/delivery/transports.ts';
 import type { Deps } from '../../server/deps.ts';
-import { createUser } from '../../server/auth/service.ts';
+import { hashPassword } from '../../server/auth/passwords.ts';
+import { findUserById, insertUser, type UserRow } from '../../server/auth/queries.ts';
 import { createApiKey } from '../../server/apikeys/service.ts';
 import type { Role } from '../../server/auth/roles.ts';
+
+/** The password of every user the context makes (strong enough for the password rules). */
+export const TEST_PASSWORD = 'correct horse battery';
+
+// One scrypt hash (N=2^17 takes a few hundred ms) for every user the contexts make, computed once.
+let testPasswordHash: Promise<string> | undefined;
+
+/** Adds a user with TEST_PASSWORD straight to the table (no audit line: the audit log starts empty). */
+export async function insertTestUser(db: Deps['db'], email: string, role: Role, at: Date): Promise<UserRow> {
+  testPasswordHash ??= hashPassword(TEST_PASSWORD);
+  const id = await insertUser(db, { email, name: '', role, locale: 'en', password_hash: await testPasswordHash, created_at: at.toISOString() });
+  return (await findUserById(db, id)) as UserRow;
+}
 
 export interface TestContext {
   deps: Deps;
@@ -49,15 +63,15 @@ export async function createTestContext(options: { env?: Record<string, string>;
   const log = options.log ?? (process.env.TEST_LOG ? createLog('debug') : silentLog);
   const deps: Deps = { config, db, clock, log, mail: createTransport(config, db, silentLog, clock) };
   const app = createApp(deps);
-  const admin = await createUser(db, { email: 'admin@example.com', role: 'admin', password: 'correct horse battery' }, clock.now());
+  const admin = await insertTestUser(db, 'admin@example.com', 'admin', clock.now());
   const { key: apiKey } = await createApiKey(db, { name: 'tests' }, clock.now());
 
   async function signIn(role: Role, chosenEmail?: string) {
     const email = chosenEmail ?? (role === 'admin' ? admin.email : `${role}-${crypto.randomUUID()}@example.com`);
-    if (email !== admin.email) await createUser(db, { email, role, password: 'correct horse battery' }, clock.now());
+    if (email !== admin.email) await insertTestUser(db, email, role, clock.now());
     const agent = supertest.agent(app);
     const csrf = await csrfFrom(agent, '/login');
-    await agent.post('/login').type('form').send({ email, password: 'correct horse battery', _csrf: csrf }).expect(303);
+    await agent.post('/login').type('form').send({ email, password: TEST_PASSWORD, _csrf: csrf }).expect(303);
     const user = await db('users').where({ email }).first();
     return { agent, csrf: await csrfFrom(agent, '/account'), email, userId: user.id as number };
   }

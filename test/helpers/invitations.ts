@@ -8,7 +8,7 @@ import type { TestContext } from './context.ts';
 import { createSurvey, type SurveyInput } from '../../server/surveys/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
 import { toDbTime } from '../../server/db/time.ts';
-import { hashToken, invitationToken, newTokenSalt } from '../../server/responses/tokens.ts';
+import { CURRENT_TOKEN_KEY_VERSION, hashToken, invitationToken, newTokenSalt, type TokenKeyVersion } from '../../server/responses/tokens.ts';
 
 /** An active survey, created once per key. */
 export async function activeSurvey(ctx: TestContext, input: Partial<SurveyInput> & { key: string }) {
@@ -37,6 +37,8 @@ export async function seedInvitation(
     sendAt?: Date;
     sentAt?: Date;
     properties?: Record<string, unknown>;
+    /** Which key derives the link token: 2 (the link key, as today), or 1 (the session secret, as before LINK_SECRET). */
+    tokenKeyVersion?: TokenKeyVersion;
   } = {},
 ) {
   const { db, config } = ctx.deps;
@@ -66,7 +68,8 @@ export async function seedInvitation(
   const { reporting_time_zone: reportingTimeZone } = await getSettings(db);
   await countEvent(db, { touchpoint_id: survey.touchpoint_id, received_at: at, properties: JSON.stringify(opts.properties ?? { region: 'north' }) }, reportingTimeZone);
   const salt = newTokenSalt();
-  const token = invitationToken(config.sessionSecret, salt);
+  const tokenKeyVersion = opts.tokenKeyVersion ?? CURRENT_TOKEN_KEY_VERSION;
+  const token = invitationToken(config, { token_salt: salt, token_key_version: tokenKeyVersion });
   const sentAt = opts.state === 'sent' ? (opts.sentAt ?? now) : null;
   const [inv] = await db('invitations')
     .insert({
@@ -77,6 +80,7 @@ export async function seedInvitation(
       state: opts.state ?? 'scheduled',
       send_at: toDbTime(opts.sendAt ?? now),
       token_salt: salt,
+      token_key_version: tokenKeyVersion,
       token_hash: hashToken(token),
       sent_at: sentAt ? toDbTime(sentAt) : null,
       expires_at: sentAt ? toDbTime(new Date(sentAt.getTime() + 30 * 86_400_000)) : null,

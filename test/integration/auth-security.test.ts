@@ -52,31 +52,44 @@ describe('security of the signed-in app', () => {
     });
   });
 
-  describe('sign-in rate limit', () => {
+  describe('sign-in throttle', () => {
     let ctx: TestContext;
     before(async () => {
       ctx = await createTestContext();
     });
     after(async () => ctx.close());
 
-    it('answers 429 to the 11th failed attempt in a row, even with the right password', async () => {
+    it('answers 429 with Retry-After at the 5th failed attempt in a row from one address, even to the right password then', async () => {
       const agent = supertest.agent(ctx.app);
       const csrf = await csrfFrom(agent, '/login');
-      for (let i = 1; i <= 10; i++) {
+      for (let i = 1; i <= 4; i++) {
         await agent.post('/login').type('form').send({ email: 'admin@example.com', password: `guess ${i}`, _csrf: csrf }).expect(401);
       }
-      const blocked = await agent.post('/login').type('form').send({ email: 'admin@example.com', password: 'guess 11', _csrf: csrf }).expect(429);
-      expect(blocked.text).to.contain('Too many sign-in attempts');
+      const blocked = await agent.post('/login').type('form').send({ email: 'admin@example.com', password: 'guess 5', _csrf: csrf }).expect(429);
+      expect(blocked.headers['retry-after']).to.equal('60');
+      expect(blocked.text).to.contain('Too many sign-in attempts. Try again in 1 minute.');
       await agent.post('/login').type('form').send({ email: 'admin@example.com', password: 'correct horse battery', _csrf: csrf }).expect(429);
       await agent.get('/account').expect(303);
     });
   });
 
   describe('session cookie', () => {
-    it('is HttpOnly and SameSite=Lax, not Secure over http', async () => {
+    /** Signs in as the admin through plain supertest calls (so that headers can be set on each), returning the sign-in answer. */
+    const signInWith = async (app: TestContext['app'], headers: Record<string, string>) => {
+      const form = await supertest(app).get('/login').set(headers).expect(200);
+      const csrfCookie = ([] as string[]).concat(form.headers['set-cookie'] ?? []).find((c) => c.startsWith('tp.csrf='))!;
+      const token = /name="csrf-token" content="([^"]+)"/.exec(form.text)![1];
+      return { form, csrfCookie, res: await supertest(app).post('/login').set(headers).set('Cookie', csrfCookie.split(';')[0]).type('form').send({ email: 'admin@example.com', password: 'correct horse battery', _csrf: token }) };
+    };
+
+    it('is HttpOnly and SameSite=Lax, not Secure over http; set only once signed in', async () => {
       const ctx = await createTestContext();
       try {
-        const res = await supertest(ctx.app).get('/login').expect(200);
+        const { form, csrfCookie, res } = await signInWith(ctx.app, {});
+        expect(sessionCookie(form), 'no session for the sign-in form').to.equal(undefined);
+        expect(csrfCookie).to.match(/;\s*HttpOnly/i);
+        expect(csrfCookie).to.match(/;\s*SameSite=Strict/i);
+        expect(res.status).to.equal(303);
         const cookie = sessionCookie(res);
         expect(cookie).to.be.a('string');
         expect(cookie).to.match(/;\s*HttpOnly/i);
@@ -90,15 +103,18 @@ describe('security of the signed-in app', () => {
     it('is Secure when BASE_URL is https (behind a proxy that terminates TLS)', async () => {
       const ctx = await createTestContext({ env: { BASE_URL: 'https://feedback.example.com' } });
       try {
-        const res = await supertest(ctx.app).get('/login').set('X-Forwarded-Proto', 'https').expect(200);
+        const { form, csrfCookie, res } = await signInWith(ctx.app, { 'X-Forwarded-Proto': 'https' });
+        expect(csrfCookie).to.match(/;\s*Secure/i);
+        expect(res.status).to.equal(303);
         const cookie = sessionCookie(res);
         expect(cookie).to.match(/;\s*Secure/i);
         expect(cookie).to.match(/;\s*HttpOnly/i);
         expect(cookie).to.match(/;\s*SameSite=Lax/i);
-        expect(res.headers['strict-transport-security']).to.be.a('string');
-        // Over plain http the cookie is never set at all.
-        const plain = await supertest(ctx.app).get('/login').expect(200);
-        expect(sessionCookie(plain)).to.equal(undefined);
+        expect(form.headers['strict-transport-security']).to.be.a('string');
+        // Over plain http the session cookie is never set at all.
+        const plain = await signInWith(ctx.app, {});
+        expect(plain.res.status).to.equal(303);
+        expect(sessionCookie(plain.res)).to.equal(undefined);
       } finally {
         await ctx.close();
       }

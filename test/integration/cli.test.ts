@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { apiScopes } from '../../server/apikeys/scopes.ts';
 
 const run = promisify(execFile);
 
@@ -46,6 +47,80 @@ describe('the touchpoint command', function () {
     expect(key).to.match(/^tp_[A-Za-z0-9_-]{20,}$/);
     await supertest(ctx.app).get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(200);
     await supertest(ctx.app).get('/api/v1/surveys').set('Authorization', 'Bearer tp_wrong').expect(401);
+    // Without --scopes: every scope, owned by the command line, audited without the key.
+    const row = await ctx.deps.db('api_keys').where({ name: 'shop' }).first();
+    expect(row.scopes).to.equal(apiScopes.join(' '));
+    expect(row).to.include({ created_by_user_id: null, created_by_label: 'command line', expires_at: null });
+    const [line] = await ctx.deps.db('audit_log').where({ action: 'apikey.created', target_id: String(row.id) });
+    expect(line).to.include({ actor_type: 'cli', actor_label: 'command line' });
+    expect(line.detail).not.to.contain(key);
+  });
+
+  it('creates a key with --scopes and --expires (the key still alone on the last line)', async () => {
+    // The command runs on the real clock: an expiry a month from now.
+    const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const { stdout } = await touchpoint(ctx, 'apikey', 'create', '--name', 'reporting', '--scopes', 'metrics:read, customers:write', '--expires', expires);
+    const lines = stdout.trim().split('\n');
+    const key = lines.at(-1)!;
+    expect(key).to.match(/^tp_[A-Za-z0-9_-]{20,}$/);
+    expect(stdout).to.contain('with the scopes metrics:read, customers:write');
+    const row = await ctx.deps.db('api_keys').where({ name: 'reporting' }).first();
+    expect(row.scopes).to.equal('metrics:read customers:write');
+    // A date: the key works through that day (the reporting time zone, UTC here).
+    const end = new Date(`${expires}T00:00:00Z`);
+    end.setUTCDate(end.getUTCDate() + 1);
+    expect(row.expires_at).to.equal(end.toISOString());
+    expect(stdout).to.contain(`it expires at ${end.toISOString()}`);
+    const refused = await supertest(ctx.app).get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(403);
+    expect(refused.body.title).to.equal('This API key lacks the scope surveys:read');
+    await supertest(ctx.app).get('/api/v1/customers/nobody/export').set('Authorization', `Bearer ${key}`).expect(404);
+    const [line] = await ctx.deps.db('audit_log').where({ action: 'apikey.created', target_id: String(row.id) });
+    expect(JSON.parse(line.detail)).to.deep.include({ scopes: ['metrics:read', 'customers:write'], expires_at: end.toISOString() });
+  });
+
+  it('refuses an unknown scope and a bad expiry, naming them, with a non-zero exit and no key', async () => {
+    const unknown = await touchpoint(ctx, 'apikey', 'create', '--name', 'bad', '--scopes', 'metrics:read,everything').catch((e) => e);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.contain('scopes: "everything" is not a scope; the scopes are events:write');
+    expect(unknown.stdout).not.to.match(/tp_/);
+    const empty = await touchpoint(ctx, 'apikey', 'create', '--name', 'bad', '--scopes', ' , ').catch((e) => e);
+    expect(empty.code).to.equal(1);
+    expect(empty.stderr).to.contain('Scopes must include at least one scope');
+    const expiry = await touchpoint(ctx, 'apikey', 'create', '--name', 'bad', '--expires', 'soon').catch((e) => e);
+    expect(expiry.code).to.equal(1);
+    expect(expiry.stderr).to.contain('expires: Expires must be a date (YYYY-MM-DD) or an ISO 8601 instant');
+    const past = await touchpoint(ctx, 'apikey', 'create', '--name', 'bad', '--expires', '2020-01-01').catch((e) => e);
+    expect(past.code).to.equal(1);
+    expect(past.stderr).to.contain('Expires must be in the future.');
+    expect(await ctx.deps.db('api_keys').where({ name: 'bad' }).first()).to.equal(undefined);
+  });
+
+  it('revokes the keys of a name; none left is a failure', async () => {
+    const { stdout } = await touchpoint(ctx, 'apikey', 'create', '--name', 'old shop', '--scopes', 'events:write');
+    const key = stdout.trim().split('\n').at(-1)!;
+    await supertest(ctx.app).post('/api/v1/events').set('Authorization', `Bearer ${key}`).send({}).expect(422);
+    const revoked = await touchpoint(ctx, 'apikey', 'revoke', '--name', 'old shop');
+    expect(revoked.stdout).to.contain(`Revoked API key "old shop" (${key.slice(0, 10)}…)`);
+    const refused = await supertest(ctx.app).post('/api/v1/events').set('Authorization', `Bearer ${key}`).send({}).expect(401);
+    expect(refused.body.title).to.equal('This API key has been revoked');
+    const row = await ctx.deps.db('api_keys').where({ name: 'old shop' }).first();
+    expect(row.revoked_by_label).to.equal('command line');
+    const [line] = await ctx.deps.db('audit_log').where({ action: 'apikey.revoked', target_id: String(row.id) });
+    expect(line).to.include({ actor_type: 'cli', target_label: 'old shop' });
+
+    const again = await touchpoint(ctx, 'apikey', 'revoke', '--name', 'old shop').catch((e) => e);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.contain('There is no API key named "old shop" that is not revoked yet.');
+    const nameless = await touchpoint(ctx, 'apikey', 'revoke').catch((e) => e);
+    expect(nameless.code).to.equal(1);
+    expect(nameless.stderr).to.contain('Name must not be empty');
+  });
+
+  it('names the apikey commands and their flags in its usage', async () => {
+    const { stdout } = await touchpoint(ctx, '--help');
+    expect(stdout).to.contain('apikey create --name N [--scopes a,b] [--expires DATE]');
+    expect(stdout).to.contain('apikey revoke --name N');
+    for (const scope of apiScopes) expect(stdout).to.contain(scope);
   });
 
   it('names the import flags in its usage', async () => {

@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
+import { API_ROUTE_SCOPES } from '../../server/api.ts';
+import { apiScopes } from '../../server/apikeys/scopes.ts';
 
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
-  components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, { properties?: Record<string, any>; required?: string[] }> };
+  paths: Record<string, Record<string, { description?: string; security?: unknown; 'x-required-scope'?: string; responses?: Record<string, { description?: string; content?: Record<string, { schema: unknown }> }> }>>;
+  components: { securitySchemes: Record<string, { type: string; scheme?: string; description?: string }>; schemas: Record<string, { properties?: Record<string, any>; required?: string[] }> };
   security: Record<string, unknown>[];
 };
 
@@ -109,6 +111,28 @@ describe('OpenAPI document', () => {
       expect(res.status, `${method} ${url}`).to.be.within(200, 499);
       expect(res.status, `${method} ${url}`).not.to.equal(401);
       if (res.status === 404) expect(res.body.title, `${method} ${url}`).not.to.equal('There is nothing at this address');
+      if (res.status === 404) expect(res.body.type, `${method} ${url}`).not.to.equal('https://touchpoint.dev/problems/unknown-api-path');
     }
+  });
+
+  it('names the scope of every call, the same as the API enforces, and documents the 403', () => {
+    const table = Object.fromEntries(API_ROUTE_SCOPES.map((r) => [`${r.method.toUpperCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`, r.scope]));
+    const documented: Record<string, unknown> = {};
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (method === 'parameters') continue;
+        const call = `${method.toUpperCase()} ${path}`;
+        const scope = op['x-required-scope'];
+        documented[call] = scope;
+        expect(op.security, call).to.deep.equal([{ bearerAuth: [scope] }]);
+        expect(op.description, call).to.contain(`the scope \`${scope}\``);
+        expect(op.responses?.['403']?.content, call).to.have.key('application/problem+json');
+        expect(op.responses?.['403']?.description, call).to.contain(`This API key lacks the scope ${scope}`);
+      }
+    }
+    expect(documented).to.deep.equal(table);
+    const scheme = doc.components.securitySchemes.bearerAuth.description!;
+    for (const scope of apiScopes) expect(scheme, scope).to.contain(`\`${scope}\``);
+    expect(scheme).to.contain('customers:write');
   });
 });

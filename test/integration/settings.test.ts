@@ -16,6 +16,7 @@ const defaultsForm = (): Record<string, string> => ({
   edit_window_hours: '48',
   token_expiry_days: '30',
   min_bucket_responses: '30',
+  audit_retention_days: '365',
   cooldown_after_invitation_days: '30',
   cooldown_after_response_days: '',
   cap_count: '3',
@@ -82,6 +83,7 @@ describe('settings page', () => {
       edit_window_hours: 24,
       token_expiry_days: 14,
       min_bucket_responses: 10,
+      audit_retention_days: 365,
       contact_rules: {
         cooldown_after_invitation_days: null,
         cooldown_after_response_days: 60,

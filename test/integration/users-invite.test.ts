@@ -57,19 +57,19 @@ describe('inviting users by email', function () {
     const pageCsrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
 
     const short = await browser.post(`/password/set/${token}`).type('form').send({ _csrf: pageCsrf, password: 'short', password_confirm: 'short' }).expect(422);
-    expect(short.text).to.match(/id="f-password-error"[^>]*>must be at least 10 characters/);
-    const mismatch = await browser.post(`/password/set/${token}`).type('form').send({ _csrf: pageCsrf, password: 'nia password 1', password_confirm: 'nia password 2' }).expect(422);
+    expect(short.text).to.match(/id="f-password-error"[^>]*>The password must be at least 12 characters long\./);
+    const mismatch = await browser.post(`/password/set/${token}`).type('form').send({ _csrf: pageCsrf, password: 'fresh lemon harbour', password_confirm: 'fresh lemon harbor' }).expect(422);
     expect(mismatch.text).to.match(/id="f-password_confirm-error"[^>]*>does not match/);
-    await browser.post(`/password/set/${token}`).type('form').send({ password: 'nia password 1', password_confirm: 'nia password 1' }).expect(403);
+    await browser.post(`/password/set/${token}`).type('form').send({ password: 'fresh lemon harbour', password_confirm: 'fresh lemon harbour' }).expect(403);
     expect((await findUserByEmail(t.ctx.deps.db, 'nia@example.com'))!.password_hash).to.equal(null);
 
-    const done = await browser.post(`/password/set/${token}`).type('form').send({ _csrf: pageCsrf, password: 'nia password 1', password_confirm: 'nia password 1' }).expect(303);
+    const done = await browser.post(`/password/set/${token}`).type('form').send({ _csrf: pageCsrf, password: 'fresh lemon harbour', password_confirm: 'fresh lemon harbour' }).expect(303);
     expect(done.headers.location).to.equal('/dashboard');
     const dashboard = await browser.get('/dashboard').expect(200);
     expect(dashboard.text).to.contain('Nia@Example.com');
     expect(dashboard.text).to.contain('Your password is set.');
 
-    expect((await signInAs(t.ctx.app, 'nia@example.com', 'nia password 1')).status).to.equal(303);
+    expect((await signInAs(t.ctx.app, 'nia@example.com', 'fresh lemon harbour')).status).to.equal(303);
     const again = await supertest(t.ctx.app).get(`/password/set/${token}`).expect(410);
     expect(again.text).to.contain('This link has been used already');
     const list2 = await agent.get('/users').expect(200);
@@ -138,7 +138,7 @@ describe('inviting users by email', function () {
     expect(t.smtp.messages).to.have.length(0);
     expect((await signInAs(t.ctx.app, 'pat@example.com', 'initial password 1')).status).to.equal(303);
     const short = await agent.post('/users').type('form').send({ _csrf: csrf, email: 'sam@example.com', role: 'viewer', access: 'password', password: '' }).expect(422);
-    expect(short.text).to.match(/id="f-password-error"[^>]*>must be at least 10 characters/);
+    expect(short.text).to.match(/id="f-password-error"[^>]*>The password must be at least 12 characters long\./);
   });
 
   it('tells the admin when the invitation email could not be sent', async () => {
@@ -199,7 +199,7 @@ describe('inviting users with no mail server (no SMTP_URL)', function () {
     const page = await browser.get(`/password/set/${second}`).expect(200);
     expect(page.text).to.contain('Choose your password');
     const pageCsrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
-    await browser.post(`/password/set/${second}`).type('form').send({ _csrf: pageCsrf, password: 'nia password 1', password_confirm: 'nia password 1' }).expect(303);
-    expect((await signInAs(ctx.app, 'nia@example.com', 'nia password 1')).status).to.equal(303);
+    await browser.post(`/password/set/${second}`).type('form').send({ _csrf: pageCsrf, password: 'fresh lemon harbour', password_confirm: 'fresh lemon harbour' }).expect(303);
+    expect((await signInAs(ctx.app, 'nia@example.com', 'fresh lemon harbour')).status).to.equal(303);
   });
 });
