@@ -57,6 +57,12 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   return applied as string[];
 }
 
+/** Applies the next migration alone; its name, or null when all are applied (the schema-hash test walks them one by one). */
+export async function migrateNext(db: Db): Promise<string | null> {
+  const [, applied] = await db.migrate.up({ migrationSource });
+  return (applied as string[])[0] ?? null;
+}
+
 export async function migrateRollbackAll(db: Db): Promise<void> {
   await db.migrate.rollback({ migrationSource }, true);
 }
