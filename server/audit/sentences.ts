@@ -46,6 +46,7 @@ const names: Record<string, string> = {
   token_expiry_days: 'survey link expiry (days)',
   min_bucket_responses: 'fewest responses to read a figure',
   audit_retention_days: 'audit log kept for (days)',
+  admins_require_two_factor: 'admins must use two-factor sign-in',
   cooldown_after_invitation_days: 'cooldown after invitation (days)',
   cooldown_after_response_days: 'cooldown after response (days)',
   global_cooldown_after_invitation_days: 'global cooldown after invitation (days)',
@@ -140,9 +141,6 @@ export const sentences: Record<string, Sentence> = {
   'auth.second_factor_failed': (_r, _d, t) => `entered a wrong second-factor code${t ? ` for ${t}` : ''}`,
   'auth.recovery_code_used': (_r, _d, t) => `used a recovery code${t ? ` of ${t}` : ''}`,
   'auth.recovery_codes_replaced': (_r, _d, t) => `made new recovery codes${t ? ` for ${t}` : ''}`,
-  'auth.totp_enabled': (_r, _d, t) => `turned on two-factor sign-in${t ? ` for ${t}` : ''}`,
-  'auth.totp_disabled': (_r, _d, t) => `turned off two-factor sign-in${t ? ` for ${t}` : ''}`,
-  'auth.totp_reset': (_r, _d, t) => `reset the second factor of ${t || 'a user'}`,
   // Users and roles.
   'user.created': (_r, d, t) => `created the user ${t}${str(d.role) ? ` with the role ${str(d.role)}` : ''}`,
   'user.invited': (_r, d, t) => `invited ${t}${str(d.role) ? ` as ${str(d.role)}` : ''}${d.again ? ' (a new invitation link)' : ''}`,

@@ -10,6 +10,7 @@ import { updateUser, type UserRow } from './queries.ts';
 import { deleteSessionsOfUser } from './token-queries.ts';
 import { passwordRules } from './password-policy.ts';
 import { fieldErrors, formRaw, formText, setFlash, startSession } from './forms.ts';
+import { twoFactorSummary } from './two-factor-routes.ts';
 
 const languageNames = { en: 'English', de: 'Deutsch' } as const;
 const languageSchema = z.object({ locale: z.enum(['en', 'de'], 'must be English or Deutsch') });
@@ -23,19 +24,23 @@ function languageChoices(current: string, now: Date) {
   }));
 }
 
-/** /account: every signed-in person changes their own password and the language of dates and numbers. */
+/**
+ * /account: every signed-in person changes their own password and the language of dates and numbers, and
+ * turns two-factor sign-in on or off (two-factor-routes.ts).
+ */
 export function accountRoutes(deps: Deps): Router {
   const router = Router();
-  const page = (user: SignedInUser, extra: Record<string, unknown> = {}) => ({
+  const page = async (user: SignedInUser, extra: Record<string, unknown> = {}) => ({
     title: 'Your account',
     nav: 'account',
     languages: languageChoices(user.locale, deps.clock.now()),
     passwordRules,
+    twoFactor: await twoFactorSummary(deps, user.id),
     ...extra,
   });
 
-  router.get('/account', requireRole('viewer'), (_req, res) => {
-    res.render('pages/account', page(res.locals.user as SignedInUser));
+  router.get('/account', requireRole('viewer'), async (_req, res) => {
+    res.render('pages/account', await page(res.locals.user as SignedInUser));
   });
 
   router.post('/account/language', requireRole('viewer'), async (req, res) => {
@@ -48,7 +53,7 @@ export function accountRoutes(deps: Deps): Router {
       res.redirect(303, '/account');
     } catch (err) {
       const failed = fieldErrors(err);
-      res.status(failed.status).render('pages/account', page(user, { languageErrors: failed.errors, languageError: failed.message }));
+      res.status(failed.status).render('pages/account', await page(user, { languageErrors: failed.errors, languageError: failed.message }));
     }
   });
 
@@ -66,7 +71,7 @@ export function accountRoutes(deps: Deps): Router {
       );
     } catch (err) {
       const failed = fieldErrors(err);
-      return res.status(failed.status).render('pages/account', page(user, { errors: failed.errors, formError: failed.message }));
+      return res.status(failed.status).render('pages/account', await page(user, { errors: failed.errors, formError: failed.message }));
     }
     deps.log.info({ userId: user.id }, 'password changed');
     // Every other session of the user has ended (the epoch moved on); their rows go too. This one

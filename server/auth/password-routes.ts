@@ -9,7 +9,8 @@ import { deleteSessionsOfUser } from './token-queries.ts';
 import { checkPasswordLink, DeadLinkError, setPasswordWithLink } from './links.ts';
 import { requestPasswordReset } from './invite.ts';
 import { accountLinksGoToLog, sendAccountMail } from './account-mail.ts';
-import { fieldErrors, formRaw, formText, setFlash, startSession } from './forms.ts';
+import { fieldErrors, formRaw, formText, setFlash, startSecondFactorStep, startSession } from './forms.ts';
+import { hasSecondFactor } from './two-factor.ts';
 import { passwordRules } from './password-policy.ts';
 import { waitText, type Throttle } from './throttle.ts';
 import { auditHold, setRetryAfter } from './throttle-pages.ts';
@@ -93,6 +94,13 @@ export function passwordRoutes(deps: Deps, throttle: Throttle): Router {
     // that someone else knows it); their rows go too.
     await deleteSessionsOfUser(deps.db, user.id).catch((err) => deps.log.warn({ err, userId: user.id }, 'could not delete the other sessions'));
     await touchLogin(deps.db, user.id, toDbTime(now));
+    if (await hasSecondFactor(deps.db, user.id)) {
+      // A link proves the email, not the second factor: the code step still comes before signing in.
+      setFlash(req, 'Your password is set. Enter a code to finish signing in.');
+      await startSecondFactorStep(req, user, now);
+      deps.log.info({ userId: user.id }, 'password set through a link; waiting for the second factor');
+      return res.redirect(303, '/login/code');
+    }
     setFlash(req, 'Your password is set. You are signed in.');
     await startSession(req, user, now);
     deps.log.info({ userId: user.id }, 'password set through a link');

@@ -3,12 +3,14 @@ import type { Deps } from '../deps.ts';
 import { audit } from '../audit/record.ts';
 import { requestActor } from '../audit/actor.ts';
 import { authenticate, userTarget } from './service.ts';
-import { endSession, formRaw, formText, localPath, startSession, typedText } from './forms.ts';
+import { endSession, formRaw, formText, localPath, startSecondFactorStep, startSession, typedText } from './forms.ts';
 import { createThrottle, type ThrottleHold } from './throttle.ts';
 import { auditHold, setRetryAfter, signInThrottledMessage } from './throttle-pages.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { accountRoutes } from './account-routes.ts';
 import { passwordRoutes } from './password-routes.ts';
+import { ENROLMENT_PATH, mustEnrol, twoFactorGate, twoFactorRoutes } from './two-factor-routes.ts';
+import { hasSecondFactor } from './two-factor.ts';
 
 const nextOf = (req: Request): string | undefined => {
   const wanted = (req.body as Record<string, unknown> | undefined)?.next ?? req.query.next;
@@ -21,6 +23,10 @@ export function authRoutes(deps: Deps): Router {
   const router = Router();
   // Failed sign-ins are counted in the database, per account, per address and per pair (see throttle.ts).
   const throttle = createThrottle(deps.db, deps.config.sessionSecret);
+
+  // An admin who must use two-factor sign-in and has not set it up can do nothing else (before the
+  // flash message below is taken: the enrolment page shows it).
+  router.use(twoFactorGate(deps));
 
   // A message left for this page by the previous one, shown once: on a page
   // load, not on the frames, scripts or images the page asks for afterwards.
@@ -75,9 +81,17 @@ export function authRoutes(deps: Deps): Router {
     }
     // The right password wipes this address's failures for this account (not the account's, nor the address's).
     await throttle.clear('sign_in', subject, ['account_address']);
+    if (await hasSecondFactor(deps.db, user.id)) {
+      // Not signed in until the code is right: the session only knows who is signing in, for a few minutes.
+      await startSecondFactorStep(req, user, now, nextOf(req));
+      deps.log.info({ userId: user.id }, 'password right; waiting for the second factor');
+      return res.redirect(303, '/login/code');
+    }
     await startSession(req, user, now);
     await audit(deps.db, { actor: { type: 'user', id: user.id, label: user.email, ip: req.ip ?? null }, action: 'auth.sign_in', target: userTarget(user) }, now);
     deps.log.info({ userId: user.id }, 'signed in');
+    // An admin who must use a second factor goes to set it up first.
+    if (await mustEnrol(deps, user)) return res.redirect(303, ENROLMENT_PATH);
     res.redirect(303, nextOf(req) ?? '/dashboard');
   });
 
@@ -91,5 +105,6 @@ export function authRoutes(deps: Deps): Router {
   router.use(setupRoutes(deps));
   router.use(accountRoutes(deps));
   router.use(passwordRoutes(deps, throttle));
+  router.use(twoFactorRoutes(deps, throttle));
   return router;
 }

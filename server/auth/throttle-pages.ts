@@ -6,6 +6,9 @@ import { waitText, type ThrottleHold } from './throttle.ts';
 /** The page's words for a refusal: when to try again, and nothing about whether the account exists. */
 export const signInThrottledMessage = (hold: ThrottleHold) => `Too many sign-in attempts. Try again in ${waitText(hold.retryAfterSeconds)}.`;
 
+/** The same for wrong second-factor codes. */
+export const twoFactorThrottledMessage = (hold: ThrottleHold) => `Too many wrong codes. Try again in ${waitText(hold.retryAfterSeconds)}.`;
+
 /** Answers a throttled request at once: 429, Retry-After in seconds. */
 export const setRetryAfter = (res: Response, hold: ThrottleHold) => res.status(429).set('Retry-After', String(hold.retryAfterSeconds));
 

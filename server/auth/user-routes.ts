@@ -6,7 +6,10 @@ import { requireRole, type SignedInUser } from '../http/session.ts';
 import { requestActor } from '../audit/actor.ts';
 import type { AuditActor } from '../audit/record.ts';
 import { changeUserRole, createUser, setUserActive, type NewUser } from './service.ts';
-import { listUsers } from './queries.ts';
+import { findUserById, listUsers } from './queries.ts';
+import { usersWithSecondFactor } from './two-factor.ts';
+import { resetSecondFactor } from './two-factor-routes.ts';
+import { ForbiddenError, NotFoundError } from '../errors.ts';
 import { roles } from './roles.ts';
 import { fieldErrors, formRaw, formText, setFlash } from './forms.ts';
 import { inviteUser, reissueInvitation } from './invite.ts';
@@ -34,6 +37,7 @@ export function userAdminRoutes(deps: Deps): Router {
   router.get('/users', admin, async (_req, res) => {
     const me = actor(res);
     const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
+    const withSecondFactor = await usersWithSecondFactor(deps.db);
     const users = (await listUsers(deps.db)).map((u) => ({
       id: u.id,
       email: u.email,
@@ -43,6 +47,7 @@ export function userAdminRoutes(deps: Deps): Router {
       active: !u.deactivated_at,
       // Invited and not yet through the link: they have no password.
       invited: !u.deactivated_at && !u.password_hash,
+      twoFactor: withSecondFactor.has(u.id),
       isMe: u.id === me,
       roles: roleChoices(u.role),
     }));
@@ -128,6 +133,21 @@ export function userAdminRoutes(deps: Deps): Router {
   router.post('/users/:id/reactivate', admin, async (req, res) => {
     const user = await setUserActive(deps.db, auditor(req, res), userId(req.params.id), true, deps.clock.now());
     setFlash(req, `${user.email} can sign in again.`);
+    res.redirect(303, '/users');
+  });
+
+  // Another user's second factor off (a lost phone and lost recovery codes): their recovery codes go and
+  // every session of theirs ends. Audited as auth.second_factor_reset.
+  router.post('/users/:id/two-factor/reset', admin, async (req, res) => {
+    const id = userId(req.params.id);
+    const user = Number.isSafeInteger(id) ? await findUserById(deps.db, id) : undefined;
+    if (!user) throw new NotFoundError('There is no such user');
+    if (user.id === actor(res)) throw new ForbiddenError('You cannot reset your own second factor here; turn it off under Your account');
+    const done = await resetSecondFactor(deps, auditor(req, res), user);
+    deps.log.info({ userId: user.id, by: actor(res), done }, 'second factor reset');
+    setFlash(req, done
+      ? `The second factor of ${user.email} is reset: two-factor sign-in is off for them, their recovery codes no longer work and their sessions are signed out. They can turn it on again under Your account.`
+      : `${user.email} had no second factor to reset.`);
     res.redirect(303, '/users');
   });
 

@@ -7,6 +7,8 @@ export type SettingsForm = Record<string, string | boolean>;
 
 const text = (body: Record<string, unknown>, name: string) => (typeof body[name] === 'string' ? (body[name] as string).trim() : '');
 const checked = (body: Record<string, unknown>, name: string) => body[name] !== undefined && body[name] !== '' && body[name] !== 'off';
+/** The form's checkboxes (every other field is text). */
+const isCheckbox = (name: string) => name.startsWith('override_') || name === 'admins_require_two_factor';
 
 /** The form's values for the settings in force (blank = off). */
 export function formFromSettings(s: Settings): SettingsForm {
@@ -33,6 +35,7 @@ export function formFromSettings(s: Settings): SettingsForm {
     override_cooldown_after_invitation: r.survey_may_override.cooldown_after_invitation,
     override_cooldown_after_response: r.survey_may_override.cooldown_after_response,
     override_quiet_hours: r.survey_may_override.quiet_hours,
+    admins_require_two_factor: s.admins_require_two_factor,
   };
 }
 
@@ -54,7 +57,7 @@ export function readSettingsForm(raw: unknown): SettingsForm {
   const body = (raw ?? {}) as Record<string, unknown>;
   const form: SettingsForm = {};
   for (const name of Object.keys(formFromSettings(blank))) {
-    form[name] = name.startsWith('override_') ? checked(body, name) : text(body, name);
+    form[name] = isCheckbox(name) ? checked(body, name) : text(body, name);
   }
   return form;
 }
@@ -97,6 +100,7 @@ export function settingsFromForm(form: SettingsForm): Settings {
     token_expiry_days: whole('token_expiry_days', false),
     min_bucket_responses: whole('min_bucket_responses', false),
     audit_retention_days: whole('audit_retention_days', false),
+    admins_require_two_factor: form.admins_require_two_factor === true,
     contact_rules: {
       cooldown_after_invitation_days: whole('cooldown_after_invitation_days', true),
       cooldown_after_response_days: whole('cooldown_after_response_days', true),
@@ -141,4 +145,5 @@ const blank: Settings = {
   token_expiry_days: 1,
   min_bucket_responses: 1,
   audit_retention_days: 30,
+  admins_require_two_factor: false,
 };

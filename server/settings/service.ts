@@ -87,6 +87,8 @@ export const settingsSchema = z.object({
     .int('must be a whole number of days from 30 to 3650')
     .min(30, 'must be at least 30 days')
     .max(3650, 'must be at most 3650 days (10 years)'),
+  /** Admins without a second factor are sent to enrol at sign-in and can use nothing else until they have (server/auth/two-factor-routes.ts). */
+  admins_require_two_factor: z.boolean('must be on or off'),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -109,6 +111,7 @@ export const defaultSettings: Settings = {
   token_expiry_days: 30,
   min_bucket_responses: 30,
   audit_retention_days: 365,
+  admins_require_two_factor: false,
 };
 
 /** The settings in force: stored values over the defaults. */

@@ -84,6 +84,8 @@ describe('settings page', () => {
       token_expiry_days: 14,
       min_bucket_responses: 10,
       audit_retention_days: 365,
+      // Not in the form sent: a checkbox left unticked is off.
+      admins_require_two_factor: false,
       contact_rules: {
         cooldown_after_invitation_days: null,
         cooldown_after_response_days: 60,
