@@ -108,6 +108,17 @@ export async function decideHeld(db: Knex, ids: number[], state: 'settled' | 'di
     .update({ state, reason, decided_at: toDbTime(at), settles_at: null, ...(responseId !== null ? { response_id: responseId } : {}) });
 }
 
+/**
+ * Moves every other held answer of one invitation (or one signed link) out of `held`: a newer answer took
+ * their place, or showed them to be a scanner's. One statement, in the answer's transaction.
+ */
+export async function discardOtherHeld(db: Knex, of: { invitationId: number } | { linkKey: string }, exceptId: number, reason: AnswerReason, at: Date): Promise<number> {
+  const q = db('answers').where({ state: 'held' }).whereNot({ id: exceptId });
+  if ('invitationId' in of) q.where({ invitation_id: of.invitationId });
+  else q.where({ link_key: of.linkKey });
+  return q.update({ state: 'discarded', reason, decided_at: toDbTime(at), settles_at: null });
+}
+
 /** The held answers of one invitation (or one signed link), oldest first. */
 export function heldAnswersOf(db: Knex, of: { invitationId: number } | { linkKey: string }): Promise<AnswerRow[]> {
   const q = db('answers').where({ state: 'held' }).orderBy('id');

@@ -7,11 +7,10 @@ import { findSurveyById } from '../surveys/queries.ts';
 import { wordingFor, type Survey, type Wording } from '../surveys/model.ts';
 import type { Locale } from '../i18n/index.ts';
 import { hashToken } from './tokens.ts';
-import type { ResponseRow } from './store.ts';
 import { asLocale, editableUntil, formValues, parseAnswer, scoreOnScale, type ParsedAnswer, type SurveyPage } from './answer-page.ts';
-import { decideHeld, heldAnswersOf, insertAnswer, latestHeldAnswer, type AnswerRow, type AnswerState, type NewAnswer } from './answer-queries.ts';
+import { discardOtherHeld, insertAnswer, latestHeldAnswer, type AnswerState, type NewAnswer } from './answer-queries.ts';
 import { isPerson, judgeHeld, type ScannerSignal } from './scanner.ts';
-import { applyAnswer, type AnswerTarget } from './settle.ts';
+import { applyAnswer, type AnswerTarget, type StoredAnswer } from './settle.ts';
 import {
   findInvitationByTokenHash,
   findOpen,
@@ -50,14 +49,14 @@ interface Link {
   locale: Locale;
   wording: Wording;
   /** The settled answer. */
-  response: ResponseRow | undefined;
+  response: StoredAnswer | undefined;
   /** The newest held answer, while nothing newer is settled. */
-  held: AnswerRow | undefined;
+  held: StoredAnswer | undefined;
   timeZone: string;
   settings: Settings;
 }
 
-async function findLink(deps: Deps, token: string): Promise<Link | null> {
+async function findLink(deps: Deps, token: string, options: { held?: boolean } = {}): Promise<Link | null> {
   if (!TOKEN_SHAPE.test(token)) return null;
   const invitation = await findInvitationByTokenHash(deps.db, hashToken(token));
   // Links of invitations never sent were never given to anyone.
@@ -67,7 +66,8 @@ async function findLink(deps: Deps, token: string): Promise<Link | null> {
   const [settings, response, held] = await Promise.all([
     getSettings(deps.db),
     findResponseForInvitation(deps.db, invitation.id),
-    latestHeldAnswer(deps.db, { invitationId: invitation.id }),
+    // An answer being posted does not show the held one: it replaces it.
+    options.held === false ? undefined : latestHeldAnswer(deps.db, { invitationId: invitation.id }),
   ]);
   const { locale, wording } = wordingFor(survey, invitation.locale);
   return { invitation, survey, locale: asLocale(locale), wording, response, held, timeZone: invitation.customer_time_zone || settings.reporting_time_zone, settings };
@@ -107,8 +107,8 @@ function pageFor(link: Link, now: Date, overrides: Partial<SurveyPage> = {}): Su
  * The link of a token that can still take an answer, with the time it was opened; else what the page
  * shows instead: unknown, gone (erased), the answer once its edit window has closed, or expired.
  */
-async function openLink(deps: Deps, token: string): Promise<{ link: Link; now: Date } | LinkOutcome> {
-  const link = await findLink(deps, token);
+async function openLink(deps: Deps, token: string, options: { held?: boolean } = {}): Promise<{ link: Link; now: Date } | LinkOutcome> {
+  const link = await findLink(deps, token, options);
   if (!link) return { kind: 'unknown' };
   if (link.invitation.customer_erased_at) return { kind: 'gone', locale: link.locale };
   const now = deps.clock.now();
@@ -148,7 +148,7 @@ export async function recordTrapClick(deps: Deps, token: string, userAgent: stri
  * the invitation's other score links or trap link were already hit around it.
  */
 export async function answerInvitation(deps: Deps, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {
-  const opened = await openLink(deps, token);
+  const opened = await openLink(deps, token, { held: false });
   if ('kind' in opened) return opened;
   const { link, now } = opened;
   const parsed = parseAnswer(link.survey, link.locale, body);
@@ -159,19 +159,28 @@ export async function answerInvitation(deps: Deps, token: string, body: Record<s
   if (decided.state === 'discarded') {
     deps.log.info({ invitationId: link.invitation.id, signal: decided.reason, trigger: parsed.evidence.trigger }, 'answer discarded as automated');
   }
-  // The page shows what is stored now.
-  const fresh = (await findLink(deps, token))!;
+  // The page shows what is stored now: what this answer stored, else (rarely) what the link holds.
   switch (decided.state) {
+    case 'settled':
+      return { kind: 'saved', state: 'settled', page: pageFor({ ...link, response: decided.response, held: undefined }, now) };
+    case 'held':
+      return { kind: 'saved', state: 'held', page: pageFor({ ...link, held: decided.held }, now) };
     case 'closed':
-      return { kind: 'closed', page: pageFor(fresh, now) };
+      return { kind: 'closed', page: pageFor((await findLink(deps, token))!, now) };
     case 'discarded':
-      return { kind: 'discarded', signal: decided.reason, page: pageFor(fresh, now, { ...formValues(parsed, body), selected: parsed.score, notice: 'confirm' }) };
-    default:
-      return { kind: 'saved', state: decided.state, page: pageFor(fresh, now) };
+      return {
+        kind: 'discarded',
+        signal: decided.reason,
+        page: pageFor((await findLink(deps, token))!, now, { ...formValues(parsed, body), selected: parsed.score, notice: 'confirm' }),
+      };
   }
 }
 
-type Stored = { state: 'settled' | 'held' | 'closed' } | { state: 'discarded'; reason: ScannerSignal };
+type Stored =
+  | { state: 'settled'; response: StoredAnswer }
+  | { state: 'held'; held: StoredAnswer }
+  | { state: 'closed' }
+  | { state: 'discarded'; reason: ScannerSignal };
 
 async function storeAnswer(
   trx: Knex.Transaction,
@@ -182,7 +191,7 @@ async function storeAnswer(
   const { invitation, settings } = link;
   const { now } = at;
   await lockInvitation(trx, invitation.id, now);
-  const earlierHeld = (await heldAnswersOf(trx, { invitationId: invitation.id })).map((a) => a.id);
+  const of = { invitationId: invitation.id };
   const target: AnswerTarget = {
     survey_id: invitation.survey_id,
     invitation_id: invitation.id,
@@ -219,14 +228,15 @@ async function storeAnswer(
   });
 
   if (isPerson(parsed.evidence)) {
-    const applied = await applyAnswer(trx, target, { score, comment: parsed.comment, answeredAt: now }, settings);
+    const sent = invitation.sent_at ? { survey_id: invitation.survey_id, sent_at: invitation.sent_at, properties: invitation.event_properties ?? '{}' } : undefined;
+    const applied = await applyAnswer(trx, target, { score, comment: parsed.comment, answeredAt: now }, settings, sent);
     if (!applied) {
       await insertAnswer(trx, answer('discarded', 'closed'));
       return { state: 'closed' };
     }
-    await insertAnswer(trx, { ...answer('settled', 'person'), response_id: applied.responseId });
-    await decideHeld(trx, earlierHeld, 'discarded', 'replaced', now);
-    return { state: 'settled' };
+    const id = await insertAnswer(trx, { ...answer('settled', 'person'), response_id: applied.responseId });
+    await discardOtherHeld(trx, of, id, 'replaced', now);
+    return { state: 'settled', response: applied.response };
   }
 
   // Held: unless what the links saw so far already gives a scanner away.
@@ -234,9 +244,9 @@ async function storeAnswer(
   const clicks = (await linkClicksSince(trx, invitation.id, new Date(Math.min(at.openedAt?.getTime() ?? now.getTime(), now.getTime()) - at.windowMs), now)).map((c) => ({ ...c, at: new Date(c.at) }));
   const signal = judgeHeld(held, clicks, at.windowMs);
   if (signal) {
-    await insertAnswer(trx, answer('discarded', signal));
+    const id = await insertAnswer(trx, answer('discarded', signal));
     // The held answers among them go too: they were the same scanner's.
-    await decideHeld(trx, earlierHeld, 'discarded', signal, now);
+    await discardOtherHeld(trx, of, id, signal, now);
     return { state: 'discarded', reason: signal };
   }
   const response = await findResponseForInvitation(trx, invitation.id);
@@ -244,9 +254,9 @@ async function storeAnswer(
     await insertAnswer(trx, answer('discarded', 'closed'));
     return { state: 'closed' };
   }
-  await insertAnswer(trx, answer('held', 'held', new Date(now.getTime() + at.windowMs)));
-  await decideHeld(trx, earlierHeld, 'discarded', 'replaced', now);
-  return { state: 'held' };
+  const id = await insertAnswer(trx, answer('held', 'held', new Date(now.getTime() + at.windowMs)));
+  await discardOtherHeld(trx, of, id, 'replaced', now);
+  return { state: 'held', held: { score, comment: parsed.comment ?? null, answered_at: now.toISOString() } };
 }
 
 function parseProperties(text: string | null): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { countResponded } from './send-rollup.ts';
+import { countResponded, type Sent } from './send-rollup.ts';
 import { toDbTime } from '../db/time.ts';
 import type { ResponseRow } from './store.ts';
 import type { ClickKind } from './scanner.ts';
@@ -94,10 +94,10 @@ export async function lockInvitation(trx: Knex.Transaction, invitationId: number
 }
 
 /** The invitation's first answer: it is responded from now on, and counts so on the day it was sent. */
-export async function markInvitationResponded(trx: Knex.Transaction, invitationId: number, at: Date, reportingTimeZone: string): Promise<void> {
+export async function markInvitationResponded(trx: Knex.Transaction, invitationId: number, at: Date, reportingTimeZone: string, known?: Sent): Promise<void> {
   const marked = await trx('invitations')
     .where({ id: invitationId })
     .whereNull('responded_at')
     .update({ state: 'responded', responded_at: toDbTime(at), updated_at: toDbTime(at) });
-  if (marked > 0) await countResponded(trx, invitationId, reportingTimeZone);
+  if (marked > 0) await countResponded(trx, invitationId, reportingTimeZone, known);
 }

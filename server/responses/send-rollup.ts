@@ -34,7 +34,7 @@ async function bump(trx: Knex, surveyId: number, day: string, pairs: [string, st
   }
 }
 
-interface Sent {
+export interface Sent {
   survey_id: number;
   sent_at: string | null;
   properties: string;
@@ -53,9 +53,9 @@ export async function countSent(trx: Knex, invitationId: number, reportingTimeZo
   await bump(trx, Number(inv.survey_id), localDate(new Date(inv.sent_at), reportingTimeZone), segmentPairs(inv.properties), 1, 0);
 }
 
-/** Counts an invitation's first answer on the day it was sent (in the transaction that marks it responded). */
-export async function countResponded(trx: Knex, invitationId: number, reportingTimeZone: string): Promise<void> {
-  const inv = await sentInvitation(trx, invitationId);
+/** Counts an invitation's first answer on the day it was sent (in the transaction that marks it responded); `known`: its survey, sending time and event properties when the caller has them. */
+export async function countResponded(trx: Knex, invitationId: number, reportingTimeZone: string, known?: Sent): Promise<void> {
+  const inv = known ?? (await sentInvitation(trx, invitationId));
   if (!inv?.sent_at) return;
   await bump(trx, Number(inv.survey_id), localDate(new Date(inv.sent_at), reportingTimeZone), segmentPairs(inv.properties), 0, 1);
 }

@@ -7,6 +7,7 @@ import { decideHeld, dueHeldAnswers, findAnswer, type AnswerRow } from './answer
 import { findResponseByLinkKey, findResponseForInvitation, isCustomerErased, linkClicksSince, lockInvitation, markInvitationResponded } from './queries.ts';
 import { judgeHeld, judgmentSpan } from './scanner.ts';
 import { insertResponse, updateResponse, type NewResponse, type ResponseRow } from './store.ts';
+import type { Sent } from './send-rollup.ts';
 
 /**
  * Answers become responses here, and only here: at once for a person's answer, after the settle window
@@ -33,19 +34,25 @@ export async function applyAnswer(
   target: AnswerTarget,
   answer: { score: number; comment: string | undefined; answeredAt: Date },
   settings: Settings,
-): Promise<{ responseId: number } | null> {
+  /** The invitation's survey, sending time and event properties, when the caller has them (saves a read). */
+  sent?: Sent,
+): Promise<{ responseId: number; response: StoredAnswer } | null> {
   const existing = await currentResponse(trx, target);
   const tz = settings.reporting_time_zone;
   if (existing) {
     if (answer.answeredAt >= editableUntil(existing, settings)) return null;
     const comment = answer.comment === undefined ? existing.comment : answer.comment || null;
     await updateResponse(trx, existing, { score: answer.score, comment, at: answer.answeredAt }, tz);
-    return { responseId: existing.id };
+    return { responseId: existing.id, response: { score: answer.score, comment, answered_at: existing.answered_at } };
   }
-  const responseId = await insertResponse(trx, { ...target, score: answer.score, comment: answer.comment || null, answered_at: answer.answeredAt }, tz);
-  if (target.invitation_id) await markInvitationResponded(trx, target.invitation_id, answer.answeredAt, tz);
-  return { responseId };
+  const comment = answer.comment || null;
+  const responseId = await insertResponse(trx, { ...target, score: answer.score, comment, answered_at: answer.answeredAt }, tz);
+  if (target.invitation_id) await markInvitationResponded(trx, target.invitation_id, answer.answeredAt, tz, sent);
+  return { responseId, response: { score: answer.score, comment, answered_at: answer.answeredAt.toISOString() } };
 }
+
+/** What a page shows of a stored answer (a response, or a held answer). */
+export type StoredAnswer = Pick<ResponseRow, 'score' | 'comment' | 'answered_at'>;
 
 /** The target an answer row names. */
 export const targetOf = (a: AnswerRow): AnswerTarget => ({

@@ -13,7 +13,7 @@ import { keySchema, publicLinkOpen, type Survey } from '../surveys/model.ts';
 import { pickLocale, type Locale } from '../i18n/index.ts';
 import { findCustomerByExternalId, upsertCustomer } from '../customers/queries.ts';
 import { blankSurveyPage, editableUntil, formValues, parseAnswer, type ParsedAnswer, type SurveyPage } from './answer-page.ts';
-import { decideHeld, heldAnswersOf, insertAnswer, latestHeldAnswer, type NewAnswer } from './answer-queries.ts';
+import { discardOtherHeld, insertAnswer, latestHeldAnswer, type NewAnswer } from './answer-queries.ts';
 import { isPerson } from './scanner.ts';
 import { applyAnswer, type AnswerTarget } from './settle.ts';
 import { findResponseByLinkKey } from './queries.ts';
@@ -189,13 +189,11 @@ async function storeWebAnswer(
     link_key: null,
     properties: {},
   };
-  let earlierHeld: number[] = [];
   if (identity.kind === 'signed') {
     // The customer's lock: answers through one signed link are taken one after the other.
     const customer = await upsertCustomer(trx, { external_id: identity.customer, email: identity.email, name: identity.name }, toDbTime(now));
     if (customer.erased_at) return 'closed';
     target = { ...target, customer_id: customer.id, source: 'signed', link_key: identity.linkKey, properties: identity.properties };
-    earlierHeld = (await heldAnswersOf(trx, { linkKey: identity.linkKey })).map((a) => a.id);
   }
   const score = parsed.score!;
   const answer = (state: NewAnswer['state'], reason: NewAnswer['reason'], extra: Partial<NewAnswer> = {}): NewAnswer => ({
@@ -227,8 +225,8 @@ async function storeWebAnswer(
       await insertAnswer(trx, answer('discarded', 'closed'));
       return 'closed';
     }
-    await insertAnswer(trx, answer('settled', 'person', { response_id: applied.responseId }));
-    await decideHeld(trx, earlierHeld, 'discarded', 'replaced', now);
+    const id = await insertAnswer(trx, answer('settled', 'person', { response_id: applied.responseId }));
+    if (target.link_key) await discardOtherHeld(trx, { linkKey: target.link_key }, id, 'replaced', now);
     return 'settled';
   }
   if (target.link_key) {
@@ -238,7 +236,7 @@ async function storeWebAnswer(
       return 'closed';
     }
   }
-  await insertAnswer(trx, answer('held', 'held', { settles_at: new Date(now.getTime() + at.windowMs) }));
-  await decideHeld(trx, earlierHeld, 'discarded', 'replaced', now);
+  const id = await insertAnswer(trx, answer('held', 'held', { settles_at: new Date(now.getTime() + at.windowMs) }));
+  if (target.link_key) await discardOtherHeld(trx, { linkKey: target.link_key }, id, 'replaced', now);
   return 'held';
 }
