@@ -1,17 +1,18 @@
 import { Router } from 'express';
 import type { Deps } from './deps.ts';
 import { dashboardRoutes } from './dashboards/routes.ts';
-import { surveyAdminRoutes } from './surveys/admin-routes.ts';
-import { surveyPreviewRoutes } from './surveys/preview-routes.ts';
+import { surveyAdminRoutes } from './survey-editor/routes.ts';
+import { surveyPreviewRoutes } from './survey-editor/preview-routes.ts';
 import { mailboxRoutes } from './mailbox/routes.ts';
-import { userAdminRoutes } from './auth/user-routes.ts';
+import { userAdminRoutes } from './accounts/user-routes.ts';
 import { apiKeyAdminRoutes } from './apikeys/routes.ts';
-import { settingsRoutes } from './settings/routes.ts';
+import { settingsRoutes } from './settings-page/routes.ts';
 import { followUpRoutes } from './followups/routes.ts';
 import { customerPageRoutes } from './customers/page-routes.ts';
-import { deliveriesRoutes } from './deliveries/routes.ts';
+import { deliveriesRoutes } from './delivery-log/routes.ts';
 import { digestRoutes } from './digest/routes.ts';
-import { auditRoutes } from './audit/routes.ts';
+import { auditRoutes } from './audit-log/routes.ts';
+import { simulationPageRoutes } from './simulation/page-routes.ts';
 
 /** The signed-in pages; each router checks the role it needs on every route. */
 export function adminRoutes(deps: Deps): Router {
@@ -19,6 +20,8 @@ export function adminRoutes(deps: Deps): Router {
   pages.use(dashboardRoutes(deps));
   // Before the survey pages, so /surveys/preview is not read as a survey key.
   pages.use(surveyPreviewRoutes(deps));
+  // /surveys/:key/simulate: the rules tried out on the last 90 days; before the survey pages too.
+  pages.use(simulationPageRoutes(deps));
   pages.use(surveyAdminRoutes(deps));
   pages.use(mailboxRoutes(deps));
   pages.use(userAdminRoutes(deps));

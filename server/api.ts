@@ -7,7 +7,7 @@ import type { ApiScope } from './apikeys/scopes.ts';
 import { surveyApiRoutes } from './surveys/api-routes.ts';
 import { eventApiRoutes } from './events/api-routes.ts';
 import { metricsApiRoutes } from './metrics/api-routes.ts';
-import { responseApiRoutes } from './responses/api-routes.ts';
+import { responseApiRoutes } from './metrics/responses-api-routes.ts';
 import { customerApiRoutes } from './customers/api-routes.ts';
 import { openApiRoutes } from './openapi/routes.ts';
 

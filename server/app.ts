@@ -5,14 +5,15 @@ import helmet from 'helmet';
 import type { Deps } from './deps.ts';
 import { errorHandler, notFound } from './http/problem.ts';
 import { refuseNul } from './http/refuse-nul.ts';
-import { csrfProtection, currentUser, saveSessionBeforeRedirect, sessions, setupGate } from './http/session.ts';
+import { csrfProtection, saveSessionBeforeRedirect, sessions } from './http/session.ts';
 import { useViews, viewsDir } from './http/views.ts';
-import { authRoutes } from './auth/routes.ts';
+import { authRoutes } from './accounts/sign-in-routes.ts';
 import { apiRoutes } from './api.ts';
 import { publicResponseRoutes } from './responses/routes.ts';
 import { unsubscribeRoutes } from './customers/unsubscribe-routes.ts';
 import { adminRoutes } from './admin.ts';
-import { brandLocals, brandStylesheet } from './settings/brand.ts';
+import { brandLocals, brandStylesheet } from './http/brand.ts';
+import { currentUser, setupGate } from './auth/middleware.ts';
 
 const publicDir = path.resolve(viewsDir, '../public');
 // chart.js's UMD build, served by the app (no CDN); its package exports do not list the file.

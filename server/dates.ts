@@ -1,3 +1,6 @@
+import { TZDate } from '@date-fns/tz';
+import { addDays as addDaysTo, addMonths, differenceInCalendarDays, format as formatDate, startOfISOWeek, startOfMonth } from 'date-fns';
+
 /**
  * Dates and numbers as people read them: local calendar dates of instants,
  * instants in a time zone and numbers for a locale (en, de), with cached Intl
@@ -20,7 +23,7 @@ export function localDate(at: Date, timeZone: string): string {
 }
 
 /** The locales dates and numbers are shown in; anything else reads as English. */
-export const displayLocales = ['en', 'de'] as const;
+const displayLocales = ['en', 'de'] as const;
 export type DisplayLocale = (typeof displayLocales)[number];
 
 export const displayLocale = (locale: string | null | undefined): DisplayLocale => (locale === 'de' ? 'de' : 'en');
@@ -34,7 +37,7 @@ export const pageInstants = (timeZone: string, locals: Record<string, unknown>):
 /** English as in Britain (day month year, 24-hour clock); German as in Germany. */
 const intlLocale = (locale: string | null | undefined): string => (displayLocale(locale) === 'de' ? 'de-DE' : 'en-GB');
 
-export type DateStyle = 'date' | 'datetime' | 'time' | 'long';
+type DateStyle = 'date' | 'datetime' | 'time' | 'long';
 
 export interface InstantFormat {
   timeZone: string;
@@ -110,13 +113,32 @@ export const formatFixed = (value: number, digits: number, locale: string | null
  * of Date (year 275760) and of four-digit years. The one place that knows the range.
  */
 export const FIRST_DATE = '2000-01-01';
-export const LAST_DATE = '2100-12-31';
+const LAST_DATE = '2100-12-31';
 const FIRST_INSTANT_MS = Date.parse(`${FIRST_DATE}T00:00:00.000Z`);
 const LAST_INSTANT_MS = Date.parse(`${LAST_DATE}T23:59:59.999Z`);
 
 /** The words an out-of-range date or instant is refused with (after the parameter's name). */
 export const DATE_RANGE_MESSAGE = `must be a date between ${FIRST_DATE} and ${LAST_DATE}`;
 export const INSTANT_RANGE_MESSAGE = `must be an instant between ${FIRST_DATE}T00:00:00Z and ${LAST_DATE}T23:59:59Z`;
+
+/*
+ * Calendar arithmetic on local dates written YYYY-MM-DD (days, weeks and months of the reporting time
+ * zone, already taken from instants): date-fns on the date as a UTC midnight, so no zone's clock changes
+ * can move it.
+ */
+const civil = (date: string): TZDate => new TZDate(Date.parse(`${date}T00:00:00Z`), 'UTC');
+const civilText = (d: Date): string => formatDate(d, 'yyyy-MM-dd');
+
+/** The calendar date `days` after (or before) `date`. */
+export const addDays = (date: string, days: number): string => civilText(addDaysTo(civil(date), days));
+/** The calendar date `months` after `date`. */
+export const addMonthsDate = (date: string, months: number): string => civilText(addMonths(civil(date), months));
+/** The Monday of the ISO week holding `date`. */
+export const startOfIsoWeekDate = (date: string): string => civilText(startOfISOWeek(civil(date)));
+/** The first of the month holding `date`. */
+export const startOfMonthDate = (date: string): string => civilText(startOfMonth(civil(date)));
+/** How many days from `from` to `to`, both counted (2026-01-01 to 2026-01-01 is 1). */
+export const daysBetween = (from: string, to: string): number => differenceInCalendarDays(civil(to), civil(from)) + 1;
 
 /** A real calendar date written YYYY-MM-DD (no 30 February). */
 export function isCalendarDate(value: string): boolean {

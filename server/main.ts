@@ -6,11 +6,11 @@ import { createLog } from './log.ts';
 import { systemClock } from './clock.ts';
 import type { Deps } from './deps.ts';
 import { createApp } from './app.ts';
-import { createTransport } from './delivery/transports.ts';
-import { startWorker } from './delivery/worker.ts';
+import { createTransport } from './mail/transports.ts';
 import { loadSurveyFiles } from './surveys/files.ts';
-import { prepareSetupCode } from './auth/setup.ts';
-import { checkLinkKey } from './responses/tokens.ts';
+import { prepareSetupCode } from './accounts/setup.ts';
+import { checkLinkKey } from './tokens.ts';
+import { startWorker } from './jobs.ts';
 
 /** Config, database (migrated), mail transport and log: everything a command needs. */
 export async function bootstrap(config: Config = loadConfig()): Promise<Deps> {

@@ -63,7 +63,7 @@ const trimmedOrUndefined = (v: unknown): unknown => {
 };
 
 /** The problem with a date parameter (YYYY-MM-DD), or null when it is a date in range. */
-export function calendarDateProblem(value: string): string | null {
+function calendarDateProblem(value: string): string | null {
   if (!isCalendarDate(value)) return 'must be a date such as 2026-03-01';
   return calendarDateInRange(value) ? null : DATE_RANGE_MESSAGE;
 }

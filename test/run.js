@@ -37,6 +37,12 @@ const suites = [
   run('type check (tsc --noEmit)', 'npx', ['tsc', '--noEmit', '-p', '.']).then((res) => {
     if (res.status !== 0) broken.push('type check');
   }),
+  run('imports run one way (dependency-cruiser, npm run check:imports)', 'node', ['test/check-imports.js']).then((res) => {
+    if (res.status !== 0) broken.push('imports');
+  }),
+  run('no unused code (knip, npm run check:unused)', 'npx', ['knip']).then((res) => {
+    if (res.status !== 0) broken.push('unused code');
+  }),
   mocha('unit and integration tests on SQLite', ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], { TEST_DATABASE_URL: '' }),
 ];
 if (process.env.TEST_DATABASE_URL) {

@@ -5,7 +5,7 @@ import { verifyApiKey, type KeyCheck } from './service.ts';
 import type { ApiScope } from './scopes.ts';
 
 /** What the API routes (and the audit log's requestActor) see of the key of a call: res.locals.apiKey. */
-export interface ApiKeyLocals {
+interface ApiKeyLocals {
   id: number;
   name: string;
   scopes: ApiScope[];

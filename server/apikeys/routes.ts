@@ -1,15 +1,15 @@
 import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import { requireRole, type SignedInUser } from '../http/session.ts';
 import { hasRole } from '../auth/roles.ts';
 import { formatInstant, localDate, pageInstants, type InstantFormat } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
-import { fieldErrors, formText, setFlash } from '../auth/forms.ts';
+import { fieldErrors, formText, setFlash } from '../http/forms.ts';
 import { requestActor } from '../audit/actor.ts';
 import { apiKeyStatus, createApiKey, mayRevoke, narrowApiKeyScopes, revokeApiKeyById, type KeyManager, type KeyStatus } from './service.ts';
 import { findApiKeyById, listApiKeys, type ApiKeyWithOwner } from './queries.ts';
 import { adminOnlyScopes, apiScopes, hasEveryScope, scopeDescriptions, scopesFromDb, type ApiScope } from './scopes.ts';
+import { requireRole, type SignedInUser } from '../auth/middleware.ts';
 
 /** The signed-in user as the manager of keys, for the service's rules and the audit log. */
 function managerOf(req: Request, res: Response): KeyManager {

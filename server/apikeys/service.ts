@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { TZDate } from '@date-fns/tz';
 import { z } from 'zod';
 import { toDbTime } from '../db/time.ts';
-import { hashToken } from '../responses/tokens.ts';
+import { hashToken } from '../tokens.ts';
 import { audit, cliActor, systemActor, type AuditActor } from '../audit/record.ts';
 import { getSettings } from '../settings/service.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
@@ -63,7 +63,7 @@ const scopeList = apiScopes.join(', ');
  * Scope names from a form, a JSON body or `--scopes a,b`. Returns null when none were named (every scope);
  * an empty or unknown one is a field error on `scopes`.
  */
-export function parseScopes(value: unknown, field = 'scopes'): { scopes: ApiScope[] | null; error?: FieldError } {
+function parseScopes(value: unknown, field = 'scopes'): { scopes: ApiScope[] | null; error?: FieldError } {
   if (value === undefined || value === null) return { scopes: null };
   const words = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [String(v)])).filter(Boolean);
   if (!words.length) return { scopes: [], error: { field, message: `Scopes must include at least one scope (${scopeList}).` } };
@@ -86,7 +86,7 @@ const isCalendarDate = (value: string): boolean => {
  * The instant a key stops working: for a date, the start of the next day in `timeZone` (the key works
  * through that date); for an instant, that instant. Must lie in the future and within ten years.
  */
-export function parseExpiry(value: string | null | undefined, now: Date, timeZone: string): { at: Date | null; error?: FieldError } {
+function parseExpiry(value: string | null | undefined, now: Date, timeZone: string): { at: Date | null; error?: FieldError } {
   const text = (value ?? '').trim();
   if (!text) return { at: null };
   let at: Date;

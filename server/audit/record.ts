@@ -7,7 +7,7 @@ import { toDbTime } from '../db/time.ts';
  * Services call it with the actor their route gives them; nothing here knows HTTP.
  */
 
-export type AuditActorType = 'user' | 'api_key' | 'cli' | 'system' | 'anonymous';
+type AuditActorType = 'user' | 'api_key' | 'cli' | 'system' | 'anonymous';
 
 export interface AuditActor {
   type: AuditActorType;

@@ -4,7 +4,7 @@ import { DAY, HOUR } from '../clock.ts';
 import { GoneError, NotFoundError, ValidationError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
 import { writeTransaction } from '../db/dialect.ts';
-import { hashToken } from '../responses/tokens.ts';
+import { hashToken } from '../tokens.ts';
 import { audit } from '../audit/record.ts';
 import { hashPassword } from './passwords.ts';
 import { assertPasswordStrength } from './password-policy.ts';
@@ -18,7 +18,7 @@ import { findUserTokenByHash, insertUserToken, retireUserTokens, useUserToken, t
  * database holds only its hash. Each link works once, and a newer link of
  * the same kind retires the older ones.
  */
-export const linkLifetime: Record<UserTokenPurpose, number> = { invite: 7 * DAY, reset: HOUR };
+const linkLifetime: Record<UserTokenPurpose, number> = { invite: 7 * DAY, reset: HOUR };
 
 export const passwordLinkUrl = (baseUrl: string, token: string): string => `${baseUrl}/password/set/${token}`;
 

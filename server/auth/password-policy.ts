@@ -16,9 +16,9 @@ import { ValidationError } from '../errors.ts';
  * Nothing is ever sent anywhere to check a password.
  */
 export const PASSWORD_MIN_LENGTH = 12;
-export const PASSWORD_MAX_LENGTH = 200;
+const PASSWORD_MAX_LENGTH = 200;
 /** zxcvbn's scores run from 0 (too guessable) to 4 (very unguessable). */
-export const PASSWORD_MIN_SCORE = 3;
+const PASSWORD_MIN_SCORE = 3;
 
 export const passwordMessages = {
   type: 'The password must be text.',

@@ -41,8 +41,5 @@ export async function bumpSessionEpoch(db: Knex, id: number): Promise<number> {
   return Number(row?.session_epoch ?? 0);
 }
 
-export const countActiveAdmins = async (db: Knex): Promise<number> =>
-  Number((await db('users').where({ role: 'admin' }).whereNull('deactivated_at').count({ n: '*' }).first())?.n ?? 0);
-
 /** A row that exists once the first-run setup has run; its primary key makes a second setup fail. */
 export const claimFirstRunSetup = (db: Knex, at: string) => db('settings').insert({ key: 'first_run_setup_at', value: JSON.stringify(at) });

@@ -17,7 +17,7 @@ import { countHit, forgetKey, heldUntil, holdKey } from '../db/rate-counters.ts'
  * /64 network, where one machine usually has many addresses) and `account_address` (the pair). Keys
  * are stored as HMACs, never as emails or addresses.
  */
-export type ThrottleScope = 'account' | 'address' | 'account_address';
+type ThrottleScope = 'account' | 'address' | 'account_address';
 
 export interface ThrottleRule {
   scope: ThrottleScope;
@@ -58,10 +58,10 @@ export const throttleRules = {
   ],
 } as const satisfies Record<string, readonly ThrottleRule[]>;
 
-export type ThrottleKind = keyof typeof throttleRules;
+type ThrottleKind = keyof typeof throttleRules;
 
 /** Who is counted: the account (an email, normalised here, or a user id) and the client address. */
-export interface ThrottleSubject {
+interface ThrottleSubject {
   account?: string | number | null;
   address?: string | null;
 }

@@ -35,14 +35,14 @@ declare module 'express-session' {
 }
 
 /** The issuer an authenticator app shows beside the account. */
-export const TOTP_ISSUER = 'Touchpoint';
-export const TOTP_PERIOD_SECONDS = 30;
+const TOTP_ISSUER = 'Touchpoint';
+const TOTP_PERIOD_SECONDS = 30;
 /** How many recovery codes a user gets at a time. */
 export const RECOVERY_CODE_COUNT = 10;
 /** How long the code step of a sign-in waits after the right password. */
 export const PENDING_SIGN_IN_MS = 5 * MINUTE;
 /** An enrolment not finished within this time starts again with a new secret. */
-export const ENROLMENT_MAX_AGE_MS = HOUR;
+const ENROLMENT_MAX_AGE_MS = HOUR;
 
 export interface SecondFactorRow {
   user_id: number;
@@ -89,13 +89,13 @@ export function openSecret(key: Buffer, userId: number, sealed: string): string 
 const compact = (code: string): string => code.normalize('NFKC').replace(/[\s-]+/g, '').toLowerCase();
 
 /** Whether a typed code has the shape of an authenticator code (6 digits, spaces allowed). */
-export const looksLikeTotp = (code: string): boolean => /^\d{6}$/.test(compact(code));
+const looksLikeTotp = (code: string): boolean => /^\d{6}$/.test(compact(code));
 
 /**
  * The time step of a right code for this secret at `now` (one step either side accepted), or null.
  * With `afterStep`, codes of that step and earlier ones are refused.
  */
-export async function totpStep(secret: string, code: string, now: Date, afterStep: number | null = null): Promise<number | null> {
+async function totpStep(secret: string, code: string, now: Date, afterStep: number | null = null): Promise<number | null> {
   const token = compact(code);
   if (!/^\d{6}$/.test(token)) return null;
   try {
@@ -162,10 +162,10 @@ export interface Enrolment {
 }
 
 /** The otpauth URI of a secret: issuer Touchpoint, the account's email as its label. */
-export const otpauthUri = (email: string, secret: string): string => generateURI({ issuer: TOTP_ISSUER, label: email, secret });
+const otpauthUri = (email: string, secret: string): string => generateURI({ issuer: TOTP_ISSUER, label: email, secret });
 
 /** The QR code of a URI as an SVG data URL (drawn here, no script in the page). */
-export async function qrDataUrl(uri: string): Promise<string> {
+async function qrDataUrl(uri: string): Promise<string> {
   const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4, width: 232, color: { dark: '#000000', light: '#ffffff' } });
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
 }

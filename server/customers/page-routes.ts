@@ -1,9 +1,9 @@
 import { readerLocale } from '../dates.ts';
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
-import { requireRole, type SignedInUser } from '../http/session.ts';
 import { clearBounce, customerPage, findCustomers } from './service.ts';
 import { requestActor } from '../audit/actor.ts';
+import { requireRole, type SignedInUser } from '../auth/middleware.ts';
 
 /** /customers: CX managers (editors) find a customer and read why they got, or did not get, a survey. */
 export function customerPageRoutes(deps: Deps): Router {

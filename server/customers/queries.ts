@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import crypto from 'node:crypto';
 import { lockCustomer } from '../db/dialect.ts';
-import { uncountCustomerSegments } from '../responses/store.ts';
-import { uncountCustomerSends } from '../responses/send-rollup.ts';
-import { uncountCustomerEvents } from '../events/rollup.ts';
+import { uncountCustomerSends } from '../rollups/sends.ts';
+import { uncountCustomerEvents } from '../rollups/events.ts';
+import { uncountCustomerSegments } from '../rollups/responses.ts';
 
 export interface CustomerRow {
   id: number;

@@ -8,7 +8,7 @@ import { lockCustomer, writeTransaction } from '../db/dialect.ts';
 import { getSettings, type GlobalRules } from '../settings/service.ts';
 import { customerHistory } from '../eligibility/history.ts';
 import { audit, type AuditActor } from '../audit/record.ts';
-import { checkCustomer, countingStates, type History } from '../eligibility/rules.ts';
+import { checkCustomer, type History } from '../eligibility/rules.ts';
 import {
   clearCustomerBounce,
   customerActions,
@@ -22,6 +22,7 @@ import {
   searchCustomers,
   type CustomerRow,
 } from './queries.ts';
+import { countingStates } from '../invitations/states.ts';
 
 export type TimelineEntry = { kind: string; at: string } & Record<string, unknown>;
 
@@ -138,7 +139,7 @@ export async function findCustomer(db: Knex, externalId: string) {
 // ---------------------------------------------------------------------------
 // The customer pages: search, and the timeline as a CX manager reads it.
 
-export const reasonExplanations: Record<string, string> = {
+const reasonExplanations: Record<string, string> = {
   duplicate_event: 'the same transaction had been received before',
   no_active_survey: 'the touchpoint had no active survey',
   too_old: "the event was older than the survey's maximum event age, or came from an import run without --send",
@@ -171,7 +172,7 @@ export interface Fact {
 }
 
 /** Cuts text after - _ . / @ : and within runs longer than 16 characters, so the page may wrap it there. */
-export function breakable(text: string): string[] {
+function breakable(text: string): string[] {
   const parts: string[] = [];
   for (const piece of text.split(/(?<=[-_./@:,;])/)) {
     for (let i = 0; i < piece.length; i += 16) parts.push(piece.slice(i, i + 16));
@@ -294,7 +295,7 @@ export interface ContactStatus {
   reasons: string[];
 }
 
-export function contactStatus(customer: CustomerRow, history: History, rules: GlobalRules, now: Date, shown: InstantFormat): ContactStatus {
+function contactStatus(customer: CustomerRow, history: History, rules: GlobalRules, now: Date, shown: InstantFormat): ContactStatus {
   const refusal = checkCustomer({ ...customer, unsubscribed_from_touchpoint_at: null });
   if (refusal) {
     return { canBeSurveyed: false, headline: `Gets no survey: ${reasonExplanations[refusal.reason]}.`, reasons: [refusal.detail] };

@@ -5,9 +5,9 @@ import { GoneError, NotFoundError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { pickLocale, t, type Locale } from '../i18n/index.ts';
 import { getSettings } from '../settings/service.ts';
-import { senderName } from '../delivery/render.ts';
 import { findUnsubscribeLink, undoUnsubscribe, unsubscribe, type UnsubscribeScope } from './unsubscribe.ts';
 import type { UnsubscribeTarget } from './unsubscribe-queries.ts';
+import { senderName } from '../mail/sender.ts';
 
 const scopeSchema = z.object({ scope: z.enum(['touchpoint', 'all'], 'must be touchpoint or all').optional() });
 const undoSchema = z.object({ scope: z.enum(['touchpoint', 'all'], 'must be touchpoint or all') });

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { GoneError, NotFoundError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
-import { hashToken } from '../responses/tokens.ts';
+import { hashToken } from '../tokens.ts';
 import {
   addTouchpointUnsubscribe,
   clearUnsubscribedFromAll,

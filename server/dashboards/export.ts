@@ -4,7 +4,7 @@ import { responsesAfter } from '../metrics/queries.ts';
 import type { Period } from '../metrics/range.ts';
 import type { PropertyFilter } from '../metrics/property-filter.ts';
 import type { ReportBucket } from '../metrics/report.ts';
-import { CSV_BOM, csvLine } from './csv.ts';
+import { CSV_BOM, csvLine } from '../http/csv.ts';
 
 const PAGE = 2000;
 

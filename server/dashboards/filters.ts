@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { localDate } from '../dates.ts';
+import { addDays, daysBetween, localDate } from '../dates.ts';
 import { ValidationError } from '../errors.ts';
 import { calendarDateParam } from '../validation.ts';
 import type { Metric } from '../surveys/model.ts';
-import { addDays, intervals, type Interval } from '../metrics/series.ts';
+import { intervals, type Interval } from '../metrics/series.ts';
 import { propertyNameSchema, whereSchema } from '../metrics/property-filter.ts';
 import { sourceChoices } from '../metrics/sources.ts';
 
-export const DEFAULT_DAYS = 90;
+const DEFAULT_DAYS = 90;
 
 export const presets = ['7d', '30d', '90d', 'quarter'] as const;
 export type Preset = (typeof presets)[number];
@@ -51,7 +51,6 @@ export interface DayRange {
   days: number;
 }
 
-const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
 
 /** From a preset (relative to today, so a bookmark stays current), else from/to, else the last 90 days. */
 export function dayRange(query: { from?: string; to?: string; preset?: Preset }, now: Date, tz: string): DayRange {

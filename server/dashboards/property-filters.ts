@@ -1,5 +1,5 @@
 import { PROPERTY_NAME, whereEntries, type PropertyFilter } from '../metrics/property-filter.ts';
-import { segmentValue } from '../responses/segments.ts';
+import { segmentValue } from '../rollups/segments.ts';
 
 /** At most this many values per property offered in the filter picker (the URL takes any value). */
 const VALUES_OFFERED = 30;

@@ -1,13 +1,13 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
-import { requireRole } from '../http/session.ts';
 import { readerLocale } from '../dates.ts';
 import { parseInput } from '../validation.ts';
 import { buildDashboard } from './service.ts';
 import { dashboardQuerySchema } from './filters.ts';
 import { buildTouchpointPage, pageReport, pageScope, surveyForDashboard } from './touchpoint.ts';
 import { seriesCsv, writeResponsesCsv } from './export.ts';
+import { requireRole } from '../auth/middleware.ts';
 
 const surveyKeySchema = z.object({ surveyKey: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'is not a survey key') });
 const charts = ['/vendor/chart.umd.js', '/public/js/charts.js'];

@@ -14,13 +14,11 @@ import { dayRange, presetLabels, presets, previousRange, type DayRange, type Pre
 import { changeView, formatMargin, formatPercent, formatScore, metricNames, type ChangeView } from './format.ts';
 import { formatInstant, formatLocalDate } from '../dates.ts';
 
-export { DEFAULT_DAYS } from './filters.ts';
 
 /** Responses per card whose properties offer the overview's filter choices. */
 const PROPERTY_SAMPLE_PER_CARD = 50;
-export { formatMargin, formatScore } from './format.ts';
 
-export interface SeriesPoint {
+interface SeriesPoint {
   start: string;
   /** The bucket's start as the reader's locale writes it (the chart's axis). */
   label: string;
@@ -60,7 +58,7 @@ export interface RateView {
 
 export const rateView = (rate: ResponseRate, locale: string): RateView => ({ sent: rate.sent, answered: rate.responded, text: formatPercent(rate.rate, locale) });
 
-export interface DashboardCard {
+interface DashboardCard {
   touchpoint: { key: string; name: string };
   survey: { key: string; status: string } | null;
   href: string;

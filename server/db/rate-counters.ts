@@ -12,7 +12,7 @@ import { toDbTime } from './time.ts';
  */
 
 /** When the window of length `windowMs` around `now` starts and ends. */
-export function windowAround(windowMs: number, now: Date): { start: Date; end: Date } {
+function windowAround(windowMs: number, now: Date): { start: Date; end: Date } {
   const start = Math.floor(now.getTime() / windowMs) * windowMs;
   return { start: new Date(start), end: new Date(start + windowMs) };
 }
@@ -28,12 +28,6 @@ export async function countHit(db: Knex, key: string, windowMs: number, now: Dat
   return Number(typeof row === 'object' ? row.count : row);
 }
 
-/** How many hits of `key` the window around `now` has so far, without counting one. */
-export async function hitsSoFar(db: Knex, key: string, windowMs: number, now: Date): Promise<number> {
-  const row = await db('rate_counters').where({ key, window_start: toDbTime(windowAround(windowMs, now).start) }).first('count');
-  return Number(row?.count ?? 0);
-}
-
 /** Counts one hit in each window and says whether every limit still holds (the hit is counted either way). */
 export async function withinLimits(db: Knex, key: string, limits: { windowMs: number; max: number }[], now: Date): Promise<boolean> {
   let ok = true;
@@ -41,18 +35,6 @@ export async function withinLimits(db: Knex, key: string, limits: { windowMs: nu
     if ((await countHit(db, `${key}:${windowMs}`, windowMs, now)) > max) ok = false;
   }
   return ok;
-}
-
-/**
- * Seconds until every exceeded limit of withinLimits(key, limits) has a fresh window again (0 when none
- * is exceeded), for a Retry-After header. Counts nothing.
- */
-export async function retryAfterSeconds(db: Knex, key: string, limits: { windowMs: number; max: number }[], now: Date): Promise<number> {
-  let until = now.getTime();
-  for (const { windowMs, max } of limits) {
-    if ((await hitsSoFar(db, `${key}:${windowMs}`, windowMs, now)) > max) until = Math.max(until, windowAround(windowMs, now).end.getTime());
-  }
-  return Math.ceil((until - now.getTime()) / 1000);
 }
 
 /** Holds `key` until `until` (a later hold wins; an earlier one never shortens it). */

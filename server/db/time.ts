@@ -5,6 +5,3 @@
  */
 export const toDbTime = (at: Date): string => at.toISOString();
 
-export const fromDbTime = (value: string): Date => new Date(value);
-
-export const toDbTimeOrNull = (at: Date | null | undefined): string | null => (at ? at.toISOString() : null);

@@ -6,11 +6,11 @@ import { writeTransaction } from '../db/dialect.ts';
 import { getSettings } from '../settings/service.ts';
 import { createSurvey } from '../surveys/service.ts';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
-import { hashToken, invitationToken, newTokenSalt } from '../responses/tokens.ts';
-import { insertSendRollups, sendRollupRowsOf } from '../responses/send-rollup.ts';
-import { eventRollupRowsOf, insertEventRollup } from '../events/rollup.ts';
-import { rollupRowsOf } from '../responses/store.ts';
+import { hashToken, invitationToken, newTokenSalt } from '../tokens.ts';
+import { insertSendRollups, sendRollupRowsOf } from '../rollups/sends.ts';
+import { eventRollupRowsOf, insertEventRollup } from '../rollups/events.ts';
 import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
+import { rollupRowsOf } from '../rollups/responses.ts';
 
 const HISTORY_DAYS = 182;
 const CUSTOMERS = 3000;

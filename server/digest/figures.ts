@@ -4,9 +4,9 @@ import { findActiveSurveyForTouchpoint, findSurveyByKey, listTouchpoints } from 
 import type { Metric, Survey } from '../surveys/model.ts';
 import { surveyMetrics } from '../metrics/service.ts';
 import { parsePeriod } from '../metrics/range.ts';
-import { addDays } from '../metrics/series.ts';
 import { latestComments, latestSurveyKeyForTouchpoint } from '../dashboards/queries.ts';
 import { metricNames } from '../dashboards/format.ts';
+import { addDays } from '../dates.ts';
 
 export interface DigestTouchpoint {
   touchpoint: string;

@@ -3,12 +3,12 @@ import type { Config } from '../config.ts';
 import type { Settings } from '../settings/service.ts';
 import { handlebars, viewsDir } from '../http/views.ts';
 import { pickLocale, type Locale } from '../i18n/index.ts';
-import { fromAddress } from '../delivery/render.ts';
-import type { OutgoingMail } from '../delivery/transport.ts';
+import type { OutgoingMail } from '../mail/transport.ts';
 import { formatInstant, formatLocalDate, formatNumber } from '../dates.ts';
 import { formatChange, formatPercent, formatScore } from '../dashboards/format.ts';
 import type { DigestFigures, DigestTouchpoint } from './figures.ts';
 import type { Recipient } from './queries.ts';
+import { fromAddress } from '../mail/sender.ts';
 
 const templates = path.join(viewsDir, 'emails');
 
@@ -74,7 +74,7 @@ function touchpointText(tp: DigestTouchpoint, locale: Locale, words: Record<stri
   };
 }
 
-export const digestMessageIdFor = (userId: number, weekStart: string, baseUrl: string) =>
+const digestMessageIdFor = (userId: number, weekStart: string, baseUrl: string) =>
   `<digest-${userId}-${weekStart}@${new URL(baseUrl).hostname}>`;
 
 /** One person's weekly digest, in their language (en, de). */

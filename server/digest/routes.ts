@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
-import { requireRole, type SignedInUser } from '../http/session.ts';
-import { formChecked, setFlash } from '../auth/forms.ts';
+import { formChecked, setFlash } from '../http/forms.ts';
 import { getSettings } from '../settings/service.ts';
 import { digestPreference, setDigestPreference } from './service.ts';
 import { DIGEST_HOUR } from './schedule.ts';
+import { requireRole, type SignedInUser } from '../auth/middleware.ts';
 
 /** /digest: anyone signed in chooses whether to get the weekly digest by email. */
 export function digestRoutes(deps: Deps): Router {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import { toDbTime } from '../db/time.ts';
 import { getSettings } from '../settings/service.ts';
-import { SendError } from '../delivery/transport.ts';
+import { SendError } from '../mail/transport.ts';
 import { digestFigures, type DigestFigures } from './figures.ts';
 import { renderDigest } from './mail.ts';
 import { dueWeekStart } from './schedule.ts';

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { sentStates } from '../invitations/states.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyById } from '../surveys/queries.ts';
 import { customerHistory, touchpointUnsubscribedAt } from './history.ts';
@@ -7,7 +8,6 @@ import { checkCustomer, checkFrequency, effectiveRules, linkOnlyDetail } from '.
 export type Recheck = { ok: true } | { ok: false; reason: string; detail: string };
 
 /** Invitations that really went out (or are going out): the only ones that count at send time. */
-const sentStates = ['sending', 'sent', 'responded'] as const;
 
 /**
  * The rules that can change between the decision and the send, applied again

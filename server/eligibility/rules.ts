@@ -25,7 +25,7 @@ export const suppressionReasons = [
   'cooldown_survey',
   'cap_window',
 ] as const;
-export type SuppressionReason = (typeof suppressionReasons)[number];
+type SuppressionReason = (typeof suppressionReasons)[number];
 
 export interface RuleSurvey {
   id: number;
@@ -54,12 +54,12 @@ export interface CustomerState {
 }
 
 /** One earlier invitation: for scheduled ones the planned send time, else when it went out. */
-export interface PastInvitation {
+interface PastInvitation {
   survey_id: number;
   state: string;
   at: Date;
 }
-export interface PastResponse {
+interface PastResponse {
   survey_id: number;
   at: Date;
 }
@@ -89,8 +89,6 @@ export type Decision =
   | { status: 'scheduled'; sendAt: Date; notes: string[]; reason?: undefined; detail?: undefined }
   | { status: 'suppressed'; reason: SuppressionReason; detail: string; notes: string[]; sendAt?: undefined };
 
-/** Invitation states that count for cooldowns and caps when an event arrives. */
-export const countingStates = ['scheduled', 'sending', 'sent', 'responded'] as const;
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 export const isEmailAddress = (value: string | null | undefined): boolean => !!value && value.length <= 254 && EMAIL.test(value);
@@ -146,7 +144,7 @@ export const importedWithoutSendDetail = 'too_old: imported without --send; even
  * are not old). A survey without the setting has the default, 7 days; null
  * asks about events of any age.
  */
-export function checkAge(survey: Pick<RuleSurvey, 'max_event_age_days'>, occurredAt: Date, now: Date): Refusal | null {
+function checkAge(survey: Pick<RuleSurvey, 'max_event_age_days'>, occurredAt: Date, now: Date): Refusal | null {
   const limit = survey.max_event_age_days === undefined ? DEFAULT_MAX_EVENT_AGE_DAYS : survey.max_event_age_days;
   if (limit === null) return null;
   const age = now.getTime() - occurredAt.getTime();
@@ -181,7 +179,7 @@ export function sampleBucket(surveyKey: string, transactionId: string): number {
   return (digest.readUInt32BE(0) / 0x1_0000_0000) * 100;
 }
 
-export function checkSample(survey: RuleSurvey, transactionId: string): Refusal | null {
+function checkSample(survey: RuleSurvey, transactionId: string): Refusal | null {
   const bucket = sampleBucket(survey.key, transactionId);
   if (bucket < survey.sample_rate) return null;
   return { reason: 'sampled_out', detail: `sampled_out: sample rate ${survey.sample_rate} %, this transaction falls at ${bucket.toFixed(1)} %` };
@@ -277,7 +275,7 @@ export function intoQuietHoursWindow(at: Date, window: QuietHours, zone: string)
 }
 
 /** When to send: max(now, occurred_at) + delay, then into the quiet-hours window. */
-export function sendTime(input: Pick<DecisionInput, 'now' | 'occurredAt' | 'reportingTimeZone'> & { delayMinutes: number; quietHours: QuietHours | null; customerZone: string | null }, notes: string[]): Date {
+function sendTime(input: Pick<DecisionInput, 'now' | 'occurredAt' | 'reportingTimeZone'> & { delayMinutes: number; quietHours: QuietHours | null; customerZone: string | null }, notes: string[]): Date {
   const base = new Date(Math.max(input.now.getTime(), input.occurredAt.getTime()) + input.delayMinutes * MINUTE);
   if (!input.quietHours) return base;
   const zone = zoneFor(input.customerZone, input.reportingTimeZone, notes);

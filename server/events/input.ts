@@ -8,7 +8,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
 /** An identifier: kept exactly, so it must be storable as it is. */
-export const identifier = (max: number) =>
+const identifier = (max: number) =>
   z
     .string()
     .min(1, 'must not be empty')
@@ -17,7 +17,7 @@ export const identifier = (max: number) =>
     .refine((s) => !CONTROL.test(s), 'must not hold control characters');
 
 /** Free text: made storable (lone surrogates become U+FFFD, NUL goes). */
-export const freeText = (max: number) =>
+const freeText = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
@@ -27,8 +27,8 @@ export const freeText = (max: number) =>
 const optional = <S extends z.ZodType>(schema: S) =>
   z.preprocess((v) => (v === null || v === '' ? undefined : v), schema.optional());
 
-export const maxProperties = 50;
-export const maxPropertyValueLength = 500;
+const maxProperties = 50;
+const maxPropertyValueLength = 500;
 
 const propertyKey = identifier(64).refine((k) => k !== '__proto__', 'is not allowed as a property name');
 /**
@@ -46,7 +46,7 @@ const properties = z
   .pipe(z.record(propertyKey, z.union([freeText(maxPropertyValueLength), z.number(), z.boolean()], 'must be a string, a number or true/false'))
   .refine((p) => Object.keys(p).length <= maxProperties, `must have at most ${maxProperties} properties`));
 
-export const customerSchema = z
+const customerSchema = z
   .object({
     id: optional(identifier(200)),
     email: optional(freeText(254).transform((s) => s.trim())),
@@ -79,7 +79,7 @@ export const eventSchema = z.object(
 );
 export type EventInput = z.infer<typeof eventSchema>;
 
-export const maxBatch = 1000;
+const maxBatch = 1000;
 export const batchSchema = z.object(
   { events: z.array(z.unknown(), 'must be a list of events').max(maxBatch, `must hold at most ${maxBatch} events`) },
   'must be an object with a list of events',

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { countEvent } from './rollup.ts';
+import { countEvent } from '../rollups/events.ts';
 
 export interface EventRow {
   id: number;
@@ -18,19 +18,6 @@ export interface EventRow {
   invitation_id: number | null;
 }
 
-export interface NewInvitation {
-  survey_id: number;
-  event_id: number;
-  customer_id: number;
-  channel: string;
-  locale: string;
-  send_at: string;
-  token_salt: string;
-  token_hash: string;
-  expires_at: string | null;
-  created_at: string;
-}
-
 const idOf = (row: unknown): number => Number(typeof row === 'object' && row ? (row as { id: number }).id : row);
 
 export const findEventByTransaction = (db: Knex, touchpointId: number, transactionId: string): Promise<EventRow | undefined> =>
@@ -45,12 +32,3 @@ export async function insertEvent(trx: Knex.Transaction, reportingTimeZone: stri
   return idOf(row);
 }
 
-/** A scheduled invitation: the outbox row the sending worker claims when it is due. */
-export async function insertScheduledInvitation(trx: Knex.Transaction, invitation: NewInvitation): Promise<number> {
-  const [row] = await trx('invitations')
-    .insert({ ...invitation, state: 'scheduled', attempts: 0, updated_at: invitation.created_at })
-    .returning('id');
-  const id = idOf(row);
-  await trx('events').where({ id: invitation.event_id }).update({ invitation_id: id });
-  return id;
-}

@@ -9,11 +9,13 @@ import { findActiveSurveyForTouchpoint, findTouchpointByKey } from '../surveys/q
 import type { Survey } from '../surveys/model.ts';
 import { upsertCustomer, type CustomerRow } from '../customers/queries.ts';
 import { customerHistory, touchpointUnsubscribedAt } from '../eligibility/history.ts';
-import { countingStates, decide } from '../eligibility/rules.ts';
-import { newInvitationToken } from '../responses/tokens.ts';
+import { decide } from '../eligibility/rules.ts';
+import { newInvitationToken } from '../tokens.ts';
 import { eventSchema, type EventInput } from './input.ts';
 import { BusyError, retryWhenBusy } from './retry.ts';
-import { findEventById, findEventByTransaction, insertEvent, insertScheduledInvitation, type EventRow } from './queries.ts';
+import { findEventById, findEventByTransaction, insertEvent, type EventRow } from './queries.ts';
+import { insertScheduledInvitation } from '../invitations/queries.ts';
+import { countingStates } from '../invitations/states.ts';
 
 /** The answer to an event, the same the first time and on every repeat. */
 export interface EventAnswer {
@@ -31,7 +33,7 @@ export interface EventOutcome {
   repeated: boolean;
 }
 
-export const answerFor = (event: EventRow): EventAnswer => ({
+const answerFor = (event: EventRow): EventAnswer => ({
   id: event.id,
   status: event.decision,
   ...(event.reason ? { reason: event.reason } : {}),

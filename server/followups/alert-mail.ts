@@ -4,9 +4,9 @@ import type { Settings } from '../settings/service.ts';
 import { handlebars, viewsDir } from '../http/views.ts';
 import { pickLocale, type Locale } from '../i18n/index.ts';
 import { formatInstant } from '../dates.ts';
-import { fromAddress } from '../delivery/render.ts';
-import type { OutgoingMail } from '../delivery/transport.ts';
+import type { OutgoingMail } from '../mail/transport.ts';
 import type { AlertCandidate } from './queries.ts';
+import { fromAddress } from '../mail/sender.ts';
 
 const templates = path.join(viewsDir, 'emails');
 
@@ -41,7 +41,7 @@ const fill = (template: string, vars: Record<string, string | number>) =>
   template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 
 /** Stable per response, so a resend would be recognisable as the same alert. */
-export const alertMessageIdFor = (responseId: number, baseUrl: string) => `<followup-alert-${responseId}@${new URL(baseUrl).hostname}>`;
+const alertMessageIdFor = (responseId: number, baseUrl: string) => `<followup-alert-${responseId}@${new URL(baseUrl).hostname}>`;
 
 /** The alert to a survey's owner about one detractor comment, in the owner's language (en, de). */
 export async function renderFollowUpAlert(

@@ -2,7 +2,7 @@ import type { Deps } from '../deps.ts';
 import { toDbTime } from '../db/time.ts';
 import { DAY, HOUR } from '../clock.ts';
 import { getSettings } from '../settings/service.ts';
-import { SendError } from '../delivery/transport.ts';
+import { SendError } from '../mail/transport.ts';
 import { renderFollowUpAlert } from './alert-mail.ts';
 import { claimAlert, markAlertFailed, markAlertSent, pendingAlerts, releaseAlert } from './queries.ts';
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { toCount } from '../db/dialect.ts';
 
 /** The highest score that makes a detractor: NPS 0–6, CSAT 1–2, CES 1–3. */
-export const detractorMax = { nps: 6, csat: 2, ces: 3 } as const;
+const detractorMax = { nps: 6, csat: 2, ces: 3 } as const;
 
 /** Responses of detractors who left a comment (responses joined with their survey). */
 function detractorComments(db: Knex): Knex.QueryBuilder {

@@ -1,9 +1,8 @@
 import { Router, type Request } from 'express';
 import type { Deps } from '../deps.ts';
-import { requireRole, type SignedInUser } from '../http/session.ts';
 import { readerLocale } from '../dates.ts';
 import { parseInput } from '../validation.ts';
-import { fieldErrors, setFlash } from '../auth/forms.ts';
+import { fieldErrors, setFlash } from '../http/forms.ts';
 import { listSurveys } from '../surveys/queries.ts';
 import {
   assignOwner,
@@ -16,6 +15,7 @@ import {
   reopenFollowUp,
   type FollowUpQuery,
 } from './service.ts';
+import { requireRole, type SignedInUser } from '../auth/middleware.ts';
 
 const responseIdOf = (req: Request) => {
   const id = Number(req.params.responseId);

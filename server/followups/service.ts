@@ -20,7 +20,7 @@ import {
 } from './queries.ts';
 
 /** At most this many follow-ups on one page. */
-export const PAGE_SIZE = 50;
+const PAGE_SIZE = 50;
 export const NOTE_MAX_LENGTH = 2000;
 
 export const followUpQuerySchema = z.object({
@@ -30,16 +30,16 @@ export const followUpQuerySchema = z.object({
 });
 export type FollowUpQuery = z.infer<typeof followUpQuerySchema>;
 
-export const noteSchema = z.object({
+const noteSchema = z.object({
   note: z.string().trim().max(NOTE_MAX_LENGTH, `must be at most ${NOTE_MAX_LENGTH} characters`).default(''),
 });
 
-export const ownerSchema = z.object({
+const ownerSchema = z.object({
   survey: z.string().trim().min(1, 'choose a survey').max(100),
   user: z.preprocess(blankToUndefined, z.coerce.number({ error: 'choose a user' }).int('choose a user').positive('choose a user').optional()),
 });
 
-export interface FollowUpItem {
+interface FollowUpItem {
   responseId: number;
   survey: string;
   touchpoint: string;

@@ -3,12 +3,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
 import { ConnectSessionKnexStore } from 'connect-session-knex';
 import type { Deps } from '../deps.ts';
-import type { Config } from '../config.ts';
-import { DAY, HOUR } from '../clock.ts';
-import { AppError, ForbiddenError } from '../errors.ts';
-import { findUserById, type UserRow } from '../auth/queries.ts';
-import { hasRole, type Role } from '../auth/roles.ts';
-import { needsSetup } from '../auth/service.ts';
+import { HOUR } from '../clock.ts';
+import { AppError } from '../errors.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -21,23 +17,19 @@ declare module 'express-session' {
     /** When the user signed in, in ms by the app's clock: the absolute lifetime counts from here. */
     signedInAt?: number;
     /** The role this session id was issued for: a role change gives the session a new id. */
-    role?: Role;
+    role?: string;
     /** Signed in by a caller that did not know the user's epoch: the next request fills it in. */
     pending?: boolean;
   }
 }
 
-export type SignedInUser = Pick<UserRow, 'id' | 'email' | 'name' | 'role' | 'locale'>;
-
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'tp.sid';
 /** The cookie that carries the nonce of a signed-out visitor's CSRF token (no session is stored for them). */
-export const CSRF_COOKIE = 'tp.csrf';
+const CSRF_COOKIE = 'tp.csrf';
 
 /** A session ends after this long without a request (the cookie and the stored row expire; each request extends them). */
-export const SESSION_IDLE_MS = 12 * HOUR;
-/** The absolute lifetime of a session in ms, however active (SESSION_MAX_AGE_DAYS, default 7): after it, sign in again. */
-const sessionMaxAgeMs = (config: Pick<Config, 'sessionMaxAgeDays'>): number => config.sessionMaxAgeDays * DAY;
+const SESSION_IDLE_MS = 12 * HOUR;
 
 /**
  * Cookie sessions kept in the database, so every app process sees them. A session is stored only when
@@ -88,7 +80,7 @@ export const saveSessionBeforeRedirect: RequestHandler = (req, res, next) => {
  * and leaves the request without one: express-session stores nothing for it. A route that then needs
  * a session (a message for the next page, a sign-in) gets a fresh one from ensureSession.
  */
-async function dropSession(req: Request, res: Response): Promise<void> {
+export async function dropSession(req: Request, res: Response): Promise<void> {
   await new Promise<void>((resolve, reject) => req.sessionStore.destroy(req.sessionID, (err) => (err ? reject(err) : resolve())));
   (req as { session: unknown }).session = null;
   res.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -178,69 +170,6 @@ export function csrfProtection(deps: Deps): RequestHandler {
   };
 }
 
-/**
- * The signed-in user (if any) where routes and views see them, and the CSRF token for the page's forms.
- * A session counts as signed in only while its user is active, its epoch is the user's (no password
- * change, reset or deactivation since), and it is younger than the absolute lifetime; otherwise it ends
- * here. A role change since the session was issued gives it a new id. Signed-in pages are never cached.
- */
-export function currentUser(deps: Deps): RequestHandler {
-  const maxAgeMs = sessionMaxAgeMs(deps.config);
-  return async (req, res, next) => {
-    const s = req.session;
-    if (s.userId !== undefined) {
-      const user = await findUserById(deps.db, s.userId);
-      const now = deps.clock.now().getTime();
-      if (user && s.pending) {
-        s.epoch = user.session_epoch;
-        s.role = user.role;
-        s.signedInAt = now;
-        delete s.pending;
-      }
-      const valid =
-        !!user &&
-        !user.deactivated_at &&
-        s.epoch === user.session_epoch &&
-        typeof s.signedInAt === 'number' &&
-        now - s.signedInAt < maxAgeMs;
-      if (!valid) {
-        // Signed out: the stored session goes, and no empty one takes its place.
-        await dropSession(req, res);
-      } else {
-        if (s.role !== user.role) await rotateSession(req, { role: user.role });
-        res.locals.user = { id: user.id, email: user.email, name: user.name, role: user.role, locale: user.locale } satisfies SignedInUser;
-        res.locals.isEditor = hasRole(user.role, 'editor');
-        res.locals.isAdmin = hasRole(user.role, 'admin');
-        res.set('Cache-Control', 'no-store');
-      }
-    }
-    res.locals.csrfToken = (res.locals.csrfTokenFor as () => string)();
-    next();
-  };
-}
-
 /** The CSRF token for a form rendered by this request (after a sign-in, the new session's). */
 export const csrfTokenOf = (res: Response): string => (res.locals.csrfTokenFor as () => string)();
 
-/** Until the first admin exists, every app page leads to /setup. */
-export function setupGate(deps: Deps): RequestHandler {
-  let done = false;
-  return async (req, res, next) => {
-    if (!done) done = !(await needsSetup(deps.db));
-    if (done || req.path === '/setup') return next();
-    res.redirect(303, '/setup');
-  };
-}
-
-/** Pages need a signed-in user with at least `role`; others go to the login page. */
-export function requireRole(role: Role): RequestHandler {
-  return (req, res, next) => {
-    const user = res.locals.user as SignedInUser | undefined;
-    if (!user) {
-      if (req.method === 'GET') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
-      return next(new AppError(401, 'unauthorized', 'Sign in first'));
-    }
-    if (!hasRole(user.role, role)) return next(new ForbiddenError(`This needs the ${role} role; you are ${user.role}`));
-    next();
-  };
-}

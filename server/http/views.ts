@@ -9,7 +9,7 @@ export const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 type HelperOptions = { data: { root: Record<string, unknown> }; hash: Record<string, string | number> };
 
 /** Handlebars helpers every view may use. Keep them few and general. */
-export const helpers = {
+const helpers = {
   eq: (a: unknown, b: unknown) => a === b,
   /** {{t "key" name=value}}: a message in the page's `locale`. */
   t(key: string, options: HelperOptions) {

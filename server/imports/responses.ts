@@ -49,7 +49,7 @@ export interface ImportResponsesOptions {
  * different anonymous answers given in the same second (or minute, as some
  * exports write it) are not taken for one.
  */
-export function responseImportKey(row: {
+function responseImportKey(row: {
   surveyId: number;
   responseId: string | null;
   customer: string | null;

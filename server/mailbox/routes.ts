@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import { requireRole } from '../http/session.ts';
 import { formatInstant, pageInstants } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
-import { inertLinks } from '../delivery/render.ts';
-import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from './queries.ts';
+import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from '../mail/mailbox-queries.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { inertLinks } from '../tokens.ts';
 
 const LIST_LIMIT = 200;
 
@@ -14,7 +14,7 @@ const LIST_LIMIT = 200;
  * headers replaced by the inert placeholder. The row stays as delivered (the
  * mailbox plays the mail server); what leaves it never carries a live token.
  */
-export function shownMessage(row: MailboxMessageRow): Omit<MailboxMessageRow, 'headers'> & { headers: Record<string, string> } {
+function shownMessage(row: MailboxMessageRow): Omit<MailboxMessageRow, 'headers'> & { headers: Record<string, string> } {
   const headers = JSON.parse(row.headers || '{}') as Record<string, string>;
   return {
     ...row,

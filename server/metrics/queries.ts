@@ -4,7 +4,7 @@ import type { ScoreCounts } from './compute.ts';
 import type { PropertyFilter } from './property-filter.ts';
 import { getSettings } from '../settings/service.ts';
 import { localMidnight, type Period } from './range.ts';
-import { addDays } from './series.ts';
+import { addDays } from '../dates.ts';
 
 const addTo = (map: Map<string, ScoreCounts>, key: string, score: number, count: number) => {
   const counts = map.get(key) ?? map.set(key, new Map()).get(key)!;

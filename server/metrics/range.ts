@@ -1,8 +1,7 @@
 import { TZDate } from '@date-fns/tz';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
-import { DATE_RANGE_MESSAGE, INSTANT_RANGE_MESSAGE, calendarDateInRange, instantInRange } from '../dates.ts';
-import { addDays, isCalendarDate } from './series.ts';
+import { DATE_RANGE_MESSAGE, INSTANT_RANGE_MESSAGE, addDays, calendarDateInRange, daysBetween, instantInRange, isCalendarDate } from '../dates.ts';
 
 /**
  * A period asked for as local dates (inclusive) in a time zone, or as ISO
@@ -34,7 +33,7 @@ type Bound = { day: string | null; iso: string };
 const NOT_A_PERIOD_END = 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with an offset';
 
 /** What is wrong with a from or to parameter (a date or an instant), or null when it is fine. */
-export function periodEndProblem(value: string): string | null {
+function periodEndProblem(value: string): string | null {
   if (isCalendarDate(value)) return calendarDateInRange(value) ? null : DATE_RANGE_MESSAGE;
   const at = new Date(value);
   if (!isoInstant.test(value) || Number.isNaN(at.getTime())) return NOT_A_PERIOD_END;
@@ -97,7 +96,7 @@ export function parsePeriod(from: string | undefined, to: string | undefined, tz
 export function previousPeriod(period: Period, tz: string): Period | null {
   if (!period.fromIso || !period.untilIso) return null;
   if (period.fromDay && period.toDay) {
-    const days = Math.round((Date.parse(`${period.toDay}T00:00:00Z`) - Date.parse(`${period.fromDay}T00:00:00Z`)) / 86_400_000) + 1;
+    const days = daysBetween(period.fromDay, period.toDay);
     return parsePeriod(addDays(period.fromDay, -days), addDays(period.fromDay, -1), tz);
   }
   const span = Date.parse(period.untilIso) - Date.parse(period.fromIso);

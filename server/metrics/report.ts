@@ -45,7 +45,7 @@ export interface ResponseRate {
 export type ReportBucket = { start: string } & MarkedFigures & Held & { low95: number | null; high95: number | null } & ResponseRate;
 
 /** Answers given in the period that are held: stored, not counted until they settle (DESIGN.md, "Responses"). */
-export interface Held {
+interface Held {
   held: number;
 }
 
@@ -65,7 +65,7 @@ export interface SurveyReport {
 const scoreRange: Record<Metric, [number, number]> = { nps: [-100, 100], csat: [0, 100], ces: [1, 7] };
 
 /** score ± moe95, kept inside what the metric can be. */
-export function bandOf(metric: Metric, score: number | null, moe: number | null): { low95: number | null; high95: number | null } {
+function bandOf(metric: Metric, score: number | null, moe: number | null): { low95: number | null; high95: number | null } {
   if (score === null || moe === null) return { low95: null, high95: null };
   const [min, max] = scoreRange[metric];
   return { low95: Math.max(min, score - moe), high95: Math.min(max, score + moe) };

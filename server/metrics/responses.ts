@@ -20,7 +20,7 @@ export interface ResponsesQuery {
 export type ListedResponse = Omit<ListedResponseRow, 'properties'> & { properties: Record<string, unknown> };
 
 /** Cursors are opaque to callers: the last id of the page, base64url-encoded. */
-export const encodeCursor = (id: number): string => Buffer.from(`r${id}`).toString('base64url');
+const encodeCursor = (id: number): string => Buffer.from(`r${id}`).toString('base64url');
 
 function decodeCursor(cursor: string | undefined): number {
   if (!cursor) return 0;

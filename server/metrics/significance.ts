@@ -2,7 +2,7 @@ import type { Metric } from '../surveys/model.ts';
 import type { ScoreCounts } from './compute.ts';
 
 /** Two-sided tests at this level are called significant. */
-export const ALPHA = 0.05;
+const ALPHA = 0.05;
 
 export interface Comparison {
   /** Which test, in words a manager can look up. */
@@ -85,7 +85,7 @@ function betaFraction(a: number, b: number, x: number): number {
 }
 
 /** I_x(a, b), the regularised incomplete beta function. */
-export function incompleteBeta(x: number, a: number, b: number): number {
+function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));

@@ -49,7 +49,7 @@ export function scoreOnScale(survey: Pick<Survey, 'metric'>, value: unknown): nu
 }
 
 /** Any Unicode a person types is kept, normalised; control characters (NUL breaks PostgreSQL) are not. */
-export function cleanComment(value: string): string {
+function cleanComment(value: string): string {
   // eslint-disable-next-line no-control-regex
   return value.normalize('NFC').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').replace(/\r\n?/g, '\n').trim();
 }

@@ -4,12 +4,12 @@ import type { Input, Trigger } from './scanner.ts';
 
 /** Every answer a page posted (the `answers` table): held, settled or discarded, and why. */
 
-export const answerStates = ['held', 'settled', 'discarded'] as const;
+const answerStates = ['held', 'settled', 'discarded'] as const;
 export type AnswerState = (typeof answerStates)[number];
 
 /** Where an answer came from: an invitation's link, a signed web link, the anonymous web link (and, for responses, an import). */
-export type AnswerSource = 'invitation' | 'signed' | 'anonymous';
-export type AnswerChannel = 'email' | 'link' | 'web';
+type AnswerSource = 'invitation' | 'signed' | 'anonymous';
+type AnswerChannel = 'email' | 'link' | 'web';
 
 /**
  * Why an answer is in its state: `person` (settled at once), `settle_window` (held, then settled),
@@ -120,7 +120,7 @@ export async function discardOtherHeld(db: Knex, of: { invitationId: number } | 
 }
 
 /** The held answers of one invitation (or one signed link), oldest first. */
-export function heldAnswersOf(db: Knex, of: { invitationId: number } | { linkKey: string }): Promise<AnswerRow[]> {
+function heldAnswersOf(db: Knex, of: { invitationId: number } | { linkKey: string }): Promise<AnswerRow[]> {
   const q = db('answers').where({ state: 'held' }).orderBy('id');
   return 'invitationId' in of ? q.where({ invitation_id: of.invitationId }) : q.where({ link_key: of.linkKey });
 }

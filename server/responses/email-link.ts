@@ -6,20 +6,13 @@ import { getSettings, type Settings } from '../settings/service.ts';
 import { findSurveyById } from '../surveys/queries.ts';
 import { wordingFor, type Survey, type Wording } from '../surveys/model.ts';
 import type { Locale } from '../i18n/index.ts';
-import { hashToken } from './tokens.ts';
+import { hashToken } from '../tokens.ts';
 import { asLocale, editableUntil, formValues, parseAnswer, scoreOnScale, type ParsedAnswer, type SurveyPage } from './answer-page.ts';
 import { discardOtherHeld, insertAnswer, latestHeldAnswer, type AnswerState, type NewAnswer } from './answer-queries.ts';
 import { isPerson, judgeHeld, type ScannerSignal } from './scanner.ts';
 import { applyAnswer, type AnswerTarget, type StoredAnswer } from './settle.ts';
-import {
-  findInvitationByTokenHash,
-  findOpen,
-  findResponseForInvitation,
-  insertLinkClick,
-  linkClicksSince,
-  lockInvitation,
-  type InvitationForLink,
-} from './queries.ts';
+import { findOpen, findResponseForInvitation, insertLinkClick, linkClicksSince } from './queries.ts';
+import { findInvitationByTokenHash, lockInvitation, type InvitationForLink } from '../invitations/queries.ts';
 
 /**
  * The email's links (/r/:token): opening one records an open and shows the survey page with its score

@@ -6,7 +6,7 @@ import { COMMENT_MAX_LENGTH, type SurveyPage } from './answer-page.ts';
 
 /** What the customer's survey pages (views/pages/respond/*) are rendered with. */
 
-export const surveyScript = '/public/js/survey.js';
+const surveyScript = '/public/js/survey.js';
 
 /** The survey form: the question, the scale as radio buttons, the comment box. */
 export function formModel(page: SurveyPage, opts: { action: string; lang?: string; errors?: FieldError[] }) {

@@ -1,44 +1,7 @@
 import type { Knex } from 'knex';
-import { countResponded, type Sent } from './send-rollup.ts';
 import { toDbTime } from '../db/time.ts';
 import type { ResponseRow } from './store.ts';
 import type { ClickKind } from './scanner.ts';
-
-/** An invitation as its link page needs it: with the customer's time zone and the event's properties. */
-export interface InvitationForLink {
-  id: number;
-  survey_id: number;
-  event_id: number;
-  customer_id: number;
-  locale: string;
-  state: string;
-  sent_at: string | null;
-  expires_at: string | null;
-  responded_at: string | null;
-  customer_time_zone: string | null;
-  customer_erased_at: string | null;
-  event_properties: string | null;
-}
-
-export const findInvitationByTokenHash = (db: Knex, tokenHash: string): Promise<InvitationForLink | undefined> =>
-  db('invitations')
-    .join('customers', 'customers.id', 'invitations.customer_id')
-    .leftJoin('events', 'events.id', 'invitations.event_id')
-    .where('invitations.token_hash', tokenHash)
-    .first(
-      'invitations.id',
-      'invitations.survey_id',
-      'invitations.event_id',
-      'invitations.customer_id',
-      'invitations.locale',
-      'invitations.state',
-      'invitations.sent_at',
-      'invitations.expires_at',
-      'invitations.responded_at',
-      'customers.time_zone as customer_time_zone',
-      'customers.erased_at as customer_erased_at',
-      'events.properties as event_properties',
-    );
 
 export const findResponseForInvitation = (db: Knex, invitationId: number): Promise<ResponseRow | undefined> =>
   db('responses').where({ invitation_id: invitationId }).first();
@@ -85,19 +48,3 @@ export const linkClicksSince = (
     .orderBy('at')
     .select('kind', 'score', 'at');
 
-/**
- * The first write of an answer's transaction: it holds the invitation's row,
- * so two answers to one invitation arriving together are taken one after the other.
- */
-export async function lockInvitation(trx: Knex.Transaction, invitationId: number, at: Date): Promise<void> {
-  await trx('invitations').where({ id: invitationId }).update({ updated_at: toDbTime(at) });
-}
-
-/** The invitation's first answer: it is responded from now on, and counts so on the day it was sent. */
-export async function markInvitationResponded(trx: Knex.Transaction, invitationId: number, at: Date, reportingTimeZone: string, known?: Sent): Promise<void> {
-  const marked = await trx('invitations')
-    .where({ id: invitationId })
-    .whereNull('responded_at')
-    .update({ state: 'responded', responded_at: toDbTime(at), updated_at: toDbTime(at) });
-  if (marked > 0) await countResponded(trx, invitationId, reportingTimeZone, known);
-}

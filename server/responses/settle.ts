@@ -4,10 +4,11 @@ import { writeTransaction } from '../db/dialect.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { editableUntil } from './answer-page.ts';
 import { decideHeld, dueHeldAnswers, findAnswer, type AnswerRow } from './answer-queries.ts';
-import { findResponseByLinkKey, findResponseForInvitation, isCustomerErased, linkClicksSince, lockInvitation, markInvitationResponded } from './queries.ts';
+import { findResponseByLinkKey, findResponseForInvitation, isCustomerErased, linkClicksSince } from './queries.ts';
 import { judgeHeld, judgmentSpan } from './scanner.ts';
 import { insertResponse, updateResponse, type NewResponse, type ResponseRow } from './store.ts';
-import type { Sent } from './send-rollup.ts';
+import type { Sent } from '../rollups/sends.ts';
+import { lockInvitation, markInvitationResponded } from '../invitations/queries.ts';
 
 /**
  * Answers become responses here, and only here: at once for a person's answer, after the settle window
@@ -18,7 +19,7 @@ import type { Sent } from './send-rollup.ts';
 export type AnswerTarget = Pick<NewResponse, 'survey_id' | 'invitation_id' | 'customer_id' | 'channel' | 'source' | 'locale' | 'link_key' | 'properties'>;
 
 /** The response an answer would change: its invitation's, or its signed link's (anonymous answers each make their own). */
-export async function currentResponse(db: Knex, target: AnswerTarget): Promise<ResponseRow | undefined> {
+async function currentResponse(db: Knex, target: AnswerTarget): Promise<ResponseRow | undefined> {
   if (target.invitation_id) return findResponseForInvitation(db, target.invitation_id);
   if (target.link_key) return findResponseByLinkKey(db, target.link_key);
   return undefined;
@@ -55,7 +56,7 @@ export async function applyAnswer(
 export type StoredAnswer = Pick<ResponseRow, 'score' | 'comment' | 'answered_at'>;
 
 /** The target an answer row names. */
-export const targetOf = (a: AnswerRow): AnswerTarget => ({
+const targetOf = (a: AnswerRow): AnswerTarget => ({
   survey_id: a.survey_id,
   invitation_id: a.invitation_id,
   customer_id: a.customer_id,

@@ -42,7 +42,7 @@ const PROPERTY_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-export type WebIdentity =
+type WebIdentity =
   | { kind: 'anonymous' }
   | { kind: 'signed'; customer: string; email?: string; name?: string; locale?: string; properties: Record<string, string>; linkKey: string }
   | { kind: 'invalid' }
@@ -53,7 +53,7 @@ export type WebIdentity =
  * link secret, of the query string exactly as it stands before `&sig=` (sig comes last; only `lang`
  * may follow it). Without `customer` and `sig` the link is anonymous.
  */
-export function readWebIdentity(rawQuery: string, secret: string, now: Date): WebIdentity {
+function readWebIdentity(rawQuery: string, secret: string, now: Date): WebIdentity {
   const params = new URLSearchParams(rawQuery);
   if (!params.has('sig') && !params.has('customer')) return { kind: 'anonymous' };
   const at = rawQuery.startsWith('sig=') ? -1 : rawQuery.indexOf('&sig=');
@@ -92,7 +92,7 @@ export function readWebIdentity(rawQuery: string, secret: string, now: Date): We
 }
 
 /** Anonymous answers from one address: this many an hour and a day at most (all web links together). */
-export const WEB_ANSWER_LIMITS = [
+const WEB_ANSWER_LIMITS = [
   { windowMs: HOUR, max: 20 },
   { windowMs: DAY, max: 100 },
 ];

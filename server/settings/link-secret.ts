@@ -32,7 +32,7 @@ export async function replaceLinkSigningSecret(db: Knex): Promise<string> {
 }
 
 /** The lowercase hex HMAC-SHA256 of `message` (UTF-8) keyed with the secret exactly as shown. */
-export const signLink = (secret: string, message: string): string => crypto.createHmac('sha256', secret).update(message, 'utf8').digest('hex');
+const signLink = (secret: string, message: string): string => crypto.createHmac('sha256', secret).update(message, 'utf8').digest('hex');
 
 export function linkSignatureMatches(secret: string, message: string, signature: string): boolean {
   if (!/^[0-9a-f]{64}$/.test(signature)) return false;

@@ -35,7 +35,7 @@ const emailOrEmpty = z
   .refine((v) => v === '' || z.email().safeParse(v).success, 'must be an email address, or empty');
 
 /** An https address with a host and no user name or password in it (shown to customers as an image). */
-export const isHttpsUrl = (value: string): boolean => {
+const isHttpsUrl = (value: string): boolean => {
   if (/\s/.test(value)) return false;
   try {
     const url = new URL(value);

@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import { requireRole } from '../http/session.ts';
-import { fieldErrors } from '../auth/forms.ts';
+import { fieldErrors } from '../http/forms.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
 import { formatInstant, pageInstants, type InstantFormat } from '../dates.ts';
 import { formFromRules, proposedFromForm, readSimulationForm, type SimulationForm } from './form.ts';
 import { simulateRules, type SimulationReport, type Tally } from './service.ts';
+import { requireRole } from '../auth/middleware.ts';
 
 const reasonLabels: Record<string, string> = {
   no_active_survey: 'no active survey',

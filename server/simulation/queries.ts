@@ -14,7 +14,7 @@ export interface ReplayEvent {
   reason_detail: string | null;
 }
 
-export interface ReplayCustomer {
+interface ReplayCustomer {
   id: number;
   external_id: string;
   email: string | null;

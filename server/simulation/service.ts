@@ -34,7 +34,7 @@ export interface Tally {
   suppressed: Record<string, number>;
 }
 
-export interface SurveyComparison {
+interface SurveyComparison {
   touchpoint: string;
   /** The survey the touchpoint's events go to in the replay ('' when none). */
   survey: string;
@@ -45,7 +45,7 @@ export interface SurveyComparison {
   changed: number;
 }
 
-export interface ChangedDecision {
+interface ChangedDecision {
   event_id: number;
   customer: string;
   touchpoint: string;

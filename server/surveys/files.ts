@@ -10,7 +10,7 @@ import { systemActor } from '../audit/record.ts';
 
 const repoRoot = path.resolve(viewsDir, '..');
 /** Surveys managed as code: surveys/*.json (surveys/templates/ holds wording templates, not surveys). */
-export const surveysDir = path.join(repoRoot, 'surveys');
+const surveysDir = path.join(repoRoot, 'surveys');
 
 export interface SurveyFileError {
   file: string;

@@ -13,7 +13,7 @@ export const scales: Record<Metric, { min: number; max: number }> = {
 };
 
 export const surveyStatuses = ['draft', 'active', 'paused', 'archived'] as const;
-export type SurveyStatus = (typeof surveyStatuses)[number];
+type SurveyStatus = (typeof surveyStatuses)[number];
 
 export const keySchema = z
   .string()
@@ -23,7 +23,7 @@ export const keySchema = z
  * Words the survey pages use directly under /surveys/ (/surveys/new,
  * /surveys/preview): a survey keyed so could not be opened, so none may be.
  */
-export const reservedSurveyKeys: readonly string[] = ['new', 'preview'];
+const reservedSurveyKeys: readonly string[] = ['new', 'preview'];
 
 /** A survey's key: a key, and not one of the reserved words. */
 export const surveyKeySchema = keySchema.refine(

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Survey } from './model.ts';
 
-export interface SurveyRow extends Omit<Survey, 'content' | 'rules' | 'touchpoint_key' | 'touchpoint_name'> {
+interface SurveyRow extends Omit<Survey, 'content' | 'rules' | 'touchpoint_key' | 'touchpoint_name'> {
   content: string;
   rules: string;
 }

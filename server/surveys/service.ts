@@ -143,7 +143,7 @@ type RuleState = { rules: SurveyRules; sample_rate: number; max_event_age_days: 
 const followsGlobalWhenUnset = new Set(['quiet_hours', 'global_cooldown_after_invitation_days', 'global_cooldown_after_response_days']);
 
 /** The contact rules that differ between two states of a survey, with old and new values ("the global rule", or null for off, where the survey sets none). */
-export function surveyRuleChanges(before: RuleState, after: RuleState): Record<string, { from: unknown; to: unknown }> {
+function surveyRuleChanges(before: RuleState, after: RuleState): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   const a = before.rules as Record<string, unknown>;
   const b = after.rules as Record<string, unknown>;

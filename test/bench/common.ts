@@ -26,13 +26,13 @@ export function randomSource(seed: number) {
   };
 }
 
-export const median = (values: number[]) => {
+const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-export async function elapsed(fn: () => Promise<unknown> | unknown): Promise<number> {
+async function elapsed(fn: () => Promise<unknown> | unknown): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e6;

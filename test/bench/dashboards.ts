@@ -5,15 +5,15 @@ import express from 'express';
 import type { Knex } from 'knex';
 import { scales } from '../../server/surveys/model.ts';
 import { surveyMetrics } from '../../server/metrics/service.ts';
-import { addDays } from '../../server/metrics/series.ts';
 import { NOW, bareHttpFloor, get, listen, log, randomSource, timeBeside, timeRow, type Row } from './common.ts';
 import { HISTORY_DAYS, PASSWORD, SURVEYS, type Bench } from './setup.ts';
+import { addDays } from '../../server/dates.ts';
 
 const TODAY = NOW.toISOString().slice(0, 10);
 const FROM = addDays(TODAY, -(HISTORY_DAYS - 1));
 
 /** The part of a better-sqlite3 connection this benchmark uses (knex hands out the real one). */
-export interface Statement {
+interface Statement {
   run(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
 }
@@ -100,7 +100,7 @@ async function profile(bench: Bench, requests: [string, string, Record<string, s
 }
 
 /** Returns growTo(total): adds synthetic responses up to `total` and recounts the rollups from them. */
-export function responseLoader(bench: Bench): (total: number) => Promise<void> {
+function responseLoader(bench: Bench): (total: number) => Promise<void> {
   const { surveys } = bench;
   const rnd = randomSource(20261123);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)];

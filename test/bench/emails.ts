@@ -4,9 +4,9 @@
 // test/helpers/smtp.ts on loopback. Floor: bare nodemailer sends of the same message, over the same pool size.
 import nodemailer from 'nodemailer';
 import { loadConfig } from '../../server/config.ts';
-import { createTransport } from '../../server/delivery/transports.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
-import { CLAIM_BATCH } from '../../server/delivery/service.ts';
+import { createTransport } from '../../server/mail/transports.ts';
+import { runOnce } from '../../server/sending/worker.ts';
+import { CLAIM_BATCH } from '../../server/sending/service.ts';
 import { MINUTE } from '../../server/clock.ts';
 import { silentLog } from '../../server/log.ts';
 import type { Deps } from '../../server/deps.ts';

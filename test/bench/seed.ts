@@ -2,7 +2,7 @@
 // that contact rules read, the sent invitations that answers come to, the due ones the worker sends.
 import { toDbTime } from '../../server/db/time.ts';
 import { DAY } from '../../server/clock.ts';
-import { hashToken, invitationToken, newTokenSalt } from '../../server/responses/tokens.ts';
+import { hashToken, invitationToken, newTokenSalt } from '../../server/tokens.ts';
 import { NOW } from './common.ts';
 import type { Bench } from './setup.ts';
 

@@ -10,7 +10,7 @@ import { isPostgresUrl, migrateLatest, openDb } from '../../server/db/knex.ts';
 import { ManualClock } from '../../server/clock.ts';
 import { silentLog } from '../../server/log.ts';
 import { createApp } from '../../server/app.ts';
-import { createTransport } from '../../server/delivery/transports.ts';
+import { createTransport } from '../../server/mail/transports.ts';
 import type { Deps } from '../../server/deps.ts';
 import { createUser } from '../../server/auth/service.ts';
 import { createApiKey } from '../../server/apikeys/service.ts';

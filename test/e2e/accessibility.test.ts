@@ -7,9 +7,9 @@ import { artifactsPath, launchChromium, makeArtifactsDir, serveApp, skipWithoutC
 import { seedInvitation } from '../helpers/invitations.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
 import { HOUR } from '../../server/clock.ts';
-import { deliverInvitation } from '../../server/delivery/service.ts';
+import { deliverInvitation } from '../../server/sending/service.ts';
 import { getSettings, updateSettings } from '../../server/settings/service.ts';
-import { inviteUser } from '../../server/auth/invite.ts';
+import { inviteUser } from '../../server/accounts/invite.ts';
 
 /*
  * Issue 5, "How well": every page with a form or a table, the customer's survey

@@ -5,7 +5,7 @@ import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { artifactsPath, launchChromium, makeArtifactsDir, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { createUser } from '../../server/auth/service.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
+import { runOnce } from '../../server/sending/worker.ts';
 import { MINUTE } from '../../server/clock.ts';
 
 const artifacts = artifactsPath('editor-walk');

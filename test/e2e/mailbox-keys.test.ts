@@ -7,7 +7,7 @@ import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { answerTables } from '../helpers/answer-tables.ts';
 import { createUser } from '../../server/auth/service.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
+import { runOnce } from '../../server/sending/worker.ts';
 
 const artifacts = artifactsPath('mailbox-keys');
 const EDITOR = { email: 'erika.editor@example.com', password: 'correct horse battery' };

@@ -8,7 +8,7 @@ import { artifactsPath, launchChromium, makeArtifactsDir, serveApp, skipWithoutC
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
 import { ManualClock, HOUR } from '../../server/clock.ts';
-import { startWorker } from '../../server/delivery/worker.ts';
+import { startWorker } from '../../server/jobs.ts';
 
 const artifacts = artifactsPath();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

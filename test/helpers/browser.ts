@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** The Chromium the browser tests drive: CHROMIUM_PATH, or the distribution's. */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * In a `before` hook: skips the suite when there is no Chromium at `chromiumPath`,
@@ -47,7 +47,7 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** Makes CSP violations in the context's pages console errors (the init script runs outside the page's CSP). */
-export async function reportCspViolations(context: BrowserContext): Promise<void> {
+async function reportCspViolations(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
   });
@@ -57,7 +57,7 @@ export async function reportCspViolations(context: BrowserContext): Promise<void
  * Adds to `problems` every console error, page error and HTTP response of 400 or
  * more on `page`; with `ignoreFavicon`, not those about /favicon.ico.
  */
-export function watchPage(page: Page, problems: string[], options: { ignoreFavicon?: boolean } = {}): void {
+function watchPage(page: Page, problems: string[], options: { ignoreFavicon?: boolean } = {}): void {
   const { ignoreFavicon = false } = options;
   page.on('console', (msg) => {
     if (msg.type() === 'error' && !(ignoreFavicon && /favicon\.ico/.test(msg.location().url ?? ''))) problems.push(`console: ${msg.text()} (${msg.location().url})`);

@@ -10,7 +10,7 @@ import { migrateLatest, openDb } from '../../server/db/knex.ts';
 import { ManualClock } from '../../server/clock.ts';
 import { createLog, silentLog, type Log } from '../../server/log.ts';
 import { createApp } from '../../server/app.ts';
-import { createTransport } from '../../server/delivery/transports.ts';
+import { createTransport } from '../../server/mail/transports.ts';
 import type { Deps } from '../../server/deps.ts';
 import { hashPassword } from '../../server/auth/passwords.ts';
 import { findUserById, insertUser, type UserRow } from '../../server/auth/queries.ts';
@@ -24,7 +24,7 @@ export const TEST_PASSWORD = 'correct horse battery';
 let testPasswordHash: Promise<string> | undefined;
 
 /** Adds a user with TEST_PASSWORD straight to the table (no audit line: the audit log starts empty). */
-export async function insertTestUser(db: Deps['db'], email: string, role: Role, at: Date): Promise<UserRow> {
+async function insertTestUser(db: Deps['db'], email: string, role: Role, at: Date): Promise<UserRow> {
   testPasswordHash ??= hashPassword(TEST_PASSWORD);
   const id = await insertUser(db, { email, name: '', role, locale: 'en', password_hash: await testPasswordHash, created_at: at.toISOString() });
   return (await findUserById(db, id)) as UserRow;

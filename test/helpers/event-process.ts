@@ -18,7 +18,7 @@ import { openDb } from '../../server/db/knex.ts';
 import { ManualClock } from '../../server/clock.ts';
 import { silentLog } from '../../server/log.ts';
 import type { Deps } from '../../server/deps.ts';
-import type { MailTransport } from '../../server/delivery/transport.ts';
+import type { MailTransport } from '../../server/mail/transport.ts';
 import { AppError } from '../../server/errors.ts';
 import { receiveEvent } from '../../server/events/service.ts';
 

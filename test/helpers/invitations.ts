@@ -1,14 +1,14 @@
 import type { Knex } from 'knex';
 import { insertResponse, type NewResponse } from '../../server/responses/store.ts';
-import { markInvitationResponded } from '../../server/responses/queries.ts';
-import { countSent } from '../../server/responses/send-rollup.ts';
-import { countEvent } from '../../server/events/rollup.ts';
+import { countSent } from '../../server/rollups/sends.ts';
+import { countEvent } from '../../server/rollups/events.ts';
 import { getSettings } from '../../server/settings/service.ts';
 import type { TestContext } from './context.ts';
 import { createSurvey, type SurveyInput } from '../../server/surveys/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
 import { toDbTime } from '../../server/db/time.ts';
-import { CURRENT_TOKEN_KEY_VERSION, hashToken, invitationToken, newTokenSalt, type TokenKeyVersion } from '../../server/responses/tokens.ts';
+import { CURRENT_TOKEN_KEY_VERSION, hashToken, invitationToken, newTokenSalt, type TokenKeyVersion } from '../../server/tokens.ts';
+import { markInvitationResponded } from '../../server/invitations/queries.ts';
 
 /** An active survey, created once per key. */
 export async function activeSurvey(ctx: TestContext, input: Partial<SurveyInput> & { key: string }) {

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import type { Log } from '../../server/log.ts';
 
 /** One line the app logged, as pino writes it (JSON): its level, message and fields. */
-export type LogLine = Record<string, unknown> & { level: number; msg: string };
+type LogLine = Record<string, unknown> & { level: number; msg: string };
 
 export interface CapturedLog {
   /** Give it to createTestContext({ log }). */

@@ -9,7 +9,7 @@ import { isPostgres } from '../../server/db/dialect.ts';
  * constraints and triggers, sorted; knex's own bookkeeping tables left out. Hashed after each migration, it
  * catches a change to a migration that has already run somewhere (test/fixtures/schema-hashes.json).
  */
-export async function describeSchema(db: Knex): Promise<string> {
+async function describeSchema(db: Knex): Promise<string> {
   if (isPostgres(db)) {
     const q = async (sql: string) => ((await db.raw(sql)) as { rows: Record<string, unknown>[] }).rows.map((r) => JSON.stringify(r));
     const parts = await Promise.all([

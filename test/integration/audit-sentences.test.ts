@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { actionSentence, actorText, sentences } from '../../server/audit/sentences.ts';
-import type { AuditRow } from '../../server/audit/queries.ts';
+import { actionSentence, actorText, sentences } from '../../server/audit-log/sentences.ts';
+import type { AuditRow } from '../../server/audit-log/queries.ts';
 
 /** How the Audit page words each line (server/audit/sentences.ts). */
 

@@ -7,14 +7,14 @@ import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
 import { DAY, HOUR, MINUTE, ManualClock } from '../../server/clock.ts';
 import { audit, cliActor, systemActor } from '../../server/audit/record.ts';
-import { pruneAuditLog } from '../../server/audit/retention.ts';
+import { pruneAuditLog } from '../../server/audit-log/retention.ts';
 import { getSettings, updateSettings } from '../../server/settings/service.ts';
 import { linkSigningSecret } from '../../server/settings/link-secret.ts';
-import { startWorker } from '../../server/delivery/worker.ts';
 import { importResponses } from '../../server/imports/responses.ts';
 import { importEvents } from '../../server/imports/events.ts';
 import { loadSurveyFiles } from '../../server/surveys/files.ts';
 import { erasedExternalId } from '../../server/customers/queries.ts';
+import { startWorker } from '../../server/jobs.ts';
 
 /*
  * Issue 10, point 6: the audit log. A script of actions through HTTP, then the Audit page lists each

@@ -6,7 +6,7 @@ import { signInAs } from '../helpers/accounts.ts';
 import { createUser } from '../../server/auth/service.ts';
 import { findUserByEmail, insertUser } from '../../server/auth/queries.ts';
 import { issuePasswordLink } from '../../server/auth/links.ts';
-import { inviteUser } from '../../server/auth/invite.ts';
+import { inviteUser } from '../../server/accounts/invite.ts';
 import { passwordMessages } from '../../server/auth/password-policy.ts';
 import { ValidationError } from '../../server/errors.ts';
 

@@ -2,7 +2,7 @@ import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { brandCss, brandLocals, brandOf, brandStylesheet } from '../../server/settings/brand.ts';
+import { brandCss, brandLocals, brandOf, brandStylesheet } from '../../server/http/brand.ts';
 import { LIGHT_BACKGROUNDS, contrastRatio, readableOn, textOn } from '../../server/settings/contrast.ts';
 import { defaultSettings, updateSettings } from '../../server/settings/service.ts';
 

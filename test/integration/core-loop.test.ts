@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
+import { runOnce } from '../../server/sending/worker.ts';
 import { MINUTE } from '../../server/clock.ts';
 
 /**

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
-import { formatScore } from '../../server/dashboards/service.ts';
+import { formatScore } from '../../server/dashboards/format.ts';
 
 describe('dashboard page', function () {
   this.timeout(60_000);

@@ -5,7 +5,7 @@ import { hrefsOf, withSmtpTestContext } from '../helpers/smtp.ts';
 import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
 import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { answerTables } from '../helpers/answer-tables.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
+import { runOnce } from '../../server/sending/worker.ts';
 import { updateSurvey } from '../../server/surveys/service.ts';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
-import { startWorker } from '../../server/delivery/worker.ts';
+import { startWorker } from '../../server/jobs.ts';
 
 /** Polls until `check` holds (no timing assertion: only a generous upper bound). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { withSmtpTestContext, type ReceivedMail, hrefsOf } from '../helpers/smtp.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
-import { MAX_ATTEMPTS, RETRY_DELAYS_MS, STALE_CLAIM_MS } from '../../server/delivery/service.ts';
+import { runOnce } from '../../server/sending/worker.ts';
+import { MAX_ATTEMPTS, RETRY_DELAYS_MS, STALE_CLAIM_MS } from '../../server/sending/service.ts';
 import { MINUTE } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
 import supertest from 'supertest';

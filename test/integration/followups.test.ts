@@ -262,11 +262,9 @@ describe('follow-ups in the whole app', () => {
 describe('follow-ups: alert emails to the survey owner', () => {
   let smtp: SmtpReceiver;
   let ctx: TestContext;
-  let app: express.Express;
   before(async () => {
     smtp = await startSmtpReceiver();
     ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', MAIL_FROM: 'Touchpoint <cx@example.com>' } });
-    app = ctx.app;
   });
   after(async () => {
     await ctx?.close();
@@ -275,7 +273,7 @@ describe('follow-ups: alert emails to the survey owner', () => {
 
   it('sends one email per new detractor comment to the owner, over SMTP, never twice', async () => {
     ctx.clock.set('2026-11-23T10:00:00Z');
-    const before = await answer(ctx, 'nps', 1, 'Before anyone owned the survey');
+    await answer(ctx, 'nps', 1, 'Before anyone owned the survey');
 
     const editor = await ctx.signIn('editor');
     const owner = await ctx.signIn('viewer', 'owner@example.com');

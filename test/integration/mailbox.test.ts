@@ -4,7 +4,7 @@ import { createTestContext, csrfFrom, type TestContext } from '../helpers/contex
 import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { answerTables } from '../helpers/answer-tables.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
+import { runOnce } from '../../server/sending/worker.ts';
 
 const unescape = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
 

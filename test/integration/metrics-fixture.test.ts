@@ -8,7 +8,7 @@ import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { updateSettings } from '../../server/settings/service.ts';
-import { rebuildDailyRollup } from '../../server/responses/store.ts';
+import { rebuildDailyRollup } from '../../server/rollups/rebuild.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.join(root, 'test/fixtures/metrics');

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
-import { insertResponse, rebuildDailyRollup, updateResponse, type ResponseRow } from '../../server/responses/store.ts';
+import { insertResponse, updateResponse, type ResponseRow } from '../../server/responses/store.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 import { rawSegmentCounts, rollupSegmentCounts, segmentCounts, wholeDaysIn } from '../../server/metrics/queries.ts';
 import { dayCounts } from '../../server/metrics/day-counts.ts';
@@ -10,6 +10,7 @@ import { parsePeriod } from '../../server/metrics/range.ts';
 import { localDate } from '../../server/dates.ts';
 import type { Survey } from '../../server/surveys/model.ts';
 import type { ScoreCounts } from '../../server/metrics/compute.ts';
+import { rebuildDailyRollup } from '../../server/rollups/rebuild.ts';
 
 /** Map<value, Map<score, count>> as plain sorted entries, to compare. */
 const plain = (m: Map<string, ScoreCounts>) =>

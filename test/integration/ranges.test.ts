@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
-import { FIRST_DATE, LAST_DATE } from '../../server/dates.ts';
+import { FIRST_DATE } from '../../server/dates.ts';
 import { MAX_PAGE } from '../../server/validation.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
+import { seedInvitation } from '../helpers/invitations.ts';
 import { HOUR, DAY } from '../../server/clock.ts';
 import { toCount } from '../../server/db/dialect.ts';
 import { settleDueAnswers } from '../../server/responses/settle.ts';

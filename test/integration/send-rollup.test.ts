@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation, storeAnswer } from '../helpers/invitations.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
-import { rebuildDailyRollup } from '../../server/responses/store.ts';
+import { runOnce } from '../../server/sending/worker.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 import { eraseCustomer } from '../../server/customers/service.ts';
 import { surveyMetrics } from '../../server/metrics/service.ts';
 import { updateSettings } from '../../server/settings/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
 import type { PropertyFilter } from '../../server/metrics/property-filter.ts';
+import { rebuildDailyRollup } from '../../server/rollups/rebuild.ts';
 
 const DAY = 86_400_000;
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import supertest from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { varDir } from '../../server/config.ts';
-import { removeSetupCodeFile, SETUP_CODE_FILE } from '../../server/auth/setup.ts';
+import { removeSetupCodeFile, SETUP_CODE_FILE } from '../../server/accounts/setup.ts';
 
 /** `touchpoint serve` as a real process on the test database; its stdout (pino JSON) and stderr as they come. */
 interface Served {

@@ -7,9 +7,8 @@ import { createTestContext, csrfFrom, type TestContext } from '../helpers/contex
 import { createApp } from '../../server/app.ts';
 import { getSettings } from '../../server/settings/service.ts';
 import { countUsers, findUserByEmail } from '../../server/auth/queries.ts';
-import { passwordMessages } from '../../server/auth/password-policy.ts';
-import { prepareSetupCode, SETUP_CODE_FILE } from '../../server/auth/setup.ts';
-import { SETUP_CODE_LIMITS } from '../../server/auth/setup-routes.ts';
+import { prepareSetupCode, SETUP_CODE_FILE } from '../../server/accounts/setup.ts';
+import { SETUP_CODE_LIMITS } from '../../server/accounts/setup-routes.ts';
 import { varDir } from '../../server/config.ts';
 
 /** A context whose database has no user yet (the helper creates an admin; remove it), and a fresh app. */

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import os from 'node:os';
 import { SMTPServer } from 'smtp-server';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
-import { smtpTransport } from '../../server/delivery/transports.ts';
+import { smtpTransport } from '../../server/mail/transports.ts';
 import { silentLog } from '../../server/log.ts';
-import type { OutgoingMail } from '../../server/delivery/transport.ts';
+import type { OutgoingMail } from '../../server/mail/transport.ts';
 
 const mail = (n: number): OutgoingMail => ({
   messageId: `<tls-test-${n}-${Date.now()}@127.0.0.1>`,

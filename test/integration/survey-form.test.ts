@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { DAY } from '../../server/clock.ts';
-import { runOnce } from '../../server/delivery/worker.ts';
+import { runOnce } from '../../server/sending/worker.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 

@@ -5,8 +5,8 @@ import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
-import { formFromTemplate } from '../../server/surveys/form.ts';
-import { copyKey } from '../../server/surveys/preview.ts';
+import { formFromTemplate } from '../../server/survey-editor/form.ts';
+import { copyKey } from '../../server/survey-editor/preview.ts';
 
 const EN_Q = 'How likely are you to recommend our parcel lockers?';
 const DE_Q = 'Wie wahrscheinlich empfehlen Sie unsere Paketstationen weiter?';
@@ -221,7 +221,6 @@ describe('survey preview: a test through SMTP', () => {
   });
 
   it('delivers the test to the editor over SMTP, not to the mailbox', async () => {
-    const app = ctx.app;
     const editor = await ctx.signIn('editor');
     const res = await editor.agent.post('/surveys/preview').type('form').send({ ...newForm(), _csrf: editor.csrf }).expect(200);
     await editor.agent.post('/surveys/preview/test').type('form').send({ draft: draftId(res.text), locale: 'en', _csrf: editor.csrf }).expect(303);
@@ -238,7 +237,6 @@ describe('survey preview: a test through SMTP', () => {
   });
 
   it('says so when the mail server refuses the test', async () => {
-    const app = ctx.app;
     const editor = await ctx.signIn('editor');
     await createSurvey(ctx.deps.db, { key: 'refused-nps', touchpoint: 'refused', metric: 'nps' }, ctx.clock.now(), 'ui');
     smtp.refuse(editor.email, 550);

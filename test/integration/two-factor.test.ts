@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import { generate } from 'otplib';
 import { createTestContext, csrfFrom, TEST_PASSWORD, type TestContext } from '../helpers/context.ts';
 import { MINUTE } from '../../server/clock.ts';
-import { formFromSettings } from '../../server/settings/form.ts';
+import { formFromSettings } from '../../server/settings-page/form.ts';
 import { getSettings, updateSettings } from '../../server/settings/service.ts';
 import { issuePasswordLink } from '../../server/auth/links.ts';
 import { hashRecoveryCode, openSecret, sealSecret, secretKeyFrom } from '../../server/auth/two-factor.ts';

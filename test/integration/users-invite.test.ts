@@ -5,7 +5,7 @@ import { withSmtpTestContext } from '../helpers/smtp.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { findUserByEmail } from '../../server/auth/queries.ts';
-import { hashToken } from '../../server/responses/tokens.ts';
+import { hashToken } from '../../server/tokens.ts';
 import { updateSettings } from '../../server/settings/service.ts';
 import { DAY, MINUTE } from '../../server/clock.ts';
 

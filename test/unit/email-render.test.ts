@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { fromAddress, messageIdFor, renderInvitation, senderName, textColorOn, type InvitationEmailInput } from '../../server/delivery/render.ts';
+import { textOn } from '../../server/settings/contrast.ts';
+import { messageIdFor, renderInvitation, type InvitationEmailInput } from '../../server/sending/render.ts';
 import { templates } from '../../server/surveys/templates.ts';
 import { defaultSettings } from '../../server/settings/service.ts';
 import type { Metric } from '../../server/surveys/model.ts';
+import { fromAddress, senderName } from '../../server/mail/sender.ts';
 
 const base = 'https://feedback.example.com';
 const token = 'tok_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdef';
@@ -122,9 +124,9 @@ describe('email sender and colours', () => {
   });
 
   it('picks readable text on the brand colour', () => {
-    expect(textColorOn('#2f5fd0')).to.equal('#ffffff');
-    expect(textColorOn('#000000')).to.equal('#ffffff');
-    expect(textColorOn('#ffe066')).to.equal('#111111');
-    expect(textColorOn('#ffffff')).to.equal('#111111');
+    expect(textOn('#2f5fd0')).to.equal('#ffffff');
+    expect(textOn('#000000')).to.equal('#ffffff');
+    expect(textOn('#ffe066')).to.equal('#000000');
+    expect(textOn('#ffffff')).to.equal('#000000');
   });
 });

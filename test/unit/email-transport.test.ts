@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import nodemailer from 'nodemailer';
-import { smtpTransportOptions, toSendError } from '../../server/delivery/transports.ts';
-import { SendRateLimiter } from '../../server/delivery/rate.ts';
-import { SendError } from '../../server/delivery/transport.ts';
+import { smtpTransportOptions, toSendError } from '../../server/mail/transports.ts';
+import { SendRateLimiter } from '../../server/mail/rate.ts';
+import { SendError } from '../../server/mail/transport.ts';
 
 const smtpError = (fields: Record<string, unknown>) => Object.assign(new Error('refused'), fields);
 

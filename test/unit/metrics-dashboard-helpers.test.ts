@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { csvCell, csvLine } from '../../server/dashboards/csv.ts';
+import { csvCell, csvLine } from '../../server/http/csv.ts';
 import { dayRange, defaultInterval, previousRange } from '../../server/dashboards/filters.ts';
 import { likePattern } from '../../server/dashboards/queries.ts';
 import { formatDifference, formatP } from '../../server/dashboards/format.ts';

@@ -1,0 +1,114 @@
+import type { Knex } from 'knex';
+import { InvitationStates, type InvitationState } from './states.ts';
+import { forClaim, writeTransaction } from '../db/dialect.ts';
+import { countSent } from '../rollups/sends.ts';
+
+/** What the worker needs of one invitation to render and send it. */
+export interface InvitationToSend {
+  id: number;
+  survey_id: number;
+  customer_id: number;
+  locale: string;
+  token_salt: string;
+  attempts: number;
+  email: string | null;
+  name: string | null;
+}
+
+/**
+ * Due invitations, locked for this transaction on PostgreSQL (other workers
+ * skip them): scheduled ones whose time (and retry time) has come, and
+ * `sending` ones whose worker stopped before it could mark them.
+ */
+export function selectDueForClaim(
+  trx: Knex.Transaction,
+  db: Knex,
+  nowIso: string,
+  staleBeforeIso: string,
+  limit: number,
+): Promise<{ id: number; state: InvitationState; attempts: number }[]> {
+  const query = trx('invitations')
+    .select('id', 'state', 'attempts')
+    .where((due) =>
+      due
+        .where((scheduled) =>
+          scheduled
+            .where('state', InvitationStates.scheduled)
+            .andWhere('send_at', '<=', nowIso)
+            .andWhere((retry) => retry.whereNull('next_attempt_at').orWhere('next_attempt_at', '<=', nowIso)),
+        )
+        .orWhere((stale) => stale.where('state', InvitationStates.sending).andWhere('claimed_at', '<', staleBeforeIso)),
+    )
+    .orderBy('send_at')
+    .orderBy('id')
+    .limit(limit);
+  return forClaim(db, query);
+}
+
+export async function markClaimed(trx: Knex.Transaction, id: number, nowIso: string, claimedBy: string): Promise<void> {
+  await trx('invitations')
+    .where({ id })
+    .update({ state: InvitationStates.sending, claimed_at: nowIso, claimed_by: claimedBy, attempts: trx.raw('attempts + 1'), updated_at: nowIso });
+}
+
+export async function markSuppressed(trx: Knex | Knex.Transaction, id: number, reason: string, detail: string, nowIso: string): Promise<void> {
+  await trx('invitations')
+    .where({ id })
+    .update({ state: InvitationStates.suppressed, reason, reason_detail: detail, claimed_at: null, updated_at: nowIso });
+}
+
+export async function findInvitationToSend(db: Knex, id: number): Promise<InvitationToSend | undefined> {
+  return db('invitations')
+    .join('customers', 'customers.id', 'invitations.customer_id')
+    .where('invitations.id', id)
+    .first(
+      'invitations.id',
+      'invitations.survey_id',
+      'invitations.customer_id',
+      'invitations.locale',
+      'invitations.token_salt',
+      'invitations.attempts',
+      'customers.email',
+      'customers.name',
+    );
+}
+
+/** Only a row still in `sending` is marked: a row another worker already finished stays as it is. */
+export async function markSent(
+  db: Knex,
+  id: number,
+  sent: { sentAt: string; messageId: string; expiresAt: string; reportingTimeZone: string },
+): Promise<void> {
+  await writeTransaction(db, async (trx) => {
+    const marked = await trx('invitations').where({ id, state: InvitationStates.sending }).update({
+      state: InvitationStates.sent,
+      sent_at: sent.sentAt,
+      message_id: sent.messageId,
+      expires_at: sent.expiresAt,
+      next_attempt_at: null,
+      last_error: null,
+      claimed_at: null,
+      updated_at: sent.sentAt,
+    });
+    // The response rate by day of sending counts it in the same transaction.
+    if (marked > 0) await countSent(trx, id, sent.reportingTimeZone);
+  });
+}
+
+export async function markRetry(db: Knex, id: number, error: string, nextAttemptAt: string, nowIso: string): Promise<void> {
+  await db('invitations')
+    .where({ id, state: InvitationStates.sending })
+    .update({ state: InvitationStates.scheduled, next_attempt_at: nextAttemptAt, last_error: error, claimed_at: null, updated_at: nowIso });
+}
+
+export async function markFailed(db: Knex | Knex.Transaction, id: number, error: string, nowIso: string): Promise<void> {
+  await db('invitations')
+    .where({ id })
+    .whereIn('state', [InvitationStates.sending, InvitationStates.scheduled])
+    .update({ state: InvitationStates.failed, last_error: error, next_attempt_at: null, claimed_at: null, updated_at: nowIso });
+}
+
+/** A hard bounce: the address gets nothing more (eligibility reads bounced_at). */
+export async function markCustomerBounced(trx: Knex.Transaction, customerId: number, reason: string, nowIso: string): Promise<void> {
+  await trx('customers').where({ id: customerId }).update({ bounced_at: nowIso, bounce_reason: reason, updated_at: nowIso });
+}

@@ -1,0 +1,23 @@
+/**
+ * The invitation's states, as one type (DESIGN.md, "Domain words"). An invitation is offered to one
+ * customer for one event; the worker moves it along the outbox (outbox.ts), the answer page marks it
+ * answered (queries.ts):
+ *
+ *   scheduled ──claim──▶ sending ──sent──▶ sent ──answer──▶ responded
+ *       ▲                  │  │                 └─expiry──▶ expired
+ *       └──retry (backoff)─┘  ├─recheck fails──▶ suppressed
+ *                             └─gives up / 5xx─▶ failed
+ *
+ * A `sending` row whose worker stopped goes back to being claimed once its claim is stale.
+ */
+const invitationStates = ['scheduled', 'sending', 'sent', 'responded', 'suppressed', 'failed', 'expired'] as const;
+export type InvitationState = (typeof invitationStates)[number];
+
+/** The states by name, for queries: `state: InvitationStates.sent`. */
+export const InvitationStates = Object.fromEntries(invitationStates.map((s) => [s, s])) as { readonly [S in InvitationState]: S };
+
+/** States that count for cooldowns and caps when an event arrives: it was (or is about to be) offered. */
+export const countingStates = ['scheduled', 'sending', 'sent', 'responded'] as const satisfies readonly InvitationState[];
+
+/** States in which the customer was sent the email. */
+export const sentStates = ['sending', 'sent', 'responded'] as const satisfies readonly InvitationState[];

@@ -1,0 +1,193 @@
+import type { FieldError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
+import { locales } from '../i18n/index.ts';
+import { DEFAULT_MAX_EVENT_AGE_DAYS, type Metric, type Survey, type Wording } from '../surveys/model.ts';
+import { z } from 'zod';
+import { surveyInputSchema, type SurveyInput, type SurveyPatch } from '../surveys/service.ts';
+import { templates } from '../surveys/templates.ts';
+
+/** The survey form's fields, flat and as typed (all strings). */
+export type SurveyForm = Record<string, string>;
+
+export const wordingFields = ['question', 'low_label', 'high_label', 'comment_prompt', 'thank_you'] as const;
+const plainFields = [
+  'touchpoint',
+  'touchpoint_name',
+  'key',
+  'metric',
+  'status',
+  'default_locale',
+  'send_delay_minutes',
+  'sample_rate',
+  'channel',
+  'public_link',
+  'count_anonymous',
+  'max_event_age_days',
+  'reminder_after_days',
+  'cooldown_after_invitation_days',
+  'cooldown_after_response_days',
+  'quiet_hours_mode',
+  'quiet_hours_start',
+  'quiet_hours_end',
+] as const;
+const allFields = [...plainFields, ...locales.flatMap((l) => wordingFields.map((f) => `${f}_${l}`))];
+
+const n = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
+
+function wordingValues(content: Record<string, Wording | undefined>): SurveyForm {
+  const values: SurveyForm = {};
+  for (const locale of locales) for (const f of wordingFields) values[`${f}_${locale}`] = content[locale]?.[f] ?? '';
+  return values;
+}
+
+/** A new survey's form: the metric's template wording, the usual defaults. */
+export function formFromTemplate(metric: Metric): SurveyForm {
+  return {
+    touchpoint: '',
+    touchpoint_name: '',
+    key: '',
+    metric,
+    status: 'draft',
+    default_locale: 'en',
+    send_delay_minutes: '0',
+    sample_rate: '100',
+    channel: 'email',
+    public_link: 'off',
+    count_anonymous: 'on',
+    max_event_age_days: String(DEFAULT_MAX_EVENT_AGE_DAYS),
+    reminder_after_days: '',
+    cooldown_after_invitation_days: '90',
+    cooldown_after_response_days: '90',
+    quiet_hours_mode: 'global',
+    quiet_hours_start: '',
+    quiet_hours_end: '',
+    ...wordingValues(templates[metric]),
+  };
+}
+
+export function formFromSurvey(survey: Survey): SurveyForm {
+  const quiet = survey.rules.quiet_hours;
+  return {
+    touchpoint: survey.touchpoint_key,
+    touchpoint_name: survey.touchpoint_name,
+    key: survey.key,
+    metric: survey.metric,
+    status: survey.status,
+    default_locale: survey.default_locale,
+    send_delay_minutes: String(survey.send_delay_minutes),
+    sample_rate: String(survey.sample_rate),
+    channel: survey.channel,
+    public_link: survey.public_link ? 'on' : 'off',
+    count_anonymous: survey.count_anonymous ? 'on' : 'off',
+    max_event_age_days: n(survey.max_event_age_days),
+    reminder_after_days: n(survey.rules.reminder_after_days),
+    cooldown_after_invitation_days: n(survey.rules.cooldown_after_invitation_days),
+    cooldown_after_response_days: n(survey.rules.cooldown_after_response_days),
+    quiet_hours_mode: quiet === undefined ? 'global' : quiet === null ? 'off' : 'own',
+    quiet_hours_start: quiet?.start ?? '',
+    quiet_hours_end: quiet?.end ?? '',
+    ...wordingValues(survey.content),
+  };
+}
+
+/** The submitted fields as typed, to show again beside their errors. */
+export function readSurveyForm(raw: unknown): SurveyForm {
+  const body = (raw ?? {}) as Record<string, unknown>;
+  const form: SurveyForm = {};
+  for (const name of allFields) form[name] = typeof body[name] === 'string' ? (body[name] as string).trim() : '';
+  return form;
+}
+
+/** The form field that shows a service field's error: question.de → question_de. */
+export function formFieldOf(field: string, defaultLocale = 'en'): string {
+  const parts = field.split('.');
+  if (parts[0] === 'rules') parts.shift();
+  const [head, tail] = parts;
+  if ((wordingFields as readonly string[]).includes(head)) return `${head}_${tail ?? defaultLocale}`;
+  if (head === 'quiet_hours') return tail ? `quiet_hours_${tail}` : 'quiet_hours_mode';
+  return head ?? field;
+}
+
+/** The rules the form does not show stay as they were; the ones it shows are what it says. */
+export function rulesKeptFromSurvey(rules: Survey['rules']): Survey['rules'] {
+  const { cooldown_after_invitation_days: _a, cooldown_after_response_days: _b, quiet_hours: _q, reminder_after_days: _r, ...kept } = rules;
+  return kept;
+}
+
+/**
+ * The survey the form asks for, as the service takes it. Numbers are checked
+ * here (the form sends text); everything else is checked by the service, so
+ * the API, files and the form share one set of rules.
+ */
+export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputSchema): SurveyInput & SurveyPatch {
+  const errors: FieldError[] = [];
+  const number = (name: string, whole: boolean, optional: boolean): number | null | undefined => {
+    const value = form[name];
+    if (value === '') {
+      if (!optional) errors.push({ field: name, message: 'is required' });
+      return optional ? null : undefined;
+    }
+    if (!(whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(value)) {
+      errors.push({ field: name, message: whole ? 'must be a whole number' : 'must be a number such as 25 or 12.5' });
+      return undefined;
+    }
+    return Number(value);
+  };
+  const perLocale = (field: string, keepEmpty: boolean) => {
+    const values: Record<string, string> = {};
+    for (const locale of locales) {
+      const value = form[`${field}_${locale}`];
+      if (value !== '' || keepEmpty) values[locale] = value;
+    }
+    return values;
+  };
+  const quietMode = form.quiet_hours_mode;
+  const input = {
+    key: form.key,
+    touchpoint: form.touchpoint,
+    ...(form.touchpoint_name ? { touchpoint_name: form.touchpoint_name } : {}),
+    metric: form.metric as Metric,
+    status: form.status as Survey['status'],
+    default_locale: form.default_locale as Survey['default_locale'],
+    // A blank question removes that language.
+    question: perLocale('question', true),
+    low_label: perLocale('low_label', false),
+    high_label: perLocale('high_label', false),
+    comment_prompt: perLocale('comment_prompt', false),
+    thank_you: perLocale('thank_you', false),
+    send_delay_minutes: number('send_delay_minutes', true, false) ?? undefined,
+    sample_rate: number('sample_rate', false, false) ?? undefined,
+    // Absent (an older form): the survey's channel stays, a new one is emailed.
+    ...(form.channel ? { channel: form.channel as Survey['channel'] } : {}),
+    // Absent (an older form): as they were; on a new survey, the defaults.
+    ...(form.public_link ? { public_link: form.public_link === 'on' } : {}),
+    ...(form.count_anonymous ? { count_anonymous: form.count_anonymous === 'on' } : {}),
+    // Blank: any age.
+    max_event_age_days: number('max_event_age_days', true, true),
+    rules: {
+      // Blank: no reminder.
+      reminder_after_days: number('reminder_after_days', true, true),
+      cooldown_after_invitation_days: number('cooldown_after_invitation_days', true, true),
+      cooldown_after_response_days: number('cooldown_after_response_days', true, true),
+      // Absent: the global quiet hours; null: none for this survey.
+      ...(quietMode === 'off' ? { quiet_hours: null } : {}),
+      ...(quietMode === 'own' ? { quiet_hours: { start: form.quiet_hours_start, end: form.quiet_hours_end } } : {}),
+    },
+  };
+  if (quietMode === 'own') {
+    for (const end of ['start', 'end']) if (!form[`quiet_hours_${end}`]) errors.push({ field: `quiet_hours_${end}`, message: 'is needed for the survey\'s own quiet hours' });
+  }
+  if (errors.length) {
+    // Show every problem at once: what the service would say about the other fields too.
+    const checked = schema.safeParse(input);
+    const seen = new Set(errors.map((e) => e.field));
+    if (!checked.success) {
+      for (const issue of checked.error.issues) {
+        const field = formFieldOf(issue.path.map(String).join('.'), form.default_locale);
+        if (!seen.has(field)) errors.push({ field, message: issue.message });
+      }
+    }
+    throw new ValidationError(errors);
+  }
+  return input as SurveyInput & SurveyPatch;
+}

@@ -1,0 +1,228 @@
+import crypto from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import type { Deps } from '../deps.ts';
+import { AppError, NotFoundError } from '../errors.ts';
+import { fieldErrors, localPath, setFlash } from '../http/forms.ts';
+import { formModel, thanksModel } from '../responses/page-model.ts';
+import type { Survey } from '../surveys/model.ts';
+import { findSurveyByKey } from '../surveys/queries.ts';
+import { formFieldOf, readSurveyForm, wordingFields, type SurveyForm } from './form.ts';
+import * as surveyAdmin from './routes.ts';
+import { draftSurvey, duplicateSurvey, previewEmail, previewLocale, previewPage, sendTestEmail, surveyLocales } from './preview.ts';
+import { requireRole, type SignedInUser } from '../auth/middleware.ts';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** Unsaved drafts being previewed, by preview id: the form as typed and, from the edit form, the survey's key. */
+    surveyPreviews?: Record<string, { form: SurveyForm; key?: string }>;
+  }
+}
+
+/** Drafts kept per session; the oldest goes first. */
+const KEPT_DRAFTS = 5;
+const localeNames: Record<string, string> = { en: 'English', de: 'Deutsch' };
+const surveyPath = (key: string) => `/surveys/${encodeURIComponent(key)}`;
+const DRAFT_ID = /^[0-9a-f]{16}$/;
+
+/** The email's HTML part: an opaque origin without scripts or forms; its inline styles and images show. */
+const EMAIL_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'";
+/** The survey page: no scripts, no forms; it keeps its origin only so its own stylesheets load. */
+const PAGE_CSP = "sandbox allow-same-origin; default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'self'";
+
+type Source = { kind: 'draft'; id: string; survey: Survey } | { kind: 'saved'; survey: Survey };
+
+/** The survey form page with the draft's errors beside its fields (admin-routes' formPage, once it is exported). */
+type FormPage = (deps: Deps, values: SurveyForm, extra: { survey?: Survey; errors?: Record<string, string>; formError?: string }) => Promise<object>;
+const sharedFormPage = (surveyAdmin as unknown as { formPage?: FormPage }).formPage;
+
+const fieldLabel = (name: string): string => {
+  const wording = (wordingFields as readonly string[]).find((f) => name.startsWith(`${f}_`));
+  const words = (s: string) => s.charAt(0).toUpperCase() + s.slice(1).replace(/_/g, ' ');
+  if (wording) return `${words(wording)} (${localeNames[name.slice(wording.length + 1)] ?? name.slice(wording.length + 1)})`;
+  return words(name);
+};
+
+/**
+ * /surveys/preview, /surveys/:key/preview, /surveys/:key/test,
+ * /surveys/:key/duplicate: a survey's email and page as the customer sees
+ * them, from the unsaved form or the saved survey; a test email to oneself;
+ * a draft copy. Mount before surveyAdminRoutes (so "preview" is not taken for
+ * a survey key).
+ */
+export function surveyPreviewRoutes(deps: Deps): Router {
+  const router = Router();
+  const editor = requireRole('editor');
+
+  const savedOr404 = async (key: string): Promise<Survey> => {
+    const survey = await findSurveyByKey(deps.db, key);
+    if (!survey) throw new NotFoundError(`No survey has the key ${key}`);
+    return survey;
+  };
+
+  const draftOr404 = async (req: Request, id: string): Promise<Source> => {
+    const kept = DRAFT_ID.test(id) ? req.session.surveyPreviews?.[id] : undefined;
+    if (!kept) throw new NotFoundError('This preview is no longer kept; preview the survey form again');
+    const saved = kept.key ? await savedOr404(kept.key) : undefined;
+    return { kind: 'draft', id, survey: await draftSurvey(deps.db, kept.form, saved) };
+  };
+
+  const keepDraft = (req: Request, form: SurveyForm, key?: string): string => {
+    const id = crypto.randomBytes(8).toString('hex');
+    const drafts = { ...(req.session.surveyPreviews ?? {}), [id]: { form, ...(key ? { key } : {}) } };
+    const ids = Object.keys(drafts);
+    for (const old of ids.slice(0, Math.max(0, ids.length - KEPT_DRAFTS))) delete drafts[old];
+    req.session.surveyPreviews = drafts;
+    return id;
+  };
+
+  const base = (source: Source) => (source.kind === 'draft' ? `/surveys/preview/draft/${source.id}` : `${surveyPath(source.survey.key)}/preview`);
+
+  async function renderPreview(res: Response, source: Source, status = 200) {
+    const { survey } = source;
+    const user = res.locals.user as SignedInUser;
+    const shown = surveyLocales(survey);
+    const sections = await Promise.all(
+      shown.map(async (locale) => {
+        const mail = await previewEmail(deps, survey, locale, { email: 'customer@example.com', name: null });
+        const frames = `${base(source)}/${locale}`;
+        return {
+          locale,
+          name: localeNames[locale] ?? locale,
+          isDefault: locale === survey.default_locale,
+          subject: mail.subject,
+          from: mail.from,
+          text: mail.text,
+          emailSrc: `${frames}/email`,
+          pageSrc: `${frames}/page`,
+          thanksSrc: `${frames}/thanks`,
+        };
+      }),
+    );
+    res.status(status).render('pages/surveys/preview', {
+      title: `Preview of ${survey.key}`,
+      nav: 'surveys',
+      survey,
+      unsaved: source.kind === 'draft',
+      draftId: source.kind === 'draft' ? source.id : undefined,
+      editHref: source.kind === 'saved' || source.survey.id ? surveyPath(survey.key) : undefined,
+      sections,
+      testAction: source.kind === 'draft' ? '/surveys/preview/test' : `${surveyPath(survey.key)}/test`,
+      testLocales: sections.map((s) => ({ value: s.locale, label: s.name, selected: s.isDefault })),
+      userEmail: user.email,
+    });
+  }
+
+  /** The form's errors: on the survey form when admin-routes shares it, else listed on the preview page. */
+  async function renderErrors(res: Response, err: unknown, values: SurveyForm, saved?: Survey) {
+    const failed = fieldErrors(err, (f) => formFieldOf(f, values.default_locale));
+    if (sharedFormPage) {
+      return res.status(failed.status).render('pages/surveys/form', await sharedFormPage(deps, values, { survey: saved, errors: failed.errors, formError: failed.message }));
+    }
+    res.status(failed.status).render('pages/surveys/preview', {
+      title: 'Preview',
+      nav: 'surveys',
+      invalid: true,
+      formError: failed.message,
+      fieldErrors: Object.entries(failed.errors).map(([name, message]) => ({ name, label: fieldLabel(name), message })),
+      editHref: saved ? surveyPath(saved.key) : '/surveys/new',
+    });
+  }
+
+  async function previewDraft(req: Request, res: Response, saved?: Survey) {
+    const values = readSurveyForm(req.body);
+    let survey: Survey;
+    try {
+      survey = await draftSurvey(deps.db, values, saved);
+    } catch (err) {
+      return renderErrors(res, err, saved ? { ...values, key: saved.key, touchpoint: saved.touchpoint_key, metric: saved.metric } : values, saved);
+    }
+    const id = keepDraft(req, values, saved?.key);
+    // The page's frames ask for the draft at once: it must be stored before the page goes out.
+    await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+    await renderPreview(res, { kind: 'draft', id, survey });
+  }
+
+  async function serveFrame(res: Response, source: Source, localeParam: string, part: string) {
+    const { survey } = source;
+    if (!surveyLocales(survey).includes(localeParam as never)) throw new NotFoundError(`The survey has no wording in ${localeParam}`);
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('Cache-Control', 'no-store');
+    if (part === 'email') {
+      const mail = await previewEmail(deps, survey, localeParam, { email: 'customer@example.com', name: null });
+      res.set('Content-Security-Policy', EMAIL_CSP);
+      return res.type('html').send(mail.html);
+    }
+    const page = await previewPage(deps.db, survey, localeParam);
+    res.set('Content-Security-Policy', PAGE_CSP);
+    if (part === 'page') return res.render('pages/respond/survey', { ...formModel(page, { action: '#' }), scripts: [] });
+    if (part === 'thanks') return res.render('pages/respond/thanks', { ...thanksModel(page, {}), scripts: [] });
+    throw new NotFoundError('There is no such part of a preview');
+  }
+
+  async function sendTest(req: Request, res: Response, source: Source): Promise<string> {
+    const user = res.locals.user as SignedInUser;
+    const locale = previewLocale(source.survey, req.body?.locale);
+    try {
+      await sendTestEmail(deps, source.survey, locale, { email: user.email, name: user.name || null });
+      const where = deps.mail.kind === 'mailbox' ? ' It is in the development mailbox (no SMTP_URL is set), which admins can open.' : '';
+      return `A test email (${localeNames[locale] ?? locale}) was sent to ${user.email}.${where}`;
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      deps.log.warn({ err, survey: source.survey.key }, 'the test email was not sent');
+      return `The test email was not sent: ${(err as Error).message}`;
+    }
+  }
+
+  // The new-survey form's draft (its Preview button posts the whole form here).
+  router.post('/surveys/preview', editor, async (req, res, next) => {
+    // The new-survey form always sends a key; without one this is the edit form of a survey keyed "preview".
+    if (typeof req.body?.key !== 'string') return next();
+    await previewDraft(req, res);
+  });
+
+  // A test email of a draft being previewed (from the preview page: its id and a locale).
+  router.post('/surveys/preview/test', editor, async (req, res) => {
+    const id = typeof req.body?.draft === 'string' ? req.body.draft : '';
+    const source = await draftOr404(req, id);
+    setFlash(req, await sendTest(req, res, source));
+    res.redirect(303, base(source));
+  });
+
+  router.get('/surveys/preview/draft/:id', editor, async (req, res) => {
+    await renderPreview(res, await draftOr404(req, req.params.id as string));
+  });
+
+  router.get('/surveys/preview/draft/:id/:locale/:part', editor, async (req, res) => {
+    await serveFrame(res, await draftOr404(req, req.params.id as string), req.params.locale as string, req.params.part as string);
+  });
+
+  // The edit form's draft: key, touchpoint and metric are the saved survey's.
+  router.post('/surveys/:key/preview', editor, async (req, res) => {
+    await previewDraft(req, res, await savedOr404(req.params.key as string));
+  });
+
+  router.get('/surveys/:key/preview', editor, async (req, res) => {
+    await renderPreview(res, { kind: 'saved', survey: await savedOr404(req.params.key as string) });
+  });
+
+  router.get('/surveys/:key/preview/:locale/:part', editor, async (req, res) => {
+    const survey = await savedOr404(req.params.key as string);
+    await serveFrame(res, { kind: 'saved', survey }, req.params.locale as string, req.params.part as string);
+  });
+
+  // A test email of the saved survey; back to `next` (a path on this site), else its preview.
+  router.post('/surveys/:key/test', editor, async (req, res) => {
+    const source: Source = { kind: 'saved', survey: await savedOr404(req.params.key as string) };
+    setFlash(req, await sendTest(req, res, source));
+    res.redirect(303, localPath(req.body?.next, base(source)));
+  });
+
+  router.post('/surveys/:key/duplicate', editor, async (req, res) => {
+    const original = await savedOr404(req.params.key as string);
+    const copy = await duplicateSurvey(deps.db, original.key, deps.clock.now());
+    setFlash(req, `Survey ${original.key} copied to ${copy.key}, a draft.`);
+    res.redirect(303, surveyPath(copy.key));
+  });
+
+  return router;
+}
