@@ -3,7 +3,8 @@ import { sentStates } from '../invitations/states.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyById } from '../surveys/queries.ts';
 import { customerHistory, touchpointUnsubscribedAt } from './history.ts';
-import { checkCustomer, checkFrequency, effectiveRules, linkOnlyDetail } from './rules.ts';
+import { checkCustomer, effectiveRules, linkOnlyDetail } from './rules.ts';
+import { checkFrequency } from './frequency.ts';
 
 export type Recheck = { ok: true } | { ok: false; reason: string; detail: string };
 

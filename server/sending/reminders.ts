@@ -4,7 +4,7 @@ import { DAY } from '../clock.ts';
 import { writeTransaction } from '../db/dialect.ts';
 import { toDbTime } from '../db/time.ts';
 import { touchpointUnsubscribedAt } from '../eligibility/history.ts';
-import { checkCustomer, effectiveRules, intoQuietHoursWindow, zoneFor } from '../eligibility/rules.ts';
+import { checkCustomer, effectiveRules } from '../eligibility/rules.ts';
 import type { Settings } from '../settings/service.ts';
 import type { Survey } from '../surveys/model.ts';
 import { findSurveyById, listSurveys } from '../surveys/queries.ts';
@@ -22,6 +22,7 @@ import {
   selectDueRemindersForClaim,
 } from '../invitations/reminder-queries.ts';
 import { failureDecision, MAX_ATTEMPTS, STALE_CLAIM_MS, type DeliveryOutcome } from './service.ts';
+import { intoQuietHoursWindow, zoneFor } from '../eligibility/quiet-hours.ts';
 
 /**
  * Reminders (one per invitation, at most): N days after an invitation went

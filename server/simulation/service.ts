@@ -5,8 +5,9 @@ import { toDbTime } from '../db/time.ts';
 import { getSettings, type GlobalRules } from '../settings/service.ts';
 import { listSurveys } from '../surveys/queries.ts';
 import type { Survey, SurveyRules } from '../surveys/model.ts';
-import { decide, importedWithoutSendDetail, suppressionReasons, type History, type RuleSurvey } from '../eligibility/rules.ts';
+import { decide, importedWithoutSendDetail, type History, type RuleSurvey } from '../eligibility/rules.ts';
 import { customersWithEvents, replayRecords, type ReplayEvent } from './queries.ts';
+import { suppressionReasons } from '../eligibility/reasons.ts';
 
 /**
  * "What would these rules have done?" Replays the events of the last days

@@ -3,7 +3,7 @@ import { ValidationError } from '../errors.ts';
 import { locales } from '../i18n/index.ts';
 import { DEFAULT_MAX_EVENT_AGE_DAYS, type Metric, type Survey, type Wording } from '../surveys/model.ts';
 import { z } from 'zod';
-import { surveyInputSchema, type SurveyInput, type SurveyPatch } from '../surveys/service.ts';
+import { surveyInputSchema, type SurveyInput, type SurveyPatch } from '../surveys/schemas.ts';
 import { templates } from '../surveys/templates.ts';
 
 /** The survey form's fields, flat and as typed (all strings). */

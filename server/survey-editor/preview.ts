@@ -10,7 +10,8 @@ import type { OutgoingMail } from '../mail/transport.ts';
 import { blankSurveyPage, type SurveyPage } from '../responses/answer-page.ts';
 import { type Survey, type Wording } from '../surveys/model.ts';
 import { findSurveyByKey, findTouchpointByKey } from '../surveys/queries.ts';
-import { buildContent, createSurvey, surveyInputSchema, type SurveyInput } from '../surveys/service.ts';
+import { buildContent, createSurvey } from '../surveys/service.ts';
+import { surveyInputSchema, type SurveyInput } from '../surveys/schemas.ts';
 import { inputFromForm, rulesKeptFromSurvey, type SurveyForm } from './form.ts';
 import { INERT_TOKEN } from '../tokens.ts';
 

@@ -4,7 +4,8 @@ import type { Deps } from '../deps.ts';
 import { AppError, NotFoundError } from '../errors.ts';
 import { viewsDir } from '../http/views.ts';
 import { listSurveys, findSurveyByKey } from './queries.ts';
-import { saveSurveyFromFile, setSurveySource, type SurveyInput } from './service.ts';
+import { saveSurveyFromFile, setSurveySource } from './service.ts';
+import type { SurveyInput } from './schemas.ts';
 import { surveyFileContent } from './present.ts';
 import { systemActor } from '../audit/record.ts';
 

@@ -1,17 +1,9 @@
 import { expect } from 'chai';
 import { DAY, MINUTE } from '../../server/clock.ts';
 import { defaultSettings, type GlobalRules } from '../../server/settings/service.ts';
-import {
-  decide,
-  importedWithoutSendDetail,
-  intoQuietHoursWindow,
-  isEmailAddress,
-  sampleBucket,
-  suppressionReasons,
-  type CustomerState,
-  type DecisionInput,
-  type RuleSurvey,
-} from '../../server/eligibility/rules.ts';
+import { decide, importedWithoutSendDetail, isEmailAddress, sampleBucket, type CustomerState, type DecisionInput, type RuleSurvey } from '../../server/eligibility/rules.ts';
+import { suppressionReasons } from '../../server/eligibility/reasons.ts';
+import { intoQuietHoursWindow } from '../../server/eligibility/quiet-hours.ts';
 
 const now = new Date('2026-11-23T10:00:00Z');
 const survey: RuleSurvey = { id: 1, key: 'delivery-nps', status: 'active', rules: { cooldown_after_invitation_days: 90, cooldown_after_response_days: 90 }, sample_rate: 100, send_delay_minutes: 0 };

@@ -1,0 +1,53 @@
+import { DAY } from '../clock.ts';
+
+/**
+ * Why an event got no survey: the closed list of reasons, in the order the rules check them, each with
+ * the one explanation the pages, the API and the OpenAPI document give (DESIGN.md, "Contact rules").
+ */
+
+/** The closed list of reasons, in the order they are checked. */
+export const suppressionReasons = [
+  'duplicate_event',
+  'no_active_survey',
+  'too_old',
+  'invalid_contact',
+  'erased',
+  'unsubscribed',
+  'bounced',
+  'sampled_out',
+  'cooldown_global',
+  'cooldown_survey',
+  'cap_window',
+] as const;
+export type SuppressionReason = (typeof suppressionReasons)[number];
+
+/** What each reason means, in words a CX manager reads ("No survey because …"). */
+export const reasonTexts: Readonly<Record<SuppressionReason, string>> = {
+  duplicate_event: 'the same transaction had been received before',
+  no_active_survey: 'the touchpoint had no active survey',
+  too_old: "the event was older than the survey's maximum event age, or came from an import run without --send",
+  invalid_contact: 'there is no usable email address',
+  erased: 'the customer was erased',
+  unsubscribed: 'the customer unsubscribed',
+  bounced: 'email to the customer hard-bounced',
+  sampled_out: "the survey's sample rate did not pick this transaction",
+  cooldown_global: 'the customer was invited or answered recently (global cooldown)',
+  cooldown_survey: 'the customer was invited or answered this survey recently (survey cooldown)',
+  cap_window: 'the customer reached the most invitations allowed in the rolling window (cap)',
+};
+
+/** The explanation of a stored reason (an unknown one as it is). */
+export const reasonText = (reason: string): string => reasonTexts[reason as SuppressionReason] ?? reason;
+
+/** A refused rule: its reason, and the detail with the numbers behind it. */
+export type Refusal = { reason: SuppressionReason; detail: string };
+
+export const isoDay = (at: Date) => at.toISOString().slice(0, 10);
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "21 days ago", "today", "in 2 days" for a past or planned instant. */
+export function ago(at: Date, now: Date): string {
+  const days = Math.floor(Math.abs(now.getTime() - at.getTime()) / DAY);
+  if (at.getTime() > now.getTime()) return days === 0 ? 'planned for later today' : `planned in ${plural(days, 'day')}`;
+  return days === 0 ? 'less than a day ago' : `${plural(days, 'day')} ago`;
+}
