@@ -17,6 +17,16 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The instant at which the local calendar date `date` (YYYY-MM-DD) begins in `timeZone`. */
+export function localMidnight(date: string, timeZone: string): Date {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(new TZDate(y, m - 1, d, timeZone).getTime());
+}
+
+const isoInstantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+/** An ISO 8601 instant with a zone offset (2027-06-30T18:00:00Z) that names a real moment. */
+export const isIsoInstant = (text: string): boolean => isoInstantPattern.test(text) && !Number.isNaN(Date.parse(text));
+
 /** The local date (YYYY-MM-DD) on which `at` falls in `timeZone`. */
 export function localDate(at: Date, timeZone: string): string {
   return formatterFor(timeZone).format(at);

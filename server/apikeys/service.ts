@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import { TZDate } from '@date-fns/tz';
 import { z } from 'zod';
 import { toDbTime } from '../db/time.ts';
+import { addDays, isCalendarDate, isIsoInstant, localMidnight } from '../dates.ts';
 import { hashToken } from '../tokens.ts';
 import { audit, cliActor, systemActor, type AuditActor } from '../audit/record.ts';
 import { getSettings } from '../settings/service.ts';
@@ -55,7 +55,6 @@ export interface CreatedApiKey {
 }
 
 const nameSchema = z.string().trim().min(1, 'Name must not be empty.').max(100, 'Name must be at most 100 characters.');
-const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const MAX_EXPIRY_YEARS = 10;
 const scopeList = apiScopes.join(', ');
 
@@ -75,13 +74,6 @@ function parseScopes(value: unknown, field = 'scopes'): { scopes: ApiScope[] | n
   return { scopes: sortScopes(words as ApiScope[]) };
 }
 
-const isCalendarDate = (value: string): boolean => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const [y, m, d] = value.split('-').map(Number);
-  const at = new Date(Date.UTC(y, m - 1, d));
-  return at.getUTCFullYear() === y && at.getUTCMonth() === m - 1 && at.getUTCDate() === d;
-};
-
 /**
  * The instant a key stops working: for a date, the start of the next day in `timeZone` (the key works
  * through that date); for an instant, that instant. Must lie in the future and within ten years.
@@ -91,9 +83,8 @@ function parseExpiry(value: string | null | undefined, now: Date, timeZone: stri
   if (!text) return { at: null };
   let at: Date;
   if (isCalendarDate(text)) {
-    const [y, m, d] = text.split('-').map(Number);
-    at = new Date(new TZDate(y, m - 1, d + 1, timeZone).getTime());
-  } else if (isoInstant.test(text) && !Number.isNaN(Date.parse(text))) {
+    at = localMidnight(addDays(text, 1), timeZone);
+  } else if (isIsoInstant(text)) {
     at = new Date(text);
   } else {
     return { at: null, error: { field: 'expires', message: 'Expires must be a date (YYYY-MM-DD) or an ISO 8601 instant with an offset, such as 2027-06-30 or 2027-06-30T18:00:00Z.' } };

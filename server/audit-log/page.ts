@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { TZDate } from '@date-fns/tz';
 import type { Deps } from '../deps.ts';
-import { DAY } from '../clock.ts';
-import { formatInstant, formatNumber, localDate, pageInstants, readerLocale, type InstantFormat } from '../dates.ts';
+import { addDays, formatInstant, formatNumber, localDate, localMidnight, pageInstants, readerLocale, type InstantFormat } from '../dates.ts';
 import { ValidationError } from '../errors.ts';
 import { pageView, type PageView } from '../http/paging.ts';
 import { blankToUndefined, calendarDateParam, pageNumberSchema, parseInput } from '../validation.ts';
@@ -39,12 +37,6 @@ const auditQuerySchema = z.object({
 });
 type AuditQuery = z.infer<typeof auditQuerySchema>;
 
-/** The first instant of a local calendar date in `timeZone`. */
-function startOfLocalDay(date: string, timeZone: string): Date {
-  const [y, m, d] = date.split('-').map(Number);
-  return new Date(new TZDate(y, m - 1, d, 0, 0, 0, timeZone).getTime());
-}
-const nextDay = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
 
 /** The query as a database filter; dates are days in the reporting time zone. */
 function auditFilter(query: AuditQuery, timeZone: string): AuditFilter {
@@ -56,8 +48,8 @@ function auditFilter(query: AuditQuery, timeZone: string): AuditFilter {
     // A customer whose id is an email is named in the log by the id's erased form, never by the email.
     filter.target = query.target.includes('@') ? [query.target, erasedExternalId(query.target.toLowerCase())] : [query.target];
   }
-  if (query.from) filter.fromIso = startOfLocalDay(query.from, timeZone).toISOString();
-  if (query.to) filter.beforeIso = startOfLocalDay(nextDay(query.to), timeZone).toISOString();
+  if (query.from) filter.fromIso = localMidnight(query.from, timeZone).toISOString();
+  if (query.to) filter.beforeIso = localMidnight(addDays(query.to, 1), timeZone).toISOString();
   return filter;
 }
 

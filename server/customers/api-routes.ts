@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
-import { customerTimeline, eraseCustomer, exportCustomer, findCustomer } from './service.ts';
+import { customerTimeline, findCustomer } from './timeline.ts';
+import { eraseCustomer } from './commands.ts';
+import { exportCustomer } from './export.ts';
 import { requestActor } from '../audit/actor.ts';
 
 /** Customers by their external id (the business's id, or the lower-cased email). */

@@ -1,7 +1,8 @@
 import { readerLocale } from '../dates.ts';
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
-import { clearBounce, customerPage, findCustomers } from './service.ts';
+import { clearBounce } from './commands.ts';
+import { customerPage, findCustomers } from './page-model.ts';
 import { requestActor } from '../audit/actor.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
 

@@ -1,7 +1,8 @@
 import { Router, type Response } from 'express';
 import type { Deps } from '../deps.ts';
 import { brandLocals } from '../http/brand.ts';
-import { deliveryDetail, deliveryEmail, deliveryLog, parseId } from './service.ts';
+import { deliveryLog } from './list.ts';
+import { deliveryDetail, deliveryEmail, parseId } from './detail.ts';
 import { customerView, previewAnswer, previewForm, type PreviewPage } from './as-customer.ts';
 import { audit } from '../audit/record.ts';
 import { requestActor } from '../audit/actor.ts';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { History } from './rules.ts';
+import type { History } from './model.ts';
 
 /**
  * What the contact rules need to know of one customer's past: their

@@ -1,7 +1,7 @@
 import { TZDate } from '@date-fns/tz';
 import { MINUTE } from '../clock.ts';
 import { isTimeZone, type QuietHours } from '../settings/service.ts';
-import type { DecisionInput } from './rules.ts';
+import type { DecisionInput } from './model.ts';
 
 /** Quiet hours: the send time moves into the daily window in the customer's time zone; they never suppress. */
 

@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import { checkFrequency } from './frequency.ts';
 import { sendTime } from './quiet-hours.ts';
-import { isoDay, plural, type Refusal, type SuppressionReason } from './reasons.ts';
+import { isoDay, plural, type Refusal } from './reasons.ts';
 import { DAY } from '../clock.ts';
-import type { GlobalRules, QuietHours } from '../settings/service.ts';
+import type { GlobalRules } from '../settings/service.ts';
 import { DEFAULT_MAX_EVENT_AGE_DAYS, type SurveyRules } from '../surveys/model.ts';
+import type { CustomerState, Decision, DecisionInput, EffectiveRules, RuleSurvey } from './model.ts';
 
 /**
  * The decision step (DESIGN.md, "Contact rules"): pure functions of the event,
@@ -12,81 +13,11 @@ import { DEFAULT_MAX_EVENT_AGE_DAYS, type SurveyRules } from '../surveys/model.t
  * clock. No database, no I/O: the same input always gives the same decision.
  */
 
-export interface RuleSurvey {
-  id: number;
-  key: string;
-  status: string;
-  rules: SurveyRules;
-  sample_rate: number;
-  send_delay_minutes: number;
-  /** 'link': answered at its web link only, never emailed (absent: email). */
-  channel?: string;
-  /** Events older than this many days are recorded as too_old, not surveyed; null: any age (absent: the default, 7). */
-  max_event_age_days?: number | null;
-}
-
 /** Why a survey answered by web link only sends no email (for the event and for the worker's recheck). */
 export const linkOnlyDetail = (key: string) => `no_active_survey: the survey ${key} is answered by web link only; events send no email`;
 
-export interface CustomerState {
-  email: string | null;
-  time_zone: string | null;
-  unsubscribed_at: string | null;
-  bounced_at: string | null;
-  erased_at: string | null;
-  /** Unsubscribed from the event's touchpoint only. */
-  unsubscribed_from_touchpoint_at: string | null;
-}
-
-/** One earlier invitation: for scheduled ones the planned send time, else when it went out. */
-interface PastInvitation {
-  survey_id: number;
-  state: string;
-  at: Date;
-}
-interface PastResponse {
-  survey_id: number;
-  at: Date;
-}
-export interface History {
-  invitations: PastInvitation[];
-  responses: PastResponse[];
-}
-
-export interface DecisionInput {
-  now: Date;
-  occurredAt: Date;
-  transactionId: string;
-  /** The touchpoint's active survey, or null. */
-  survey: RuleSurvey | null;
-  global: GlobalRules;
-  reportingTimeZone: string;
-  customer: CustomerState;
-  history: History;
-  /**
-   * Record the event, survey nobody: an import of history without --send.
-   * Such an event is suppressed as too_old (after duplicate_event and no_active_survey).
-   */
-  recordOnly?: boolean;
-}
-
-export type Decision =
-  | { status: 'scheduled'; sendAt: Date; notes: string[]; reason?: undefined; detail?: undefined }
-  | { status: 'suppressed'; reason: SuppressionReason; detail: string; notes: string[]; sendAt?: undefined };
-
-
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 export const isEmailAddress = (value: string | null | undefined): boolean => !!value && value.length <= 254 && EMAIL.test(value);
-
-/** Which rules apply: the survey's where the settings allow it to override, else the global ones. */
-export interface EffectiveRules {
-  globalAfterInvitationDays: number | null;
-  globalAfterResponseDays: number | null;
-  surveyAfterInvitationDays: number | null;
-  surveyAfterResponseDays: number | null;
-  cap: GlobalRules['cap'];
-  quietHours: QuietHours | null;
-}
 
 export function effectiveRules(global: GlobalRules, surveyRules: SurveyRules, notes: string[] = []): EffectiveRules {
   const may = global.survey_may_override;

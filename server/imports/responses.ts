@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import { MINUTE } from '../clock.ts';
+import { isIsoInstant } from '../dates.ts';
 import { toDbTime } from '../db/time.ts';
 import { isUniqueViolation, writeTransaction } from '../db/dialect.ts';
 import { getSettings } from '../settings/service.ts';
@@ -22,7 +23,6 @@ const FUTURE_SKEW = 5 * MINUTE;
 /** Tries of a batch that met another import writing the same keys at the same time. */
 const MAX_TRIES = 3;
 
-const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -184,7 +184,7 @@ async function toRow(db: Knex, fields: Map<string, string>, surveys: Map<string,
   }
   const rawAt = fields.get('answered_at') ?? '';
   const answeredAt = new Date(rawAt);
-  if (!isoInstant.test(rawAt) || Number.isNaN(answeredAt.getTime())) {
+  if (!isIsoInstant(rawAt)) {
     throw new Refusal(`answered_at "${rawAt}" is not an ISO 8601 instant with an offset, such as 2026-03-01T09:30:00Z`);
   }
   if (answeredAt.getTime() > now.getTime() + FUTURE_SKEW) {

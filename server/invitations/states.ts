@@ -10,7 +10,7 @@
  *
  * A `sending` row whose worker stopped goes back to being claimed once its claim is stale.
  */
-const invitationStates = ['scheduled', 'sending', 'sent', 'responded', 'suppressed', 'failed', 'expired'] as const;
+export const invitationStates = ['scheduled', 'sending', 'sent', 'responded', 'suppressed', 'failed', 'expired'] as const;
 export type InvitationState = (typeof invitationStates)[number];
 
 /** The states by name, for queries: `state: InvitationStates.sent`. */

@@ -3,8 +3,8 @@ import { propertyValueText, toCount } from '../db/dialect.ts';
 import type { ScoreCounts } from './compute.ts';
 import type { PropertyFilter } from './property-filter.ts';
 import { getSettings } from '../settings/service.ts';
-import { localMidnight, type Period } from './range.ts';
-import { addDays } from '../dates.ts';
+import type { Period } from './range.ts';
+import { addDays, localMidnight } from '../dates.ts';
 
 const addTo = (map: Map<string, ScoreCounts>, key: string, score: number, count: number) => {
   const counts = map.get(key) ?? map.set(key, new Map()).get(key)!;

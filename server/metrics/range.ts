@@ -1,7 +1,6 @@
-import { TZDate } from '@date-fns/tz';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
-import { DATE_RANGE_MESSAGE, INSTANT_RANGE_MESSAGE, addDays, calendarDateInRange, daysBetween, instantInRange, isCalendarDate } from '../dates.ts';
+import { DATE_RANGE_MESSAGE, INSTANT_RANGE_MESSAGE, addDays, calendarDateInRange, daysBetween, instantInRange, isCalendarDate, isIsoInstant, localMidnight } from '../dates.ts';
 
 /**
  * A period asked for as local dates (inclusive) in a time zone, or as ISO
@@ -20,13 +19,6 @@ export interface Period {
   byDay: boolean;
 }
 
-const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
-
-/** The instant at which the local date `day` begins in `tz`. */
-export function localMidnight(day: string, tz: string): Date {
-  const [y, m, d] = day.split('-').map(Number);
-  return new Date(new TZDate(y, m - 1, d, tz).getTime());
-}
 
 type Bound = { day: string | null; iso: string };
 
@@ -36,7 +28,7 @@ const NOT_A_PERIOD_END = 'must be a date (YYYY-MM-DD) or an ISO 8601 instant wit
 function periodEndProblem(value: string): string | null {
   if (isCalendarDate(value)) return calendarDateInRange(value) ? null : DATE_RANGE_MESSAGE;
   const at = new Date(value);
-  if (!isoInstant.test(value) || Number.isNaN(at.getTime())) return NOT_A_PERIOD_END;
+  if (!isIsoInstant(value)) return NOT_A_PERIOD_END;
   return instantInRange(at) ? null : INSTANT_RANGE_MESSAGE;
 }
 
@@ -67,7 +59,7 @@ function parseBound(value: string | undefined, field: 'from' | 'to', tz: string)
     return { day: value, iso: midnight.toISOString() };
   }
   const at = new Date(value);
-  if (!isoInstant.test(value) || Number.isNaN(at.getTime())) throw ValidationError.field(field, NOT_A_PERIOD_END);
+  if (!isIsoInstant(value)) throw ValidationError.field(field, NOT_A_PERIOD_END);
   const end = new Date(at.getTime() + (field === 'to' ? 1 : 0));
   if (Number.isNaN(end.getTime())) throw ValidationError.field(field, INSTANT_RANGE_MESSAGE);
   // An instant `to` is inclusive: answered_at < to + 1 ms.

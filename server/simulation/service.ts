@@ -5,7 +5,8 @@ import { toDbTime } from '../db/time.ts';
 import { getSettings, type GlobalRules } from '../settings/service.ts';
 import { listSurveys } from '../surveys/queries.ts';
 import type { Survey, SurveyRules } from '../surveys/model.ts';
-import { decide, importedWithoutSendDetail, type History, type RuleSurvey } from '../eligibility/rules.ts';
+import type { History, RuleSurvey } from '../eligibility/model.ts';
+import { decide, importedWithoutSendDetail } from '../eligibility/rules.ts';
 import { customersWithEvents, replayRecords, type ReplayEvent } from './queries.ts';
 import { suppressionReasons } from '../eligibility/reasons.ts';
 

@@ -3,7 +3,7 @@ import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { runOnce } from '../../server/sending/worker.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
-import { eraseCustomer } from '../../server/customers/service.ts';
+import { eraseCustomer } from '../../server/customers/commands.ts';
 import { surveyMetrics } from '../../server/metrics/service.ts';
 import { updateSettings } from '../../server/settings/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
 import type { GlobalRules, QuietHours } from '../../server/settings/service.ts';
 import type { SurveyRules } from '../../server/surveys/model.ts';
-import { decide, sampleBucket, type CustomerState, type Decision, type History, type RuleSurvey } from '../../server/eligibility/rules.ts';
+import type { CustomerState, Decision, History, RuleSurvey } from '../../server/eligibility/model.ts';
+import { decide, sampleBucket } from '../../server/eligibility/rules.ts';
 
 /**
  * Property: whatever the rules, the clock and the order of events, no customer

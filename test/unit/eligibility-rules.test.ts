@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { DAY, MINUTE } from '../../server/clock.ts';
 import { defaultSettings, type GlobalRules } from '../../server/settings/service.ts';
-import { decide, importedWithoutSendDetail, isEmailAddress, sampleBucket, type CustomerState, type DecisionInput, type RuleSurvey } from '../../server/eligibility/rules.ts';
+import type { CustomerState, DecisionInput, RuleSurvey } from '../../server/eligibility/model.ts';
+import { decide, importedWithoutSendDetail, isEmailAddress, sampleBucket } from '../../server/eligibility/rules.ts';
 import { suppressionReasons } from '../../server/eligibility/reasons.ts';
 import { intoQuietHoursWindow } from '../../server/eligibility/quiet-hours.ts';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { bucketStart, bucketStarts, groupDays } from '../../server/metrics/series.ts';
-import { localMidnight, parsePeriod } from '../../server/metrics/range.ts';
-import { localDate } from '../../server/dates.ts';
+import { parsePeriod } from '../../server/metrics/range.ts';
+import { localDate, localMidnight } from '../../server/dates.ts';
 
 describe('metrics: buckets', () => {
   it('ISO weeks start on Monday, also across a year boundary', () => {
