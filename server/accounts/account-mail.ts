@@ -7,29 +7,13 @@ import type { UserRow } from '../auth/queries.ts';
 import { passwordLinkUrl, type IssuedLink } from '../auth/links.ts';
 import type { UserTokenPurpose } from '../auth/token-queries.ts';
 import { fromAddress } from '../mail/sender.ts';
+import { t, type Locale } from '../i18n/index.ts';
 
 const templates = path.join(viewsDir, 'emails');
 
 const utc = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
-const wording: Record<UserTokenPurpose, { subject: string; intro: string; button: string; validity: string; ignore: string }> = {
-  invite: {
-    subject: 'You are invited to Touchpoint',
-    intro: 'You have been given access to Touchpoint, where we follow what customers tell us. Choose your password to sign in.',
-    button: 'Choose your password',
-    validity: 'The link works once, for 7 days (until {until}).',
-    ignore: 'If you did not expect this invitation, you can ignore this email.',
-  },
-  reset: {
-    subject: 'Reset your Touchpoint password',
-    intro: 'Someone, hopefully you, asked to reset the password of your Touchpoint account. Choose a new password with this link.',
-    button: 'Choose a new password',
-    validity: 'The link works once, for 1 hour (until {until}).',
-    ignore: 'If you did not ask for this, ignore this email: your password stays as it is.',
-  },
-};
-
-/** The email with a link to set one's password, in English (the app's pages are English). */
+/** The email with a link to set one's password, in English (the app's pages are English; the catalogue has its German texts too). */
 async function renderPasswordLinkMail(
   deps: Pick<Deps, 'config' | 'db'>,
   user: Pick<UserRow, 'email' | 'name'>,
@@ -37,18 +21,20 @@ async function renderPasswordLinkMail(
   purpose: UserTokenPurpose,
 ): Promise<OutgoingMail> {
   const settings = await getSettings(deps.db);
-  const words = wording[purpose];
+  const locale: Locale = 'en';
+  const subject = t(locale, `account.${purpose}_subject`);
   const url = passwordLinkUrl(deps.config.baseUrl, link.token);
   const name = user.name.trim();
   const context = {
-    subject: words.subject,
-    greeting: name ? `Hello ${name},` : 'Hello,',
-    intro: words.intro,
-    button: words.button,
+    locale,
+    subject,
+    greeting: name ? t(locale, 'account.greeting', { name }) : t(locale, 'account.greeting_anonymous'),
+    intro: t(locale, `account.${purpose}_intro`),
+    button: t(locale, `account.${purpose}_button`),
     url,
     email: user.email,
-    validity: words.validity.replace('{until}', utc(link.expiresAt)),
-    ignore: words.ignore,
+    validity: t(locale, `account.${purpose}_validity`, { until: utc(link.expiresAt) }),
+    ignore: t(locale, `account.${purpose}_ignore`),
   };
   const [html, text] = await Promise.all([
     handlebars.render(path.join(templates, 'account-link.html.hbs'), context, { cache: true }),
@@ -58,7 +44,7 @@ async function renderPasswordLinkMail(
     messageId: `<account-${purpose}-${link.id}@${new URL(deps.config.baseUrl).hostname}>`,
     from: fromAddress(settings, deps.config),
     to: user.email,
-    subject: words.subject,
+    subject,
     html,
     text,
     headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' },

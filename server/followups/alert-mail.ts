@@ -2,43 +2,13 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Settings } from '../settings/service.ts';
 import { handlebars, viewsDir } from '../http/views.ts';
-import { pickLocale, type Locale } from '../i18n/index.ts';
+import { pickLocale, t } from '../i18n/index.ts';
 import { formatInstant } from '../dates.ts';
 import type { OutgoingMail } from '../mail/transport.ts';
 import type { AlertCandidate } from './queries.ts';
 import { fromAddress } from '../mail/sender.ts';
 
 const templates = path.join(viewsDir, 'emails');
-
-const wording: Record<Locale, Record<string, string>> = {
-  en: {
-    subject: 'Detractor on {touchpoint}: {metric} {score} – "{snippet}"',
-    intro: 'A customer gave a low score and left a comment on a survey you own.',
-    survey: 'Survey',
-    score: 'Score',
-    customer: 'Customer',
-    answered: 'Answered',
-    unknown: 'unknown',
-    list: 'Open the follow-up list',
-    profile: "Open the customer's page",
-    footer: 'You get this email because you own this survey in Touchpoint. The owner is set on the follow-up page.',
-  },
-  de: {
-    subject: 'Kritiker bei {touchpoint}: {metric} {score} – „{snippet}“',
-    intro: 'Ein Kunde hat eine niedrige Bewertung mit Kommentar abgegeben, zu einer Umfrage, die Ihnen gehört.',
-    survey: 'Umfrage',
-    score: 'Bewertung',
-    customer: 'Kunde',
-    answered: 'Beantwortet',
-    unknown: 'unbekannt',
-    list: 'Nachfassliste öffnen',
-    profile: 'Seite des Kunden öffnen',
-    footer: 'Sie erhalten diese E-Mail, weil Ihnen diese Umfrage in Touchpoint gehört. Die Zuständigkeit wird auf der Nachfassseite festgelegt.',
-  },
-};
-
-const fill = (template: string, vars: Record<string, string | number>) =>
-  template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 
 /** Stable per response, so a resend would be recognisable as the same alert. */
 const alertMessageIdFor = (responseId: number, baseUrl: string) => `<followup-alert-${responseId}@${new URL(baseUrl).hostname}>`;
@@ -50,20 +20,18 @@ export async function renderFollowUpAlert(
   config: Pick<Config, 'baseUrl' | 'mailFrom'>,
 ): Promise<OutgoingMail> {
   const locale = pickLocale(alert.owner_locale);
-  const words = wording[locale];
   const comment = alert.comment.replace(/\s+/g, ' ').trim();
   const snippet = [...comment].length > 60 ? `${[...comment].slice(0, 57).join('')}…` : comment;
   const metric = alert.metric.toUpperCase();
   const customerPath = alert.customer_external_id ? `/customers/${encodeURIComponent(alert.customer_external_id)}` : null;
   const context = {
     locale,
-    words,
-    subject: fill(words.subject, { touchpoint: alert.touchpoint_name, metric, score: alert.score, snippet }),
+    subject: t(locale, 'alert.subject', { touchpoint: alert.touchpoint_name, metric, score: alert.score, snippet }),
     survey: `${alert.touchpoint_name} · ${alert.survey_key}`,
     metric,
     score: alert.score,
     comment: alert.comment,
-    customer: alert.customer_email ?? alert.customer_external_id ?? words.unknown,
+    customer: alert.customer_email ?? alert.customer_external_id ?? t(locale, 'alert.unknown'),
     answered: `${formatInstant(alert.answered_at, { timeZone: settings.reporting_time_zone, locale })} (${settings.reporting_time_zone})`,
     listUrl: `${config.baseUrl}/follow-ups?survey=${encodeURIComponent(alert.survey_key)}`,
     customerUrl: customerPath ? `${config.baseUrl}${customerPath}` : null,

@@ -1,14 +1,17 @@
 import { surveyPageMessages } from './survey-page.ts';
-import { emailMessages } from './email.ts';
+import { customerMailMessages } from './customer-mail.ts';
+import { unsubscribePageMessages } from './unsubscribe-page.ts';
+import { staffMailMessages } from './staff-mail.ts';
 
 /** The locales customers can be asked in. */
 export const locales = ['en', 'de'] as const;
 export type Locale = (typeof locales)[number];
 
-type Catalog = Record<string, string>;
-const catalogs: Record<Locale, Catalog> = {
-  en: { ...surveyPageMessages.en, ...emailMessages.en },
-  de: { ...surveyPageMessages.de, ...emailMessages.de },
+/** Every text of the app's catalogue, by locale; the keys are namespaced by where they appear (survey., email., unsubscribe., account., alert., digest.). */
+const parts = [surveyPageMessages, customerMailMessages, unsubscribePageMessages, staffMailMessages];
+export const catalogs: Readonly<Record<Locale, Readonly<Record<string, string>>>> = {
+  en: Object.assign({}, ...parts.map((part) => part.en)),
+  de: Object.assign({}, ...parts.map((part) => part.de)),
 };
 
 /** The supported locale closest to what was asked (de-AT → de), else the fallback. */
