@@ -2,11 +2,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { limitSchema, parseInput } from '../validation.ts';
-import { listResponses } from './responses.ts';
+import { listResponses } from './response-list.ts';
 import { sourceSchema } from './sources.ts';
 import { periodEndParam } from './range.ts';
 
-const responsesQuerySchema = z.object({
+export const responsesQuerySchema = z.object({
   survey: z.string().trim().min(1).max(100).optional(),
   from: periodEndParam,
   to: periodEndParam,
