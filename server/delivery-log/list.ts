@@ -24,8 +24,6 @@ const deliveryQuerySchema = z.object({
   page: pageNumberSchema,
 });
 
-
-
 interface DeliveryListItem {
   id: number;
   survey_key: string;
