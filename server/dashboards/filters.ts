@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addDays, daysBetween, localDate } from '../dates.ts';
 import { ValidationError } from '../errors.ts';
-import { calendarDateParam } from '../validation.ts';
+import { blankToUndefined, calendarDateParam } from '../validation.ts';
 import type { Metric } from '../surveys/model.ts';
 import { intervals, type Interval } from '../metrics/series.ts';
 import { propertyNameSchema, whereSchema } from '../metrics/property-filter.ts';
@@ -27,7 +27,6 @@ const optionalText = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .optional()
     .transform((v) => (v === '' ? undefined : v));
-const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 /** The filters of the dashboard pages, all in the URL so a view can be bookmarked. */
 export const dashboardQuerySchema = z.object({

@@ -1,5 +1,7 @@
 import type { Request } from 'express';
-import { AppError } from '../errors.ts';
+import { z } from 'zod';
+import { AppError, type FieldError } from '../errors.ts';
+import { blankToUndefined } from '../validation.ts';
 import { ensureSession } from './session.ts';
 
 /** A form field's value as a trimmed string ('' when absent or not a string). */
@@ -19,6 +21,47 @@ export const formChecked = (body: unknown, name: string): boolean => {
   const value = (body as Record<string, unknown> | undefined)?.[name];
   return value !== undefined && value !== '' && value !== 'off';
 };
+
+const typedNumbers = {
+  whole: { pattern: /^\d+$/, message: 'must be a whole number' },
+  decimal: { pattern: /^\d+(\.\d+)?$/, message: 'must be a number such as 25 or 12.5' },
+};
+
+/**
+ * A number typed into a form field, kept to `schema`: the field of the API's own schema, so a form
+ * and the JSON API share every limit (and its message). The text must be digits (`decimal`: with
+ * a point and more digits), and the number it says is the schema's to check. Blank means not set:
+ * undefined when `optional`, else 'is required'.
+ */
+export function formNumber<S extends z.ZodType>(
+  schema: S & (number extends z.input<S> ? unknown : never),
+  opts: { decimal?: boolean; optional?: boolean } = {},
+): z.ZodType<z.output<S> | undefined> {
+  const { pattern, message } = opts.decimal ? typedNumbers.decimal : typedNumbers.whole;
+  // Number() rather than z.coerce.number(): digits too many for a double (Infinity) are the schema's to refuse, in its words.
+  // The schema takes a number (and maybe undefined or null besides, which the pipe's type cannot say).
+  const typed = z.string('is required').regex(pattern, message).transform(Number).pipe(schema as z.ZodType<z.output<S>, number>);
+  return z.preprocess(blankToUndefined, opts.optional ? typed.optional() : typed);
+}
+
+/**
+ * Each of a form's `fields` parsed by its own schema, so a page can name every bad field at once:
+ * the values that parsed, and the first problem of each field that did not (`message` may reword it).
+ */
+export function parseFormFields<F extends Record<string, z.ZodType>>(
+  form: Record<string, unknown>,
+  fields: F,
+  message: (issue: z.core.$ZodIssue, field: keyof F & string) => string = (issue) => issue.message,
+): { values: { [K in keyof F]?: z.output<F[K]> }; errors: FieldError[] } {
+  const values: { [K in keyof F]?: z.output<F[K]> } = {};
+  const errors: FieldError[] = [];
+  for (const field of Object.keys(fields) as (keyof F & string)[]) {
+    const result = fields[field].safeParse(form[field]);
+    if (result.success) values[field] = result.data as z.output<F[typeof field]>;
+    else errors.push({ field, message: message(result.error.issues[0], field) });
+  }
+  return { values, errors };
+}
 
 /**
  * The field errors of an AppError as {formField: message} (first message per

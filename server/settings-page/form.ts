@@ -1,14 +1,28 @@
 import type { FieldError } from '../errors.ts';
 import { ValidationError } from '../errors.ts';
-import { settingsSchema, type Settings } from '../settings/service.ts';
+import { formChecked, formNumber, formText, parseFormFields } from '../http/forms.ts';
+import { globalRulesSchema, settingsSchema, type Settings } from '../settings/service.ts';
 
 /** The settings page's fields, flat as the form sends them (all strings; checkboxes on or absent). */
 export type SettingsForm = Record<string, string | boolean>;
 
-const text = (body: Record<string, unknown>, name: string) => (typeof body[name] === 'string' ? (body[name] as string).trim() : '');
-const checked = (body: Record<string, unknown>, name: string) => body[name] !== undefined && body[name] !== '' && body[name] !== 'off';
 /** The form's checkboxes (every other field is text). */
 const isCheckbox = (name: string) => name.startsWith('override_') || name === 'admins_require_two_factor';
+
+const settingFields = settingsSchema.shape;
+const ruleFields = globalRulesSchema.shape;
+const capFields = ruleFields.cap.unwrap().shape;
+/** The form's numbers, each kept to its field of the settings schema (blank turns a rule off). */
+const numberFields = {
+  edit_window_hours: formNumber(settingFields.edit_window_hours),
+  token_expiry_days: formNumber(settingFields.token_expiry_days),
+  min_bucket_responses: formNumber(settingFields.min_bucket_responses),
+  audit_retention_days: formNumber(settingFields.audit_retention_days),
+  cooldown_after_invitation_days: formNumber(ruleFields.cooldown_after_invitation_days, { optional: true }),
+  cooldown_after_response_days: formNumber(ruleFields.cooldown_after_response_days, { optional: true }),
+  cap_count: formNumber(capFields.count, { optional: true }),
+  cap_window_days: formNumber(capFields.window_days, { optional: true }),
+};
 
 /** The form's values for the settings in force (blank = off). */
 export function formFromSettings(s: Settings): SettingsForm {
@@ -54,10 +68,9 @@ export function formFieldOf(path: string): string {
 
 /** The submitted fields as typed (to show again when something is wrong). */
 export function readSettingsForm(raw: unknown): SettingsForm {
-  const body = (raw ?? {}) as Record<string, unknown>;
   const form: SettingsForm = {};
   for (const name of Object.keys(formFromSettings(blank))) {
-    form[name] = isCheckbox(name) ? checked(body, name) : text(body, name);
+    form[name] = isCheckbox(name) ? formChecked(raw, name) : formText(raw, name);
   }
   return form;
 }
@@ -68,18 +81,6 @@ export function readSettingsForm(raw: unknown): SettingsForm {
  */
 export function settingsFromForm(form: SettingsForm): Settings {
   const errors: FieldError[] = [];
-  const whole = (name: string, optional: boolean): number | null => {
-    const value = form[name] as string;
-    if (value === '') {
-      if (!optional) errors.push({ field: name, message: 'is required' });
-      return null;
-    }
-    if (!/^\d+$/.test(value)) {
-      errors.push({ field: name, message: 'must be a whole number' });
-      return null;
-    }
-    return Number(value);
-  };
   const pairOff = (a: string, b: string): boolean => {
     if (form[a] === '' && form[b] === '') return true;
     for (const name of [a, b]) if (form[name] === '') errors.push({ field: name, message: 'is needed too (leave both blank to turn this rule off)' });
@@ -88,6 +89,8 @@ export function settingsFromForm(form: SettingsForm): Settings {
 
   const capOff = pairOff('cap_count', 'cap_window_days');
   const quietOff = pairOff('quiet_hours_start', 'quiet_hours_end');
+  const { values: numbers, errors: numberErrors } = parseFormFields(form, numberFields);
+  errors.push(...numberErrors);
   const settings = {
     reporting_time_zone: form.reporting_time_zone,
     default_locale: form.default_locale,
@@ -96,15 +99,15 @@ export function settingsFromForm(form: SettingsForm): Settings {
     reply_to: form.reply_to,
     brand_color: form.brand_color,
     logo_url: form.logo_url,
-    edit_window_hours: whole('edit_window_hours', false),
-    token_expiry_days: whole('token_expiry_days', false),
-    min_bucket_responses: whole('min_bucket_responses', false),
-    audit_retention_days: whole('audit_retention_days', false),
+    edit_window_hours: numbers.edit_window_hours ?? null,
+    token_expiry_days: numbers.token_expiry_days ?? null,
+    min_bucket_responses: numbers.min_bucket_responses ?? null,
+    audit_retention_days: numbers.audit_retention_days ?? null,
     admins_require_two_factor: form.admins_require_two_factor === true,
     contact_rules: {
-      cooldown_after_invitation_days: whole('cooldown_after_invitation_days', true),
-      cooldown_after_response_days: whole('cooldown_after_response_days', true),
-      cap: capOff ? null : { count: whole('cap_count', true), window_days: whole('cap_window_days', true) },
+      cooldown_after_invitation_days: numbers.cooldown_after_invitation_days ?? null,
+      cooldown_after_response_days: numbers.cooldown_after_response_days ?? null,
+      cap: capOff ? null : { count: numbers.cap_count ?? null, window_days: numbers.cap_window_days ?? null },
       quiet_hours: quietOff ? null : { start: form.quiet_hours_start, end: form.quiet_hours_end },
       survey_may_override: {
         cooldown_after_invitation: form.override_cooldown_after_invitation,

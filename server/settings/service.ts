@@ -27,7 +27,8 @@ export function timeZoneChoices(): string[] {
   return ['UTC', ...zones.filter((zone) => zone !== 'UTC')];
 }
 
-const days = z.number().int().min(0).max(3650);
+/** A cooldown in days, the global one or a survey's own (server/surveys/model.ts); null, where allowed, turns it off. */
+export const cooldownDaysSchema = z.number().int().min(0).max(3650);
 const emailOrEmpty = z
   .string()
   .trim()
@@ -53,8 +54,8 @@ const logoUrl = z
 
 /** The global contact rules (DESIGN.md, "Contact rules"); null turns a rule off. */
 export const globalRulesSchema = z.object({
-  cooldown_after_invitation_days: days.nullable(),
-  cooldown_after_response_days: days.nullable(),
+  cooldown_after_invitation_days: cooldownDaysSchema.nullable(),
+  cooldown_after_response_days: cooldownDaysSchema.nullable(),
   cap: z.object({ count: z.number().int().min(1).max(1000), window_days: z.number().int().min(1).max(3650) }).nullable(),
   quiet_hours: quietHoursSchema.nullable(),
   /** Which rules a survey may set for itself, looser or stricter than the global one. */

@@ -1,7 +1,9 @@
-import type { FieldError } from '../errors.ts';
+import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
+import { formNumber, parseFormFields } from '../http/forms.ts';
 import { globalRulesSchema, type GlobalRules } from '../settings/service.ts';
 import { surveyRulesSchema, type Survey } from '../surveys/model.ts';
+import { surveyInputSchema } from '../surveys/schemas.ts';
 import type { ProposedRules } from './service.ts';
 
 /**
@@ -16,6 +18,45 @@ const surveyFields = ['sample_rate', 'send_delay_minutes', 'cooldown_after_invit
 const globalFields = ['global_cooldown_after_invitation_days', 'global_cooldown_after_response_days', 'global_cap_count', 'global_cap_window_days'] as const;
 
 const n = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
+
+/** The schema field that holds each number field's limits: the survey's (as the survey form and the API), the global rules' (as Settings). */
+const limits = {
+  sample_rate: surveyInputSchema.shape.sample_rate,
+  send_delay_minutes: surveyInputSchema.shape.send_delay_minutes,
+  cooldown_after_invitation_days: surveyRulesSchema.shape.cooldown_after_invitation_days,
+  cooldown_after_response_days: surveyRulesSchema.shape.cooldown_after_response_days,
+  global_cooldown_after_invitation_days: globalRulesSchema.shape.cooldown_after_invitation_days,
+  global_cooldown_after_response_days: globalRulesSchema.shape.cooldown_after_response_days,
+  global_cap_count: globalRulesSchema.shape.cap.unwrap().shape.count,
+  global_cap_window_days: globalRulesSchema.shape.cap.unwrap().shape.window_days,
+};
+/** The form's numbers (blank: the rule off, where it may be off). */
+const numberFields = {
+  sample_rate: formNumber(limits.sample_rate, { decimal: true }),
+  send_delay_minutes: formNumber(limits.send_delay_minutes),
+  cooldown_after_invitation_days: formNumber(limits.cooldown_after_invitation_days, { optional: true }),
+  cooldown_after_response_days: formNumber(limits.cooldown_after_response_days, { optional: true }),
+  global_cooldown_after_invitation_days: formNumber(limits.global_cooldown_after_invitation_days, { optional: true }),
+  global_cooldown_after_response_days: formNumber(limits.global_cooldown_after_response_days, { optional: true }),
+  global_cap_count: formNumber(limits.global_cap_count, { optional: true }),
+  global_cap_window_days: formNumber(limits.global_cap_window_days, { optional: true }),
+};
+
+/** The bounds of a number schema, through optional, nullable, a default and a transform after the number. */
+function bounds(schema: z.core.$ZodType): { min: number | null; max: number | null } {
+  if (schema instanceof z.ZodNumber) return { min: schema.minValue, max: schema.maxValue };
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) return bounds(schema.unwrap());
+  if (schema instanceof z.ZodPipe) return bounds(schema.in);
+  throw new Error(`not a number schema: ${schema._zod.def.type}`);
+}
+
+/** A number out of its schema's range (or past what a number holds), in this page's words: "must be between 0 and 100". */
+function rangeMessage(issue: z.core.$ZodIssue, field: keyof typeof limits): string {
+  const outOfRange = issue.code === 'too_big' || issue.code === 'too_small' || (issue.code === 'invalid_type' && issue.expected === 'number');
+  if (!outOfRange) return issue.message;
+  const { min, max } = bounds(limits[field]);
+  return `must be between ${min} and ${max}`;
+}
 
 /** Today's rules as form values. */
 export function formFromRules(survey: Survey, global: GlobalRules): SimulationForm {
@@ -45,28 +86,12 @@ export function readSimulationForm(raw: unknown, today: SimulationForm): Simulat
 
 /** The proposed rules the form describes; a ValidationError names every bad field. */
 export function proposedFromForm(form: SimulationForm, survey: Survey, global: GlobalRules): ProposedRules {
-  const errors: FieldError[] = [];
-  const number = (name: string, opts: { whole?: boolean; optional?: boolean; max: number; min?: number }): number | null => {
-    const value = form[name] ?? '';
-    if (value === '') {
-      if (!opts.optional) errors.push({ field: name, message: 'is required' });
-      return null;
-    }
-    if (!(opts.whole === false ? /^\d+(\.\d+)?$/ : /^\d+$/).test(value)) {
-      errors.push({ field: name, message: opts.whole === false ? 'must be a number such as 25 or 12.5' : 'must be a whole number' });
-      return null;
-    }
-    const parsed = Number(value);
-    if (parsed > opts.max || parsed < (opts.min ?? 0)) errors.push({ field: name, message: `must be between ${opts.min ?? 0} and ${opts.max}` });
-    return parsed;
-  };
-  const sampleRate = number('sample_rate', { whole: false, max: 100 });
-  const delay = number('send_delay_minutes', { max: 43200 });
+  const { values: numbers, errors } = parseFormFields(form, numberFields, rangeMessage);
   const rules = {
     // Rules the form does not show (reminders, overrides of the global cooldowns) stay as they are.
     ...survey.rules,
-    cooldown_after_invitation_days: number('cooldown_after_invitation_days', { optional: true, max: 3650 }),
-    cooldown_after_response_days: number('cooldown_after_response_days', { optional: true, max: 3650 }),
+    cooldown_after_invitation_days: numbers.cooldown_after_invitation_days ?? null,
+    cooldown_after_response_days: numbers.cooldown_after_response_days ?? null,
   } as Survey['rules'];
   delete rules.quiet_hours;
   if (form.quiet_hours_mode === 'off') rules.quiet_hours = null;
@@ -75,15 +100,15 @@ export function proposedFromForm(form: SimulationForm, survey: Survey, global: G
     rules.quiet_hours = { start: form.quiet_hours_start, end: form.quiet_hours_end };
   } else if (form.quiet_hours_mode !== 'global') errors.push({ field: 'quiet_hours_mode', message: 'must be global, own or off' });
 
-  const capCount = number('global_cap_count', { optional: true, max: 1000, min: 1 });
-  const capWindow = number('global_cap_window_days', { optional: true, max: 3650, min: 1 });
+  const capCount = numbers.global_cap_count ?? null;
+  const capWindow = numbers.global_cap_window_days ?? null;
   if ((capCount === null) !== (capWindow === null) && !errors.some((e) => e.field.startsWith('global_cap'))) {
     errors.push({ field: capCount === null ? 'global_cap_count' : 'global_cap_window_days', message: 'give both the number of invitations and the window, or neither (no cap)' });
   }
   const proposedGlobal: GlobalRules = {
     ...global,
-    cooldown_after_invitation_days: number('global_cooldown_after_invitation_days', { optional: true, max: 3650 }),
-    cooldown_after_response_days: number('global_cooldown_after_response_days', { optional: true, max: 3650 }),
+    cooldown_after_invitation_days: numbers.global_cooldown_after_invitation_days ?? null,
+    cooldown_after_response_days: numbers.global_cooldown_after_response_days ?? null,
     cap: capCount !== null && capWindow !== null ? { count: capCount, window_days: capWindow } : null,
   };
   if (errors.length) throw new ValidationError(errors);
@@ -96,5 +121,5 @@ export function proposedFromForm(form: SimulationForm, survey: Survey, global: G
   if (!checkedGlobal.success) {
     throw new ValidationError(checkedGlobal.error.issues.map((i) => ({ field: `global_${i.path.map(String).join('_')}`, message: i.message })));
   }
-  return { global: checkedGlobal.data, survey: { sample_rate: sampleRate!, send_delay_minutes: delay!, rules: checkedRules.data } };
+  return { global: checkedGlobal.data, survey: { sample_rate: numbers.sample_rate, send_delay_minutes: numbers.send_delay_minutes, rules: checkedRules.data } };
 }

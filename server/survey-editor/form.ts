@@ -1,7 +1,7 @@
-import type { FieldError } from '../errors.ts';
 import { ValidationError } from '../errors.ts';
+import { formNumber, formText, parseFormFields } from '../http/forms.ts';
 import { locales } from '../i18n/index.ts';
-import { DEFAULT_MAX_EVENT_AGE_DAYS, type Metric, type Survey, type Wording } from '../surveys/model.ts';
+import { defaultSurveyRules, surveyRulesSchema, type Metric, type Survey, type Wording } from '../surveys/model.ts';
 import { z } from 'zod';
 import { surveyInputSchema, type SurveyInput, type SurveyPatch } from '../surveys/schemas.ts';
 import { templates } from '../surveys/templates.ts';
@@ -34,6 +34,20 @@ const allFields = [...plainFields, ...locales.flatMap((l) => wordingFields.map((
 
 const n = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
 
+const inputFields = surveyInputSchema.shape;
+const ruleFields = surveyRulesSchema.shape;
+/** The form's numbers, each kept to its field of the survey schema (blank: none, where a field may be blank). */
+const numberFields = {
+  send_delay_minutes: formNumber(inputFields.send_delay_minutes),
+  sample_rate: formNumber(inputFields.sample_rate, { decimal: true }),
+  max_event_age_days: formNumber(inputFields.max_event_age_days, { optional: true }),
+  reminder_after_days: formNumber(ruleFields.reminder_after_days, { optional: true }),
+  cooldown_after_invitation_days: formNumber(ruleFields.cooldown_after_invitation_days, { optional: true }),
+  cooldown_after_response_days: formNumber(ruleFields.cooldown_after_response_days, { optional: true }),
+};
+/** A default of the survey schema, as the form shows it. */
+const schemaDefault = (field: 'send_delay_minutes' | 'sample_rate' | 'max_event_age_days') => n(inputFields[field].parse(undefined));
+
 function wordingValues(content: Record<string, Wording | undefined>): SurveyForm {
   const values: SurveyForm = {};
   for (const locale of locales) for (const f of wordingFields) values[`${f}_${locale}`] = content[locale]?.[f] ?? '';
@@ -49,15 +63,15 @@ export function formFromTemplate(metric: Metric): SurveyForm {
     metric,
     status: 'draft',
     default_locale: 'en',
-    send_delay_minutes: '0',
-    sample_rate: '100',
+    send_delay_minutes: schemaDefault('send_delay_minutes'),
+    sample_rate: schemaDefault('sample_rate'),
     channel: 'email',
     public_link: 'off',
     count_anonymous: 'on',
-    max_event_age_days: String(DEFAULT_MAX_EVENT_AGE_DAYS),
+    max_event_age_days: schemaDefault('max_event_age_days'),
     reminder_after_days: '',
-    cooldown_after_invitation_days: '90',
-    cooldown_after_response_days: '90',
+    cooldown_after_invitation_days: n(defaultSurveyRules.cooldown_after_invitation_days),
+    cooldown_after_response_days: n(defaultSurveyRules.cooldown_after_response_days),
     quiet_hours_mode: 'global',
     quiet_hours_start: '',
     quiet_hours_end: '',
@@ -92,9 +106,8 @@ export function formFromSurvey(survey: Survey): SurveyForm {
 
 /** The submitted fields as typed, to show again beside their errors. */
 export function readSurveyForm(raw: unknown): SurveyForm {
-  const body = (raw ?? {}) as Record<string, unknown>;
   const form: SurveyForm = {};
-  for (const name of allFields) form[name] = typeof body[name] === 'string' ? (body[name] as string).trim() : '';
+  for (const name of allFields) form[name] = formText(raw, name);
   return form;
 }
 
@@ -115,24 +128,13 @@ export function rulesKeptFromSurvey(rules: Survey['rules']): Survey['rules'] {
 }
 
 /**
- * The survey the form asks for, as the service takes it. Numbers are checked
- * here (the form sends text); everything else is checked by the service, so
- * the API, files and the form share one set of rules.
+ * The survey the form asks for, as the service takes it. The numbers are
+ * parsed here (the form sends text) by the survey schema's own fields;
+ * everything else is checked by the service, so the API, files and the form
+ * share one set of rules.
  */
 export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputSchema): SurveyInput & SurveyPatch {
-  const errors: FieldError[] = [];
-  const number = (name: string, whole: boolean, optional: boolean): number | null | undefined => {
-    const value = form[name];
-    if (value === '') {
-      if (!optional) errors.push({ field: name, message: 'is required' });
-      return optional ? null : undefined;
-    }
-    if (!(whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(value)) {
-      errors.push({ field: name, message: whole ? 'must be a whole number' : 'must be a number such as 25 or 12.5' });
-      return undefined;
-    }
-    return Number(value);
-  };
+  const { values: numbers, errors } = parseFormFields(form, numberFields);
   const perLocale = (field: string, keepEmpty: boolean) => {
     const values: Record<string, string> = {};
     for (const locale of locales) {
@@ -155,20 +157,20 @@ export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputS
     high_label: perLocale('high_label', false),
     comment_prompt: perLocale('comment_prompt', false),
     thank_you: perLocale('thank_you', false),
-    send_delay_minutes: number('send_delay_minutes', true, false) ?? undefined,
-    sample_rate: number('sample_rate', false, false) ?? undefined,
+    send_delay_minutes: numbers.send_delay_minutes,
+    sample_rate: numbers.sample_rate,
     // Absent (an older form): the survey's channel stays, a new one is emailed.
     ...(form.channel ? { channel: form.channel as Survey['channel'] } : {}),
     // Absent (an older form): as they were; on a new survey, the defaults.
     ...(form.public_link ? { public_link: form.public_link === 'on' } : {}),
     ...(form.count_anonymous ? { count_anonymous: form.count_anonymous === 'on' } : {}),
     // Blank: any age.
-    max_event_age_days: number('max_event_age_days', true, true),
+    max_event_age_days: numbers.max_event_age_days ?? null,
     rules: {
       // Blank: no reminder.
-      reminder_after_days: number('reminder_after_days', true, true),
-      cooldown_after_invitation_days: number('cooldown_after_invitation_days', true, true),
-      cooldown_after_response_days: number('cooldown_after_response_days', true, true),
+      reminder_after_days: numbers.reminder_after_days ?? null,
+      cooldown_after_invitation_days: numbers.cooldown_after_invitation_days ?? null,
+      cooldown_after_response_days: numbers.cooldown_after_response_days ?? null,
       // Absent: the global quiet hours; null: none for this survey.
       ...(quietMode === 'off' ? { quiet_hours: null } : {}),
       ...(quietMode === 'own' ? { quiet_hours: { start: form.quiet_hours_start, end: form.quiet_hours_end } } : {}),

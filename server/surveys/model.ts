@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quietHoursSchema } from '../settings/service.ts';
+import { cooldownDaysSchema, quietHoursSchema } from '../settings/service.ts';
 import { locales } from '../i18n/index.ts';
 
 export const metrics = ['nps', 'csat', 'ces'] as const;
@@ -65,7 +65,7 @@ export const wordingSchema = z.object({
 });
 export type Wording = z.infer<typeof wordingSchema>;
 
-const days = z.number().int().min(0).max(3650).nullable();
+const days = cooldownDaysSchema.nullable();
 
 /** A survey's own contact rules; a missing (undefined) rule follows the global one. */
 export const surveyRulesSchema = z.object({
