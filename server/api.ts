@@ -17,7 +17,7 @@ export type ApiMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
  * Every call of /api/v1 and the one scope it needs (scopes in apikeys/scopes.ts). This table is the API's
  * list of calls: a call that is not here answers 404 (405 for a known path and another method) before any
  * route sees it, so a route added to an api-routes file without a line here stays unreachable. The
- * OpenAPI document names the same scope per operation (test/integration/openapi.test.ts holds them equal).
+ * OpenAPI document is generated with this table (server/openapi/generate.ts), so it names the same scope per operation.
  */
 export const API_ROUTE_SCOPES: readonly { method: ApiMethod; path: string; scope: ApiScope }[] = [
   { method: 'get', path: '/surveys', scope: 'surveys:read' },
@@ -80,7 +80,7 @@ function scopeGate(): Router {
  */
 export function apiRoutes(deps: Deps): Router {
   const api = Router();
-  api.use(openApiRoutes());
+  api.use(openApiRoutes(API_ROUTE_SCOPES));
   // The key first: nobody without one gets a 2 MB body read.
   api.use(requireApiKey(deps), refuseNul);
   // Then the call and its scope, before the body is read.

@@ -10,7 +10,7 @@ import { periodEndParam } from './range.ts';
 
 const text = (max: number) => z.string().trim().max(max);
 
-const metricsQuerySchema = z.object({
+export const metricsQuerySchema = z.object({
   survey: z.string({ error: 'is required' }).trim().min(1, 'is required').max(100),
   from: periodEndParam,
   to: periodEndParam,
