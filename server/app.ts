@@ -14,6 +14,7 @@ import { unsubscribeRoutes } from './customers/unsubscribe-routes.ts';
 import { adminRoutes } from './admin.ts';
 import { brandLocals, brandStylesheet } from './http/brand.ts';
 import { currentUser, setupGate } from './auth/middleware.ts';
+import { healthRoutes } from './health/routes.ts';
 
 const publicDir = path.resolve(viewsDir, '../public');
 // chart.js's UMD build, served by the app (no CDN); its package exports do not list the file.
@@ -47,7 +48,8 @@ export function createApp(deps: Deps): express.Express {
   app.get('/vendor/chart.umd.js', (_req, res) => res.sendFile(chartJsFile, { maxAge: '7d' }));
   app.get('/favicon.ico', (_req, res) => res.type('image/svg+xml').sendFile(path.join(publicDir, 'favicon.svg'), { maxAge: '7d' }));
   app.get('/brand.css', brandStylesheet(deps));
-  app.get('/healthz', (_req, res) => res.json({ ok: true }));
+  // Probes and Prometheus (/healthz, /readyz, /metrics): no session, no CSRF.
+  app.use(healthRoutes(deps));
 
   // The JSON API: API keys, no cookies, no CSRF.
   app.use('/api/v1', apiRoutes(deps));

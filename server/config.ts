@@ -27,12 +27,24 @@ export interface Config {
   /** Run the sending worker inside `serve`. */
   runWorker: boolean;
   workerIntervalMs: number;
+  /**
+   * How long a worker owns an invitation it claimed without renewing the claim (renewed while it sends):
+   * a worker that crashed gives its unsent invitations back after this long.
+   */
+  workerLeaseMs: number;
+  /** How long `serve` and `worker` take at most to stop on SIGTERM/SIGINT. */
+  shutdownTimeoutMs: number;
+  /** A bearer token for GET /metrics from other machines (without it, /metrics answers loopback only). */
+  metricsToken: string | null;
   /** How long an answer the page saved on its own is held before it counts (DESIGN.md, "Responses"). */
   answerSettleSeconds: number;
   logLevel: string;
   /** Secure cookies: on when BASE_URL is https. */
   secureCookies: boolean;
 }
+
+/** A worker's claim on an invitation lasts this long unless renewed (WORKER_LEASE_SECONDS). */
+export const DEFAULT_LEASE_MS = 60_000;
 
 const isUrl = (value: string) => {
   try {
@@ -73,6 +85,9 @@ const schema = z.object({
   SETUP_CODE_REQUIRED: z.enum(['true', 'false'], 'must be true or false').optional(),
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
   WORKER_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(2000),
+  WORKER_LEASE_SECONDS: z.coerce.number('must be a number of seconds').int('must be a whole number of seconds').min(2, 'must be at least 2 seconds').max(3600, 'must be at most 3600 seconds').default(DEFAULT_LEASE_MS / 1000),
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number('must be a number of seconds').int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(600, 'must be at most 600 seconds').default(25),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ANSWER_SETTLE_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(86_400, 'must be at most 86400 seconds (a day)').default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -110,6 +125,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     setupCodeRequired: e.SETUP_CODE_REQUIRED ? e.SETUP_CODE_REQUIRED === 'true' : publicHost || !isLoopbackHost(host),
     runWorker: e.RUN_WORKER === 'true',
     workerIntervalMs: e.WORKER_INTERVAL_MS,
+    workerLeaseMs: e.WORKER_LEASE_SECONDS * 1000,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    metricsToken: e.METRICS_TOKEN ?? null,
     answerSettleSeconds: e.ANSWER_SETTLE_SECONDS,
     logLevel: e.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),

@@ -22,6 +22,15 @@ export class AppError extends Error {
   }
 }
 
+/** 503 with Retry-After: the database could not do it just now (isTransientDbError); nothing was lost, the caller tries again. */
+export class UnavailableError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(message = 'The database is busy for a moment; nothing was changed', hint = 'Try again in a moment.', retryAfterSeconds = 1) {
+    super(503, 'busy', message, { hint });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 export class ValidationError extends AppError {
   constructor(errors: FieldError[], message?: string) {
     super(422, 'validation', message ?? errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });

@@ -1,8 +1,7 @@
 import type { Deps } from './deps.ts';
 import { DAY, HOUR } from './clock.ts';
 import { pruneRateCounters } from './db/rate-counters.ts';
-import { CLAIM_BATCH } from './sending/service.ts';
-import { runOnce, summary, type RunResult } from './sending/worker.ts';
+import { claimSize, runOnce, summary, type RunResult } from './sending/worker.ts';
 import { settleDueAnswers } from './responses/settle.ts';
 import { runFollowUpAlerts } from './followups/alerts.ts';
 import { runWeeklyDigests } from './digest/service.ts';
@@ -14,23 +13,29 @@ import { pruneAuditLog } from './audit-log/retention.ts';
  * housekeeping, one pass after the other, every WORKER_INTERVAL_MS.
  */
 
+/** How long stop() waits for the sends in flight, at most: the rest of SHUTDOWN_TIMEOUT_SECONDS is for the database and the mail pool. */
+export const stopWaitMs = (deps: Pick<Deps, 'config'>): number => Math.max(1_000, deps.config.shutdownTimeoutMs - 5_000);
+
 /**
  * The sending loop: a run every WORKER_INTERVAL_MS (at once again while
  * batches come back full), never two at a time; errors are logged, never
- * thrown. stop() waits for the run in progress.
+ * thrown. stop() takes no new rows, gives back those not yet sent, and waits
+ * for the sends in flight (at most stopWaitMs).
  */
 export function startWorker(deps: Deps): { stop(): Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  const stopping = new AbortController();
+  const full = claimSize(deps);
 
   const run = async () => {
     try {
       let result: RunResult;
       do {
-        result = await runOnce(deps);
+        result = await runOnce(deps, { signal: stopping.signal });
         if (result.claimed || result.reminders.claimed) deps.log.info(summary(result), 'worker run');
-      } while (!stopped && (result.claimed >= CLAIM_BATCH || result.reminders.claimed >= CLAIM_BATCH));
+      } while (!stopped && (result.claimed >= full || result.reminders.claimed >= full));
     } catch (err) {
       deps.log.error({ err }, 'worker run failed');
     }
@@ -70,8 +75,17 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
   return {
     async stop() {
       stopped = true;
+      stopping.abort();
       clearTimeout(timer);
-      await running;
+      let waited: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => {
+        waited = setTimeout(() => {
+          deps.log.warn({ waitedMs: stopWaitMs(deps) }, 'the worker stops with sends still in flight; their rows are due again once their lease runs out');
+          resolve();
+        }, stopWaitMs(deps));
+      });
+      await Promise.race([running, limit]);
+      clearTimeout(waited);
     },
   };
 }

@@ -10,7 +10,7 @@ import { createTransport } from './mail/transports.ts';
 import { loadSurveyFiles } from './surveys/files.ts';
 import { prepareSetupCode } from './accounts/setup.ts';
 import { checkLinkKey } from './tokens.ts';
-import { startWorker } from './jobs.ts';
+import { startWorker, stopWaitMs } from './jobs.ts';
 
 /** Config, database (migrated), mail transport and log: everything a command needs. */
 export async function bootstrap(config: Config = loadConfig()): Promise<Deps> {
@@ -69,12 +69,18 @@ function listenUrl(server: http.Server): string {
 
 /** `touchpoint serve`: the web app, and the sending worker unless RUN_WORKER=false. */
 export async function serve(deps: Deps): Promise<void> {
+  let stopping = false;
   const { server, setup } = await startingOrClosed(deps, async () => {
     await checkLinkSecret(deps);
     await loadSurveyFiles(deps);
     // Made before the first request can reach /setup.
     const code = deps.config.setupCodeRequired ? await prepareSetupCode(deps.db, varDir(deps.config.databaseUrl), deps.clock.now()) : null;
-    const started = http.createServer(createApp(deps));
+    const app = createApp(deps);
+    // While stopping, answers close their connection: a keep-alive client opens a new one elsewhere.
+    const started = http.createServer((req, res) => {
+      if (stopping) res.setHeader('Connection', 'close');
+      app(req, res);
+    });
     await new Promise<void>((resolve, reject) => {
       started.once('error', reject);
       started.listen(deps.config.port, deps.config.host, () => {
@@ -97,12 +103,23 @@ export async function serve(deps: Deps): Promise<void> {
   );
   if (setup) announceSetupCode(deps, setup);
   const worker = deps.config.runWorker ? startWorker(deps) : null;
-  stopOnSignal(async () => {
-    server.close();
+  stopOnSignal(deps, async () => {
+    // Stop accepting; answer what is in flight (each answer closes its connection), close idle keep-alive
+    // sockets; then stop the worker; then close the database and the mail pool.
+    stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const answered = await Promise.race([closed.then(() => true), sleep(stopWaitMs(deps)).then(() => false)]);
+    if (!answered) {
+      deps.log.warn('requests still open when the time to stop ran out; their connections are closed');
+      server.closeAllConnections();
+    }
     await worker?.stop();
     await shutdown(deps);
   });
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * While no user exists and the setup page asks for a code: the code, on stderr (kept out of the log,
@@ -118,21 +135,36 @@ export async function work(deps: Deps): Promise<void> {
   await startingOrClosed(deps, () => checkLinkSecret(deps));
   const worker = startWorker(deps);
   deps.log.info({ mail: deps.mail.kind }, 'worker started');
-  stopOnSignal(async () => {
+  stopOnSignal(deps, async () => {
     await worker.stop();
     await shutdown(deps);
   });
 }
 
-function stopOnSignal(stop: () => Promise<void>): void {
+/**
+ * On SIGTERM or SIGINT: `stop`, then exit 0 (1 when it failed). A second signal, or SHUTDOWN_TIMEOUT_SECONDS
+ * passing, ends the process at once (exit 1).
+ */
+function stopOnSignal(deps: Deps, stop: () => Promise<void>): void {
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) process.exit(1);
       stopping = true;
+      deps.log.info({ signal }, 'stopping');
+      setTimeout(() => {
+        deps.log.error({ timeoutMs: deps.config.shutdownTimeoutMs }, 'did not stop in time; exiting');
+        process.exit(1);
+      }, deps.config.shutdownTimeoutMs).unref();
       stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
+        () => {
+          deps.log.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          deps.log.error({ err }, 'stopping failed');
+          process.exit(1);
+        },
       );
     });
   }

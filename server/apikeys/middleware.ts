@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
 import { AppError, UnauthorizedError } from '../errors.ts';
+import { retryWhenBusy } from '../db/retry.ts';
 import { verifyApiKey, type KeyCheck } from './service.ts';
 import type { ApiScope } from './scopes.ts';
 
@@ -33,7 +34,8 @@ function refusal(check: Extract<KeyCheck, { ok: false }>): UnauthorizedError {
 export function requireApiKey(deps: Deps): RequestHandler {
   return async (req, res, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    const check: KeyCheck = match ? await verifyApiKey(deps.db, match[1], deps.clock.now()) : { ok: false, reason: 'unknown' };
+    // Read again while the database fails transiently (then 503 with Retry-After, never 500).
+    const check: KeyCheck = match ? await retryWhenBusy(() => verifyApiKey(deps.db, match[1], deps.clock.now())) : { ok: false, reason: 'unknown' };
     if (!check.ok) {
       res.set('WWW-Authenticate', 'Bearer');
       return next(refusal(check));

@@ -60,12 +60,21 @@ export const isUniqueViolation = (err: unknown): boolean => {
 export const toCount = (value: unknown): number => Number(value ?? 0);
 
 /**
- * Errors that mean "the database was busy, nothing was written": SQLite's busy
- * and locked codes (another process held the write lock past busy_timeout),
- * PostgreSQL's serialisation failure, deadlock and lock timeout. The whole
- * transaction rolled back, so trying it again is safe.
+ * Errors that mean "the database could not do it just now; nothing was written, try again": SQLite's busy
+ * and locked codes (another process held the write lock past busy_timeout); PostgreSQL's serialisation
+ * failure, deadlock and lock timeout; a lost or refused connection, a terminated backend, a server
+ * starting or stopping, a failover, too many connections; no pooled connection free in time. A
+ * transaction cut off this way rolled back (or, cut at its commit, is found by an idempotent retry), so
+ * trying the whole operation again is safe.
  */
 export function isTransientDbError(err: unknown): boolean {
-  const code = String((err as { code?: unknown })?.code ?? '');
-  return /^SQLITE_(BUSY|LOCKED)/.test(code) || code === '40001' || code === '40P01' || code === '55P03';
+  const e = err as { code?: unknown; message?: unknown; name?: unknown } | null | undefined;
+  const code = String(e?.code ?? '');
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+  // PostgreSQL: serialization_failure, deadlock_detected, lock_not_available, connection_exception (class 08),
+  // admin/crash shutdown, cannot_connect_now, too_many_connections, read-only (a standby after failover).
+  if (['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '53300', '25006'].includes(code) || code.startsWith('08')) return true;
+  if (['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
+  if (e?.name === 'KnexTimeoutError') return true;
+  return /Connection terminated|Client has encountered a connection error|Connection ended unexpectedly|terminating connection|the database system is (starting up|shutting down)|Timeout acquiring a connection/i.test(String(e?.message ?? ''));
 }

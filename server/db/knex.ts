@@ -63,6 +63,20 @@ export async function migrateNext(db: Db): Promise<string | null> {
   return (applied as string[])[0] ?? null;
 }
 
+/**
+ * Migrations this code has that the database has not applied (`pending`), and those the database has that
+ * this code does not know (`unknown`: a newer release migrated it, as during a rolling upgrade), by name.
+ * Lists only: nothing is loaded.
+ */
+export async function migrationStatus(db: Db): Promise<{ pending: string[]; unknown: string[] }> {
+  const [completed, pending] = (await db.migrate.list({ migrationSource, disableMigrationsListValidation: true })) as [{ name: string }[], string[]];
+  const known = new Set((await migrationSource.getMigrations([])).map((file) => migrationSource.getMigrationName(file)));
+  return {
+    pending: pending.map((file) => migrationSource.getMigrationName(file)),
+    unknown: completed.map((row) => row.name).filter((name) => !known.has(name)),
+  };
+}
+
 export async function migrateRollbackAll(db: Db): Promise<void> {
   await db.migrate.rollback({ migrationSource }, true);
 }

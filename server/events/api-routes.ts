@@ -3,20 +3,14 @@ import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';
 import { batchSchema } from './input.ts';
 import { receiveBatch, receiveEvent } from './service.ts';
-import { BusyError } from './retry.ts';
 
 /** POST /events (202 new, 200 repeat) and POST /events/batch (one result per event, in order). */
 export function eventApiRoutes(deps: Deps): Router {
   const router = Router();
+  // Busy (503): nothing was recorded; the problem+json says so, Retry-After says when (http/problem.ts).
   router.post('/events', async (req, res) => {
-    try {
-      const { answer, repeated } = await receiveEvent(deps, req.body);
-      res.status(repeated ? 200 : 202).json(answer);
-    } catch (err) {
-      // Busy: nothing was recorded; the problem+json says so, Retry-After says when.
-      if (err instanceof BusyError) res.set('Retry-After', String(err.retryAfterSeconds));
-      throw err;
-    }
+    const { answer, repeated } = await receiveEvent(deps, req.body);
+    res.status(repeated ? 200 : 202).json(answer);
   });
   router.post('/events/batch', async (req, res) => {
     const { events } = parseInput(batchSchema, req.body);

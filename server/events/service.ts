@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { DAY } from '../clock.ts';
-import { AppError, ValidationError } from '../errors.ts';
+import { AppError, UnavailableError, ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { toDbTime } from '../db/time.ts';
 import { isUniqueViolation, writeTransaction } from '../db/dialect.ts';
@@ -12,7 +12,7 @@ import { customerHistory, touchpointUnsubscribedAt } from '../eligibility/histor
 import { decide } from '../eligibility/rules.ts';
 import { newInvitationToken } from '../tokens.ts';
 import { eventSchema, type EventInput } from './input.ts';
-import { BusyError, retryWhenBusy } from './retry.ts';
+import { retryWhenBusy } from '../db/retry.ts';
 import { findEventById, findEventByTransaction, insertEvent, type EventRow } from './queries.ts';
 import { insertScheduledInvitation } from '../invitations/queries.ts';
 import { countingStates } from '../invitations/states.ts';
@@ -93,7 +93,16 @@ export interface ReceiveOptions {
  * durable before the caller answers. A repeat of (touchpoint, transaction id)
  * returns the first answer and creates nothing.
  */
-export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'import' = 'api', options: ReceiveOptions = {}): Promise<EventOutcome> {
+export function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'import' = 'api', options: ReceiveOptions = {}): Promise<EventOutcome> {
+  // The whole operation is idempotent on (touchpoint, transaction id): tried again from the start while the
+  // database fails it transiently (a connection lost even at the commit finds the event the second time).
+  return retryWhenBusy(() => receiveEventOnce(deps, body, source, options), eventNotRecorded);
+}
+
+/** 503 with Retry-After: the event was not recorded; the caller sends it again. */
+const eventNotRecorded = () => new UnavailableError('The database is busy; the event was not recorded', 'Send the same event again in a moment; a repeat is safe.');
+
+async function receiveEventOnce(deps: Deps, body: unknown, source: 'api' | 'import', options: ReceiveOptions): Promise<EventOutcome> {
   const { db } = deps;
   const { input, touchpoint, first } = await readEvent(deps, body);
   if (first) return { answer: answerFor(first), repeated: true };
@@ -105,7 +114,7 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
   const email = input.customer.email;
   const externalId = input.customer.id ?? email!.toLowerCase();
   try {
-    return await retryWhenBusy(() => writeTransaction(db, async (trx) => {
+    return await writeTransaction(db, async (trx) => {
       const customer: CustomerRow = await upsertCustomer(
         trx,
         {
@@ -168,7 +177,7 @@ export async function receiveEvent(deps: Deps, body: unknown, source: 'api' | 'i
       }
       // The answer is read back from the row, so a repeat gets exactly the same one.
       return { answer: answerFor((await findEventById(trx, eventId))!), repeated: false };
-    }));
+    });
   } catch (err) {
     // Two requests with one transaction id raced past the first look: the loser answers as a repeat.
     if (isUniqueViolation(err)) {
@@ -192,7 +201,7 @@ export async function receiveBatch(deps: Deps, events: unknown[], source: 'api' 
       const { answer, repeated } = await receiveEvent(deps, event, source);
       results.push({ index, ...answer, ...(repeated ? { duplicate: true as const } : {}) });
     } catch (err) {
-      if (err instanceof BusyError) {
+      if (err instanceof UnavailableError) {
         results.push({ index, status: 'error', errors: [{ field: '(event)', message: 'the database was busy; send it again' }] });
       } else if (err instanceof AppError && err.status < 500) {
         results.push({ index, status: 'invalid', errors: err.errors.length ? err.errors : [{ field: '(event)', message: err.message }] });

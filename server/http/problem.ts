@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { AppError, NotFoundError } from '../errors.ts';
+import { AppError, NotFoundError, UnavailableError } from '../errors.ts';
+import { isTransientDbError } from '../db/dialect.ts';
 import type { Log } from '../log.ts';
 
 const isApi = (req: Request) => req.originalUrl.startsWith('/api/');
@@ -34,11 +35,15 @@ export const notFound: RequestHandler = (_req, _res, next) => next(new NotFoundE
  */
 export function errorHandler(log: Log): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const known = err instanceof AppError ? err : fromParserError(err);
+    // The database away for a moment (a lost connection, a failover, a busy file): 503, try again.
+    const transient = !(err instanceof AppError) && isTransientDbError(err);
+    const known = err instanceof AppError ? err : transient ? new UnavailableError() : fromParserError(err);
     const problem = known ?? new AppError(500, 'internal', 'Something went wrong on our side; it has been logged');
-    if (!known) log.error({ err, url: req.originalUrl, method: req.method }, 'request failed');
+    if (transient) log.warn({ err, url: req.originalUrl, method: req.method }, 'the database failed a request transiently; answered 503');
+    else if (!known) log.error({ err, url: req.originalUrl, method: req.method }, 'request failed');
     if (res.headersSent) return;
     res.status(problem.status);
+    if (problem instanceof UnavailableError) res.set('Retry-After', String(problem.retryAfterSeconds));
     if (isApi(req) || req.accepts(['html', 'json']) === 'json') {
       res.type('application/problem+json').send(
         JSON.stringify({

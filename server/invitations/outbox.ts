@@ -51,10 +51,38 @@ export async function markClaimed(trx: Knex.Transaction, id: number, nowIso: str
     .update({ state: InvitationStates.sending, claimed_at: nowIso, claimed_by: claimedBy, attempts: trx.raw('attempts + 1'), updated_at: nowIso });
 }
 
-export async function markSuppressed(trx: Knex | Knex.Transaction, id: number, reason: string, detail: string, nowIso: string): Promise<void> {
-  await trx('invitations')
-    .where({ id })
-    .update({ state: InvitationStates.suppressed, reason, reason_detail: detail, claimed_at: null, updated_at: nowIso });
+/**
+ * A row this worker still owns: in `sending`, claimed by `owner`. Every mark after the claim goes through
+ * it, so a worker whose lease ran out (another worker took the row over) changes nothing; the marks say
+ * whether they did (false: no longer ours).
+ */
+const owned = (db: Knex | Knex.Transaction, id: number, owner: string) => db('invitations').where({ id, state: InvitationStates.sending, claimed_by: owner });
+const released = { claimed_at: null, claimed_by: null };
+
+export async function markSuppressed(trx: Knex | Knex.Transaction, id: number, owner: string, reason: string, detail: string, nowIso: string): Promise<boolean> {
+  const marked = await owned(trx, id, owner).update({ state: InvitationStates.suppressed, reason, reason_detail: detail, ...released, updated_at: nowIso });
+  return marked > 0;
+}
+
+/** The lease on the rows this worker holds runs on from now (while a send is in flight). */
+export async function renewClaims(db: Knex, ids: number[], owner: string, nowIso: string): Promise<void> {
+  if (!ids.length) return;
+  await db('invitations').whereIn('id', ids).andWhere({ state: InvitationStates.sending, claimed_by: owner }).update({ claimed_at: nowIso });
+}
+
+/**
+ * Gives a claimed row back unsent, without using up an attempt: due again at `retryAtIso` (a stopping
+ * worker, a database read that failed, a mail server that cannot be reached).
+ */
+export async function releaseClaim(db: Knex, id: number, owner: string, retryAtIso: string, nowIso: string): Promise<boolean> {
+  const marked = await owned(db, id, owner).update({
+    state: InvitationStates.scheduled,
+    attempts: db.raw('CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END'),
+    next_attempt_at: retryAtIso,
+    ...released,
+    updated_at: nowIso,
+  });
+  return marked > 0;
 }
 
 export async function findInvitationToSend(db: Knex, id: number): Promise<InvitationToSend | undefined> {
@@ -73,39 +101,40 @@ export async function findInvitationToSend(db: Knex, id: number): Promise<Invita
     );
 }
 
-/** Only a row still in `sending` is marked: a row another worker already finished stays as it is. */
+/** Only a row this worker still owns is marked: a row another worker took over stays as it is. */
 export async function markSent(
   db: Knex,
   id: number,
+  owner: string,
   sent: { sentAt: string; messageId: string; expiresAt: string; reportingTimeZone: string },
-): Promise<void> {
-  await writeTransaction(db, async (trx) => {
-    const marked = await trx('invitations').where({ id, state: InvitationStates.sending }).update({
+): Promise<boolean> {
+  return writeTransaction(db, async (trx) => {
+    const marked = await owned(trx, id, owner).update({
       state: InvitationStates.sent,
       sent_at: sent.sentAt,
       message_id: sent.messageId,
       expires_at: sent.expiresAt,
       next_attempt_at: null,
       last_error: null,
-      claimed_at: null,
+      ...released,
       updated_at: sent.sentAt,
     });
     // The response rate by day of sending counts it in the same transaction.
     if (marked > 0) await countSent(trx, id, sent.reportingTimeZone);
+    return marked > 0;
   });
 }
 
-export async function markRetry(db: Knex, id: number, error: string, nextAttemptAt: string, nowIso: string): Promise<void> {
-  await db('invitations')
-    .where({ id, state: InvitationStates.sending })
-    .update({ state: InvitationStates.scheduled, next_attempt_at: nextAttemptAt, last_error: error, claimed_at: null, updated_at: nowIso });
+export async function markRetry(db: Knex, id: number, owner: string, error: string, nextAttemptAt: string, nowIso: string): Promise<boolean> {
+  const marked = await owned(db, id, owner).update({ state: InvitationStates.scheduled, next_attempt_at: nextAttemptAt, last_error: error, ...released, updated_at: nowIso });
+  return marked > 0;
 }
 
-export async function markFailed(db: Knex | Knex.Transaction, id: number, error: string, nowIso: string): Promise<void> {
-  await db('invitations')
-    .where({ id })
-    .whereIn('state', [InvitationStates.sending, InvitationStates.scheduled])
-    .update({ state: InvitationStates.failed, last_error: error, next_attempt_at: null, claimed_at: null, updated_at: nowIso });
+/** Failed for good; `owner` null: a stale claim found while claiming (its row is locked by the claim). */
+export async function markFailed(db: Knex | Knex.Transaction, id: number, owner: string | null, error: string, nowIso: string): Promise<boolean> {
+  const row = owner ? owned(db, id, owner) : db('invitations').where({ id }).whereIn('state', [InvitationStates.sending, InvitationStates.scheduled]);
+  const marked = await row.update({ state: InvitationStates.failed, last_error: error, next_attempt_at: null, ...released, updated_at: nowIso });
+  return marked > 0;
 }
 
 /** A hard bounce: the address gets nothing more (eligibility reads bounced_at). */

@@ -77,12 +77,41 @@ export function findReminderCheck(db: Db, invitationId: number): Promise<Reminde
     );
 }
 
-export async function markReminderClaimed(trx: Knex.Transaction, id: number, nowIso: string): Promise<void> {
+export async function markReminderClaimed(trx: Knex.Transaction, id: number, nowIso: string, owner: string): Promise<void> {
   await trx('invitations').where({ id }).update({
     reminder_state: 'sending',
     reminder_claimed_at: nowIso,
+    reminder_claimed_by: owner,
     reminder_attempts: trx.raw('reminder_attempts + 1'),
   });
+}
+
+/**
+ * The reminder row a mark may change: with an `owner`, only while that worker still holds its claim (a
+ * worker whose lease ran out changes nothing); without, from the claim pass, which holds the row's lock
+ * (pending, or a stale claim).
+ */
+const reminderRow = (db: Db, id: number, owner: string | null) =>
+  owner
+    ? db('invitations').where({ id, reminder_state: 'sending', reminder_claimed_by: owner })
+    : db('invitations').where({ id }).where((q) => q.whereNull('reminder_state').orWhere('reminder_state', 'sending'));
+const reminderReleased = { reminder_claimed_at: null, reminder_claimed_by: null };
+
+/** The lease on the reminders this worker holds runs on from now. */
+export async function renewReminderClaims(db: Knex, ids: number[], owner: string, nowIso: string): Promise<void> {
+  if (!ids.length) return;
+  await db('invitations').whereIn('id', ids).andWhere({ reminder_state: 'sending', reminder_claimed_by: owner }).update({ reminder_claimed_at: nowIso });
+}
+
+/** Gives a claimed reminder back unsent, its attempt refunded, due again at `retryAtIso`. */
+export async function releaseReminderClaim(db: Knex, id: number, owner: string, retryAtIso: string): Promise<boolean> {
+  const marked = await reminderRow(db, id, owner).update({
+    reminder_state: null,
+    reminder_attempts: db.raw('CASE WHEN reminder_attempts > 0 THEN reminder_attempts - 1 ELSE 0 END'),
+    reminder_next_attempt_at: retryAtIso,
+    ...reminderReleased,
+  });
+  return marked > 0;
 }
 
 /** Not now: quiet hours hold it until `untilIso`. */
@@ -91,34 +120,29 @@ export async function deferReminder(trx: Knex.Transaction, id: number, untilIso:
 }
 
 /** No reminder after all (answered, unsubscribed, expired …), for good. */
-export async function markReminderSuppressed(db: Db, id: number, detail: string): Promise<void> {
-  await db('invitations')
-    .where({ id })
-    .where((q) => q.whereNull('reminder_state').orWhere('reminder_state', 'sending'))
-    .update({ reminder_state: 'suppressed', reminder_detail: detail, reminder_claimed_at: null, reminder_next_attempt_at: null });
+export async function markReminderSuppressed(db: Db, id: number, owner: string | null, detail: string): Promise<boolean> {
+  const marked = await reminderRow(db, id, owner).update({ reminder_state: 'suppressed', reminder_detail: detail, ...reminderReleased, reminder_next_attempt_at: null });
+  return marked > 0;
 }
 
-/** Only a reminder still in `sending` is marked: one another worker finished stays as it is. */
-export async function markReminderSent(db: Db, id: number, sent: { sentAt: string; messageId: string }): Promise<void> {
-  await db('invitations').where({ id, reminder_state: 'sending' }).update({
+export async function markReminderSent(db: Db, id: number, owner: string, sent: { sentAt: string; messageId: string }): Promise<boolean> {
+  const marked = await reminderRow(db, id, owner).update({
     reminder_state: 'sent',
     reminder_sent_at: sent.sentAt,
     reminder_message_id: sent.messageId,
-    reminder_claimed_at: null,
+    ...reminderReleased,
     reminder_next_attempt_at: null,
     reminder_last_error: null,
   });
+  return marked > 0;
 }
 
-export async function markReminderRetry(db: Db, id: number, error: string, nextAttemptAt: string): Promise<void> {
-  await db('invitations')
-    .where({ id, reminder_state: 'sending' })
-    .update({ reminder_state: null, reminder_next_attempt_at: nextAttemptAt, reminder_last_error: error, reminder_claimed_at: null });
+export async function markReminderRetry(db: Db, id: number, owner: string | null, error: string, nextAttemptAt: string): Promise<boolean> {
+  const marked = await reminderRow(db, id, owner).update({ reminder_state: null, reminder_next_attempt_at: nextAttemptAt, reminder_last_error: error, ...reminderReleased });
+  return marked > 0;
 }
 
-export async function markReminderFailed(db: Db, id: number, error: string): Promise<void> {
-  await db('invitations')
-    .where({ id })
-    .where((q) => q.whereNull('reminder_state').orWhere('reminder_state', 'sending'))
-    .update({ reminder_state: 'failed', reminder_last_error: error, reminder_claimed_at: null, reminder_next_attempt_at: null });
+export async function markReminderFailed(db: Db, id: number, owner: string | null, error: string): Promise<boolean> {
+  const marked = await reminderRow(db, id, owner).update({ reminder_state: 'failed', reminder_last_error: error, ...reminderReleased, reminder_next_attempt_at: null });
+  return marked > 0;
 }

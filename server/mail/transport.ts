@@ -23,7 +23,23 @@ interface SendResult {
 export interface MailTransport {
   readonly kind: 'smtp' | 'mailbox';
   send(mail: OutgoingMail): Promise<SendResult>;
+  /** Whether the worker may hand it mail now: false while the mail server is unreachable and no probe is due. */
+  available(): boolean;
+  /** The mail server's state as /readyz shows it. */
+  health(): TransportHealth;
   close(): Promise<void>;
+}
+
+/**
+ * `up`: sending (or not tried yet); `down`: the server could not be reached, sending pauses until
+ * `retryAt`, when one send probes it again.
+ */
+export interface TransportHealth {
+  state: 'up' | 'down';
+  /** Since when it has been down. */
+  since: string | null;
+  retryAt: string | null;
+  lastError: string | null;
 }
 
 export class SendError extends Error {
@@ -31,6 +47,8 @@ export class SendError extends Error {
     message: string,
     readonly permanent: boolean,
     readonly responseCode?: number,
+    /** The server could not be reached or spoken to at all (no connection, no greeting, 421): nothing about this message. */
+    readonly unreachable = false,
   ) {
     super(message);
   }

@@ -1,16 +1,26 @@
 import nodemailer from 'nodemailer';
 import type { Knex } from 'knex';
-import type { Config } from '../config.ts';
+import { DEFAULT_LEASE_MS, type Config } from '../config.ts';
 import type { Log } from '../log.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { toDbTime } from '../db/time.ts';
 import { SendError, type MailTransport, type OutgoingMail } from './transport.ts';
 import { SendRateLimiter } from './rate.ts';
 import { insertMailboxMessage } from './mailbox-queries.ts';
+import { withCircuitBreaker } from './breaker.ts';
 
 /** SMTP when SMTP_URL is set, else the development mailbox in the database. */
 export function createTransport(config: Config, db: Knex, log: Log, clock: Clock = systemClock): MailTransport {
-  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailRatePerSecond, log) : mailboxTransport(db, clock);
+  const inner = config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailRatePerSecond, log, smtpTimeouts(config.workerLeaseMs)) : mailboxTransport(db, clock);
+  return withCircuitBreaker(inner, clock, log);
+}
+
+/**
+ * nodemailer's timeouts, below the worker's lease on an invitation (WORKER_LEASE_SECONDS): a server
+ * that stops answering fails the send before another worker could take the invitation over.
+ */
+export function smtpTimeouts(leaseMs: number): { connectionTimeout: number; greetingTimeout: number; socketTimeout: number } {
+  return { connectionTimeout: Math.min(10_000, leaseMs / 4), greetingTimeout: Math.min(10_000, leaseMs / 4), socketTimeout: leaseMs / 2 };
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
@@ -29,9 +39,9 @@ const isLoopback = (host: string) => host === 'localhost' || host === '::1' || h
 export type SmtpTlsPolicy = 'implicit' | 'required' | 'plain' | 'optional';
 
 /** nodemailer's options for SMTP_URL (the URL's own query options still apply on top) and the TLS policy they make. */
-export function smtpTransportOptions(smtpUrl: string): { options: Record<string, unknown>; tls: SmtpTlsPolicy } {
+export function smtpTransportOptions(smtpUrl: string, timeouts: Partial<ReturnType<typeof smtpTimeouts>> = {}): { options: Record<string, unknown>; tls: SmtpTlsPolicy } {
   const url = new URL(smtpUrl);
-  const base = { url: smtpUrl, pool: true, maxConnections: 5, maxMessages: 1000 };
+  const base = { ...timeouts, url: smtpUrl, pool: true, maxConnections: 5, maxMessages: 1000 };
   if (url.protocol === 'smtps:') return { options: base, tls: 'implicit' };
   // The URL's query options override ours (nodemailer reads "true", "false" and numbers as such):
   // what they ask for about TLS is what happens.
@@ -53,8 +63,8 @@ export function smtpTransportOptions(smtpUrl: string): { options: Record<string,
 }
 
 /** nodemailer with a connection pool; sends are spaced to the configured rate. */
-export function smtpTransport(smtpUrl: string, ratePerSecond: number, log: Log): MailTransport {
-  const { options, tls } = smtpTransportOptions(smtpUrl);
+export function smtpTransport(smtpUrl: string, ratePerSecond: number, log: Log, timeouts = smtpTimeouts(DEFAULT_LEASE_MS)): Pick<MailTransport, 'kind' | 'send' | 'close'> {
+  const { options, tls } = smtpTransportOptions(smtpUrl, timeouts);
   if (tls === 'optional' && !isLoopback(new URL(smtpUrl).hostname)) {
     log.warn({ host: new URL(smtpUrl).hostname }, 'SMTP_URL turns off required TLS: the SMTP login and the emails may cross the network unencrypted');
   }
@@ -99,11 +109,15 @@ export function toSendError(err: unknown): SendError {
   const code = typeof e?.responseCode === 'number' ? e.responseCode : undefined;
   const refusedRecipient = code !== undefined && code >= 500 && (e.command === 'RCPT TO' || e.command === 'DATA');
   const invalidAddress = code === undefined && e?.code === 'EENVELOPE' && e.command === 'API';
-  return new SendError(message, refusedRecipient || invalidAddress, code);
+  return new SendError(message, refusedRecipient || invalidAddress, code, isUnreachable(e));
 }
 
+/** No connection, no greeting, a dropped socket, a timeout, or 421 (service not available): the server, not this message. */
+const isUnreachable = (e: { responseCode?: number; code?: string; command?: string }): boolean =>
+  e?.responseCode === 421 || (e?.responseCode === undefined && ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED'].includes(String(e?.code)) && e?.command !== 'API');
+
 /** The development mailbox: every message is stored for the admin pages to show. */
-function mailboxTransport(db: Knex, clock: Clock = systemClock): MailTransport {
+function mailboxTransport(db: Knex, clock: Clock = systemClock): Pick<MailTransport, 'kind' | 'send' | 'close'> {
   return {
     kind: 'mailbox',
     async send(mail: OutgoingMail) {

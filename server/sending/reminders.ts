@@ -19,9 +19,12 @@ import {
   markReminderRetry,
   markReminderSent,
   markReminderSuppressed,
+  releaseReminderClaim,
   selectDueRemindersForClaim,
 } from '../invitations/reminder-queries.ts';
-import { failureDecision, MAX_ATTEMPTS, STALE_CLAIM_MS, type DeliveryOutcome } from './service.ts';
+import type { DeliveryOutcome } from './service.ts';
+import { MAX_ATTEMPTS } from './failures.ts';
+import { recordUntilDone, sendSteps } from './steps.ts';
 import { intoQuietHoursWindow, zoneFor } from '../eligibility/quiet-hours.ts';
 
 /**
@@ -72,13 +75,13 @@ async function remindingSurveys(db: Knex): Promise<{ survey: Survey; days: numbe
  * unsubscribed, bounced, erased, expired) and held back outside quiet hours
  * before it is claimed; the sender checks again right before sending.
  */
-export async function claimDueReminders(deps: Deps, settings: Settings, limit: number): Promise<ReminderClaim> {
+export async function claimDueReminders(deps: Deps, settings: Settings, owner: string, limit: number): Promise<ReminderClaim> {
   const result: ReminderClaim = { toSend: [], suppressed: [], deferred: [], failed: [] };
   const surveys = await remindingSurveys(deps.db);
   if (!surveys.length) return result;
   const now = deps.clock.now();
   const nowIso = toDbTime(now);
-  const staleBefore = toDbTime(new Date(now.getTime() - STALE_CLAIM_MS));
+  const staleBefore = toDbTime(new Date(now.getTime() - deps.config.workerLeaseMs));
   return writeTransaction(deps.db, async (trx) => {
     let taken = 0;
     for (const { survey, days } of surveys) {
@@ -89,13 +92,13 @@ export async function claimDueReminders(deps: Deps, settings: Settings, limit: n
       const quietHours = effectiveRules(settings.contact_rules, survey.rules).quietHours;
       for (const row of due) {
         if (row.reminder_state === 'sending' && row.reminder_attempts >= MAX_ATTEMPTS) {
-          await markReminderFailed(trx, row.id, `The worker stopped while sending the reminder, ${row.reminder_attempts} times; given up`);
+          await markReminderFailed(trx, row.id, null, `The worker stopped while sending the reminder, ${row.reminder_attempts} times; given up`);
           result.failed.push(row.id);
           continue;
         }
         const stop = await reminderStop(trx, row.id, now);
         if (stop) {
-          await markReminderSuppressed(trx, row.id, stop);
+          await markReminderSuppressed(trx, row.id, null, stop);
           result.suppressed.push(row.id);
           continue;
         }
@@ -104,13 +107,13 @@ export async function claimDueReminders(deps: Deps, settings: Settings, limit: n
           const zone = zoneFor(customer?.time_zone ?? null, settings.reporting_time_zone, []);
           const next = intoQuietHoursWindow(now, quietHours, zone);
           if (next.getTime() > now.getTime()) {
-            if (row.reminder_state === 'sending') await markReminderRetry(trx, row.id, 'held until quiet hours end', toDbTime(next));
+            if (row.reminder_state === 'sending') await markReminderRetry(trx, row.id, null, 'held until quiet hours end', toDbTime(next));
             else await deferReminder(trx, row.id, toDbTime(next));
             result.deferred.push(row.id);
             continue;
           }
         }
-        await markReminderClaimed(trx, row.id, nowIso);
+        await markReminderClaimed(trx, row.id, nowIso, owner);
         result.toSend.push(row.id);
       }
     }
@@ -119,55 +122,53 @@ export async function claimDueReminders(deps: Deps, settings: Settings, limit: n
 }
 
 /**
- * Sends one claimed reminder: checked once more right before sending (an
- * answer that landed since the claim stops it), with the invitation's links
- * and token and a Message-ID of its own.
+ * Sends one reminder `owner` claimed: checked once more right before sending (an answer that landed
+ * since the claim stops it), with the invitation's links and token and a Message-ID of its own; in the
+ * steps of sendSteps, as an invitation is.
  */
-export async function deliverReminder(deps: Deps, invitationId: number, settings: Settings): Promise<DeliveryOutcome> {
+export async function deliverReminder(deps: Deps, invitationId: number, settings: Settings, owner: string): Promise<DeliveryOutcome> {
   const { db, clock, config } = deps;
-  const stop = await reminderStop(db, invitationId, clock.now());
-  if (stop) {
-    await markReminderSuppressed(db, invitationId, stop);
-    return 'suppressed';
-  }
-  const invitation = await findInvitationToSend(db, invitationId);
-  if (!invitation) return 'skipped';
-  if (!invitation.email) {
-    await markReminderSuppressed(db, invitationId, 'invalid_contact: no email address');
-    return 'suppressed';
-  }
-  const attempts = (await db('invitations').where({ id: invitationId }).first('reminder_attempts'))?.reminder_attempts ?? 1;
-  try {
-    const survey = await findSurveyById(db, invitation.survey_id);
-    if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
-    const token = await findStoredToken(db, invitationId);
-    if (!token) throw new Error(`Invitation ${invitationId} no longer exists`);
-    const mail = await renderStoredInvitation({ ...invitation, ...token, id: invitationId }, { email: invitation.email, name: invitation.name }, { survey, settings, config }, true);
-    await deps.mail.send(mail);
-    await markReminderSent(db, invitationId, { sentAt: toDbTime(clock.now()), messageId: mail.messageId });
-    return 'sent';
-  } catch (err) {
-    return recordReminderFailure(deps, { id: invitationId, customer_id: invitation.customer_id, attempts }, err);
-  }
-}
-
-async function recordReminderFailure(
-  deps: Deps,
-  invitation: { id: number; customer_id: number; attempts: number },
-  err: unknown,
-): Promise<DeliveryOutcome> {
-  const now = deps.clock.now();
-  const decision = failureDecision(err, invitation.attempts, now);
-  if (decision.kind === 'bounced') {
-    await writeTransaction(deps.db, async (trx) => {
-      await markReminderFailed(trx, invitation.id, decision.error);
-      await markCustomerBounced(trx, invitation.customer_id, decision.error, toDbTime(now));
-    });
-    deps.log.warn({ invitationId: invitation.id, code: decision.code }, 'reminder hard-bounced: address suppressed');
-  } else if (decision.kind === 'failed') {
-    await markReminderFailed(deps.db, invitation.id, decision.error);
-  } else {
-    await markReminderRetry(deps.db, invitation.id, decision.error, decision.retryAt);
-  }
-  return decision.kind;
+  return sendSteps(deps, {
+    what: 'reminder',
+    id: invitationId,
+    async prepare() {
+      const stop = await reminderStop(db, invitationId, clock.now());
+      if (stop) {
+        await markReminderSuppressed(db, invitationId, owner, stop);
+        return { skip: 'suppressed' };
+      }
+      const invitation = await findInvitationToSend(db, invitationId);
+      if (!invitation) return { skip: 'skipped' };
+      if (!invitation.email) {
+        await markReminderSuppressed(db, invitationId, owner, 'invalid_contact: no email address');
+        return { skip: 'suppressed' };
+      }
+      const attempts = (await db('invitations').where({ id: invitationId }).first('reminder_attempts'))?.reminder_attempts ?? 1;
+      const survey = await findSurveyById(db, invitation.survey_id);
+      const token = await findStoredToken(db, invitationId);
+      return {
+        attempts,
+        customerId: invitation.customer_id,
+        render: async () => {
+          if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
+          if (!token) throw new Error(`Invitation ${invitationId} no longer exists`);
+          return renderStoredInvitation({ ...invitation, ...token, id: invitationId }, { email: invitation.email!, name: invitation.name }, { survey, settings, config }, true);
+        },
+      };
+    },
+    recordSent: (mail) =>
+      recordUntilDone(deps, `the reminder of invitation ${invitationId}`, () => markReminderSent(db, invitationId, owner, { sentAt: toDbTime(clock.now()), messageId: mail.messageId })),
+    release: (retryAt) => releaseReminderClaim(db, invitationId, owner, toDbTime(retryAt)),
+    recordFailure: (decision, customerId) => {
+      if (decision.kind === 'bounced') {
+        return writeTransaction(db, async (trx) => {
+          const marked = await markReminderFailed(trx, invitationId, owner, decision.error);
+          if (marked) await markCustomerBounced(trx, customerId, decision.error, toDbTime(clock.now()));
+          return marked;
+        });
+      }
+      if (decision.kind === 'failed') return markReminderFailed(db, invitationId, owner, decision.error);
+      return markReminderRetry(db, invitationId, owner, decision.error, decision.retryAt);
+    },
+  });
 }

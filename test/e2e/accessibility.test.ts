@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { artifactsPath, launchChromium, makeArtifactsDir, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
-import { seedInvitation } from '../helpers/invitations.ts';
+import { seedInvitation, TEST_WORKER } from '../helpers/invitations.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
 import { HOUR } from '../../server/clock.ts';
 import { deliverInvitation } from '../../server/sending/service.ts';
@@ -46,7 +46,7 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
   /** Sends a new invitation through the worker's delivery step into the development mailbox; returns its mailbox row. */
   const sendInvitationEmail = async (): Promise<{ id: number; html: string }> => {
     const { invitationId } = await seedInvitation(ctx, { surveyKey: SURVEY, state: 'sending', sendAt: earlier() });
-    const outcome = await deliverInvitation(ctx.deps, invitationId, await getSettings(ctx.deps.db));
+    const outcome = await deliverInvitation(ctx.deps, invitationId, await getSettings(ctx.deps.db), TEST_WORKER);
     expect(outcome, 'the invitation is sent to the development mailbox').to.equal('sent');
     const { message_id: messageId } = await ctx.deps.db('invitations').where({ id: invitationId }).first('message_id');
     const row = await ctx.deps.db('mailbox_messages').where({ message_id: messageId }).orderBy('id', 'desc').first('id', 'html');

@@ -32,6 +32,8 @@ const clock = new ManualClock();
 const noMail: MailTransport = {
   kind: 'mailbox',
   send: () => Promise.reject(new Error('this process sends no mail')),
+  available: () => false,
+  health: () => ({ state: 'up', since: null, retryAt: null, lastError: null }),
   close: async () => {},
 };
 const deps: Deps = { config, db, clock, log: silentLog, mail: noMail };

@@ -22,6 +22,9 @@ export async function activeSurvey(ctx: TestContext, input: Partial<SurveyInput>
   );
 }
 
+/** The worker name of rows seeded in `sending` (pass it to deliverInvitation). */
+export const TEST_WORKER = 'test-worker';
+
 /**
  * A customer, an event and an invitation in the given state, written straight
  * to the database, for tests of what comes after the decision (sending,
@@ -79,6 +82,8 @@ export async function seedInvitation(
       customer_id: customerId,
       locale: opts.locale ?? 'en',
       state: opts.state ?? 'scheduled',
+      // A row seeded in `sending` is held by TEST_WORKER, as if its worker had just claimed it.
+      ...(opts.state === 'sending' ? { claimed_by: TEST_WORKER, claimed_at: toDbTime(now) } : {}),
       send_at: toDbTime(opts.sendAt ?? now),
       token_salt: salt,
       token_key_version: tokenKeyVersion,

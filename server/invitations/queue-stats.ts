@@ -1,0 +1,35 @@
+import type { Knex } from 'knex';
+import { InvitationStates } from './states.ts';
+
+/** The sending outbox at one instant, as /metrics shows it (server/health/). */
+export interface QueueStats {
+  /** Scheduled invitations the worker may claim now: their send time (and retry time) has come. */
+  due: number;
+  /** The send time of the oldest of them; null when none is due. */
+  oldestDueSendAt: string | null;
+  /** Invitations a worker has claimed and not yet marked (state `sending`). */
+  inFlight: number;
+  /** Of those, the ones whose claim is older than the lease: their worker stopped; another takes them over. */
+  staleClaims: number;
+}
+
+/**
+ * Counts read at each scrape: the due ones as selectDueForClaim (outbox.ts) finds them, from the
+ * (state, send_at) index; the claimed ones by state. Reads only, no lock.
+ */
+export async function queueStats(db: Knex, nowIso: string, staleBeforeIso: string): Promise<QueueStats> {
+  const due = await db('invitations')
+    .where('state', InvitationStates.scheduled)
+    .andWhere('send_at', '<=', nowIso)
+    .andWhere((retry) => retry.whereNull('next_attempt_at').orWhere('next_attempt_at', '<=', nowIso))
+    .first(db.raw('COUNT(*) AS due'), db.raw('MIN(send_at) AS oldest'));
+  const claimed = await db('invitations')
+    .where('state', InvitationStates.sending)
+    .first(db.raw('COUNT(*) AS in_flight'), db.raw('SUM(CASE WHEN claimed_at < ? THEN 1 ELSE 0 END) AS stale', [staleBeforeIso]));
+  return {
+    due: Number(due?.due ?? 0),
+    oldestDueSendAt: (due?.oldest as string | null | undefined) ?? null,
+    inFlight: Number(claimed?.in_flight ?? 0),
+    staleClaims: Number(claimed?.stale ?? 0),
+  };
+}
