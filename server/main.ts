@@ -70,6 +70,8 @@ function listenUrl(server: http.Server): string {
 /** `touchpoint serve`: the web app, and the sending worker unless RUN_WORKER=false. */
 export async function serve(deps: Deps): Promise<void> {
   let stopping = false;
+  /** Requests begun before the stop and not answered yet. */
+  const answering = new Set<http.ServerResponse>();
   const { server, setup } = await startingOrClosed(deps, async () => {
     await checkLinkSecret(deps);
     await loadSurveyFiles(deps);
@@ -79,6 +81,11 @@ export async function serve(deps: Deps): Promise<void> {
     // While stopping, answers close their connection: a keep-alive client opens a new one elsewhere.
     const started = http.createServer((req, res) => {
       if (stopping) res.setHeader('Connection', 'close');
+      else {
+        // Begun before the stop: told to close when the stop begins (stop below), if not answered by then.
+        answering.add(res);
+        res.once('close', () => answering.delete(res));
+      }
       app(req, res);
     });
     await new Promise<void>((resolve, reject) => {
@@ -107,6 +114,11 @@ export async function serve(deps: Deps): Promise<void> {
     // Stop accepting; answer what is in flight (each answer closes its connection), close idle keep-alive
     // sockets; then stop the worker; then close the database and the mail pool.
     stopping = true;
+    for (const res of answering) {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      // One whose headers went out already (keep-alive): its connection is closed once it is idle again.
+      else res.once('close', () => setImmediate(() => server.closeIdleConnections()));
+    }
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const answered = await Promise.race([closed.then(() => true), sleep(stopWaitMs(deps)).then(() => false)]);

@@ -86,7 +86,8 @@ async function runSteps(deps: Deps, steps: SendSteps): Promise<Outcome> {
 
 async function releaseAt(deps: Deps, steps: SendSteps, retryAt: Date): Promise<Outcome> {
   try {
-    return (await steps.release(retryAt)) ? 'released' : 'lost';
+    // Tried a few times over about 4 s: the blip that failed the read may fail the first try too.
+    return (await retryWrite(deps, `giving back ${steps.what} ${steps.id}`, () => steps.release(retryAt), RELEASE_PAUSES_MS)) ? 'released' : 'lost';
   } catch (err) {
     // The row stays claimed; once the lease runs out it is due again.
     deps.log.warn({ err, [`${steps.what}Id`]: steps.id }, `giving the ${steps.what} back failed; it is due again once its lease runs out`);
@@ -94,18 +95,25 @@ async function releaseAt(deps: Deps, steps: SendSteps, retryAt: Date): Promise<O
   }
 }
 
+/** Pauses between tries to give a row back. */
+const RELEASE_PAUSES_MS = [250, 500, 1_000, 2_000];
+
 /** Pauses between tries to record a delivered mail: quick at first, then every 30 s, about 10 minutes in all. */
 const RECORD_PAUSES_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, ...Array(19).fill(30_000)];
 
-/** Runs a write that must happen (recording a delivered mail) until it does; throws only when every try failed. */
-export async function recordUntilDone(deps: Pick<Deps, 'log'>, what: string, write: () => Promise<boolean>, pauses = RECORD_PAUSES_MS): Promise<boolean> {
+/** Records a delivered mail (`write`: the mark) until it is recorded; throws only when every try failed. */
+export const recordUntilDone = (deps: Pick<Deps, 'log'>, what: string, write: () => Promise<boolean>): Promise<boolean> =>
+  retryWrite(deps, `recording ${what} as sent`, write, RECORD_PAUSES_MS, () => recordRetriesTotal.inc());
+
+/** Runs a write that must happen until it does, pausing between tries; throws only when every try failed. */
+async function retryWrite(deps: Pick<Deps, 'log'>, what: string, write: () => Promise<boolean>, pauses: number[], onRetry = () => {}): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await write();
     } catch (err) {
       if (attempt >= pauses.length) throw err;
-      recordRetriesTotal.inc();
-      deps.log.warn({ err, attempt: attempt + 1 }, `recording ${what} as sent failed; trying again`);
+      onRetry();
+      deps.log.warn({ err, attempt: attempt + 1 }, `${what} failed; trying again`);
       await new Promise((resolve) => setTimeout(resolve, pauses[attempt]));
     }
   }

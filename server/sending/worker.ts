@@ -65,7 +65,7 @@ export async function runOnce(
       kind: 'invitation',
       deliver: (id) => deliverInvitation(deps, id, settings, owner),
       release: (id) => releaseClaim(deps.db, id, owner, toDbTime(deps.clock.now()), toDbTime(deps.clock.now())),
-      stopping,
+      signal: options.signal,
     }),
   );
 
@@ -82,7 +82,7 @@ export async function runOnce(
       kind: 'reminder',
       deliver: (id) => deliverReminder(deps, id, settings, owner),
       release: (id) => releaseReminderClaim(deps.db, id, owner, toDbTime(deps.clock.now())),
-      stopping,
+      signal: options.signal,
     }),
   );
   return result;
@@ -109,7 +109,7 @@ async function sendAll(
   deps: Deps,
   ids: number[],
   into: Outcomes,
-  how: { kind: 'invitation' | 'reminder'; deliver: (id: number) => Promise<Outcome>; release: (id: number) => Promise<boolean>; stopping: () => boolean },
+  how: { kind: 'invitation' | 'reminder'; deliver: (id: number) => Promise<Outcome>; release: (id: number) => Promise<boolean>; signal?: AbortSignal },
 ): Promise<void> {
   const queue = [...ids];
   const record: Record<Outcome, number[] | null> = {
@@ -122,14 +122,25 @@ async function sendAll(
     skipped: null,
     lost: null,
   };
+  const giveBack = async (id: number) => {
+    try {
+      if (await how.release(id)) into.released.push(id);
+      sendsTotal.inc({ kind: how.kind, outcome: 'released' });
+    } catch (err) {
+      deps.log.warn({ err, [`${how.kind}Id`]: id }, `giving back a ${how.kind} failed; it is due again once its lease runs out`);
+    }
+  };
+  // Stopping: the rows no sender has started go back at once, not when a (perhaps stuck) send ends.
+  const givingBack: Promise<void>[] = [];
+  const onStop = () => givingBack.push(...queue.splice(0).map(giveBack));
+  how.signal?.addEventListener('abort', onStop, { once: true });
   const sender = async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      if (how.signal?.aborted || !deps.mail.available()) {
+        await giveBack(id);
+        continue;
+      }
       try {
-        if (how.stopping() || !deps.mail.available()) {
-          if (await how.release(id)) into.released.push(id);
-          sendsTotal.inc({ kind: how.kind, outcome: 'released' });
-          continue;
-        }
         record[await how.deliver(id)]?.push(id);
       } catch (err) {
         // The row stays claimed; it is taken again once the claim's lease runs out.
@@ -137,7 +148,12 @@ async function sendAll(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_SENDS, queue.length) }, sender));
+  try {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENT_SENDS, queue.length) }, sender));
+  } finally {
+    how.signal?.removeEventListener('abort', onStop);
+  }
+  await Promise.all(givingBack);
 }
 
 const counts = (r: Outcomes) => ({
