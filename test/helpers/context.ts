@@ -16,6 +16,7 @@ import { hashPassword } from '../../server/auth/passwords.ts';
 import { findUserById, insertUser, type UserRow } from '../../server/auth/queries.ts';
 import { createApiKey } from '../../server/apikeys/service.ts';
 import type { Role } from '../../server/auth/roles.ts';
+import { apiClient, type ApiClient } from './api-client.ts';
 
 /** The password of every user the context makes (strong enough for the password rules). */
 export const TEST_PASSWORD = 'correct horse battery';
@@ -36,18 +37,28 @@ export interface TestContext {
   app: Express;
   /** An API key with full access. */
   apiKey: string;
+  /** The JSON API called with `apiKey`: `ctx.api.get('/api/v1/surveys').expect(200)`. */
+  api: ApiClient;
   /** A supertest agent signed in with `role` (a new user, or the first admin), and the CSRF token for its forms. */
   signIn(role: Role, email?: string): Promise<{ agent: supertest.Agent; csrf: string; email: string; userId: number }>;
   close(): Promise<void>;
+}
+
+interface TestContextOptions {
+  /** Settings on top of the test defaults (DATABASE_URL, SESSION_SECRET, BASE_URL, LOG_LEVEL). */
+  env?: Record<string, string>;
+  clock?: ManualClock;
+  log?: Log;
 }
 
 /**
  * A fresh Touchpoint on a real database: a new SQLite file in a temp folder, or,
  * with TEST_DATABASE_URL set, a new PostgreSQL database created for this context.
  * The app logs to `log` when given (see captureLog in ./log.ts), else nowhere
- * (TEST_LOG=1: to the console).
+ * (TEST_LOG=1: to the console). Inside a describe block, withTestContext or
+ * withTestContextPerTest make and close it.
  */
-export async function createTestContext(options: { env?: Record<string, string>; clock?: ManualClock; log?: Log } = {}): Promise<TestContext> {
+export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-test-'));
   const { databaseUrl, dropDatabase } = await freshDatabase(dir);
   const config: Config = loadConfig({
@@ -81,6 +92,7 @@ export async function createTestContext(options: { env?: Record<string, string>;
     clock,
     app,
     apiKey,
+    api: apiClient(app, apiKey),
     signIn,
     async close() {
       await deps.mail.close();
@@ -89,6 +101,64 @@ export async function createTestContext(options: { env?: Record<string, string>;
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Options of a context, or a function giving them when the context is made (in the hook),
+ * for what exists only then: the port of an SMTP receiver, a captured log, a fresh clock.
+ */
+type ContextSetup = TestContextOptions | (() => TestContextOptions);
+
+/**
+ * One Touchpoint for the whole describe block: made in a `before` hook, closed in an `after`
+ * hook. For blocks whose tests only read, or that build on each other in order. Returns the
+ * context to use in the block's hooks and tests (not while the block is defined):
+ *
+ *     describe('metrics', () => {
+ *       const ctx = withTestContext();
+ *       before(async () => seed(ctx)); // runs after the context is made
+ *       it('…', async () => ctx.api.get('/api/v1/metrics?survey=x').expect(200));
+ *     });
+ *
+ * Mocha runs a block's hooks of one kind in the order they are registered: a `before` the block
+ * registers after this call can use the context; an `after` that still needs it must be
+ * registered before this call.
+ */
+export function withTestContext(setup: ContextSetup = {}): TestContext {
+  return contextForHooks(before, after, setup, 'withTestContext');
+}
+
+/**
+ * A fresh Touchpoint for each test of the describe block (`beforeEach`, `afterEach`), for tests
+ * that write; otherwise as withTestContext.
+ */
+export function withTestContextPerTest(setup: ContextSetup = {}): TestContext {
+  return contextForHooks(beforeEach, afterEach, setup, 'withTestContextPerTest');
+}
+
+function contextForHooks(open: Mocha.HookFunction, close: Mocha.HookFunction, setup: ContextSetup, name: string): TestContext {
+  let current: TestContext | undefined;
+  open('make a test context', async () => {
+    current = await createTestContext(typeof setup === 'function' ? setup() : setup);
+  });
+  close('close the test context', async () => {
+    const closing = current;
+    current = undefined;
+    await closing?.close();
+  });
+  const context = (): TestContext => {
+    if (!current) throw new Error(`${name}: the test context is there only inside the block's hooks and tests`);
+    return current;
+  };
+  return new Proxy({} as TestContext, {
+    get: (_target, property) => Reflect.get(context(), property),
+    has: (_target, property) => Reflect.has(context(), property),
+    ownKeys: () => Reflect.ownKeys(context()),
+    getOwnPropertyDescriptor: (_target, property) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(context(), property);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
 }
 
 /** The CSRF token of the form on a page (every app page carries one in a meta tag). */

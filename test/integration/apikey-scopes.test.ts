@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { createApiKey } from '../../server/apikeys/service.ts';
 import { apiScopes, type ApiScope } from '../../server/apikeys/scopes.ts';
@@ -52,24 +52,20 @@ const scopeOf = (call: Call): ApiScope => {
 };
 
 describe('API key scopes', () => {
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let n = 0;
   before(async () => {
-    ctx = await createTestContext();
     await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now());
   });
-  after(async () => ctx?.close());
 
-  const api = () => supertest(ctx.app);
   const send = (call: Call, key: string, i: number) => {
-    const req = api()[call.method](call.url(i)).set('Authorization', `Bearer ${key}`);
+    const req = ctx.api.withKey(key)[call.method](call.url(i));
     return call.body ? req.send(call.body(i)) : req;
   };
   /** A customer `known-N`, made through the API with the full key. */
   const knownCustomer = async (i: number) => {
-    await api()
+    await ctx.api
       .post('/api/v1/events')
-      .set('Authorization', `Bearer ${ctx.apiKey}`)
       .send({ touchpoint: 'delivery', transaction_id: `known-${i}`, customer: { id: `known-${i}`, email: `known-${i}@example.com` } })
       .expect(202);
   };
@@ -111,7 +107,7 @@ describe('API key scopes', () => {
 
   it('is refused before the body is read: a bad body still answers 403, not 400 or 422', async () => {
     const key = await keyWith(['metrics:read']);
-    const res = await api().post('/api/v1/events').set('Authorization', `Bearer ${key}`).type('json').send('{not json');
+    const res = await ctx.api.withKey(key).post('/api/v1/events').type('json').send('{not json');
     expect(res.status).to.equal(403);
     expect(res.body.title).to.equal('This API key lacks the scope events:write');
   });
@@ -175,11 +171,7 @@ describe('API key scopes', () => {
 });
 
 describe('unknown API paths', () => {
-  let ctx: TestContext;
-  before(async () => {
-    ctx = await createTestContext();
-  });
-  after(async () => ctx?.close());
+  const ctx = withTestContext();
 
   const methods = ['get', 'post', 'put', 'patch', 'delete'] as const;
   const unknown = ['/api/v1/nothing', '/api/v1/surveys/delivery-nps/extra', '/api/v1/', '/api/v1/login', '/api/v1/api-keys', '/api/v1/events/batch/1'];
@@ -188,7 +180,7 @@ describe('unknown API paths', () => {
     for (const url of unknown) {
       for (const method of methods) {
         for (const body of [undefined, { name: 'x' }]) {
-          let req = supertest(ctx.app)[method](url).set('Authorization', `Bearer ${ctx.apiKey}`);
+          let req = ctx.api[method](url);
           if (body) req = req.send(body);
           const res = await req;
           const what = `${method.toUpperCase()} ${url}${body ? ' with a body' : ''}`;
@@ -198,7 +190,7 @@ describe('unknown API paths', () => {
           expect(res.text, what).not.to.contain('The form has expired');
         }
       }
-      await supertest(ctx.app).head(url).set('Authorization', `Bearer ${ctx.apiKey}`).expect(404);
+      await ctx.api.head(url).expect(404);
     }
   });
 
@@ -213,13 +205,13 @@ describe('unknown API paths', () => {
   });
 
   it('a known address with another method answers 405 with Allow', async () => {
-    const del = await supertest(ctx.app).delete('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`).expect(405);
+    const del = await ctx.api.delete('/api/v1/surveys').expect(405);
     expect(del.headers.allow).to.equal('GET, HEAD, POST');
     expect(del.headers['content-type']).to.match(/^application\/problem\+json/);
     expect(del.body.title).to.equal('DELETE is not allowed at this address');
-    const put = await supertest(ctx.app).put('/api/v1/events').set('Authorization', `Bearer ${ctx.apiKey}`).send({}).expect(405);
+    const put = await ctx.api.put('/api/v1/events', {}).expect(405);
     expect(put.headers.allow).to.equal('POST');
-    const doc = await supertest(ctx.app).post('/api/v1/openapi.json').set('Authorization', `Bearer ${ctx.apiKey}`).expect(405);
+    const doc = await ctx.api.post('/api/v1/openapi.json').expect(405);
     expect(doc.headers.allow).to.equal('GET, HEAD');
   });
 });

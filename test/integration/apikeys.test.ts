@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContextPerTest } from '../helpers/context.ts';
 import { MINUTE } from '../../server/clock.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { updateSettings } from '../../server/settings/service.ts';
@@ -33,13 +33,7 @@ const rowOf = (html: string, name: string) => html.split('<tr').find((r) => r.in
 const editorScopes = apiScopes.filter((s) => s !== 'customers:write');
 
 describe('API keys', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
-
-  const api = () => supertest(ctx.app);
+  const ctx = withTestContextPerTest();
   const auditLines = (action: string) => ctx.deps.db('audit_log').where({ action }).orderBy('id');
 
   it('an editor creates a key with the scopes the page offers, sees it once, and it works; only its hash is stored', async () => {
@@ -78,9 +72,9 @@ describe('API keys', () => {
     expect(rowOf(list.text, 'tests')).to.contain('All scopes');
     expect(list.text).not.to.contain(key!);
 
-    await api().get('/api/v1/openapi.json').expect(200);
-    await api().get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(200);
-    const erase = await api().post('/api/v1/customers/anyone/erase').set('Authorization', `Bearer ${key}`).expect(403);
+    await supertest(ctx.app).get('/api/v1/openapi.json').expect(200);
+    await ctx.api.withKey(key!).get('/api/v1/surveys').expect(200);
+    const erase = await ctx.api.withKey(key!).post('/api/v1/customers/anyone/erase').expect(403);
     expect(erase.body.title).to.equal('This API key lacks the scope customers:write');
 
     const [line] = await auditLines('apikey.created').where({ target_id: String(row.id) });
@@ -96,8 +90,8 @@ describe('API keys', () => {
     const created = await agent.post('/api-keys').type('form').send(form({ name: 'privacy desk', scopes_form: '1', scopes: ['customers:write'], _csrf: csrf })).expect(201);
     const key = keyOnPage(created.text)!;
     expect((await ctx.deps.db('api_keys').where({ name: 'privacy desk' }).first()).scopes).to.equal('customers:write');
-    await api().get('/api/v1/customers/nobody/export').set('Authorization', `Bearer ${key}`).expect(404);
-    await api().get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(403);
+    await ctx.api.withKey(key).get('/api/v1/customers/nobody/export').expect(404);
+    await ctx.api.withKey(key).get('/api/v1/surveys').expect(403);
     // A script that posts no scope fields at all gets every scope, as before scopes existed.
     await agent.post('/api-keys').type('form').send({ name: 'script', _csrf: csrf }).expect(201);
     expect((await ctx.deps.db('api_keys').where({ name: 'script' }).first()).scopes).to.equal(apiScopes.join(' '));
@@ -156,9 +150,9 @@ describe('API keys', () => {
     expect(JSON.parse((await auditLines('apikey.created').where({ target_id: String(row.id) }))[0].detail).expires_at).to.equal('2026-11-30T23:00:00.000Z');
 
     ctx.clock.set(new Date('2026-11-30T22:59:59.000Z'));
-    await api().get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(200);
+    await ctx.api.withKey(key).get('/api/v1/surveys').expect(200);
     ctx.clock.set(new Date('2026-11-30T23:00:00.000Z'));
-    const res = await api().get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(401);
+    const res = await ctx.api.withKey(key).get('/api/v1/surveys').expect(401);
     expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
     expect(res.body.title).to.equal('This API key expired at 2026-11-30T23:00:00.000Z');
     expect(res.body.detail).to.contain('create a new key');
@@ -182,13 +176,13 @@ describe('API keys', () => {
       expect(res.body).to.include({ status: 401 });
       expect(res.body.title).to.be.a('string');
     };
-    await check(await api().get('/api/v1/surveys'));
-    await check(await api().get('/api/v1/surveys').set('Authorization', 'Bearer tp_not-a-real-key'));
-    await check(await api().get('/api/v1/surveys').set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`));
-    await check(await api().post('/api/v1/events').set('Authorization', `Bearer ${ctx.apiKey}x`).send({}));
+    await check(await supertest(ctx.app).get('/api/v1/surveys'));
+    await check(await ctx.api.withKey('tp_not-a-real-key').get('/api/v1/surveys'));
+    await check(await supertest(ctx.app).get('/api/v1/surveys').set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`));
+    await check(await ctx.api.withKey(`${ctx.apiKey}x`).post('/api/v1/events', {}));
 
     // Revoked on the page (by an admin: the key was made on the command line): refused from then on.
-    await api().get('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    await ctx.api.get('/api/v1/surveys').expect(200);
     const { agent, csrf, email } = await ctx.signIn('admin');
     const row = await ctx.deps.db('api_keys').where({ name: 'tests' }).first();
     const revoked = await agent.post(`/api-keys/${row.id}/revoke`).type('form').send({ _csrf: csrf }).expect(303);
@@ -196,7 +190,7 @@ describe('API keys', () => {
     const list = await agent.get('/api-keys').expect(200);
     expect(list.text).to.contain('is revoked');
     expect(list.text).to.match(/Revoked 23 Nov 2026, 10:00 UTC by admin@example\.com/);
-    const refused = await api().get('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`);
+    const refused = await ctx.api.get('/api/v1/surveys');
     await check(refused);
     expect(refused.body.title).to.equal('This API key has been revoked');
     expect((await ctx.deps.db('api_keys').where({ id: row.id }).first()).revoked_at).to.equal(ctx.clock.now().toISOString());
@@ -242,7 +236,7 @@ describe('API keys', () => {
     const editor = await ctx.signIn('editor');
     const created = await editor.agent.post('/api-keys').type('form').send(form({ name: 'leaver', scopes_form: '1', scopes: ['surveys:read'], _csrf: editor.csrf })).expect(201);
     const key = keyOnPage(created.text)!;
-    await api().get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(200);
+    await ctx.api.withKey(key).get('/api/v1/surveys').expect(200);
 
     const admin = await ctx.signIn('admin');
     await admin.agent.post(`/users/${editor.userId}/deactivate`).type('form').send({ _csrf: admin.csrf }).expect(303);
@@ -252,7 +246,7 @@ describe('API keys', () => {
     expect(rowOf(list.text, 'leaver')).to.match(/Stopped: its owner is deactivated|Revoked/);
 
     // Deactivating the owner revokes their keys at once, by the admin who deactivated them.
-    const res = await api().get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(401);
+    const res = await ctx.api.withKey(key).get('/api/v1/surveys').expect(401);
     expect(res.body.title).to.equal('This API key has been revoked');
     const row = await ctx.deps.db('api_keys').where({ name: 'leaver' }).first();
     expect(row.revoked_at).to.be.a('string');
@@ -262,7 +256,7 @@ describe('API keys', () => {
 
     // Coming back does not bring the key back.
     await admin.agent.post(`/users/${editor.userId}/reactivate`).type('form').send({ _csrf: admin.csrf }).expect(303);
-    const again = await api().get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(401);
+    const again = await ctx.api.withKey(key).get('/api/v1/surveys').expect(401);
     expect(again.body.title).to.equal('This API key has been revoked');
   });
 
@@ -276,8 +270,8 @@ describe('API keys', () => {
     const admin = await ctx.deps.db('users').where({ email: 'admin@example.com' }).first();
     const actor = { type: 'user' as const, id: admin.id, label: admin.email, ip: null };
     expect(await revokeApiKeysOfUser(ctx.deps.db, editor.userId, ctx.clock.now(), actor)).to.equal(2);
-    for (const key of keys) await api().get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(401);
-    await api().get('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    for (const key of keys) await ctx.api.withKey(key).get('/api/v1/surveys').expect(401);
+    await ctx.api.get('/api/v1/surveys').expect(200);
     const lines = await auditLines('apikey.revoked');
     expect(lines.map((l) => [l.target_label, l.actor_label, JSON.parse(l.detail).reason])).to.deep.equal([
       ['one', 'admin@example.com', 'owner_deactivated'],
@@ -299,8 +293,8 @@ describe('API keys', () => {
     expect(page.text).to.contain(`action="/api-keys/${row.id}/scopes"`);
     await agent.post(`/api-keys/${row.id}/scopes`).type('form').send(form({ scopes_form: '1', scopes: ['metrics:read', 'responses:read'], _csrf: csrf })).expect(303);
     expect((await ctx.deps.db('api_keys').where({ id: row.id }).first()).scopes).to.equal('metrics:read responses:read');
-    await api().get('/api/v1/metrics?survey=delivery-nps').set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
-    const refused = await api().get('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`).expect(403);
+    await ctx.api.get('/api/v1/metrics?survey=delivery-nps').expect(200);
+    const refused = await ctx.api.get('/api/v1/surveys').expect(403);
     expect(refused.body.title).to.equal('This API key lacks the scope surveys:read');
     const list = await agent.get('/api-keys').expect(200);
     expect(rowOf(list.text, 'tests')).to.contain('<code>metrics:read</code>, <code>responses:read</code>');
@@ -320,10 +314,10 @@ describe('API keys', () => {
   it('records when a key was last used', async () => {
     const lastUsed = async () => (await ctx.deps.db('api_keys').where({ name: 'tests' }).first()).last_used_at;
     expect(await lastUsed()).to.equal(null);
-    await api().get('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`);
+    await ctx.api.get('/api/v1/surveys');
     expect(await lastUsed()).to.equal(ctx.clock.now().toISOString());
     ctx.clock.advance(5 * MINUTE);
-    await api().get('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`);
+    await ctx.api.get('/api/v1/surveys');
     expect(await lastUsed()).to.equal(ctx.clock.now().toISOString());
     const { agent } = await ctx.signIn('editor');
     const list = await agent.get('/api-keys').expect(200);

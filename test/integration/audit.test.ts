@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { createTestContext, withTestContext, withTestContextPerTest } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
 import { DAY, HOUR, MINUTE, ManualClock } from '../../server/clock.ts';
 import { audit, cliActor, systemActor } from '../../server/audit/record.ts';
@@ -134,7 +134,7 @@ describe('audit log', function () {
   this.timeout(60_000);
 
   describe('a script of actions through HTTP, read back on the Audit page', () => {
-    let ctx: TestContext;
+    const ctx = withTestContext();
     let admin: { agent: supertest.Agent; csrf: string; email: string };
     let invitationId: number;
     let seededEmail: string;
@@ -145,7 +145,7 @@ describe('audit log', function () {
     const form = (url: string, body: Record<string, string> = {}) =>
       admin.agent.post(url).set('X-Forwarded-For', ADMIN_ADDRESS).type('form').send({ _csrf: admin.csrf, ...body });
     const api = (method: 'get' | 'post' | 'patch', url: string) =>
-      supertest(ctx.app)[method](`/api/v1${url}`).set('Authorization', `Bearer ${ctx.apiKey}`).set('X-Forwarded-For', API_ADDRESS);
+      ctx.api[method](`/api/v1${url}`).set('X-Forwarded-For', API_ADDRESS);
     const step = () => ctx.clock.advance(MINUTE);
 
     const expected: { action: string; who: string; where: string; what: string }[] = [];
@@ -153,7 +153,6 @@ describe('audit log', function () {
     const byKey = (action: string, what: string) => expected.push({ action, who: 'API key tests', where: API_ADDRESS, what });
 
     before(async () => {
-      ctx = await createTestContext();
       const seeded = await seedInvitation(ctx, { surveyKey: 'delivery-nps', state: 'sent' });
       invitationId = seeded.invitationId;
       seededEmail = seeded.email;
@@ -209,7 +208,6 @@ describe('audit log', function () {
       await form(`/deliveries/${invitationId}/as-customer`).expect(200);
       byAdmin('invitation.opened_as_customer', `opened invitation #${invitationId} as the customer (a preview that stores nothing)`);
     });
-    after(async () => ctx?.close());
 
     it('lists every action of the script, newest first, with who, from where and what', async () => {
       const res = await page('/audit').expect(200);
@@ -391,16 +389,14 @@ describe('audit log', function () {
   });
 
   describe('pages and CSV of a long log', () => {
-    let ctx: TestContext;
+    const ctx = withTestContext();
     before(async () => {
-      ctx = await createTestContext();
       // 1,234 lines, many sharing one instant (the CSV reads in pages of 1,000: no line lost or repeated at the seam).
       for (let i = 0; i < 1234; i++) {
         const at = new Date(ctx.clock.now().getTime() + Math.floor(i / 7) * MINUTE);
         await audit(ctx.deps.db, { actor: systemActor, action: i % 2 ? 'test.odd' : 'test.even', target: { type: 'thing', id: i, label: `thing ${i}` } }, at);
       }
     });
-    after(async () => ctx?.close());
 
     it('pages the page with the filters kept, and the CSV holds every line', async () => {
       const { agent } = await ctx.signIn('admin');
@@ -436,13 +432,9 @@ describe('audit log', function () {
   });
 
   describe('retention', () => {
-    let ctx: TestContext;
     // Lines in the past: the database refuses to delete lines younger than 29 days by its own clock.
     const t0 = new Date('2024-01-10T10:00:00Z');
-    beforeEach(async () => {
-      ctx = await createTestContext({ clock: new ManualClock(t0) });
-    });
-    afterEach(async () => ctx?.close());
+    const ctx = withTestContextPerTest(() => ({ clock: new ManualClock(t0) }));
 
     /** This test's lines (the context's own set-up writes user and key lines too). */
     const actionsLeft = async () => ((await ctx.deps.db('audit_log').orderBy('id').pluck('action')) as string[]).filter((a) => !othersArea.test(a));
@@ -541,14 +533,12 @@ describe('audit log', function () {
   });
 
   describe('lines of the command line and of survey files', () => {
-    let ctx: TestContext;
+    const ctx = withTestContextPerTest();
     let dir: string;
     beforeEach(async () => {
-      ctx = await createTestContext();
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-audit-'));
     });
     afterEach(async () => {
-      await ctx?.close();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
     const lines = async (prefix: string) =>

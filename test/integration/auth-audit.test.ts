@@ -1,15 +1,11 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, TEST_PASSWORD, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, TEST_PASSWORD, withTestContextPerTest } from '../helpers/context.ts';
 import { findUserByEmail } from '../../server/auth/queries.ts';
 import { issuePasswordLink } from '../../server/auth/links.ts';
 
 describe('audit lines of signing in and of accounts', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
+  const ctx = withTestContextPerTest();
 
   it('writes one line per action, in order, with who, what, whom and from where, and never a password', async () => {
     const app = ctx.app;

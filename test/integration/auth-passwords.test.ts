@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, TEST_PASSWORD, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, TEST_PASSWORD, withTestContextPerTest } from '../helpers/context.ts';
 import { legacyHash } from '../helpers/passwords.ts';
 import { signInAs } from '../helpers/accounts.ts';
 import { createUser } from '../../server/auth/service.ts';
@@ -20,11 +20,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').rep
 const fieldError = (html: string, field: string) => new RegExp(`id="f-${field}-error"[^>]*>([^<]*)<`).exec(html)?.[1];
 
 describe('passwords', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
+  const ctx = withTestContextPerTest();
 
   it('a hash made with the old parameters (N=2^14) signs in and is replaced by one with N=2^17, r=8, p=1', async () => {
     const old = legacyHash('an old but long password');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { createTestContext, csrfFrom, type TestContext, withTestContext } from '../helpers/context.ts';
 import { getSettings } from '../../server/settings/service.ts';
 
 const sessionCookie = (res: supertest.Response): string | undefined =>
@@ -8,11 +8,7 @@ const sessionCookie = (res: supertest.Response): string | undefined =>
 
 describe('security of the signed-in app', () => {
   describe('CSRF', () => {
-    let ctx: TestContext;
-    before(async () => {
-      ctx = await createTestContext();
-    });
-    after(async () => ctx.close());
+    const ctx = withTestContext();
 
     it('refuses a form without the token, or with a wrong one, and changes nothing', async () => {
       const { agent, csrf } = await ctx.signIn('admin');
@@ -53,11 +49,7 @@ describe('security of the signed-in app', () => {
   });
 
   describe('sign-in throttle', () => {
-    let ctx: TestContext;
-    before(async () => {
-      ctx = await createTestContext();
-    });
-    after(async () => ctx.close());
+    const ctx = withTestContext();
 
     it('answers 429 with Retry-After at the 5th failed attempt in a row from one address, even to the right password then', async () => {
       const agent = supertest.agent(ctx.app);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, TEST_PASSWORD, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, TEST_PASSWORD, type TestContext, withTestContextPerTest } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { DAY, MINUTE } from '../../server/clock.ts';
 import { issuePasswordLink } from '../../server/auth/links.ts';
@@ -18,11 +18,7 @@ async function browserFor(ctx: TestContext, email: string, password = TEST_PASSW
 }
 
 describe('sessions', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
+  const ctx = withTestContextPerTest();
 
   it('signed-out pages store no session: 20 cookie-less GET /login make no row', async () => {
     // One signed-in session, so the table exists and has a row to compare with.

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import type { Express } from 'express';
-import { createTestContext, csrfFrom, TEST_PASSWORD, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, TEST_PASSWORD, type TestContext, withTestContextPerTest } from '../helpers/context.ts';
 import { createApp } from '../../server/app.ts';
 import { openDb } from '../../server/db/knex.ts';
 import { createThrottle } from '../../server/auth/throttle.ts';
@@ -17,11 +17,7 @@ async function attempt(app: Express, email: string, password: string, address: s
 const auditRows = (ctx: TestContext, action: string) => ctx.deps.db('audit_log').where({ action }).orderBy('id');
 
 describe('sign-in throttling, counted in the database', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
+  const ctx = withTestContextPerTest();
 
   it('two app processes on one database hold one account together; the right password from another address still gets in', async () => {
     // A second app with its own connection to the same database: as a second process would be.

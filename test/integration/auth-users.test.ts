@@ -1,14 +1,10 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, withTestContextPerTest } from '../helpers/context.ts';
 import { findUserByEmail } from '../../server/auth/queries.ts';
 
 describe('users page', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
+  const ctx = withTestContextPerTest();
 
   const signInAs = async (email: string, password: string) => {
     const agent = supertest.agent(ctx.app);

@@ -1,17 +1,13 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, withTestContextPerTest } from '../helpers/context.ts';
 import { findUserByEmail } from '../../server/auth/queries.ts';
 
 /** The session id a response sets, if any. */
 const sidOf = (res: supertest.Response): string | undefined => /tp\.sid=([^;]+)/.exec(String(res.headers['set-cookie'] ?? ''))?.[1];
 
 describe('signing in and out', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
+  const ctx = withTestContextPerTest();
 
   it('signs in with the right password, in a new session, and goes to the dashboard', async () => {
     const agent = supertest.agent(ctx.app);

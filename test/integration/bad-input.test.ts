@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import fc from 'fast-check';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, withTestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import {
   badBatches,
@@ -26,33 +26,26 @@ import {
  */
 describe('bad input: a clear 4xx naming the field, never a 500', function () {
   this.timeout(180_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let http: ReturnType<typeof supertest>;
   let seq = 0;
   const next = () => `${Date.now().toString(36)}-${++seq}`;
-
-  const api = (method: 'get' | 'post' | 'patch', path: string) =>
-    http[method](`/api/v1${path}`).set('Authorization', `Bearer ${ctx.apiKey}`);
 
   /** Sends a case's body: raw text with its content type, or a value as JSON. */
   const send = (req: supertest.Test, c: BadCase) =>
     c.raw !== undefined ? req.set('Content-Type', c.type ?? 'application/json').send(c.raw) : req.send(c.body as object);
 
   before(async () => {
-    ctx = await createTestContext();
     http = supertest(ctx.app);
     ctx.clock.set('2026-11-23T10:00:00Z');
-    await api('post', '/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
-    await api('post', '/surveys').send({ key: 'draft-csat', touchpoint: 'draft', metric: 'csat' }).expect(201);
-  });
-  after(async () => {
-    await ctx?.close();
+    await ctx.api.post('/api/v1/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'draft-csat', touchpoint: 'draft', metric: 'csat' }).expect(201);
   });
 
   describe('POST /api/v1/events', () => {
     for (const c of [...notAnObject, ...badEvents]) {
       it(`refuses ${c.name}${c.field ? `, naming ${c.field}` : ''}`, async () => {
-        expectProblem(await send(api('post', '/events'), c), c, c.name);
+        expectProblem(await send(ctx.api.post('/api/v1/events'), c), c, c.name);
       });
     }
 
@@ -64,8 +57,8 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
 
     it('accepts an integer transaction_id as its decimal text, and a repeat as that text is the same event', async () => {
       const id = 900_000_000 + seq++;
-      const first = await api('post', '/events').send(goodEvent({ transaction_id: id }, next())).expect(202);
-      const again = await api('post', '/events').send(goodEvent({ transaction_id: String(id), customer: { email: 'other@example.com' } }, next())).expect(200);
+      const first = await ctx.api.post('/api/v1/events').send(goodEvent({ transaction_id: id }, next())).expect(202);
+      const again = await ctx.api.post('/api/v1/events').send(goodEvent({ transaction_id: String(id), customer: { email: 'other@example.com' } }, next())).expect(200);
       expect(again.body.id).to.equal(first.body.id);
       const stored = await ctx.deps.db('events').where({ id: first.body.id }).first();
       expect(stored.transaction_id).to.equal(String(id));
@@ -75,7 +68,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
   describe('POST /api/v1/events/batch', () => {
     for (const c of [...notAnObject, ...badBatches]) {
       it(`refuses ${c.name}${c.field ? `, naming ${c.field}` : ''}`, async () => {
-        expectProblem(await send(api('post', '/events/batch'), c), c, c.name);
+        expectProblem(await send(ctx.api.post('/api/v1/events/batch'), c), c, c.name);
       });
     }
 
@@ -93,7 +86,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
         [],
         goodEvent({ properties: { '\u{1F680}': '\u202Eright-to-left\u202C' } }, next()),
       ];
-      const res = await api('post', '/events/batch').send({ events }).expect(200);
+      const res = await ctx.api.post('/api/v1/events/batch').send({ events }).expect(200);
       expect(res.body.results).to.have.length(events.length);
       res.body.results.forEach((r: { index: number; status: string; errors?: { field: string }[] }, i: number) => {
         expect(r.index).to.equal(i);
@@ -116,7 +109,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
           goodEvent({ customer: { email: 'LONE@example.com', time_zone: 'Europe/Berlin\u0000' } }, next()),
         ],
       }).replace(/LONE/g, '\\udbff');
-      const res = await api('post', '/events/batch').set('Content-Type', 'application/json').send(raw).expect(200);
+      const res = await ctx.api.post('/api/v1/events/batch').set('Content-Type', 'application/json').send(raw).expect(200);
       const fields = ['touchpoint', 'transaction_id', 'transaction_id', 'customer.time_zone'];
       res.body.results.forEach((r: { status: string; errors?: { field: string }[] }, i: number) => {
         expect(r.status, `event ${i}: ${JSON.stringify(r)}`).to.equal('invalid');
@@ -128,16 +121,16 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
   describe('POST /api/v1/surveys', () => {
     for (const c of [...notAnObject, ...badSurveys]) {
       it(`refuses ${c.name}${c.field ? `, naming ${c.field}` : ''}`, async () => {
-        expectProblem(await send(api('post', '/surveys'), c), c, c.name);
+        expectProblem(await send(ctx.api.post('/api/v1/surveys'), c), c, c.name);
       });
     }
 
     it('refuses a second survey with a taken key, naming key (409)', async () => {
-      expectProblem(await api('post', '/surveys').send(goodSurvey({ key: 'delivery-nps' })), { status: 409, field: 'key' });
+      expectProblem(await ctx.api.post('/api/v1/surveys').send(goodSurvey({ key: 'delivery-nps' })), { status: 409, field: 'key' });
     });
 
     it('refuses a second active survey on one touchpoint, naming status (409)', async () => {
-      const res = await api('post', '/surveys').send(goodSurvey({ touchpoint: 'delivery', status: 'active' }, next()));
+      const res = await ctx.api.post('/api/v1/surveys').send(goodSurvey({ touchpoint: 'delivery', status: 'active' }, next()));
       expectProblem(res, { status: 409, field: 'status' });
     });
   });
@@ -145,28 +138,28 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
   describe('PATCH /api/v1/surveys/:key', () => {
     for (const c of [...notAnObject, ...badPatches]) {
       it(`refuses ${c.name}${c.field ? `, naming ${c.field}` : ''}`, async () => {
-        expectProblem(await send(api('patch', '/surveys/draft-csat'), c), c, c.name);
+        expectProblem(await send(ctx.api.patch('/api/v1/surveys/draft-csat'), c), c, c.name);
       });
     }
 
     it('answers 404 for an unknown survey', async () => {
-      expectProblem(await api('patch', '/surveys/no-such-survey').send({ status: 'paused' }), { status: 404 });
+      expectProblem(await ctx.api.patch('/api/v1/surveys/no-such-survey').send({ status: 'paused' }), { status: 404 });
     });
 
     it('answers 404 for a key holding NUL or 10,000 characters, 400 for one that is not UTF-8', async () => {
       const failures: string[] = [];
       for (const key of ['draft%00csat', 'k'.repeat(10_000), encodeURIComponent('\u202Edraft-csat\u{1F600}')]) {
         for (const method of ['patch', 'get'] as const) {
-          const res = method === 'patch' ? await api('patch', `/surveys/${key}`).send({ status: 'paused' }) : await api('get', `/surveys/${key}`);
+          const res = method === 'patch' ? await ctx.api.patch(`/api/v1/surveys/${key}`).send({ status: 'paused' }) : await ctx.api.get(`/api/v1/surveys/${key}`);
           if (res.status !== 404 || !/problem\+json/.test(res.headers['content-type'])) failures.push(`${method.toUpperCase()} /surveys/${key.slice(0, 20)}: ${res.status}`);
         }
       }
       expect(failures, failures.join('\n')).to.deep.equal([]);
-      expectProblem(await api('patch', '/surveys/%ED%A0%80').send({ status: 'paused' }), { status: 400 });
+      expectProblem(await ctx.api.patch('/api/v1/surveys/%ED%A0%80').send({ status: 'paused' }), { status: 400 });
     });
 
     it('leaves the survey as it was after all the refused changes', async () => {
-      const res = await api('get', '/surveys/draft-csat').expect(200);
+      const res = await ctx.api.get('/api/v1/surveys/draft-csat').expect(200);
       expect(res.body).to.include({ key: 'draft-csat', metric: 'csat', status: 'draft', send_delay_minutes: 0, sample_rate: 100 });
     });
   });
@@ -174,7 +167,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
   describe('GET /api/v1/metrics', () => {
     for (const c of badMetricsQueries) {
       it(`refuses ${c.name}${c.field ? `, naming ${c.field}` : ''}`, async () => {
-        expectProblem(await api('get', `/metrics?${c.raw}`), c, c.name);
+        expectProblem(await ctx.api.get(`/api/v1/metrics?${c.raw}`), c, c.name);
       });
     }
   });
@@ -182,7 +175,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
   describe('GET /api/v1/responses', () => {
     for (const c of badResponsesQueries) {
       it(`refuses ${c.name}${c.field ? `, naming ${c.field}` : ''}`, async () => {
-        expectProblem(await api('get', `/responses?${c.raw}`), c, c.name);
+        expectProblem(await ctx.api.get(`/api/v1/responses?${c.raw}`), c, c.name);
       });
     }
   });
@@ -190,10 +183,10 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
   describe('GET /api/v1/customers/:id/timeline', () => {
     for (const c of badTimelineIds) {
       it(`refuses ${c.name}`, async () => {
-        expectProblem(await api('get', `/customers/${c.raw}/timeline`), c, c.name);
+        expectProblem(await ctx.api.get(`/api/v1/customers/${c.raw}/timeline`), c, c.name);
       });
       it(`refuses ${c.name} on GET /customers/:id too`, async () => {
-        expectProblem(await api('get', `/customers/${c.raw}`), c, c.name);
+        expectProblem(await ctx.api.get(`/api/v1/customers/${c.raw}`), c, c.name);
       });
     }
   });
@@ -207,7 +200,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
     };
 
     async function timelineEvent(customerId: string, eventId: number) {
-      const res = await api('get', `/customers/${encodeURIComponent(customerId)}/timeline`).expect(200);
+      const res = await ctx.api.get(`/api/v1/customers/${encodeURIComponent(customerId)}/timeline`).expect(200);
       const entry = res.body.timeline.find((e: { kind: string; event_id: number }) => e.kind === 'event' && e.event_id === eventId);
       expect(entry, JSON.stringify(res.body)).to.exist;
       return { customer: res.body.customer, entry };
@@ -218,7 +211,8 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
       const transactionId = `tx-\u202Ex\u{1F680}-${next()}`;
       const properties = { ...odd, '\u{1F30D} region': 'north', 'r\u00E9gion': 'süd', constructor: 'kept', toString: 'also kept', hasOwnProperty: 1, n: -0.5, yes: true };
       const name = `Ann \u202E${odd.emoji}`;
-      const res = await api('post', '/events')
+      const res = await ctx.api
+        .post('/api/v1/events')
         .send(goodEvent({ transaction_id: transactionId, customer: { id: customerId, email: 'odd@example.com', name }, properties }))
         .expect(202);
       const { customer, entry } = await timelineEvent(customerId, res.body.id);
@@ -227,13 +221,13 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
       expect(entry.transaction_id).to.equal(transactionId);
       expect(entry.properties).to.deep.equal(properties);
       // The same transaction id, byte for byte, is a repeat.
-      const again = await api('post', '/events').send(goodEvent({ transaction_id: transactionId, customer: { id: customerId, email: 'odd@example.com' } })).expect(200);
+      const again = await ctx.api.post('/api/v1/events').send(goodEvent({ transaction_id: transactionId, customer: { id: customerId, email: 'odd@example.com' } })).expect(200);
       expect(again.body.id).to.equal(res.body.id);
     });
 
     it('refuses "__proto__" as a property name (naming it), or else keeps it; it never pollutes objects', async () => {
       const raw = JSON.stringify(goodEvent({ properties: { PROTO: 'polluted?', region: 'north' } }, next())).replace('"PROTO"', '"__proto__"');
-      const res = await api('post', '/events').set('Content-Type', 'application/json').send(raw);
+      const res = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send(raw);
       expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
       if (res.status === 202) {
         const stored = await ctx.deps.db('events').where({ id: res.body.id }).first();
@@ -246,21 +240,21 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
 
     it('never lets "__proto__" or "constructor" objects anywhere in a body reach Object.prototype', async () => {
       const raw = '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}, "touchpoint": "delivery", "transaction_id": "proto-1", "customer": {"email": "p@example.com", "__proto__": {"polluted": 3}}}';
-      const res = await api('post', '/events').set('Content-Type', 'application/json').send(raw);
+      const res = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send(raw);
       expect(res.status).to.be.below(500);
-      const survey = await api('post', '/surveys').set('Content-Type', 'application/json').send(`{"__proto__": {"polluted": 4}, "key": "proto-nps-${seq++}", "touchpoint": "proto", "metric": "nps", "rules": {"__proto__": {"polluted": 5}}}`);
+      const survey = await ctx.api.post('/api/v1/surveys').set('Content-Type', 'application/json').send(`{"__proto__": {"polluted": 4}, "key": "proto-nps-${seq++}", "touchpoint": "proto", "metric": "nps", "rules": {"__proto__": {"polluted": 5}}}`);
       expect(survey.status).to.be.below(500);
       expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
     });
 
     it('stores a lone surrogate in a property value as U+FFFD (a storable text), and refuses one in a property name', async () => {
       const raw = JSON.stringify(goodEvent({ properties: { note: 'A-LONE-B' } }, next())).replace('A-LONE-B', 'a\\ud800b\\udfffc');
-      const res = await api('post', '/events').set('Content-Type', 'application/json').send(raw).expect(202);
+      const res = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send(raw).expect(202);
       const stored = await ctx.deps.db('events').where({ id: res.body.id }).first();
       expect(JSON.parse(stored.properties)).to.deep.equal({ note: 'a\uFFFDb\uFFFDc' });
 
       const badKey = JSON.stringify(goodEvent({ properties: { KEY: 'x' } }, next())).replace('"KEY"', '"k\\ud800"');
-      const refused = await api('post', '/events').set('Content-Type', 'application/json').send(badKey);
+      const refused = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send(badKey);
       expectProblem(refused, { status: 422 });
       expect(refused.body.errors.map((e: { field: string }) => e.field).join(' ')).to.contain('properties');
     });
@@ -276,7 +270,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
       ];
       const failures: string[] = [];
       for (const c of cases) {
-        const res = await api('post', '/events').send(c.body);
+        const res = await ctx.api.post('/api/v1/events').send(c.body);
         if (res.status === 202) {
           const stored = await ctx.deps.db('events').where({ id: res.body.id }).first();
           if (stored.properties.includes('\u0000')) failures.push(`${c.name}: NUL stored raw`);
@@ -297,27 +291,27 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
       const question = `How was it? ${odd.rtl} ${odd.emoji}`;
       const german = `Wie war es? ${odd.combining}`;
       const key = `odd-nps-${seq++}`;
-      const made = await api('post', '/surveys').send(goodSurvey({ key, touchpoint: key, question: { en: question, de: german } })).expect(201);
+      const made = await ctx.api.post('/api/v1/surveys').send(goodSurvey({ key, touchpoint: key, question: { en: question, de: german } })).expect(201);
       expect(made.body.question).to.deep.equal({ en: question, de: german });
-      const read = await api('get', `/surveys/${key}`).expect(200);
+      const read = await ctx.api.get(`/api/v1/surveys/${key}`).expect(200);
       expect(read.body.question).to.deep.equal({ en: question, de: german });
-      const nulQuestion = await api('post', '/surveys').send(goodSurvey({ question: 'How \u0000 was it?' }, next()));
+      const nulQuestion = await ctx.api.post('/api/v1/surveys').send(goodSurvey({ question: 'How \u0000 was it?' }, next()));
       expect(nulQuestion.status, nulQuestion.text).to.be.below(500);
     });
 
     it('answers NUL in touchpoint_name with a 422 naming it, or keeps it: never a 500 (POST and PATCH)', async () => {
       const failures: string[] = [];
-      const created = await api('post', '/surveys').send(goodSurvey({ touchpoint_name: 'Deli\u0000very' }, next()));
+      const created = await ctx.api.post('/api/v1/surveys').send(goodSurvey({ touchpoint_name: 'Deli\u0000very' }, next()));
       if (created.status === 201) {
         if (created.body.touchpoint_name !== 'Deli\u0000very') failures.push(`POST: accepted as ${JSON.stringify(created.body.touchpoint_name)}`);
       } else if (created.status !== 422 || !JSON.stringify(created.body.errors ?? []).includes('"touchpoint_name"')) {
         failures.push(`POST: ${created.status} ${created.text}`);
       }
       const key = `nul-name-${seq++}`;
-      await api('post', '/surveys').send(goodSurvey({ key, touchpoint: key })).expect(201);
-      const patched = await api('patch', `/surveys/${key}`).send({ touchpoint_name: 'Deli\u0000very' });
+      await ctx.api.post('/api/v1/surveys').send(goodSurvey({ key, touchpoint: key })).expect(201);
+      const patched = await ctx.api.patch(`/api/v1/surveys/${key}`).send({ touchpoint_name: 'Deli\u0000very' });
       if (patched.status === 200) {
-        const read = await api('get', `/surveys/${key}`).expect(200);
+        const read = await ctx.api.get(`/api/v1/surveys/${key}`).expect(200);
         if (read.body.touchpoint_name !== 'Deli\u0000very') failures.push(`PATCH: accepted as ${JSON.stringify(read.body.touchpoint_name)}`);
       } else if (patched.status !== 422 || !JSON.stringify(patched.body.errors ?? []).includes('"touchpoint_name"')) {
         failures.push(`PATCH: ${patched.status} ${patched.text}`);
@@ -328,9 +322,9 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
     it('answers a sample_rate too small for the column (5e-324) with a 422 naming it, or stores a rate in 0–100: never a 500', async () => {
       const failures: string[] = [];
       const key = `tiny-rate-${seq++}`;
-      const created = await api('post', '/surveys').set('Content-Type', 'application/json').send(JSON.stringify(goodSurvey({ key, touchpoint: key, sample_rate: 5e-324 })));
-      await api('post', '/surveys').send(goodSurvey({ key: `${key}-b`, touchpoint: `${key}-b` })).expect(201);
-      const patched = await api('patch', `/surveys/${key}-b`).send({ sample_rate: 5e-324 });
+      const created = await ctx.api.post('/api/v1/surveys').set('Content-Type', 'application/json').send(JSON.stringify(goodSurvey({ key, touchpoint: key, sample_rate: 5e-324 })));
+      await ctx.api.post('/api/v1/surveys').send(goodSurvey({ key: `${key}-b`, touchpoint: `${key}-b` })).expect(201);
+      const patched = await ctx.api.patch(`/api/v1/surveys/${key}-b`).send({ sample_rate: 5e-324 });
       for (const [name, res] of [['POST', created], ['PATCH', patched]] as const) {
         if (res.status < 300) {
           if (!(res.body.sample_rate >= 0 && res.body.sample_rate <= 100)) failures.push(`${name}: stored ${res.body.sample_rate}`);
@@ -486,7 +480,7 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
 
   describe('random JSON (fast-check): never a 5xx, and the app still answers', () => {
     const checkNo5xx = async (path: string, method: 'post' | 'patch', raw: string) => {
-      const res = await api(method, path).set('Content-Type', 'application/json').send(raw);
+      const res = await ctx.api[method](`/api/v1${path}`).set('Content-Type', 'application/json').send(raw);
       if (res.status >= 500) throw new Error(`${method.toUpperCase()} ${path} ${raw.slice(0, 500)} → ${res.status} ${res.text}`);
       if (res.status >= 400) expect(res.headers['content-type'], raw.slice(0, 200)).to.match(/^application\/problem\+json/);
     };
@@ -592,8 +586,8 @@ describe('bad input: a clear 4xx naming the field, never a 500', function () {
     });
 
     it('still answers GET /healthz and a good event afterwards', async () => {
-      await http.get('/healthz').expect(200, { ok: true });
-      await api('post', '/events').send(goodEvent({}, next())).expect(202);
+      await http.get('/healthz').expect(200, { status: 'ok' });
+      await ctx.api.post('/api/v1/events').send(goodEvent({}, next())).expect(202);
     });
   });
 });

@@ -1,7 +1,7 @@
 import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContextPerTest } from '../helpers/context.ts';
 import { brandCss, brandLocals, brandOf, brandStylesheet } from '../../server/http/brand.ts';
 import { LIGHT_BACKGROUNDS, contrastRatio, readableOn, textOn } from '../../server/settings/contrast.ts';
 import { defaultSettings, updateSettings } from '../../server/settings/service.ts';
@@ -51,11 +51,7 @@ describe('brand: logo and colours on what customers see', () => {
   });
 
   describe('served', () => {
-    let ctx: TestContext;
-    beforeEach(async () => {
-      ctx = await createTestContext();
-    });
-    afterEach(async () => ctx.close());
+    const ctx = withTestContextPerTest();
 
     it('GET /brand.css follows the settings, revalidated each time; brandLocals puts the brand in res.locals', async () => {
       const app = express();

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { type TestContext, withTestContext } from '../helpers/context.ts';
 import { apiScopes } from '../../server/apikeys/scopes.ts';
 
 const run = promisify(execFile);
@@ -21,11 +20,7 @@ function touchpoint(ctx: TestContext, ...args: string[]) {
 
 describe('the touchpoint command', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
-  before(async () => {
-    ctx = await createTestContext();
-  });
-  after(async () => ctx?.close());
+  const ctx = withTestContext();
 
   it('creates a user who can then sign in', async () => {
     const { stdout } = await touchpoint(ctx, 'user', 'create', '--email', 'cli@example.com', '--role', 'editor', '--password', 'a long enough password');
@@ -45,8 +40,8 @@ describe('the touchpoint command', function () {
     const { stdout } = await touchpoint(ctx, 'apikey', 'create', '--name', 'shop');
     const key = stdout.trim().split('\n').at(-1)!;
     expect(key).to.match(/^tp_[A-Za-z0-9_-]{20,}$/);
-    await supertest(ctx.app).get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(200);
-    await supertest(ctx.app).get('/api/v1/surveys').set('Authorization', 'Bearer tp_wrong').expect(401);
+    await ctx.api.withKey(key).get('/api/v1/surveys').expect(200);
+    await ctx.api.withKey('tp_wrong').get('/api/v1/surveys').expect(401);
     // Without --scopes: every scope, owned by the command line, audited without the key.
     const row = await ctx.deps.db('api_keys').where({ name: 'shop' }).first();
     expect(row.scopes).to.equal(apiScopes.join(' '));
@@ -71,9 +66,9 @@ describe('the touchpoint command', function () {
     end.setUTCDate(end.getUTCDate() + 1);
     expect(row.expires_at).to.equal(end.toISOString());
     expect(stdout).to.contain(`it expires at ${end.toISOString()}`);
-    const refused = await supertest(ctx.app).get('/api/v1/surveys').set('Authorization', `Bearer ${key}`).expect(403);
+    const refused = await ctx.api.withKey(key).get('/api/v1/surveys').expect(403);
     expect(refused.body.title).to.equal('This API key lacks the scope surveys:read');
-    await supertest(ctx.app).get('/api/v1/customers/nobody/export').set('Authorization', `Bearer ${key}`).expect(404);
+    await ctx.api.withKey(key).get('/api/v1/customers/nobody/export').expect(404);
     const [line] = await ctx.deps.db('audit_log').where({ action: 'apikey.created', target_id: String(row.id) });
     expect(JSON.parse(line.detail)).to.deep.include({ scopes: ['metrics:read', 'customers:write'], expires_at: end.toISOString() });
   });
@@ -98,10 +93,10 @@ describe('the touchpoint command', function () {
   it('revokes the keys of a name; none left is a failure', async () => {
     const { stdout } = await touchpoint(ctx, 'apikey', 'create', '--name', 'old shop', '--scopes', 'events:write');
     const key = stdout.trim().split('\n').at(-1)!;
-    await supertest(ctx.app).post('/api/v1/events').set('Authorization', `Bearer ${key}`).send({}).expect(422);
+    await ctx.api.withKey(key).post('/api/v1/events').send({}).expect(422);
     const revoked = await touchpoint(ctx, 'apikey', 'revoke', '--name', 'old shop');
     expect(revoked.stdout).to.contain(`Revoked API key "old shop" (${key.slice(0, 10)}…)`);
-    const refused = await supertest(ctx.app).post('/api/v1/events').set('Authorization', `Bearer ${key}`).send({}).expect(401);
+    const refused = await ctx.api.withKey(key).post('/api/v1/events').send({}).expect(401);
     expect(refused.body.title).to.equal('This API key has been revoked');
     const row = await ctx.deps.db('api_keys').where({ name: 'old shop' }).first();
     expect(row.revoked_by_label).to.equal('command line');

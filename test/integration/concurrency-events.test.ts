@@ -3,8 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { toCount } from '../../server/db/dialect.ts';
 import type { ProcessResult } from '../helpers/event-process.ts';
 
@@ -60,27 +59,25 @@ class EventProcess {
  */
 describe('concurrency: one customer, many events, two processes', function () {
   this.timeout(120_000);
-  let ctx: TestContext;
   let processes: EventProcess[] = [];
+  // Registered before the context, so it runs before the context closes.
+  after(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+  });
+  const ctx = withTestContext();
   const touchpoints = ['burst-a', 'burst-b', 'burst-c', 'burst-d', 'burst-e'];
   let round = 0;
 
-  const api = (method: 'post' | 'get', url: string) => supertest(ctx.app)[method](`/api/v1${url}`).set('Authorization', `Bearer ${ctx.apiKey}`);
   const count = async (table: string, where: Record<string, unknown>) => toCount((await ctx.deps.db(table).where(where).count({ n: '*' }).first())?.n);
 
   before(async () => {
-    ctx = await createTestContext();
     for (const t of touchpoints) {
-      await api('post', '/surveys').send({ key: `${t}-nps`, touchpoint: t, metric: 'nps', status: 'active' }).expect(201);
+      await ctx.api.post('/api/v1/surveys').send({ key: `${t}-nps`, touchpoint: t, metric: 'nps', status: 'active' }).expect(201);
     }
     // A touchpoint without an active survey: an event there makes a customer known without inviting them.
-    await api('post', '/surveys').send({ key: 'known-nps', touchpoint: 'known', metric: 'nps', status: 'draft' }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'known-nps', touchpoint: 'known', metric: 'nps', status: 'draft' }).expect(201);
     processes = [new EventProcess(ctx.deps.config.databaseUrl), new EventProcess(ctx.deps.config.databaseUrl)];
     await Promise.all(processes.map((p) => p.ready));
-  });
-  after(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    await ctx?.close();
   });
 
   /** 20 events for `who` on the five touchpoints. */
@@ -125,7 +122,7 @@ describe('concurrency: one customer, many events, two processes', function () {
     // 20 decisions: without lockCustomer (PostgreSQL) this schedules several.
     for (let i = 0; i < 5; i++) {
       const who = `known-${i}`;
-      await api('post', '/events').send({ touchpoint: 'known', transaction_id: `known-${i}`, customer: { id: who, email: `${who}@example.com` } }).expect(202);
+      await ctx.api.post('/api/v1/events').send({ touchpoint: 'known', transaction_id: `known-${i}`, customer: { id: who, email: `${who}@example.com` } }).expect(202);
       await expectOneInvitation(who, await burst(who));
     }
   });
@@ -156,18 +153,16 @@ async function sqliteDriver(): Promise<new (file: string) => { prepare(sql: stri
 
 describe('concurrency: a busy SQLite database answers 503 and loses nothing', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
-  const api = () => supertest(ctx.app).post('/api/v1/events').set('Authorization', `Bearer ${ctx.apiKey}`);
-
-  before(async function () {
+  // Skipped before the context is made: the hooks after a skip do not run.
+  before(function () {
     if (process.env.TEST_DATABASE_URL) this.skip();
-    ctx = await createTestContext();
-    await supertest(ctx.app).post('/api/v1/surveys').set('Authorization', `Bearer ${ctx.apiKey}`).send({ key: 'busy-nps', touchpoint: 'busy', metric: 'nps', status: 'active' }).expect(201);
+  });
+  const ctx = withTestContext();
+
+  before(async () => {
+    await ctx.api.post('/api/v1/surveys').send({ key: 'busy-nps', touchpoint: 'busy', metric: 'nps', status: 'active' }).expect(201);
     // The pool has one connection: wait 20 ms for a lock instead of 10 s.
     await ctx.deps.db.raw('PRAGMA busy_timeout = 20');
-  });
-  after(async () => {
-    await ctx?.close();
   });
 
   it('answers 503 with Retry-After while another process writes, then records the repeat once', async () => {
@@ -176,7 +171,7 @@ describe('concurrency: a busy SQLite database answers 503 and loses nothing', fu
     const body = { touchpoint: 'busy', transaction_id: 'busy-1', customer: { email: 'busy@example.com' } };
     try {
       other.prepare('BEGIN IMMEDIATE').run();
-      const res = await api().send(body).expect(503);
+      const res = await ctx.api.post('/api/v1/events', body).expect(503);
       expect(res.headers['retry-after']).to.equal('1');
       expect(res.headers['content-type']).to.match(/application\/problem\+json/);
       expect(res.body.title).to.match(/not recorded/);
@@ -185,9 +180,9 @@ describe('concurrency: a busy SQLite database answers 503 and loses nothing', fu
       other.close();
     }
     expect(toCount((await ctx.deps.db('events').where({ transaction_id: 'busy-1' }).count({ n: '*' }).first())?.n)).to.equal(0);
-    const again = await api().send(body).expect(202);
+    const again = await ctx.api.post('/api/v1/events', body).expect(202);
     expect(again.body.status).to.equal('scheduled');
-    await api().send(body).expect(200);
+    await ctx.api.post('/api/v1/events', body).expect(200);
     expect(toCount((await ctx.deps.db('events').where({ transaction_id: 'busy-1' }).count({ n: '*' }).first())?.n)).to.equal(1);
   });
 
@@ -200,7 +195,7 @@ describe('concurrency: a busy SQLite database answers 503 and loses nothing', fu
       other.prepare('ROLLBACK').run();
       other.close();
     }, 30);
-    const res = await api().send({ touchpoint: 'busy', transaction_id: 'busy-2', customer: { email: 'busy2@example.com' } });
+    const res = await ctx.api.post('/api/v1/events', { touchpoint: 'busy', transaction_id: 'busy-2', customer: { email: 'busy2@example.com' } });
     expect(res.status).to.equal(202);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { runOnce } from '../../server/sending/worker.ts';
 import { MINUTE } from '../../server/clock.ts';
@@ -12,24 +12,15 @@ import { MINUTE } from '../../server/clock.ts';
  */
 describe('the core loop: event in, email out, answer in, score on the dashboard', function () {
   let smtp: SmtpReceiver;
-  let ctx: TestContext;
-  const api = () => ({
-    post: (path: string) => supertest(ctx.app).post(path).set('Authorization', `Bearer ${ctx.apiKey}`),
-    get: (path: string) => supertest(ctx.app).get(path).set('Authorization', `Bearer ${ctx.apiKey}`),
-  });
-
   before(async () => {
     smtp = await startSmtpReceiver();
-    ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}` } });
-    ctx.clock.set('2026-11-23T10:00:00Z');
   });
-  after(async () => {
-    await ctx?.close();
-    await smtp?.close();
-  });
+  const ctx = withTestContext(() => ({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}` } }));
+  before(() => ctx.clock.set('2026-11-23T10:00:00Z'));
+  after(async () => smtp?.close());
 
   it('takes a customer from a transaction to a counted score', async () => {
-    await api()
+    await ctx.api
       .post('/api/v1/surveys')
       .send({
         key: 'delivery-nps',
@@ -41,7 +32,7 @@ describe('the core loop: event in, email out, answer in, score on the dashboard'
       })
       .expect(201);
 
-    const event = await api()
+    const event = await ctx.api
       .post('/api/v1/events')
       .send({
         touchpoint: 'delivery',
@@ -54,7 +45,7 @@ describe('the core loop: event in, email out, answer in, score on the dashboard'
     expect(event.body.send_at).to.equal('2026-11-23T10:30:00.000Z');
 
     // The same event again: the first answer, nothing new.
-    const again = await api().post('/api/v1/events').send({
+    const again = await ctx.api.post('/api/v1/events').send({
       touchpoint: 'delivery',
       transaction_id: 'order-1001',
       customer: { id: 'c-42', email: 'ada@example.com' },
@@ -90,7 +81,7 @@ describe('the core loop: event in, email out, answer in, score on the dashboard'
       .send({ score: '9', comment: 'Schnell und freundlich', trigger: 'click', input: 'pointer' })
       .expect(200);
 
-    const metrics = await api().get('/api/v1/metrics?survey=delivery-nps&interval=week').expect(200);
+    const metrics = await ctx.api.get('/api/v1/metrics?survey=delivery-nps&interval=week').expect(200);
     expect(metrics.body.metric).to.equal('nps');
     expect(metrics.body.overall).to.include({ n: 1, promoters: 1, passives: 0, detractors: 0, score: 100 });
     expect(metrics.body.series).to.have.length(1);

@@ -1,27 +1,25 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { HOUR } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
 import { updateSettings } from '../../server/settings/service.ts';
 
 describe('customer page: a hard bounce an editor clears, an unsubscribe only the customer undoes', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let editor: supertest.Agent;
   let csrf: string;
   let editorEmail: string;
-  const api = (url: string) => supertest(ctx.app).post(`/api/v1${url}`).set('Authorization', `Bearer ${ctx.apiKey}`);
   const text = (html: string) => html.replace(/<wbr>/g, '').replace(/<[^>]+>/g, ' ').replace(/&#x27;/g, "'").replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/\s+/g, ' ');
-  const event = (id: string, tx: string) => api('/events').send({ touchpoint: 'delivery', transaction_id: tx, customer: { id, email: `${id}@example.com` } });
+  const event = (id: string, tx: string) => ctx.api.post('/api/v1/events').send({ touchpoint: 'delivery', transaction_id: tx, customer: { id, email: `${id}@example.com` } });
 
   before(async () => {
-    ctx = await createTestContext();
     ctx.clock.set('2026-11-23T10:00:00Z');
     await updateSettings(ctx.deps.db, { reporting_time_zone: 'Europe/Berlin' });
     ({ agent: editor, csrf } = await ctx.signIn('editor'));
     editorEmail = (await ctx.deps.db('users').where({ role: 'editor' }).first()).email;
-    await api('/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
     // Bea's address bounced before her first event here.
     const at = toDbTime(ctx.clock.now());
     await ctx.deps.db('customers').insert({ external_id: 'bea-1', email: 'bea-1@example.com', properties: '{}', bounced_at: at, bounce_reason: '550 5.1.1 mailbox unknown', created_at: at, updated_at: at });
@@ -31,7 +29,6 @@ describe('customer page: a hard bounce an editor clears, an unsubscribe only the
     await event('uma-2', 'order-2').expect(202);
     await ctx.deps.db('customers').where({ external_id: 'uma-2' }).update({ unsubscribed_at: toDbTime(ctx.clock.now()) });
   });
-  after(async () => ctx?.close());
 
   it('shows the bounce (when, the server answer) and a form to clear it', async () => {
     const res = await editor.get('/customers/bea-1').expect(200);
@@ -68,7 +65,7 @@ describe('customer page: a hard bounce an editor clears, an unsubscribe only the
     expect(timeline.indexOf('Email hard-bounced')).to.be.below(timeline.indexOf('Hard bounce cleared'));
     expect(timeline).to.include('23 Nov 2026, 13:00');
 
-    const api = await supertest(ctx.app).get('/api/v1/customers/bea-1/timeline').set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    const api = await ctx.api.get('/api/v1/customers/bea-1/timeline').expect(200);
     const cleared = api.body.timeline.find((e: { kind: string }) => e.kind === 'bounce_cleared');
     expect(cleared).to.include({ at: '2026-11-23T12:00:00.000Z', by: editorEmail, bounced_at: '2026-11-23T10:00:00.000Z' });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { DAY, HOUR } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
 import { updateSettings } from '../../server/settings/service.ts';
@@ -8,31 +8,26 @@ import { insertResponse } from '../../server/responses/store.ts';
 
 describe('customer pages: find a customer, read why they got no survey', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let editor: supertest.Agent;
-  const api = (url: string) => supertest(ctx.app).post(`/api/v1${url}`).set('Authorization', `Bearer ${ctx.apiKey}`);
   const text = (html: string) => html.replace(/<wbr>/g, '').replace(/<[^>]+>/g, ' ').replace(/&#x27;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ');
 
   before(async () => {
-    ctx = await createTestContext();
     ctx.clock.set('2026-11-23T10:00:00Z');
     ({ agent: editor } = await ctx.signIn('editor'));
     await updateSettings(ctx.deps.db, { reporting_time_zone: 'Europe/Berlin' });
-    await api('/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
-    await api('/surveys').send({ key: 'support-csat', touchpoint: 'support', metric: 'csat', status: 'active' }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'support-csat', touchpoint: 'support', metric: 'csat', status: 'active' }).expect(201);
     // Ann: invited on delivery, then a support event 3 days later falls into the global cooldown.
-    await api('/events').send({ touchpoint: 'delivery', transaction_id: 'order-1', customer: { id: 'ann-1', email: 'ann@example.com', name: 'Ann' }, properties: { region: 'north' } }).expect(202);
+    await ctx.api.post('/api/v1/events').send({ touchpoint: 'delivery', transaction_id: 'order-1', customer: { id: 'ann-1', email: 'ann@example.com', name: 'Ann' }, properties: { region: 'north' } }).expect(202);
     ctx.clock.advance(3 * DAY);
-    await api('/events').send({ touchpoint: 'support', transaction_id: 'ticket-9', customer: { id: 'ann-1', email: 'ann@example.com' } }).expect(202);
+    await ctx.api.post('/api/v1/events').send({ touchpoint: 'support', transaction_id: 'ticket-9', customer: { id: 'ann-1', email: 'ann@example.com' } }).expect(202);
     ctx.clock.advance(HOUR);
     // Bob unsubscribed, then an event.
-    await api('/events').send({ touchpoint: 'support', transaction_id: 'ticket-10', customer: { id: 'bob-2', email: 'Bob@Example.com' } }).expect(202);
+    await ctx.api.post('/api/v1/events').send({ touchpoint: 'support', transaction_id: 'ticket-10', customer: { id: 'bob-2', email: 'Bob@Example.com' } }).expect(202);
     await ctx.deps.db('customers').where({ external_id: 'bob-2' }).update({ unsubscribed_at: toDbTime(ctx.clock.now()) });
     ctx.clock.advance(HOUR);
-    await api('/events').send({ touchpoint: 'delivery', transaction_id: 'order-2', customer: { id: 'bob-2', email: 'Bob@Example.com' } }).expect(202);
-  });
-  after(async () => {
-    await ctx?.close();
+    await ctx.api.post('/api/v1/events').send({ touchpoint: 'delivery', transaction_id: 'order-2', customer: { id: 'bob-2', email: 'Bob@Example.com' } }).expect(202);
   });
 
   it('is for editors: viewers are refused, anonymous people sent to sign in', async () => {
@@ -100,7 +95,7 @@ describe('customer pages: find a customer, read why they got no survey', functio
 
   it('answers 404 for an unknown customer, and finds ids with slashes and spaces', async () => {
     await editor.get('/customers/nobody').expect(404);
-    await api('/events').send({ touchpoint: 'delivery', transaction_id: 'odd-1', customer: { id: 'acme/42 x', email: 'odd@example.com' } }).expect(202);
+    await ctx.api.post('/api/v1/events').send({ touchpoint: 'delivery', transaction_id: 'odd-1', customer: { id: 'acme/42 x', email: 'odd@example.com' } }).expect(202);
     const list = await editor.get('/customers').query({ q: 'acme/' }).expect(200);
     expect(list.text).to.include('href="/customers/acme%2F42%20x"');
     await editor.get('/customers/acme%2F42%20x').expect(200);

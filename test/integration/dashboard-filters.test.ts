@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { parse } from 'csv-parse/sync';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { expectProblem } from '../helpers/bad-bodies.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
@@ -261,17 +261,14 @@ const query = (params: Record<string, string>, where: string[]) => {
 
 describe('property filters on the dashboards and GET /api/v1/metrics', function () {
   this.timeout(120_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let viewer: supertest.Agent;
 
   const api = (where: string[], extra: Record<string, string> = {}) =>
-    supertest(ctx.app)
-      .get(`/api/v1/metrics?${query({ survey: 'delivery-nps', from: CUR.from, to: CUR.to, interval: 'week', ...extra }, where)}`)
-      .set('Authorization', `Bearer ${ctx.apiKey}`);
+    ctx.api.get(`/api/v1/metrics?${query({ survey: 'delivery-nps', from: CUR.from, to: CUR.to, interval: 'week', ...extra }, where)}`);
   const page = (path: string, where: string[], extra: Record<string, string> = {}) => viewer.get(`${path}?${query({ ...CUR, ...extra }, where)}`);
 
   before(async () => {
-    ctx = await createTestContext();
     const db = ctx.deps.db;
     const ids: number[] = [];
     for (const inv of invitations) {
@@ -307,7 +304,6 @@ describe('property filters on the dashboards and GET /api/v1/metrics', function 
     ctx.clock.set('2026-05-20T10:00:00Z');
     viewer = (await ctx.signIn('viewer')).agent;
   });
-  after(() => ctx?.close());
 
   describe('GET /api/v1/metrics', () => {
     it('without a filter: every response, invitation and event of the survey (the baseline of the figures here)', async () => {
@@ -364,9 +360,8 @@ describe('property filters on the dashboards and GET /api/v1/metrics', function 
     });
 
     it('previous is null when from or to is missing, and so is change', async () => {
-      const res = await supertest(ctx.app)
+      const res = await ctx.api
         .get(`/api/v1/metrics?${query({ survey: 'delivery-nps', to: CUR.to }, ['region:north'])}`)
-        .set('Authorization', `Bearer ${ctx.apiKey}`)
         .expect(200);
       expect(res.body.previous).to.equal(null);
       expect(res.body.change).to.equal(null);

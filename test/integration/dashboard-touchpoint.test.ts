@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { parse } from 'csv-parse/sync';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 
@@ -18,7 +18,7 @@ const commentsOf = (html: string) => [...html.matchAll(/<p class="comment"[^>]*>
 
 describe('touchpoint dashboard, period comparison and CSV exports', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let viewer: supertest.Agent;
   const period = { from: '2026-11-01', to: '2026-11-14' };
 
@@ -37,7 +37,6 @@ describe('touchpoint dashboard, period comparison and CSV exports', function () 
   }
 
   before(async () => {
-    ctx = await createTestContext();
     const day = (base: string, i: number) => `${base.slice(0, 8)}${String(Number(base.slice(8)) + (i % 14)).padStart(2, '0')}T12:00:00Z`;
     // Previous fortnight (Oct 18–31): 10 promoters, 10 passives, 20 detractors: NPS −25.
     await seed('delivery-nps', 'nps', Array.from({ length: 40 }, (_, i) => ({ score: i < 10 ? 10 : i < 20 ? 7 : 2, at: day('2026-10-18', i) })));
@@ -70,7 +69,6 @@ describe('touchpoint dashboard, period comparison and CSV exports', function () 
     await seed('support-csat', 'csat', Array.from({ length: 5 }, (_, i) => ({ score: 5 - (i % 2), at: day('2026-11-01', i) })));
     viewer = (await ctx.signIn('viewer')).agent;
   });
-  after(() => ctx?.close());
 
   it('overview: change against the previous period with its test, response rate, and cards too small to read', async () => {
     const html = (await viewer.get('/dashboard').query(period).expect(200)).text;

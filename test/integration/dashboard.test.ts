@@ -1,17 +1,15 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
 import { formatScore } from '../../server/dashboards/format.ts';
 
 describe('dashboard page', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   before(async () => {
-    ctx = await createTestContext();
     await loadDemo(ctx.deps);
   });
-  after(() => ctx?.close());
 
   it('shows a viewer a card per touchpoint with score, margin, chart data and a table', async () => {
     const { agent } = await ctx.signIn('viewer');

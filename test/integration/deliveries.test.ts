@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { seedInvitation, activeSurvey } from '../helpers/invitations.ts';
 import { hrefsOf, withSmtpTestContext } from '../helpers/smtp.ts';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, withTestContextPerTest } from '../helpers/context.ts';
 import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { answerTables } from '../helpers/answer-tables.ts';
 import { runOnce } from '../../server/sending/worker.ts';
@@ -226,13 +226,11 @@ describe('delivery log', () => {
 });
 
 describe('delivery log: inert links and "Open as the customer" (no SMTP_URL)', () => {
-  let ctx: TestContext;
   let captured: CapturedLog;
-  beforeEach(async () => {
+  const ctx = withTestContextPerTest(() => {
     captured = captureLog();
-    ctx = await createTestContext({ log: captured.log });
+    return { log: captured.log };
   });
-  afterEach(async () => ctx?.close());
 
   const formCsrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1];
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { startWorker } from '../../server/jobs.ts';
@@ -15,17 +15,13 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 
 describe('delivery worker loop', () => {
   let smtp: SmtpReceiver;
-  let ctx: TestContext;
   before(async () => {
     smtp = await startSmtpReceiver();
-    ctx = await createTestContext({
-      env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', WORKER_INTERVAL_MS: '50' },
-    });
   });
-  after(async () => {
-    await ctx?.close();
-    await smtp?.close();
-  });
+  const ctx = withTestContext(() => ({
+    env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', WORKER_INTERVAL_MS: '50' },
+  }));
+  after(async () => smtp?.close());
 
   it('sends due invitations on its own, run after run, and stops cleanly', async () => {
     const first = await seedInvitation(ctx, {});

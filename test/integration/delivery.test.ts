@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { withSmtpTestContext, type ReceivedMail, hrefsOf } from '../helpers/smtp.ts';
 import { runOnce } from '../../server/sending/worker.ts';
-import { MAX_ATTEMPTS, RETRY_DELAYS_MS, STALE_CLAIM_MS } from '../../server/sending/service.ts';
+import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../../server/sending/failures.ts';
 import { MINUTE } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
 import supertest from 'supertest';
@@ -174,8 +174,8 @@ describe('delivery over SMTP', () => {
       .where({ id: seeded.invitationId })
       .update({ state: 'sending', claimed_at: claimedAt, claimed_by: 'crashed-host:1', sent_at: null, message_id: null });
 
-    // A fresh claim is not taken from its worker.
-    t.ctx.clock.advance(STALE_CLAIM_MS - MINUTE);
+    // A fresh claim is not taken from its worker: only once its lease has run out unrenewed.
+    t.ctx.clock.advance(t.ctx.deps.config.workerLeaseMs - 1000);
     expect((await runOnce(t.ctx.deps)).claimed).to.equal(0);
 
     t.ctx.clock.advance(2 * MINUTE);

@@ -1,19 +1,16 @@
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
 import { toCount } from '../../server/db/dialect.ts';
 import { localDate } from '../../server/dates.ts';
 
 describe('demo workspace', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let summary: string;
   before(async () => {
-    ctx = await createTestContext();
     summary = await loadDemo(ctx.deps);
   });
-  after(() => ctx?.close());
 
   it('loads three active surveys with months of history up to now', async () => {
     expect(summary).to.match(/^Demo workspace loaded: 3 touchpoints, 3000 customers, \d+ events, \d+ invitations sent, \d+ responses over 182 days\.$/);
@@ -59,7 +56,7 @@ describe('demo workspace', function () {
   });
 
   it('answers the metrics API from the demo data', async () => {
-    const res = await supertest(ctx.app).get('/api/v1/metrics').query({ survey: 'delivery-nps', interval: 'month', segment: 'region' }).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    const res = await ctx.api.get('/api/v1/metrics').query({ survey: 'delivery-nps', interval: 'month', segment: 'region' }).expect(200);
     expect(res.body.series.length).to.be.within(6, 8);
     expect(res.body.segments).to.have.keys(['north', 'south', 'east', 'west']);
   });

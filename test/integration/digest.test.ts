@@ -1,7 +1,7 @@
 import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { type TestContext, withTestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
@@ -37,17 +37,15 @@ const section = (text: string, heading: string) => {
 
 describe('weekly digest', () => {
   let smtp: SmtpReceiver;
-  let ctx: TestContext;
-  let app: express.Express;
   before(async () => {
     smtp = await startSmtpReceiver();
-    ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', MAIL_FROM: 'Touchpoint <cx@example.com>' } });
+  });
+  const ctx = withTestContext(() => ({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', MAIL_FROM: 'Touchpoint <cx@example.com>' } }));
+  after(async () => smtp?.close());
+  let app: express.Express;
+  before(async () => {
     app = ctx.app;
     await updateSettings(ctx.deps.db, { reporting_time_zone: TZ });
-  });
-  after(async () => {
-    await ctx?.close();
-    await smtp?.close();
   });
 
   it('is due on Mondays from 07:00 in the reporting time zone', () => {
@@ -202,11 +200,7 @@ describe('weekly digest', () => {
 });
 
 describe('weekly digest in the whole app', () => {
-  let ctx: TestContext;
-  before(async () => {
-    ctx = await createTestContext();
-  });
-  after(() => ctx?.close());
+  const ctx = withTestContext();
 
   it('serves /digest to every role', async function () {
     const viewer = await ctx.signIn('viewer');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { type TestContext, withTestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { importEvents } from '../../server/imports/events.ts';
 import { importedWithoutSendDetail } from '../../server/eligibility/rules.ts';
@@ -24,11 +24,10 @@ const lines = (stdout: string) => stdout.trim().split('\n');
 
 describe('import events from CSV', function () {
   this.timeout(30_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let dir: string;
 
   before(async () => {
-    ctx = await createTestContext();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-import-'));
     await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now());
     await createSurvey(ctx.deps.db, { key: 'orders-nps', touchpoint: 'orders', metric: 'nps', status: 'active' }, ctx.clock.now());
@@ -52,7 +51,6 @@ describe('import events from CSV', function () {
     return file;
   };
   after(async () => {
-    await ctx?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

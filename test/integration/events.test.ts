@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { DAY } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
 import { sampleBucket } from '../../server/eligibility/rules.ts';
@@ -9,13 +8,11 @@ import { toCount } from '../../server/db/dialect.ts';
 
 describe('events API: decisions through HTTP', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let seq = 0;
   const tx = () => `tx-${++seq}`;
   const email = () => `customer-${++seq}@example.com`;
 
-  const post = (path: string) => supertest(ctx.app).post(`/api/v1${path}`).set('Authorization', `Bearer ${ctx.apiKey}`);
-  const get = (path: string) => supertest(ctx.app).get(`/api/v1${path}`).set('Authorization', `Bearer ${ctx.apiKey}`);
   const event = (over: Record<string, unknown> = {}) => ({
     touchpoint: 'delivery',
     transaction_id: tx(),
@@ -26,23 +23,20 @@ describe('events API: decisions through HTTP', function () {
     toCount((await ctx.deps.db(table).where(where).count({ n: '*' }).first())?.n);
 
   async function survey(key: string, touchpoint: string, extra: Record<string, unknown> = {}) {
-    await post('/surveys').send({ key, touchpoint, metric: 'nps', status: 'active', ...extra }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key, touchpoint, metric: 'nps', status: 'active', ...extra }).expect(201);
   }
 
   before(async () => {
-    ctx = await createTestContext();
     await survey('delivery-nps', 'delivery');
     await survey('support-csat', 'support', { metric: 'csat', send_delay_minutes: 60 });
     await survey('sampled-nps', 'sampled', { sample_rate: 50 });
-    await post('/surveys').send({ key: 'quiet-nps', touchpoint: 'quiet', metric: 'nps', status: 'draft' }).expect(201);
-  });
-  after(async () => {
-    await ctx?.close();
+    await ctx.api.post('/api/v1/surveys').send({ key: 'quiet-nps', touchpoint: 'quiet', metric: 'nps', status: 'draft' }).expect(201);
   });
   beforeEach(() => ctx.clock.set('2026-11-23T10:00:00Z'));
 
   it('schedules an invitation at occurred_at + delay and answers 202', async () => {
-    const res = await post('/events')
+    const res = await ctx.api
+      .post('/api/v1/events')
       .send(event({ touchpoint: 'support', customer: { id: 'cust-1', email: 'Ann@Example.com', name: 'Ann', locale: 'de-AT', time_zone: 'Europe/Berlin' }, properties: { region: 'north', value: 12.5, vip: true } }))
       .expect(202);
     expect(res.body).to.include({ status: 'scheduled', send_at: '2026-11-23T11:00:00.000Z' });
@@ -59,7 +53,7 @@ describe('events API: decisions through HTTP', function () {
 
   it('moves the send time into the quiet-hours window of the customer\'s zone', async () => {
     ctx.clock.set('2026-11-23T21:30:00Z'); // 22:30 in Berlin
-    const res = await post('/events').send(event({ customer: { email: email(), time_zone: 'Europe/Berlin' } })).expect(202);
+    const res = await ctx.api.post('/api/v1/events').send(event({ customer: { email: email(), time_zone: 'Europe/Berlin' } })).expect(202);
     expect(res.body.status).to.equal('scheduled');
     expect(res.body.send_at).to.equal('2026-11-24T08:00:00.000Z'); // 09:00 in Berlin
     expect(res.body.detail).to.match(/quiet hours 09:00–20:00 Europe\/Berlin/);
@@ -67,18 +61,18 @@ describe('events API: decisions through HTTP', function () {
 
   it('falls back to the reporting zone for an unknown time zone and says so', async () => {
     ctx.clock.set('2026-11-23T06:00:00Z');
-    const res = await post('/events').send(event({ customer: { email: email(), time_zone: 'Mars/Olympus_Mons' } })).expect(202);
+    const res = await ctx.api.post('/api/v1/events').send(event({ customer: { email: email(), time_zone: 'Mars/Olympus_Mons' } })).expect(202);
     expect(res.body.send_at).to.equal('2026-11-23T09:00:00.000Z');
     expect(res.body.detail).to.match(/Mars\/Olympus_Mons" is unknown; used UTC/);
   });
 
   it('answers a repeat with 200 and the first answer, creating nothing', async () => {
     const body = event();
-    const first = await post('/events').send(body).expect(202);
+    const first = await ctx.api.post('/api/v1/events').send(body).expect(202);
     ctx.clock.advance(DAY);
     const events = await count('events');
     const invitations = await count('invitations');
-    const again = await post('/events').send(body).expect(200);
+    const again = await ctx.api.post('/api/v1/events').send(body).expect(200);
     expect(again.body).to.deep.equal(first.body);
     expect(await count('events')).to.equal(events);
     expect(await count('invitations')).to.equal(invitations);
@@ -86,14 +80,14 @@ describe('events API: decisions through HTTP', function () {
 
   it('answers the same for concurrent repeats of one event', async () => {
     const body = event();
-    const answers = await Promise.all(Array.from({ length: 5 }, () => post('/events').send(body)));
+    const answers = await Promise.all(Array.from({ length: 5 }, () => ctx.api.post('/api/v1/events').send(body)));
     expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 200, 200, 200, 202]);
     for (const a of answers) expect(a.body).to.deep.equal(answers[0].body);
     expect(await count('events', { transaction_id: body.transaction_id })).to.equal(1);
   });
 
   it('suppresses with no_active_survey when the touchpoint has only a draft', async () => {
-    const res = await post('/events').send(event({ touchpoint: 'quiet' })).expect(202);
+    const res = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'quiet' })).expect(202);
     expect(res.body).to.include({ status: 'suppressed', reason: 'no_active_survey' });
     expect(res.body).not.to.have.property('invitation_id');
     const stored = await ctx.deps.db('events').where({ id: res.body.id }).first();
@@ -101,64 +95,64 @@ describe('events API: decisions through HTTP', function () {
   });
 
   it('suppresses with invalid_contact when the email is not an address', async () => {
-    const res = await post('/events').send(event({ customer: { id: 'no-mail', email: 'not-an-address' } })).expect(202);
+    const res = await ctx.api.post('/api/v1/events').send(event({ customer: { id: 'no-mail', email: 'not-an-address' } })).expect(202);
     expect(res.body).to.include({ status: 'suppressed', reason: 'invalid_contact' });
-    const idOnly = await post('/events').send(event({ customer: { id: 'id-only' } })).expect(202);
+    const idOnly = await ctx.api.post('/api/v1/events').send(event({ customer: { id: 'id-only' } })).expect(202);
     expect(idOnly.body).to.include({ status: 'suppressed', reason: 'invalid_contact' });
   });
 
   it('suppresses unsubscribed customers, from everything or from this touchpoint', async () => {
     const all = email();
-    await post('/events').send(event({ touchpoint: 'quiet', customer: { email: all } })).expect(202);
+    await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'quiet', customer: { email: all } })).expect(202);
     await ctx.deps.db('customers').where({ external_id: all }).update({ unsubscribed_at: '2026-11-01T00:00:00.000Z' });
-    const res = await post('/events').send(event({ customer: { email: all } })).expect(202);
+    const res = await ctx.api.post('/api/v1/events').send(event({ customer: { email: all } })).expect(202);
     expect(res.body).to.include({ status: 'suppressed', reason: 'unsubscribed' });
     expect(res.body.detail).to.match(/2026-11-01/);
 
     const one = email();
-    await post('/events').send(event({ touchpoint: 'quiet', customer: { email: one } })).expect(202);
+    await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'quiet', customer: { email: one } })).expect(202);
     const customer = await ctx.deps.db('customers').where({ external_id: one }).first();
     const touchpoint = await ctx.deps.db('touchpoints').where({ key: 'delivery' }).first();
     await ctx.deps.db('touchpoint_unsubscribes').insert({ customer_id: customer.id, touchpoint_id: touchpoint.id, created_at: toDbTime(ctx.clock.now()) });
-    const blocked = await post('/events').send(event({ customer: { email: one } })).expect(202);
+    const blocked = await ctx.api.post('/api/v1/events').send(event({ customer: { email: one } })).expect(202);
     expect(blocked.body).to.include({ status: 'suppressed', reason: 'unsubscribed' });
-    const elsewhere = await post('/events').send(event({ touchpoint: 'support', customer: { email: one } })).expect(202);
+    const elsewhere = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'support', customer: { email: one } })).expect(202);
     expect(elsewhere.body.status).to.equal('scheduled');
   });
 
   it('suppresses bounced and erased customers', async () => {
     const bounced = email();
-    await post('/events').send(event({ touchpoint: 'quiet', customer: { email: bounced } })).expect(202);
+    await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'quiet', customer: { email: bounced } })).expect(202);
     await ctx.deps.db('customers').where({ external_id: bounced }).update({ bounced_at: '2026-11-02T00:00:00.000Z' });
-    expect((await post('/events').send(event({ customer: { email: bounced } })).expect(202)).body.reason).to.equal('bounced');
+    expect((await ctx.api.post('/api/v1/events').send(event({ customer: { email: bounced } })).expect(202)).body.reason).to.equal('bounced');
     await ctx.deps.db('customers').where({ external_id: bounced }).update({ erased_at: '2026-11-03T00:00:00.000Z', email: null });
-    expect((await post('/events').send(event({ customer: { email: bounced } })).expect(202)).body.reason).to.equal('erased');
+    expect((await ctx.api.post('/api/v1/events').send(event({ customer: { email: bounced } })).expect(202)).body.reason).to.equal('erased');
   });
 
   it('keeps the global cooldown for 30 days and lets the next one through at exactly 30 days', async () => {
     const who = email();
-    const first = await post('/events').send(event({ customer: { email: who } })).expect(202);
+    const first = await ctx.api.post('/api/v1/events').send(event({ customer: { email: who } })).expect(202);
     expect(first.body).to.include({ status: 'scheduled', send_at: '2026-11-23T10:00:00.000Z' });
 
     ctx.clock.set(new Date(Date.parse('2026-11-23T10:00:00Z') + 21 * DAY));
-    const blocked = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    const blocked = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
     expect(blocked.body).to.include({ status: 'suppressed', reason: 'cooldown_global' });
     expect(blocked.body.detail).to.equal('cooldown_global: last invitation 2026-11-23, 21 days ago; rule: 30 days');
 
     ctx.clock.set(new Date(Date.parse('2026-11-23T10:00:00Z') + 30 * DAY - 1));
-    const justBefore = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    const justBefore = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
     expect(justBefore.body.reason).to.equal('cooldown_global');
 
     ctx.clock.set(new Date(Date.parse('2026-11-23T10:00:00Z') + 30 * DAY));
-    const atBoundary = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    const atBoundary = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
     expect(atBoundary.body.status).to.equal('scheduled');
   });
 
   it('suppresses with cooldown_survey within the survey\'s own cooldown', async () => {
     const who = email();
-    await post('/events').send(event({ customer: { email: who } })).expect(202);
+    await ctx.api.post('/api/v1/events').send(event({ customer: { email: who } })).expect(202);
     ctx.clock.advance(45 * DAY);
-    const res = await post('/events').send(event({ customer: { email: who } })).expect(202);
+    const res = await ctx.api.post('/api/v1/events').send(event({ customer: { email: who } })).expect(202);
     expect(res.body).to.include({ status: 'suppressed', reason: 'cooldown_survey' });
     expect(res.body.detail).to.match(/rule: 90 days/);
   });
@@ -168,26 +162,26 @@ describe('events API: decisions through HTTP', function () {
     for (let i = 0; !outId; i++) if (sampleBucket('sampled-nps', `sample-${i}`) >= 50) outId = `sample-${i}`;
     let inId = '';
     for (let i = 0; !inId; i++) if (sampleBucket('sampled-nps', `sample-${i}`) < 50) inId = `sample-${i}`;
-    const out = await post('/events').send(event({ touchpoint: 'sampled', transaction_id: outId })).expect(202);
+    const out = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'sampled', transaction_id: outId })).expect(202);
     expect(out.body).to.include({ status: 'suppressed', reason: 'sampled_out' });
-    const replay = await post('/events').send(event({ touchpoint: 'sampled', transaction_id: outId })).expect(200);
+    const replay = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'sampled', transaction_id: outId })).expect(200);
     expect(replay.body).to.deep.equal(out.body);
-    const kept = await post('/events').send(event({ touchpoint: 'sampled', transaction_id: inId })).expect(202);
+    const kept = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'sampled', transaction_id: inId })).expect(202);
     expect(kept.body.status).to.equal('scheduled');
   });
 
   it('refuses unknown touchpoints and customers without id and email, naming the field', async () => {
-    const unknown = await post('/events').send(event({ touchpoint: 'nowhere' })).expect(422);
+    const unknown = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'nowhere' })).expect(422);
     expect(unknown.type).to.equal('application/problem+json');
     expect(unknown.body.errors[0].field).to.equal('touchpoint');
-    const anonymous = await post('/events').send(event({ customer: { name: 'Nobody' } })).expect(422);
+    const anonymous = await ctx.api.post('/api/v1/events').send(event({ customer: { name: 'Nobody' } })).expect(422);
     expect(anonymous.body.errors.map((e: { field: string }) => e.field)).to.include('customer.email');
   });
 
   it('handles a batch with a bad item in the middle, one result per event in order', async () => {
     const good1 = event();
     const good2 = event({ touchpoint: 'quiet' });
-    const res = await post('/events/batch').send({ events: [good1, { touchpoint: 'delivery', customer: { email: email() } }, good2, event({ touchpoint: 'nope' })] }).expect(200);
+    const res = await ctx.api.post('/api/v1/events/batch').send({ events: [good1, { touchpoint: 'delivery', customer: { email: email() } }, good2, event({ touchpoint: 'nope' })] }).expect(200);
     const results = res.body.results;
     expect(results).to.have.length(4);
     expect(results[0]).to.include({ index: 0, status: 'scheduled' });
@@ -196,32 +190,32 @@ describe('events API: decisions through HTTP', function () {
     expect(results[2]).to.include({ index: 2, status: 'suppressed', reason: 'no_active_survey' });
     expect(results[3]).to.include({ index: 3, status: 'invalid' });
     expect(results[3].errors[0].field).to.equal('touchpoint');
-    const again = await post('/events/batch').send({ events: [good1] }).expect(200);
+    const again = await ctx.api.post('/api/v1/events/batch').send({ events: [good1] }).expect(200);
     expect(again.body.results[0]).to.include({ index: 0, duplicate: true, id: results[0].id });
   });
 
   it('refuses NUL in the touchpoint and a "__proto__" property by name, alone and in a batch (never dropped, never 500)', async () => {
-    const nul = await post('/events').send(event({ touchpoint: 'deli\u0000very' })).expect(422);
+    const nul = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'deli\u0000very' })).expect(422);
     expect(nul.body.errors.map((e: { field: string }) => e.field)).to.deep.equal(['touchpoint']);
     const proto = JSON.stringify(event({ properties: { PROTO: 'x', region: 'north' } })).replace('"PROTO"', '"__proto__"');
-    const refused = await post('/events').set('Content-Type', 'application/json').send(proto).expect(422);
+    const refused = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send(proto).expect(422);
     expect(refused.body.errors.map((e: { field: string }) => e.field)).to.deep.equal(['properties.__proto__']);
     const batch = `{"events": [${JSON.stringify(event({ touchpoint: 'deli\u0000very' }))}, ${proto}]}`;
-    const res = await post('/events/batch').set('Content-Type', 'application/json').send(batch).expect(200);
+    const res = await ctx.api.post('/api/v1/events/batch').set('Content-Type', 'application/json').send(batch).expect(200);
     expect(res.body.results.map((r: { status: string }) => r.status)).to.deep.equal(['invalid', 'invalid']);
     expect(res.body.results[0].errors[0].field).to.equal('touchpoint');
     expect(res.body.results[1].errors[0].field).to.equal('properties.__proto__');
   });
 
   it('refuses a batch of more than 1,000 events', async () => {
-    const res = await post('/events/batch').send({ events: Array.from({ length: 1001 }, () => ({})) }).expect(422);
+    const res = await ctx.api.post('/api/v1/events/batch').send({ events: Array.from({ length: 1001 }, () => ({})) }).expect(422);
     expect(res.body.errors[0].field).to.equal('events');
   });
 
   it('never answers 500 to malformed, mistyped, oversized or odd input', async () => {
-    const bad = await post('/events').set('Content-Type', 'application/json').send('{"touchpoint": "delivery",').expect(400);
+    const bad = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send('{"touchpoint": "delivery",').expect(400);
     expect(bad.type).to.equal('application/problem+json');
-    await post('/events').set('Content-Type', 'application/json').send('"just a string"').expect(400);
+    await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send('"just a string"').expect(400);
     const cases: [unknown, string][] = [
       [[1, 2], '(body)'],
       [{ touchpoint: 5, transaction_id: 'x', customer: { email: 'a@b.co' } }, 'touchpoint'],
@@ -239,28 +233,28 @@ describe('events API: decisions through HTTP', function () {
       [{ touchpoint: 'delivery', transaction_id: 'x', customer: { email: `${'a'.repeat(250)}@b.co` } }, 'customer.email'],
     ];
     for (const [body, field] of cases) {
-      const res = await post('/events').set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+      const res = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
       expect(res.status, JSON.stringify(body).slice(0, 80)).to.equal(422);
       expect(res.body.errors.map((e: { field: string }) => e.field), JSON.stringify(body).slice(0, 80)).to.include(field);
     }
     // A lone surrogate, escaped in JSON: storable it is not, so it is refused by name.
-    const lone = await post('/events').set('Content-Type', 'application/json').send('{"touchpoint":"delivery","transaction_id":"tx-\\ud800","customer":{"email":"lone@example.com"}}');
+    const lone = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send('{"touchpoint":"delivery","transaction_id":"tx-\\ud800","customer":{"email":"lone@example.com"}}');
     expect(lone.status).to.equal(422);
     expect(lone.body.errors[0].field).to.equal('transaction_id');
     // Lone surrogates in free text are made storable.
-    const name = await post('/events').set('Content-Type', 'application/json').send(`{"touchpoint":"delivery","transaction_id":"${tx()}","customer":{"email":"${email()}","name":"Zo\\udc00e\\u0000"}}`);
+    const name = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send(`{"touchpoint":"delivery","transaction_id":"${tx()}","customer":{"email":"${email()}","name":"Zo\\udc00e\\u0000"}}`);
     expect(name.status).to.equal(202);
-    const big = await post('/events').set('Content-Type', 'application/json').send(JSON.stringify({ ...event(), properties: { pad: 'x'.repeat(3_000_000) } }));
+    const big = await ctx.api.post('/api/v1/events').set('Content-Type', 'application/json').send(JSON.stringify({ ...event(), properties: { pad: 'x'.repeat(3_000_000) } }));
     expect(big.status).to.equal(413);
-    const noBody = await post('/events').set('Content-Type', 'text/plain').send('hello');
+    const noBody = await ctx.api.post('/api/v1/events').set('Content-Type', 'text/plain').send('hello');
     expect(noBody.status).to.equal(422);
   });
 
   it('takes emoji, RTL marks and other scripts in transaction ids and finds them again', async () => {
     for (const id of ['🎉-order-👩‍👩‍👧', '\u200fطلب-٤٢\u200f', 'Zürich ß 注文 #7', 'a'.repeat(200)]) {
       const body = event({ transaction_id: id, customer: { email: email(), name: '\u202eevil\u202c 😀' } });
-      const first = await post('/events').send(body).expect(202);
-      const again = await post('/events').send(body).expect(200);
+      const first = await ctx.api.post('/api/v1/events').send(body).expect(202);
+      const again = await ctx.api.post('/api/v1/events').send(body).expect(200);
       expect(again.body).to.deep.equal(first.body);
       const stored = await ctx.deps.db('events').where({ id: first.body.id }).first();
       expect(stored.transaction_id).to.equal(id);
@@ -271,7 +265,7 @@ describe('events API: decisions through HTTP', function () {
     const touchpoints = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
     for (const t of touchpoints) await survey(`${t}-nps`, t);
     const who = email();
-    const answers = await Promise.all(touchpoints.map((t) => post('/events').send(event({ touchpoint: t, customer: { email: who } }))));
+    const answers = await Promise.all(touchpoints.map((t) => ctx.api.post('/api/v1/events').send(event({ touchpoint: t, customer: { email: who } }))));
     expect(answers.map((a) => a.status)).to.deep.equal(touchpoints.map(() => 202));
     const scheduled = answers.filter((a) => a.body.status === 'scheduled');
     expect(scheduled).to.have.length(1);
@@ -286,44 +280,44 @@ describe('events API: decisions through HTTP', function () {
 
     it('suppresses an event 30 days old with too_old on a survey with the default age (7 days), and schedules one 3 days old', async () => {
       const oldEvent = event({ occurred_at: daysAgo(30) });
-      const old = await post('/events').send(oldEvent).expect(202);
+      const old = await ctx.api.post('/api/v1/events').send(oldEvent).expect(202);
       expect(old.body).to.include({ status: 'suppressed', reason: 'too_old' });
       expect(old.body.detail).to.equal('too_old: the event occurred 30 days ago (2026-10-24); this survey asks about events up to 7 days old');
       expect(old.body).not.to.have.property('invitation_id');
       expect(await ctx.deps.db('events').where({ id: old.body.id }).first()).to.include({ decision: 'suppressed', reason: 'too_old' });
       expect(await count('invitations', { event_id: old.body.id })).to.equal(0);
 
-      const recent = await post('/events').send(event({ occurred_at: daysAgo(3) })).expect(202);
+      const recent = await ctx.api.post('/api/v1/events').send(event({ occurred_at: daysAgo(3) })).expect(202);
       expect(recent.body).to.include({ status: 'scheduled', send_at: '2026-11-23T10:00:00.000Z' });
       expect(recent.body.invitation_id).to.be.a('number');
       // A repeat of the old event answers the same, and still creates nothing.
-      const again = await post('/events').send(oldEvent).expect(200);
+      const again = await ctx.api.post('/api/v1/events').send(oldEvent).expect(200);
       expect(again.body).to.deep.equal(old.body);
     });
 
     it('surveys events of any age when the survey sets max_event_age_days to null, and follows a survey\'s own limit', async () => {
       await survey('history-nps', 'history', { max_event_age_days: null });
-      const years = await post('/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(800) })).expect(202);
+      const years = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(800) })).expect(202);
       expect(years.body).to.include({ status: 'scheduled' });
       expect(years.body.invitation_id).to.be.a('number');
 
-      await supertest(ctx.app).patch('/api/v1/surveys/history-nps').set('Authorization', `Bearer ${ctx.apiKey}`).send({ max_event_age_days: 60 }).expect(200);
-      expect((await post('/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(59) })).expect(202)).body.status).to.equal('scheduled');
-      const over = await post('/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(61) })).expect(202);
+      await ctx.api.patch('/api/v1/surveys/history-nps').send({ max_event_age_days: 60 }).expect(200);
+      expect((await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(59) })).expect(202)).body.status).to.equal('scheduled');
+      const over = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'history', occurred_at: daysAgo(61) })).expect(202);
       expect(over.body).to.include({ status: 'suppressed', reason: 'too_old' });
       expect(over.body.detail).to.match(/occurred 61 days ago .*up to 60 days old$/);
     });
 
     it('takes no_active_survey before too_old, and batches decide each event\'s age alike', async () => {
-      const draft = await post('/events').send(event({ touchpoint: 'quiet', occurred_at: daysAgo(30) })).expect(202);
+      const draft = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'quiet', occurred_at: daysAgo(30) })).expect(202);
       expect(draft.body).to.include({ status: 'suppressed', reason: 'no_active_survey' });
-      const batch = await post('/events/batch').send({ events: [event({ occurred_at: daysAgo(8) }), event({ occurred_at: daysAgo(6) })] }).expect(200);
+      const batch = await ctx.api.post('/api/v1/events/batch').send({ events: [event({ occurred_at: daysAgo(8) }), event({ occurred_at: daysAgo(6) })] }).expect(200);
       const results = batch.body.results;
       expect(results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).to.deep.equal(['too_old', 'scheduled']);
     });
 
     it('does not check the age again at send time: an invitation due later is still sent', async () => {
-      const res = await post('/events').send(event({ touchpoint: 'support', occurred_at: daysAgo(6) })).expect(202);
+      const res = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'support', occurred_at: daysAgo(6) })).expect(202);
       expect(res.body.status).to.equal('scheduled');
       ctx.clock.advance(5 * DAY); // the event is now 11 days old, past the survey's 7
       const ok = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, res.body.invitation_id, ctx.clock.now()));
@@ -333,26 +327,26 @@ describe('events API: decisions through HTTP', function () {
 
   it('rechecks before sending: a paused survey or an unsubscribe stops the invitation', async () => {
     const who = email();
-    const res = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    const res = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
     const ok = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, res.body.invitation_id, ctx.clock.now()));
     expect(ok).to.deep.equal({ ok: true });
     await ctx.deps.db('customers').where({ external_id: who }).update({ unsubscribed_at: toDbTime(ctx.clock.now()) });
     const stopped = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, res.body.invitation_id, ctx.clock.now()));
     expect(stopped).to.include({ ok: false, reason: 'unsubscribed' });
     await ctx.deps.db('customers').where({ external_id: who }).update({ unsubscribed_at: null });
-    await post('/surveys').send({ key: 'recheck-nps', touchpoint: 'recheck', metric: 'nps', status: 'active' }).expect(201);
-    const other = await post('/events').send(event({ touchpoint: 'recheck', customer: { email: email() } })).expect(202);
-    await supertest(ctx.app).patch('/api/v1/surveys/recheck-nps').set('Authorization', `Bearer ${ctx.apiKey}`).send({ status: 'paused' }).expect(200);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'recheck-nps', touchpoint: 'recheck', metric: 'nps', status: 'active' }).expect(201);
+    const other = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'recheck', customer: { email: email() } })).expect(202);
+    await ctx.api.patch('/api/v1/surveys/recheck-nps').send({ status: 'paused' }).expect(200);
     const paused = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, other.body.invitation_id, ctx.clock.now()));
     expect(paused).to.deep.equal({ ok: false, reason: 'no_active_survey', detail: 'no_active_survey: the survey recheck-nps is paused' });
   });
 
   it('rechecks cooldowns against invitations that were really sent', async () => {
     const who = email();
-    const first = await post('/events').send(event({ customer: { email: who } })).expect(202);
+    const first = await ctx.api.post('/api/v1/events').send(event({ customer: { email: who } })).expect(202);
     // A second invitation that slipped in (e.g. scheduled under looser rules), then the first goes out.
     ctx.clock.advance(40 * DAY);
-    const second = await post('/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
+    const second = await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'support', customer: { email: who } })).expect(202);
     expect(second.body.status).to.equal('scheduled');
     await ctx.deps.db('invitations').where({ id: first.body.invitation_id }).update({ state: 'sent', sent_at: toDbTime(new Date(ctx.clock.now().getTime() - 2 * DAY)) });
     const result = await ctx.deps.db.transaction((trx) => recheckBeforeSend(trx, second.body.invitation_id, ctx.clock.now()));
@@ -361,19 +355,19 @@ describe('events API: decisions through HTTP', function () {
 
   it('shows a customer\'s timeline with decisions, invitations and unsubscribes in time order', async () => {
     const who = 'timeline-customer';
-    await post('/events').send(event({ customer: { id: who, email: 'tl@example.com' } })).expect(202);
+    await ctx.api.post('/api/v1/events').send(event({ customer: { id: who, email: 'tl@example.com' } })).expect(202);
     ctx.clock.advance(DAY);
-    await post('/events').send(event({ touchpoint: 'support', customer: { id: who, email: 'tl@example.com' } })).expect(202);
+    await ctx.api.post('/api/v1/events').send(event({ touchpoint: 'support', customer: { id: who, email: 'tl@example.com' } })).expect(202);
     ctx.clock.advance(DAY);
     await ctx.deps.db('customers').where({ external_id: who }).update({ unsubscribed_at: toDbTime(ctx.clock.now()) });
-    const res = await get(`/customers/${encodeURIComponent(who)}/timeline`).expect(200);
+    const res = await ctx.api.get(`/api/v1/customers/${encodeURIComponent(who)}/timeline`).expect(200);
     expect(res.body.customer).to.include({ id: who, email: 'tl@example.com' });
     expect(res.body.timeline.map((e: { kind: string }) => e.kind)).to.deep.equal(['event', 'invitation', 'event', 'unsubscribe']);
     expect(res.body.timeline[2]).to.include({ decision: 'suppressed', reason: 'cooldown_global' });
     const ats = res.body.timeline.map((e: { at: string }) => e.at);
     expect([...ats].sort()).to.deep.equal(ats);
-    await get('/customers/nobody-here/timeline').expect(404);
-    const record = await get(`/customers/${who}`).expect(200);
+    await ctx.api.get('/api/v1/customers/nobody-here/timeline').expect(404);
+    const record = await ctx.api.get(`/api/v1/customers/${who}`).expect(200);
     expect(record.body).to.include({ id: who, email: 'tl@example.com' });
     expect(record.body.unsubscribed_at).to.be.a('string');
   });

@@ -1,7 +1,7 @@
 import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { type TestContext, withTestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
@@ -31,14 +31,12 @@ async function answer(ctx: TestContext, metric: 'nps' | 'csat' | 'ces', score: n
 const listed = (html: string) => [...html.matchAll(/id="follow-up-(\d+)"/g)].map((m) => Number(m[1]));
 
 describe('follow-ups: detractors with a comment', () => {
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let app: express.Express;
   before(async () => {
-    ctx = await createTestContext();
     app = ctx.app;
     await updateSettings(ctx.deps.db, { reporting_time_zone: 'Europe/Berlin' });
   });
-  after(() => ctx?.close());
 
   it('lists detractors who commented, per metric threshold, newest first, and leaves out the rest', async () => {
     ctx.clock.set('2026-11-23T10:00:00Z');
@@ -131,11 +129,10 @@ const pageLink = (html: string, rel: 'next' | 'prev') => {
 };
 
 describe('follow-ups: paging', () => {
-  let ctx: TestContext;
+  const ctx = withTestContext();
   /** The 53 NPS detractor comments, newest first. */
   let newestFirst: number[];
   before(async () => {
-    ctx = await createTestContext();
     ctx.clock.set('2026-11-23T10:00:00Z');
     const ids: number[] = [];
     for (let i = 0; i < 53; i++) ids.push((await answer(ctx, 'nps', i % 7, `Comment ${i}`)).responseId);
@@ -144,7 +141,6 @@ describe('follow-ups: paging', () => {
     await answer(ctx, 'csat', 2, 'Other survey 2');
     newestFirst = [...ids].reverse();
   });
-  after(() => ctx?.close());
 
   it('shows 50 a page, newest first, with links to the neighbouring pages that keep the filters', async () => {
     const editor = await ctx.signIn('editor');
@@ -243,11 +239,7 @@ describe('follow-ups: paging', () => {
 });
 
 describe('follow-ups in the whole app', () => {
-  let ctx: TestContext;
-  before(async () => {
-    ctx = await createTestContext();
-  });
-  after(() => ctx?.close());
+  const ctx = withTestContext();
 
   it('serves /follow-ups to editors', async function () {
     const editor = await ctx.signIn('editor');
@@ -261,15 +253,11 @@ describe('follow-ups in the whole app', () => {
 
 describe('follow-ups: alert emails to the survey owner', () => {
   let smtp: SmtpReceiver;
-  let ctx: TestContext;
   before(async () => {
     smtp = await startSmtpReceiver();
-    ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', MAIL_FROM: 'Touchpoint <cx@example.com>' } });
   });
-  after(async () => {
-    await ctx?.close();
-    await smtp?.close();
-  });
+  const ctx = withTestContext(() => ({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_RATE_PER_SECOND: '1000', MAIL_FROM: 'Touchpoint <cx@example.com>' } }));
+  after(async () => smtp?.close());
 
   it('sends one email per new detractor comment to the owner, over SMTP, never twice', async () => {
     ctx.clock.set('2026-11-23T10:00:00Z');

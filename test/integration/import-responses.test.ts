@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { type TestContext, withTestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { importResponses } from '../../server/imports/responses.ts';
 import { toCount } from '../../server/db/dialect.ts';
@@ -22,7 +22,7 @@ const lastLine = (stdout: string) => stdout.trim().split('\n').at(-1);
 
 describe('import responses from CSV', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let dir: string;
   const write = (name: string, text: string) => {
     const file = path.join(dir, name);
@@ -31,13 +31,11 @@ describe('import responses from CSV', function () {
   };
 
   before(async () => {
-    ctx = await createTestContext();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-import-'));
     await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now());
     await createSurvey(ctx.deps.db, { key: 'support-csat', touchpoint: 'support', metric: 'csat', status: 'active' }, ctx.clock.now());
   });
   after(async () => {
-    await ctx?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const count = async (table: string, where: Record<string, unknown> = {}) => toCount((await ctx.deps.db(table).where(where).count({ n: '*' }).first())?.n);

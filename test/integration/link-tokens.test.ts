@@ -23,11 +23,12 @@ describe('survey link tokens have their own key (LINK_SECRET), and links made be
   const invitation = (id: number) => t.ctx.deps.db('invitations').where({ id }).first();
 
   async function postEvent(transactionId: string) {
-    const api = (path: string) => supertest(t.ctx.app).post(path).set('Authorization', `Bearer ${t.ctx.apiKey}`);
-    await api('/api/v1/surveys')
+    await t.ctx.api
+      .post('/api/v1/surveys')
       .send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active', send_delay_minutes: 0, question: { en: 'How likely?' } })
       .then((res) => expect(res.status).to.be.oneOf([201, 409]));
-    const res = await api('/api/v1/events')
+    const res = await t.ctx.api
+      .post('/api/v1/events')
       .send({ touchpoint: 'delivery', transaction_id: transactionId, customer: { id: `c-${transactionId}`, email: `${transactionId}@example.com` } })
       .expect(202);
     expect(res.body.status).to.equal('scheduled');

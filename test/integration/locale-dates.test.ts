@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { activeSurvey } from '../helpers/invitations.ts';
 import { insertResponse } from '../../server/responses/store.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
@@ -11,12 +11,11 @@ const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' '
 describe('dates and numbers in the reader’s locale, times in the reporting time zone', function () {
   this.timeout(60_000);
   const zone = 'Europe/Berlin';
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let german: { agent: supertest.Agent; csrf: string };
   let english: { agent: supertest.Agent; csrf: string };
 
   before(async () => {
-    ctx = await createTestContext();
     await ctx.deps.db('settings').insert({ key: 'reporting_time_zone', value: JSON.stringify(zone) });
     // Created at 10:00 UTC: 11:00 in Berlin (CET).
     ctx.clock.set('2026-11-23T10:00:00Z');
@@ -32,7 +31,6 @@ describe('dates and numbers in the reader’s locale, times in the reporting tim
     english = await ctx.signIn('viewer');
     await german.agent.post('/account/language').type('form').send({ locale: 'de', _csrf: german.csrf }).expect(303).expect('Location', '/account');
   });
-  after(() => ctx?.close());
 
   it('offers English and Deutsch on /account, saying the words stay English', async () => {
     const page = (await german.agent.get('/account').expect(200)).text;

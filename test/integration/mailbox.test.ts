@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, withTestContextPerTest } from '../helpers/context.ts';
 import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { answerTables } from '../helpers/answer-tables.ts';
@@ -9,11 +9,7 @@ import { runOnce } from '../../server/sending/worker.ts';
 const unescape = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
 
 describe('development mailbox (no SMTP_URL)', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx?.close());
+  const ctx = withTestContextPerTest();
 
   it('stores sent mail as delivered and shows it to admins with inert links: list, headers, text part and a sandboxed HTML part', async () => {
     expect(ctx.deps.mail.kind).to.equal('mailbox');
@@ -118,13 +114,11 @@ describe('development mailbox (no SMTP_URL)', () => {
 });
 
 describe('the mailbox carries no keys: an editor cannot become admin through it (no SMTP_URL)', () => {
-  let ctx: TestContext;
   let captured: CapturedLog;
-  beforeEach(async () => {
+  const ctx = withTestContextPerTest(() => {
     captured = captureLog();
-    ctx = await createTestContext({ log: captured.log });
+    return { log: captured.log };
   });
-  afterEach(async () => ctx?.close());
 
   const askForReset = async (email: string) => {
     const browser = supertest.agent(ctx.app);

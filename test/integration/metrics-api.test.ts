@@ -1,17 +1,14 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { insertResponse } from '../../server/responses/store.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 
 describe('metrics and responses API', () => {
-  let ctx: TestContext;
-  const get = (path: string, query: Record<string, string | number>) =>
-    supertest(ctx.app).get(path).query(query).set('Authorization', `Bearer ${ctx.apiKey}`);
+  const ctx = withTestContext();
 
   before(async () => {
-    ctx = await createTestContext();
     const survey = await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now());
     // 25 answers, one a day from 2026-03-01, alternating promoter / detractor, in two regions.
     await writeTransaction(ctx.deps.db, async (trx) => {
@@ -32,10 +29,9 @@ describe('metrics and responses API', () => {
       }
     });
   });
-  after(() => ctx?.close());
 
   it('answers a period with buckets, the too-small marker and segments', async () => {
-    const res = await get('/api/v1/metrics', { survey: 'delivery-nps', from: '2026-03-01', to: '2026-03-10', interval: 'day', segment: 'region' }).expect(200);
+    const res = await ctx.api.get('/api/v1/metrics').query({ survey: 'delivery-nps', from: '2026-03-01', to: '2026-03-10', interval: 'day', segment: 'region' }).expect(200);
     expect(res.body).to.include({ survey: 'delivery-nps', metric: 'nps', tz: 'UTC', interval: 'day', from: '2026-03-01', to: '2026-03-10' });
     expect(res.body.overall).to.include({ n: 10, promoters: 5, detractors: 5, score: 0, too_small: true });
     expect(res.body.series).to.have.length(10);
@@ -44,7 +40,7 @@ describe('metrics and responses API', () => {
   });
 
   it('reads instants as well as dates, in another time zone from the responses', async () => {
-    const res = await get('/api/v1/metrics', { survey: 'delivery-nps', from: '2026-03-01T13:00:00Z', to: '2026-03-03T12:00:00Z', tz: 'Asia/Tokyo', interval: 'month' }).expect(200);
+    const res = await ctx.api.get('/api/v1/metrics').query({ survey: 'delivery-nps', from: '2026-03-01T13:00:00Z', to: '2026-03-03T12:00:00Z', tz: 'Asia/Tokyo', interval: 'month' }).expect(200);
     expect(res.body.overall.n).to.equal(2);
     // One month bucket: the period's figures and band, and no invitations sent (these answers came by the web link).
     expect(res.body.series).to.deep.equal([{ start: '2026-03-01', ...res.body.overall, sent: 0, responded: 0, rate: null }]);
@@ -60,14 +56,14 @@ describe('metrics and responses API', () => {
     [{ interval: 'week' }, 'survey', 422],
   ] as const) {
     it(`refuses ${JSON.stringify(query)} naming ${field}`, async () => {
-      const res = await get('/api/v1/metrics', query).expect(status);
+      const res = await ctx.api.get('/api/v1/metrics').query(query).expect(status);
       expect(res.type).to.equal('application/problem+json');
       expect(res.body.errors.map((e: { field: string }) => e.field)).to.deep.equal([field]);
     });
   }
 
   it('answers 404 for an unknown survey and 401 without a key', async () => {
-    await get('/api/v1/metrics', { survey: 'nope' }).expect(404);
+    await ctx.api.get('/api/v1/metrics').query({ survey: 'nope' }).expect(404);
     await supertest(ctx.app).get('/api/v1/metrics').query({ survey: 'delivery-nps' }).expect(401);
   });
 
@@ -78,7 +74,7 @@ describe('metrics and responses API', () => {
     do {
       const query: Record<string, string | number> = { survey: 'delivery-nps', limit: 10 };
       if (cursor) query.cursor = cursor;
-      const res: supertest.Response = await get('/api/v1/responses', query).expect(200);
+      const res: supertest.Response = await ctx.api.get('/api/v1/responses').query(query).expect(200);
       seen.push(...res.body.responses.map((r: { id: number }) => r.id));
       cursor = res.body.next_cursor;
       pages++;
@@ -90,7 +86,7 @@ describe('metrics and responses API', () => {
   });
 
   it('shows each response with its survey key and properties, within from/to', async () => {
-    const res = await get('/api/v1/responses', { survey: 'delivery-nps', from: '2026-03-25', to: '2026-03-31' }).expect(200);
+    const res = await ctx.api.get('/api/v1/responses').query({ survey: 'delivery-nps', from: '2026-03-25', to: '2026-03-31' }).expect(200);
     expect(res.body.next_cursor).to.equal(null);
     expect(res.body.responses).to.have.length(1);
     expect(res.body.responses[0]).to.include({ survey: 'delivery-nps', score: 10, comment: 'Late, but friendly driver', channel: 'web', locale: 'en', answered_at: '2026-03-25T12:00:00.000Z' });
@@ -98,10 +94,10 @@ describe('metrics and responses API', () => {
   });
 
   it('refuses a bad cursor, limit or survey', async () => {
-    const bad = await get('/api/v1/responses', { cursor: 'not-a-cursor' }).expect(422);
+    const bad = await ctx.api.get('/api/v1/responses').query({ cursor: 'not-a-cursor' }).expect(422);
     expect(bad.body.errors[0].field).to.equal('cursor');
-    const limit = await get('/api/v1/responses', { limit: 5000 }).expect(422);
+    const limit = await ctx.api.get('/api/v1/responses').query({ limit: 5000 }).expect(422);
     expect(limit.body.errors[0].field).to.equal('limit');
-    await get('/api/v1/responses', { survey: 'nope' }).expect(404);
+    await ctx.api.get('/api/v1/responses').query({ survey: 'nope' }).expect(404);
   });
 });

@@ -4,8 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { updateSettings } from '../../server/settings/service.ts';
 import { rebuildDailyRollup } from '../../server/rollups/rebuild.ts';
@@ -32,11 +31,10 @@ function expectFigures(actual: Record<string, unknown>, wanted: Record<string, u
 
 describe('metrics: the reference data set (test/fixtures/metrics)', function () {
   this.timeout(120_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let cliOutput: string;
 
   before(async () => {
-    ctx = await createTestContext();
     const now = ctx.clock.now();
     await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, now);
     await createSurvey(ctx.deps.db, { key: 'support-csat', touchpoint: 'support', metric: 'csat', status: 'active' }, now);
@@ -57,15 +55,12 @@ describe('metrics: the reference data set (test/fixtures/metrics)', function () 
     );
     cliOutput = stdout;
   });
-  after(() => ctx?.close());
 
-  const api = (query: Record<string, string>) =>
-    supertest(ctx.app).get('/api/v1/metrics').query(query).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
 
   function checkEverySurvey() {
     for (const [key, want] of Object.entries(expected.surveys)) {
       it(`${key}: overall and by region`, async () => {
-        const res = await api({ survey: key, segment: 'region', interval: 'month' });
+        const res = await ctx.api.get('/api/v1/metrics').query({ survey: key, segment: 'region', interval: 'month' }).expect(200);
         expect(res.body.survey).to.equal(key);
         expect(res.body.metric).to.equal(want.metric);
         expectFigures(res.body.overall, want.overall, 'overall');
@@ -76,7 +71,7 @@ describe('metrics: the reference data set (test/fixtures/metrics)', function () 
       for (const [series, buckets] of Object.entries(want.series)) {
         const [tz, interval] = series.split('|');
         it(`${key}: series ${tz} by ${interval}`, async () => {
-          const res = await api({ survey: key, tz, interval });
+          const res = await ctx.api.get('/api/v1/metrics').query({ survey: key, tz, interval }).expect(200);
           expect(res.body.tz).to.equal(tz);
           expect(res.body.series.map((b: { start: string }) => b.start)).to.deep.equal(buckets.map((b) => b.start));
           buckets.forEach((bucket, i) => expectFigures(res.body.series[i], bucket, `${series}[${bucket.start}]`));

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { insertResponse, updateResponse, type ResponseRow } from '../../server/responses/store.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
@@ -18,12 +17,11 @@ const plain = (m: Map<string, ScoreCounts>) =>
 
 describe('metrics: the segment rollup and the responses agree', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let survey: Survey;
   const regions = ['north', 'south', 'east'];
 
   before(async () => {
-    ctx = await createTestContext();
     survey = await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now());
     // 60 answers over 15 days, some at 23:30 UTC (the next day in Berlin and Kolkata), with string, number,
     // missing and null properties.
@@ -51,7 +49,6 @@ describe('metrics: the segment rollup and the responses agree', function () {
       for (const row of rows) await updateResponse(trx, row, { score: row.score === 10 ? 0 : 10, comment: null, at: ctx.clock.now() }, 'UTC');
     });
   });
-  after(() => ctx?.close());
 
   it('counts each value, and the rest under (none), as a recount of the responses does', async () => {
     const db = ctx.deps.db;
@@ -75,10 +72,9 @@ describe('metrics: the segment rollup and the responses agree', function () {
     expect(wholeDaysIn(parsePeriod('2026-03-01T00:00:00Z', '2026-03-15', 'UTC'), 'UTC')).to.equal(false);
     // In Berlin the 23:30 UTC answers belong to the next day: the API must count them as the responses say.
     const period = parsePeriod('2026-03-02', '2026-03-08', 'Europe/Berlin');
-    const res = await supertest(ctx.app)
+    const res = await ctx.api
       .get('/api/v1/metrics')
       .query({ survey: 'delivery-nps', from: '2026-03-02', to: '2026-03-08', tz: 'Europe/Berlin', segment: 'region' })
-      .set('Authorization', `Bearer ${ctx.apiKey}`)
       .expect(200);
     const raw = await rawSegmentCounts(ctx.deps.db, survey.id, 'region', period);
     expect(Object.fromEntries(Object.entries(res.body.segments as Record<string, { n: number }>).map(([k, v]) => [k, v.n]))).to.deep.equal(

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { migrateLatest, migrateNext, migrateRollbackAll } from '../../server/db/knex.ts';
 import { isPostgres } from '../../server/db/dialect.ts';
 import { readSchemaHashes, schemaHash, schemaHashesFile } from '../helpers/schema.ts';
@@ -9,11 +9,7 @@ import { readSchemaHashes, schemaHash, schemaHashesFile } from '../helpers/schem
 const migrationsDir = path.resolve('migrations');
 
 describe('migrations', () => {
-  let ctx: TestContext;
-  before(async () => {
-    ctx = await createTestContext();
-  });
-  after(async () => ctx?.close());
+  const ctx = withTestContext();
 
   it('stand alone: no migration imports the application (only knex and packages)', () => {
     for (const file of fs.readdirSync(migrationsDir).filter((f) => f.endsWith('.ts'))) {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { linkTokenOf, signInAs } from '../helpers/accounts.ts';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, withTestContextPerTest } from '../helpers/context.ts';
 import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { withSmtpTestContext, type ReceivedMail, type SmtpReceiver } from '../helpers/smtp.ts';
 import { createUser } from '../../server/auth/service.ts';
@@ -157,15 +157,15 @@ describe('resetting a forgotten password by email', function () {
 });
 
 describe('resetting a forgotten password with no mail server (no SMTP_URL)', function () {
-  let ctx: TestContext;
   let captured: CapturedLog;
   const password = 'old password 12';
-  beforeEach(async () => {
+  const ctx = withTestContextPerTest(() => {
     captured = captureLog();
-    ctx = await createTestContext({ log: captured.log });
+    return { log: captured.log };
+  });
+  beforeEach(async () => {
     await createUser(ctx.deps.db, { email: 'Rita@Example.com', name: 'Rita', role: 'editor', password }, ctx.clock.now());
   });
-  afterEach(async () => ctx?.close());
 
   const askForReset = async (email: string, status = 200) => {
     const agent = supertest.agent(ctx.app);

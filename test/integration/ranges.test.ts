@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { FIRST_DATE } from '../../server/dates.ts';
 import { MAX_PAGE } from '../../server/validation.ts';
@@ -76,19 +76,17 @@ const withParam = (path: string, param: string, value: string) => `${path}${path
 
 describe('range checks: every date and number parameter answers 422 naming it, never 500', function () {
   this.timeout(120_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let agent: supertest.Agent;
   let csrf: string;
 
   before(async () => {
-    ctx = await createTestContext();
     await seedInvitation(ctx, { surveyKey: 'delivery-nps', state: 'sent' });
     ({ agent, csrf } = await ctx.signIn('admin'));
   });
-  after(async () => ctx?.close());
 
   const get = (path: string, api: boolean, accept = 'application/json') =>
-    api ? supertest(ctx.app).get(path).set('Authorization', `Bearer ${ctx.apiKey}`) : agent.get(path).set('Accept', accept);
+    api ? ctx.api.get(path) : agent.get(path).set('Accept', accept);
 
   for (const c of queryCases) {
     it(`GET ${c.path}: ${c.param} (${c.bad.length} bad values)`, async () => {
@@ -174,7 +172,7 @@ describe('range checks: every date and number parameter answers 422 naming it, n
 
     it('one event: 422 naming occurred_at', async () => {
       for (const [n, { value, message }] of bad.entries()) {
-        const res = await supertest(ctx.app).post('/api/v1/events').set('Authorization', `Bearer ${ctx.apiKey}`).send(event(value, n));
+        const res = await ctx.api.post('/api/v1/events').send(event(value, n));
         expect(res.status, `${value}: ${res.text}`).to.equal(422);
         const named = (res.body.errors as { field: string; message: string }[]).find((e) => e.field === 'occurred_at');
         expect(named, value).to.not.equal(undefined);
@@ -183,9 +181,8 @@ describe('range checks: every date and number parameter answers 422 naming it, n
     });
 
     it('in a batch: that event is invalid, naming occurred_at, the others go on', async () => {
-      const res = await supertest(ctx.app)
+      const res = await ctx.api
         .post('/api/v1/events/batch')
-        .set('Authorization', `Bearer ${ctx.apiKey}`)
         .send({ events: bad.map(({ value }, n) => event(value, 100 + n)) })
         .expect(200);
       for (const result of res.body.results) {

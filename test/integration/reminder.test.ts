@@ -114,9 +114,9 @@ describe('reminders', () => {
     const seeded = await sentInvitation({ days: 3 });
     t.ctx.clock.advance(3 * DAY);
     const settings = await getSettings(t.ctx.deps.db);
-    expect((await claimDueReminders(t.ctx.deps, settings, 10)).toSend).to.deep.equal([seeded.invitationId]);
+    expect((await claimDueReminders(t.ctx.deps, settings, 'test-worker', 10)).toSend).to.deep.equal([seeded.invitationId]);
     await t.ctx.deps.db('invitations').where({ id: seeded.invitationId }).update({ expires_at: toDbTime(t.ctx.clock.now()) });
-    expect(await deliverReminder(t.ctx.deps, seeded.invitationId, settings)).to.equal('suppressed');
+    expect(await deliverReminder(t.ctx.deps, seeded.invitationId, settings, 'test-worker')).to.equal('suppressed');
     expect((await invitationRow(seeded.invitationId)).reminder_detail).to.match(/^expired/);
     expect(received(seeded.email)).to.have.length(1);
   });
@@ -125,11 +125,11 @@ describe('reminders', () => {
     const seeded = await sentInvitation({ days: 3 });
     t.ctx.clock.advance(3 * DAY);
     const settings = await getSettings(t.ctx.deps.db);
-    const claim = await claimDueReminders(t.ctx.deps, settings, 10);
+    const claim = await claimDueReminders(t.ctx.deps, settings, 'test-worker', 10);
     expect(claim.toSend).to.deep.equal([seeded.invitationId]);
     expect((await invitationRow(seeded.invitationId)).reminder_state).to.equal('sending');
     await answer(seeded.token);
-    expect(await deliverReminder(t.ctx.deps, seeded.invitationId, settings)).to.equal('suppressed');
+    expect(await deliverReminder(t.ctx.deps, seeded.invitationId, settings, 'test-worker')).to.equal('suppressed');
     expect(received(seeded.email)).to.have.length(1);
     const row = await invitationRow(seeded.invitationId);
     expect(row.reminder_state).to.equal('suppressed');
@@ -238,9 +238,8 @@ describe('reminders', () => {
     const reminderDay = t.ctx.clock.now().toISOString().slice(0, 10);
     t.ctx.clock.advance(HOUR);
 
-    const res = await supertest(t.ctx.app)
+    const res = await t.ctx.api
       .post('/api/v1/events')
-      .set('Authorization', `Bearer ${t.ctx.apiKey}`)
       .send({ touchpoint: 'remind', transaction_id: 'after-reminder-1', customer: { email: seeded.email } })
       .expect(202);
     expect(res.body.status).to.equal('suppressed');
@@ -262,9 +261,8 @@ describe('reminders', () => {
       }),
     });
     await t.ctx.deps.db('surveys').update({ rules: JSON.stringify({ reminder_after_days: 3 }) });
-    const capped = await supertest(t.ctx.app)
+    const capped = await t.ctx.api
       .post('/api/v1/events')
-      .set('Authorization', `Bearer ${t.ctx.apiKey}`)
       .send({ touchpoint: 'remind', transaction_id: 'after-reminder-2', customer: { email: seeded.email } })
       .expect(202);
     expect(capped.body.status, JSON.stringify(capped.body)).to.equal('scheduled');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { HOUR, DAY } from '../../server/clock.ts';
 import { toCount } from '../../server/db/dialect.ts';
@@ -17,14 +17,12 @@ const checkedScore = (html: string) => /value="(\d+)" checked/.exec(html)?.[1];
 const unescape = (html: string) => html.replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 
 describe('answering a survey (/r/:token)', () => {
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let http: ReturnType<typeof supertest>;
 
   before(async () => {
-    ctx = await createTestContext();
     http = supertest(ctx.app);
   });
-  after(async () => ctx?.close());
 
   const responsesOf = (invitationId: number) => ctx.deps.db('responses').where({ invitation_id: invitationId });
   const rollup = async (surveyId: number) => {
@@ -32,7 +30,7 @@ describe('answering a survey (/r/:token)', () => {
     return Object.fromEntries(rows.filter((r) => toCount(r.count) !== 0).map((r) => [Number(r.score), toCount(r.count)]));
   };
   const answersOf = (invitationId: number) => ctx.deps.db('answers').where({ invitation_id: invitationId }).orderBy('id');
-  const metricsOf = async (survey: string) => (await http.get('/api/v1/metrics').query({ survey }).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200)).body;
+  const metricsOf = async (survey: string) => (await ctx.api.get('/api/v1/metrics').query({ survey }).expect(200)).body;
   const clicksOf = (invitationId: number) => ctx.deps.db('link_clicks').where({ invitation_id: invitationId }).orderBy('id');
   /** An invitation sent a while ago, so that its answers are not "seconds after sending". */
   async function sentInvitation(opts: Parameters<typeof seedInvitation>[1] = {}) {
@@ -417,7 +415,7 @@ describe('answering a survey (/r/:token)', () => {
     const held = await http.post(`/r/${token}`).type('form').set('Accept', 'application/json').send({ score: '4', comment: 'held then erased', trigger: 'auto' }).expect(200);
     expect(held.body.state).to.equal('held');
     const customer = await ctx.deps.db('customers').where({ id: customerId }).first();
-    await http.post(`/api/v1/customers/${encodeURIComponent(customer.external_id)}/erase`).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    await ctx.api.post(`/api/v1/customers/${encodeURIComponent(customer.external_id)}/erase`).expect(200);
     const clicksBefore = (await clicksOf(invitationId)).length;
     const page = await http.get(`/r/${token}?score=9`).expect(410);
     expect(page.text).not.to.contain('<form');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, withTestContext } from '../helpers/context.ts';
 import type { Role } from '../../server/auth/roles.ts';
 import { getSettings } from '../../server/settings/service.ts';
 
@@ -22,15 +22,13 @@ const pages: { path: string; role: Role; mine: boolean }[] = [
 ];
 
 describe('roles on every page', () => {
-  let ctx: TestContext;
+  const ctx = withTestContext();
   const agents = {} as Record<Who, { agent: supertest.Agent; csrf: string }>;
   before(async () => {
-    ctx = await createTestContext();
     for (const role of levels) agents[role] = await ctx.signIn(role);
     const anonymous = supertest.agent(ctx.app);
     agents.anonymous = { agent: anonymous, csrf: await csrfFrom(anonymous, '/login') };
   });
-  after(async () => ctx.close());
 
   for (const page of pages) {
     it(`GET ${page.path}: ${page.role} and above only; anonymous to the login page`, async function () {

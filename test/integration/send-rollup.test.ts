@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { seedInvitation, storeAnswer } from '../helpers/invitations.ts';
 import { runOnce } from '../../server/sending/worker.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
@@ -19,7 +19,7 @@ const DAY = 86_400_000;
  */
 describe('metrics: the send and event rollups agree with a count of the invitations and events', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   const regions = ['north', 'south', 'east'];
   const seeded: { invitationId: number; email: string; answered: boolean }[] = [];
 
@@ -29,7 +29,6 @@ describe('metrics: the send and event rollups agree with a count of the invitati
   };
 
   before(async () => {
-    ctx = await createTestContext();
     // 30 invitations sent over 15 days, half of them at 23:30 UTC (the next day in Berlin), with string,
     // boolean and missing properties; two in three answered.
     for (let i = 0; i < 30; i++) {
@@ -51,7 +50,6 @@ describe('metrics: the send and event rollups agree with a count of the invitati
       }
     });
   });
-  after(() => ctx?.close());
 
   it('counts every invitation sent and answered on its day of sending, as a count of the invitations does', async () => {
     const fromRollup = await rates('UTC');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { type TestContext, withTestContextPerTest } from '../helpers/context.ts';
 import { varDir } from '../../server/config.ts';
 import { removeSetupCodeFile, SETUP_CODE_FILE } from '../../server/accounts/setup.ts';
 
@@ -73,18 +73,17 @@ const connects = (host: string, port: number) =>
 
 describe('touchpoint serve: where it listens, and the setup code on its console', function () {
   this.timeout(90_000);
-  let ctx: TestContext;
   let served: Served | undefined;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-    await ctx.deps.db('users').del();
-  });
+  // Registered before the context, so it runs before the context closes.
   afterEach(async () => {
     await served?.stop();
     served = undefined;
     // With PostgreSQL, var/ is the working directory's: leave no code behind.
     removeSetupCodeFile(varDir(ctx.deps.config.databaseUrl));
-    await ctx.close();
+  });
+  const ctx = withTestContextPerTest();
+  beforeEach(async () => {
+    await ctx.deps.db('users').del();
   });
 
   it('listens on loopback by default and says where; the setup code goes to stderr, not the log, and opens setup once', async () => {

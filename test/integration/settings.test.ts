@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContextPerTest } from '../helpers/context.ts';
 import { defaultSettings, getSettings } from '../../server/settings/service.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { insertResponse } from '../../server/responses/store.ts';
@@ -28,11 +28,7 @@ const defaultsForm = (): Record<string, string> => ({
 });
 
 describe('settings page', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
+  const ctx = withTestContextPerTest();
 
   it('shows the settings in force', async () => {
     const { agent } = await ctx.signIn('admin');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import supertest from 'supertest';
-import { createTestContext, csrfFrom, type TestContext } from '../helpers/context.ts';
+import { createTestContext, csrfFrom, type TestContext, withTestContextPerTest } from '../helpers/context.ts';
 import { createApp } from '../../server/app.ts';
 import { getSettings } from '../../server/settings/service.ts';
 import { countUsers, findUserByEmail } from '../../server/auth/queries.ts';
@@ -11,22 +11,26 @@ import { prepareSetupCode, SETUP_CODE_FILE } from '../../server/accounts/setup.t
 import { SETUP_CODE_LIMITS } from '../../server/accounts/setup-routes.ts';
 import { varDir } from '../../server/config.ts';
 
-/** A context whose database has no user yet (the helper creates an admin; remove it), and a fresh app. */
+/** Empties a context's users (the helper creates an admin; remove it), and makes a fresh app. */
+async function emptied(ctx: TestContext): Promise<ReturnType<typeof createApp>> {
+  await ctx.deps.db('users').del();
+  return createApp(ctx.deps);
+}
+
+/** A context whose database has no user yet, and a fresh app. */
 async function emptyInstall(env: Record<string, string> = {}): Promise<{ ctx: TestContext; app: ReturnType<typeof createApp> }> {
   const ctx = await createTestContext({ env });
-  await ctx.deps.db('users').del();
-  return { ctx, app: createApp(ctx.deps) };
+  return { ctx, app: await emptied(ctx) };
 }
 
 const strong = 'tangerine harbour violin 42';
 
 describe('first-run setup', () => {
-  let ctx: TestContext;
+  const ctx = withTestContextPerTest();
   let app: ReturnType<typeof createApp>;
   beforeEach(async () => {
-    ({ ctx, app } = await emptyInstall());
+    app = await emptied(ctx);
   });
-  afterEach(async () => ctx.close());
 
   it('sends every app page to /setup while no user exists', async () => {
     for (const page of ['/', '/login', '/dashboard', '/users', '/settings']) {
@@ -119,16 +123,15 @@ describe('first-run setup', () => {
 });
 
 describe('first-run setup: the one-time setup code', () => {
-  let ctx: TestContext;
+  const ctx = withTestContextPerTest({ env: { SETUP_CODE_REQUIRED: 'true' } });
   let app: ReturnType<typeof createApp>;
   let dir: string;
   beforeEach(async () => {
-    ({ ctx, app } = await emptyInstall({ SETUP_CODE_REQUIRED: 'true' }));
+    app = await emptied(ctx);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-setup-code-'));
   });
   afterEach(async () => {
     fs.rmSync(dir, { recursive: true, force: true });
-    await ctx.close();
   });
 
   const form = (csrf: string, extra: Record<string, string> = {}) => ({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 import { DAY, HOUR } from '../../server/clock.ts';
 import { toCount } from '../../server/db/dialect.ts';
 import { getSettings, type GlobalRules } from '../../server/settings/service.ts';
@@ -16,30 +16,28 @@ import { simulateRules, type SimulationReport } from '../../server/simulation/se
  */
 describe('simulation: proposed rules replayed over the last 90 days of events', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let editor: supertest.Agent;
   let csrf: string;
   let global: GlobalRules;
   const start = new Date('2026-08-01T10:00:00Z');
-  const api = (url: string) => supertest(ctx.app).post(`/api/v1${url}`).set('Authorization', `Bearer ${ctx.apiKey}`);
   const count = async (table: string) => toCount((await ctx.deps.db(table).count({ n: '*' }).first())?.n);
   const text = (html: string) => html.replace(/<wbr>/g, '').replace(/<[^>]+>/g, ' ').replace(/&#x27;/g, "'").replace(/\s+/g, ' ');
   const row = (report: SimulationReport, touchpoint: string) => report.surveys.find((s) => s.touchpoint === touchpoint)!;
   const simulate = (proposed: Parameters<typeof simulateRules>[2]) => simulateRules(ctx.deps.db, 'delivery-nps', proposed, ctx.clock.now());
 
   before(async () => {
-    ctx = await createTestContext();
     ({ agent: editor, csrf } = await ctx.signIn('editor'));
-    await api('/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
-    await api('/surveys').send({ key: 'support-csat', touchpoint: 'support', metric: 'csat', status: 'active' }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'support-csat', touchpoint: 'support', metric: 'csat', status: 'active' }).expect(201);
     global = (await getSettings(ctx.deps.db)).contact_rules;
     // An event long before the window: its invitation is history the replay starts from.
     ctx.clock.set(new Date(start.getTime() - 100 * DAY));
-    await api('/events').send({ touchpoint: 'support', transaction_id: 'old-1', customer: { id: 'old', email: 'old@example.com' } }).expect(202);
+    await ctx.api.post('/api/v1/events').send({ touchpoint: 'support', transaction_id: 'old-1', customer: { id: 'old', email: 'old@example.com' } }).expect(202);
     for (let day = 0; day <= 80; day += 10) {
       ctx.clock.set(new Date(start.getTime() + day * DAY));
       for (const who of ['ann', 'bob']) {
-        await api('/events').send({ touchpoint: 'delivery', transaction_id: `${who}-${day}`, customer: { id: who, email: `${who}@example.com` } }).expect(202);
+        await ctx.api.post('/api/v1/events').send({ touchpoint: 'delivery', transaction_id: `${who}-${day}`, customer: { id: who, email: `${who}@example.com` } }).expect(202);
       }
       if (day === 0) {
         // Bob answers his invitation the next day.
@@ -50,9 +48,6 @@ describe('simulation: proposed rules replayed over the last 90 days of events', 
       }
     }
     ctx.clock.set(new Date(start.getTime() + 85 * DAY));
-  });
-  after(async () => {
-    await ctx?.close();
   });
 
   it('reproduces what happened under today\'s rules, and writes nothing', async () => {
@@ -136,7 +131,7 @@ describe('simulation: proposed rules replayed over the last 90 days of events', 
 
   it('starts from the history before the window', async () => {
     // "old" was invited 100 days before day 0; an event for them on day 85 sees no cooldown from it with 30 days, but does with 200.
-    await api('/events').send({ touchpoint: 'delivery', transaction_id: 'old-2', customer: { id: 'old', email: 'old@example.com' } }).expect(202);
+    await ctx.api.post('/api/v1/events').send({ touchpoint: 'delivery', transaction_id: 'old-2', customer: { id: 'old', email: 'old@example.com' } }).expect(202);
     ctx.clock.advance(HOUR);
     const today = await simulate({});
     expect(today.totals.changed).to.equal(0);

@@ -3,13 +3,12 @@ import supertest from 'supertest';
 import { DAY } from '../../server/clock.ts';
 import { runOnce } from '../../server/sending/worker.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContext } from '../helpers/context.ts';
 
 /** The survey form's reminder and channel fields, and the reserved survey keys. */
 describe('survey form: reminder, channel, reserved keys', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
-  const api = (method: 'post' | 'patch', path: string) => supertest(ctx.app)[method](`/api/v1${path}`).set('Authorization', `Bearer ${ctx.apiKey}`);
+  const ctx = withTestContext();
   const newForm = (csrf: string, extra: Record<string, string> = {}) => ({
     _csrf: csrf,
     touchpoint: 'returns',
@@ -37,13 +36,6 @@ describe('survey form: reminder, channel, reserved keys', function () {
   const inputValue = (html: string, name: string) => html.match(new RegExp(`<input id="f-${name}" name="${name}"[^>]* value="([^"]*)"`))?.[1];
   const selected = (html: string, name: string) => html.match(new RegExp(`<select id="f-${name}"[\\s\\S]*?<option value="([^"]*)" selected>`))?.[1];
 
-  before(async () => {
-    ctx = await createTestContext();
-  });
-  after(async () => {
-    await ctx?.close();
-  });
-
   it('offers the reminder and channel fields, labelled, on a new survey', async () => {
     const { agent } = await ctx.signIn('editor');
     const page = await agent.get('/surveys/new').expect(200);
@@ -63,7 +55,7 @@ describe('survey form: reminder, channel, reserved keys', function () {
     expect(inputValue(page.text, 'reminder_after_days')).to.equal('3');
 
     // A rule the form does not show (set through the API) stays when the form is saved.
-    await api('patch', '/surveys/returns-nps').send({ rules: { global_cooldown_after_invitation_days: 7 } }).expect(200);
+    await ctx.api.patch('/api/v1/surveys/returns-nps').send({ rules: { global_cooldown_after_invitation_days: 7 } }).expect(200);
     await agent.post('/surveys/returns-nps').type('form').send(editForm(csrf, { reminder_after_days: '14' })).expect(303);
     survey = (await findSurveyByKey(ctx.deps.db, 'returns-nps'))!;
     expect(survey.rules).to.deep.include({ reminder_after_days: 14, global_cooldown_after_invitation_days: 7 });
@@ -109,18 +101,18 @@ describe('survey form: reminder, channel, reserved keys', function () {
       const page = await agent.post('/surveys').type('form').send(newForm(csrf, { key, touchpoint: 'reserved' })).expect(422);
       expect(page.text).to.match(/<p class="field-error" id="f-key-error">[^<]*reserved[^<]*<\/p>/);
       expect(inputValue(page.text, 'key')).to.equal(key);
-      const res = await api('post', '/surveys').send({ key, touchpoint: 'reserved', metric: 'nps' }).expect(422);
+      const res = await ctx.api.post('/api/v1/surveys').send({ key, touchpoint: 'reserved', metric: 'nps' }).expect(422);
       expect(res.body.errors.map((e: { field: string }) => e.field)).to.deep.equal(['key']);
       expect(res.body.errors[0].message).to.include('reserved');
       expect(await findSurveyByKey(ctx.deps.db, key)).to.equal(undefined);
     }
     // A key that only starts with a reserved word is fine.
-    await api('post', '/surveys').send({ key: 'preview-nps', touchpoint: 'reserved', metric: 'nps' }).expect(201);
+    await ctx.api.post('/api/v1/surveys').send({ key: 'preview-nps', touchpoint: 'reserved', metric: 'nps' }).expect(201);
   });
 
   it('sends no email for a web-link-only survey: its events are suppressed, and what was scheduled before the switch is not sent', async () => {
     const { agent, csrf } = await ctx.signIn('editor');
-    const event = (id: string) => api('post', '/events').send({ touchpoint: 'returns', transaction_id: id, customer: { id: `c-${id}`, email: `${id}@example.com` } });
+    const event = (id: string) => ctx.api.post('/api/v1/events').send({ touchpoint: 'returns', transaction_id: id, customer: { id: `c-${id}`, email: `${id}@example.com` } });
 
     // Email: the event schedules an invitation.
     await agent.post('/surveys/returns-nps').type('form').send(editForm(csrf, { status: 'active' })).expect(303);

@@ -1,7 +1,7 @@
 import express from 'express';
 import supertest from 'supertest';
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { type TestContext, withTestContext } from '../helpers/context.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
@@ -30,16 +30,14 @@ const draftId = (html: string) => /name="draft" value="([0-9a-f]{16})"/.exec(htm
 const unescape = (html: string) => html.replace(/&amp;/g, '&').replace(/&#x27;|&#39;/g, "'").replace(/&quot;/g, '"').replace(/&#x3D;/g, '=');
 
 describe('survey preview: the unsaved draft as the customer sees it', () => {
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let app: express.Express;
   let editor: Awaited<ReturnType<TestContext["signIn"]>>;
   before(async () => {
-    ctx = await createTestContext();
     app = ctx.app;
     editor = await ctx.signIn('editor');
     await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now(), 'ui');
   });
-  after(() => ctx?.close());
 
   it('previews a new draft in English and German (email HTML, text, survey page) and saves nothing', async () => {
     const before = { surveys: await count(ctx, 'surveys'), touchpoints: await count(ctx, 'touchpoints') };
@@ -209,16 +207,12 @@ describe('survey preview: the unsaved draft as the customer sees it', () => {
 });
 
 describe('survey preview: a test through SMTP', () => {
-  let ctx: TestContext;
   let smtp: SmtpReceiver;
   before(async () => {
     smtp = await startSmtpReceiver();
-    ctx = await createTestContext({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}` } });
   });
-  after(async () => {
-    await ctx?.close();
-    await smtp?.close();
-  });
+  const ctx = withTestContext(() => ({ env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}` } }));
+  after(async () => smtp?.close());
 
   it('delivers the test to the editor over SMTP, not to the mailbox', async () => {
     const editor = await ctx.signIn('editor');

@@ -3,34 +3,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { createTestContext, withTestContext } from '../helpers/context.ts';
 import { exportSurveyFile, loadSurveyFiles, surveyFileErrors } from '../../server/surveys/files.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
 
 describe('surveys: API, files and admin pages', function () {
   this.timeout(60_000);
-  let ctx: TestContext;
+  const ctx = withTestContext();
   let dir: string;
-  const api = () => ({
-    get: (p: string) => supertest(ctx.app).get(`/api/v1${p}`).set('Authorization', `Bearer ${ctx.apiKey}`),
-    post: (p: string) => supertest(ctx.app).post(`/api/v1${p}`).set('Authorization', `Bearer ${ctx.apiKey}`),
-    patch: (p: string) => supertest(ctx.app).patch(`/api/v1${p}`).set('Authorization', `Bearer ${ctx.apiKey}`),
-  });
   const fields = (res: { body: { errors?: { field: string }[] } }) => (res.body.errors ?? []).map((e) => e.field);
 
   before(async () => {
-    ctx = await createTestContext();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-surveys-'));
   });
   after(async () => {
-    await ctx?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   describe('API', () => {
     it('creates a survey (201) with the template wording, its public web link off until turned on', async () => {
-      const res = await api()
-        .post('/surveys')
+      const res = await ctx.api
+        .post('/api/v1/surveys')
         .send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', question: { en: 'Would you recommend our delivery?' }, status: 'active', send_delay_minutes: 30, quiet_hours: { start: '08:00', end: '21:00' } })
         .expect(201);
       expect(res.body).to.include({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active', source: 'api', default_locale: 'en', send_delay_minutes: 30, sample_rate: 100, channel: 'email' });
@@ -40,69 +33,69 @@ describe('surveys: API, files and admin pages', function () {
       expect(res.body).to.include({ public_link: false, count_anonymous: true, max_event_age_days: 7 });
       expect(res.body.links.web).to.equal(null);
       expect(res.headers.location).to.equal('/api/v1/surveys/delivery-nps');
-      const opened = await api().patch('/surveys/delivery-nps').send({ public_link: true, max_event_age_days: 30 }).expect(200);
+      const opened = await ctx.api.patch('/api/v1/surveys/delivery-nps').send({ public_link: true, max_event_age_days: 30 }).expect(200);
       expect(opened.body).to.include({ public_link: true, max_event_age_days: 30 });
       expect(opened.body.links.web).to.equal('http://127.0.0.1:3000/s/delivery-nps');
-      await api().patch('/surveys/delivery-nps').send({ public_link: false, max_event_age_days: null }).expect(200);
-      const bad = await api().patch('/surveys/delivery-nps').send({ public_link: 'yes', max_event_age_days: 0 }).expect(422);
+      await ctx.api.patch('/api/v1/surveys/delivery-nps').send({ public_link: false, max_event_age_days: null }).expect(200);
+      const bad = await ctx.api.patch('/api/v1/surveys/delivery-nps').send({ public_link: 'yes', max_event_age_days: 0 }).expect(422);
       expect(bad.body.errors.map((e: { field: string }) => e.field)).to.have.members(['public_link', 'max_event_age_days']);
     });
 
     it('reads one survey and the list', async () => {
-      const one = await api().get('/surveys/delivery-nps').expect(200);
+      const one = await ctx.api.get('/api/v1/surveys/delivery-nps').expect(200);
       expect(one.body.key).to.equal('delivery-nps');
-      const all = await api().get('/surveys').expect(200);
+      const all = await ctx.api.get('/api/v1/surveys').expect(200);
       expect(all.body.surveys.map((s: { key: string }) => s.key)).to.include('delivery-nps');
-      await api().get('/surveys/no-such-survey').expect(404).expect('Content-Type', /problem\+json/);
+      await ctx.api.get('/api/v1/surveys/no-such-survey').expect(404).expect('Content-Type', /problem\+json/);
     });
 
     it('changes only what a PATCH names', async () => {
-      const res = await api().patch('/surveys/delivery-nps').send({ sample_rate: 50, question: { de: 'Würden Sie uns empfehlen?' } }).expect(200);
+      const res = await ctx.api.patch('/api/v1/surveys/delivery-nps').send({ sample_rate: 50, question: { de: 'Würden Sie uns empfehlen?' } }).expect(200);
       expect(res.body).to.include({ sample_rate: 50, status: 'active', send_delay_minutes: 30 });
       expect(res.body.question).to.deep.equal({ en: 'Would you recommend our delivery?', de: 'Würden Sie uns empfehlen?' });
       expect(res.body.quiet_hours).to.deep.equal({ start: '08:00', end: '21:00' });
-      const moved = await api().patch('/surveys/delivery-nps').send({ metric: 'csat', touchpoint: 'elsewhere' }).expect(422);
+      const moved = await ctx.api.patch('/api/v1/surveys/delivery-nps').send({ metric: 'csat', touchpoint: 'elsewhere' }).expect(422);
       expect(fields(moved)).to.have.members(['metric', 'touchpoint']);
-      await api().patch('/surveys/nope-nps').send({ sample_rate: 1 }).expect(404);
+      await ctx.api.patch('/api/v1/surveys/nope-nps').send({ sample_rate: 1 }).expect(404);
     });
 
     it('names the fields that fail validation', async () => {
-      const res = await api().post('/surveys').send({ key: 'Bad Key', touchpoint: 'delivery', metric: 'stars', sample_rate: 150, quiet_hours: { start: '25:00', end: '08:00' } }).expect(422);
+      const res = await ctx.api.post('/api/v1/surveys').send({ key: 'Bad Key', touchpoint: 'delivery', metric: 'stars', sample_rate: 150, quiet_hours: { start: '25:00', end: '08:00' } }).expect(422);
       expect(res.type).to.equal('application/problem+json');
       expect(fields(res)).to.include.members(['key', 'metric', 'sample_rate', 'quiet_hours.start']);
-      const short = await api().post('/surveys').send({ key: 'short-q', touchpoint: 'delivery', metric: 'nps', question: { en: 'Hi' } }).expect(422);
+      const short = await ctx.api.post('/api/v1/surveys').send({ key: 'short-q', touchpoint: 'delivery', metric: 'nps', question: { en: 'Hi' } }).expect(422);
       expect(fields(short)).to.deep.equal(['question.en']);
-      const locale = await api().post('/surveys').send({ key: 'fr-q', touchpoint: 'delivery', metric: 'nps', question: { fr: 'Bonjour ?' } }).expect(422);
+      const locale = await ctx.api.post('/api/v1/surveys').send({ key: 'fr-q', touchpoint: 'delivery', metric: 'nps', question: { fr: 'Bonjour ?' } }).expect(422);
       expect(fields(locale)).to.deep.equal(['question']);
-      const notObject = await api().post('/surveys').send([1, 2]).expect(422);
+      const notObject = await ctx.api.post('/api/v1/surveys').send([1, 2]).expect(422);
       expect(fields(notObject)).to.deep.equal(['(body)']);
-      const taken = await api().post('/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps' }).expect(409);
+      const taken = await ctx.api.post('/api/v1/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps' }).expect(409);
       expect(fields(taken)).to.deep.equal(['key']);
     });
 
     it('keeps a sample rate to 2 decimals, refuses one between 0 and 0.01, and refuses control characters in touchpoint_name', async () => {
-      const made = await api().post('/surveys').send({ key: 'rate-nps', touchpoint: 'rate', metric: 'nps', sample_rate: 33.3349 }).expect(201);
+      const made = await ctx.api.post('/api/v1/surveys').send({ key: 'rate-nps', touchpoint: 'rate', metric: 'nps', sample_rate: 33.3349 }).expect(201);
       expect(made.body.sample_rate).to.equal(33.33);
-      expect((await api().get('/surveys/rate-nps').expect(200)).body.sample_rate).to.equal(33.33);
-      expect((await api().patch('/surveys/rate-nps').send({ sample_rate: 0.015 }).expect(200)).body.sample_rate).to.equal(0.02);
-      expect((await api().patch('/surveys/rate-nps').send({ sample_rate: 0 }).expect(200)).body.sample_rate).to.equal(0);
+      expect((await ctx.api.get('/api/v1/surveys/rate-nps').expect(200)).body.sample_rate).to.equal(33.33);
+      expect((await ctx.api.patch('/api/v1/surveys/rate-nps').send({ sample_rate: 0.015 }).expect(200)).body.sample_rate).to.equal(0.02);
+      expect((await ctx.api.patch('/api/v1/surveys/rate-nps').send({ sample_rate: 0 }).expect(200)).body.sample_rate).to.equal(0);
       for (const tiny of [0.004, 5e-324]) {
-        const res = await api().patch('/surveys/rate-nps').send({ sample_rate: tiny }).expect(422);
+        const res = await ctx.api.patch('/api/v1/surveys/rate-nps').send({ sample_rate: tiny }).expect(422);
         expect(fields(res)).to.deep.equal(['sample_rate']);
       }
-      const named = await api().post('/surveys').send({ key: 'tab-nps', touchpoint: 'tab', metric: 'nps', touchpoint_name: 'Deli\tvery' }).expect(422);
+      const named = await ctx.api.post('/api/v1/surveys').send({ key: 'tab-nps', touchpoint: 'tab', metric: 'nps', touchpoint_name: 'Deli\tvery' }).expect(422);
       expect(fields(named)).to.deep.equal(['touchpoint_name']);
-      const patched = await api().patch('/surveys/rate-nps').send({ touchpoint_name: 'Rate\u0000' }).expect(422);
+      const patched = await ctx.api.patch('/api/v1/surveys/rate-nps').send({ touchpoint_name: 'Rate\u0000' }).expect(422);
       expect(fields(patched)).to.deep.equal(['touchpoint_name']);
-      expect((await api().patch('/surveys/rate-nps').send({ touchpoint_name: '  Rate Ü  ' }).expect(200)).body.touchpoint_name).to.equal('Rate Ü');
+      expect((await ctx.api.patch('/api/v1/surveys/rate-nps').send({ touchpoint_name: '  Rate Ü  ' }).expect(200)).body.touchpoint_name).to.equal('Rate Ü');
     });
 
     it('refuses a second active survey on one touchpoint with 409', async () => {
-      const res = await api().post('/surveys').send({ key: 'delivery-csat', touchpoint: 'delivery', metric: 'csat', status: 'active' }).expect(409);
+      const res = await ctx.api.post('/api/v1/surveys').send({ key: 'delivery-csat', touchpoint: 'delivery', metric: 'csat', status: 'active' }).expect(409);
       expect(fields(res)).to.deep.equal(['status']);
       expect(res.body.title).to.match(/delivery-nps/);
-      await api().post('/surveys').send({ key: 'delivery-csat', touchpoint: 'delivery', metric: 'csat' }).expect(201);
-      await api().patch('/surveys/delivery-csat').send({ status: 'active' }).expect(409);
+      await ctx.api.post('/api/v1/surveys').send({ key: 'delivery-csat', touchpoint: 'delivery', metric: 'csat' }).expect(201);
+      await ctx.api.patch('/api/v1/surveys/delivery-csat').send({ status: 'active' }).expect(409);
     });
   });
 
@@ -123,9 +116,9 @@ describe('surveys: API, files and admin pages', function () {
     });
 
     it('keeps file-managed surveys read-only in the API (409 naming the file)', async () => {
-      const res = await api().patch('/surveys/onboarding-ces').send({ sample_rate: 100 }).expect(409);
+      const res = await ctx.api.patch('/api/v1/surveys/onboarding-ces').send({ sample_rate: 100 }).expect(409);
       expect(res.body.title).to.match(/onboarding-ces\.json/);
-      const shown = await api().get('/surveys/onboarding-ces').expect(200);
+      const shown = await ctx.api.get('/api/v1/surveys/onboarding-ces').expect(200);
       expect(shown.body).to.include({ source: 'file', sample_rate: 25 });
     });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { generate } from 'otplib';
-import { createTestContext, csrfFrom, TEST_PASSWORD, type TestContext } from '../helpers/context.ts';
+import { csrfFrom, TEST_PASSWORD, type TestContext, withTestContextPerTest } from '../helpers/context.ts';
 import { MINUTE } from '../../server/clock.ts';
 import { formFromSettings } from '../../server/settings-page/form.ts';
 import { getSettings, updateSettings } from '../../server/settings/service.ts';
@@ -52,11 +52,7 @@ async function passwordStep(ctx: TestContext, email: string, extra: Record<strin
 }
 
 describe('two-factor sign-in (TOTP)', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx.close());
+  const ctx = withTestContextPerTest();
 
   it('enrolment: a QR code and the secret as text, a wrong code refused, ten recovery codes shown once and stored hashed', async () => {
     const { agent, csrf, userId, email } = await ctx.signIn('viewer');

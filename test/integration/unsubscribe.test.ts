@@ -1,16 +1,12 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContextPerTest } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { toDbTime } from '../../server/db/time.ts';
 import { DAY } from '../../server/clock.ts';
 
 describe('unsubscribe', () => {
-  let ctx: TestContext;
-  beforeEach(async () => {
-    ctx = await createTestContext();
-  });
-  afterEach(async () => ctx?.close());
+  const ctx = withTestContextPerTest();
 
   const customer = (id: number) => ctx.deps.db('customers').where({ id }).first();
   const touchpointUnsubscribes = (customerId: number) => ctx.deps.db('touchpoint_unsubscribes').where({ customer_id: customerId });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { linkTokenOf, signInAs } from '../helpers/accounts.ts';
 import { withSmtpTestContext } from '../helpers/smtp.ts';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContextPerTest } from '../helpers/context.ts';
 import { captureLog, type CapturedLog } from '../helpers/log.ts';
 import { findUserByEmail } from '../../server/auth/queries.ts';
 import { hashToken } from '../../server/tokens.ts';
@@ -156,13 +156,11 @@ describe('inviting users by email', function () {
 });
 
 describe('inviting users with no mail server (no SMTP_URL)', function () {
-  let ctx: TestContext;
   let captured: CapturedLog;
-  beforeEach(async () => {
+  const ctx = withTestContextPerTest(() => {
     captured = captureLog();
-    ctx = await createTestContext({ log: captured.log });
+    return { log: captured.log };
   });
-  afterEach(async () => ctx?.close());
 
   const loggedToken = (line: { msg: string }) => /\/password\/set\/([A-Za-z0-9_-]{43})$/.exec(line.msg)![1];
 

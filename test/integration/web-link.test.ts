@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { withTestContextPerTest } from '../helpers/context.ts';
 import { activeSurvey } from '../helpers/invitations.ts';
 import { toCount } from '../../server/db/dialect.ts';
 import { createApp } from '../../server/app.ts';
@@ -15,18 +15,15 @@ const PERSON = { trigger: 'click', input: 'key' };
 const signed = (secret: string, query: string) => `${query}&sig=${crypto.createHmac('sha256', secret).update(query, 'utf8').digest('hex')}`;
 
 describe('the public web link (/s/:survey)', () => {
-  let ctx: TestContext;
+  const ctx = withTestContextPerTest();
   let http: ReturnType<typeof supertest>;
-
-  beforeEach(async () => {
-    ctx = await createTestContext();
+  beforeEach(() => {
     http = supertest(ctx.app);
   });
-  afterEach(async () => ctx?.close());
 
   const responses = () => ctx.deps.db('responses').orderBy('id');
   const metrics = async (survey: string, query: Record<string, string> = {}) =>
-    (await http.get('/api/v1/metrics').query({ survey, ...query }).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200)).body;
+    (await ctx.api.get('/api/v1/metrics').query({ survey, ...query }).expect(200)).body;
   /** The secret an admin copies from the Settings page. */
   async function linkSecret(): Promise<string> {
     const { agent } = await ctx.signIn('admin');
@@ -44,7 +41,7 @@ describe('the public web link (/s/:survey)', () => {
     expect(await responses()).to.have.length(0);
     expect(await ctx.deps.db('answers')).to.have.length(0);
 
-    await http.patch('/api/v1/surveys/email-nps').set('Authorization', `Bearer ${ctx.apiKey}`).send({ public_link: true }).expect(200);
+    await ctx.api.patch('/api/v1/surveys/email-nps').send({ public_link: true }).expect(200);
     await http.get('/s/email-nps').expect(200);
     await http.post('/s/email-nps').type('form').send({ score: '9', ...PERSON }).expect(200);
     expect(await responses()).to.have.length(1);
@@ -85,16 +82,16 @@ describe('the public web link (/s/:survey)', () => {
     const identified = await metrics('mixed-nps', { source: 'identified' });
     expect(identified.overall).to.include({ n: 1, score: -100 });
     expect(identified.source).to.equal('identified');
-    const bad = await http.get('/api/v1/metrics').query({ survey: 'mixed-nps', source: 'robots' }).set('Authorization', `Bearer ${ctx.apiKey}`).expect(422);
+    const bad = await ctx.api.get('/api/v1/metrics').query({ survey: 'mixed-nps', source: 'robots' }).expect(422);
     expect(bad.body.errors[0].field).to.equal('source');
 
-    await http.patch('/api/v1/surveys/mixed-nps').set('Authorization', `Bearer ${ctx.apiKey}`).send({ count_anonymous: false }).expect(200);
+    await ctx.api.patch('/api/v1/surveys/mixed-nps').send({ count_anonymous: false }).expect(200);
     const byDefault = await metrics('mixed-nps');
     expect(byDefault.source).to.equal('identified');
     expect(byDefault.overall.n).to.equal(1);
     expect((await metrics('mixed-nps', { source: 'all' })).overall.n).to.equal(3);
 
-    const listed = await http.get('/api/v1/responses').query({ survey: 'mixed-nps', source: 'anonymous' }).set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    const listed = await ctx.api.get('/api/v1/responses').query({ survey: 'mixed-nps', source: 'anonymous' }).expect(200);
     expect(listed.body.responses.map((r: { source: string }) => r.source)).to.deep.equal(['anonymous', 'anonymous']);
 
     const { agent } = await ctx.signIn('viewer');
@@ -129,7 +126,7 @@ describe('the public web link (/s/:survey)', () => {
     expect(rows[0]).to.include({ score: 7, comment: 'slow' });
     const segments = await metrics('signed-nps', { segment: 'region' });
     expect(segments.segments.north.n).to.equal(1);
-    const timeline = await http.get('/api/v1/customers/cust-42/timeline').set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    const timeline = await ctx.api.get('/api/v1/customers/cust-42/timeline').expect(200);
     expect(JSON.stringify(timeline.body)).to.contain('"score":7');
 
     // After the edit window the page shows the answer and takes no other.
@@ -155,7 +152,7 @@ describe('the public web link (/s/:survey)', () => {
     expect(await responses()).to.have.length(0);
 
     await http.post(`/s/signed-nps?${good}`).type('form').send({ score: '9', ...PERSON }).expect(200);
-    await http.post('/api/v1/customers/cust-7/erase').set('Authorization', `Bearer ${ctx.apiKey}`).expect(200);
+    await ctx.api.post('/api/v1/customers/cust-7/erase').expect(200);
     await http.get(`/s/signed-nps?${good}`).expect(410);
     await http.post(`/s/signed-nps?${good}`).type('form').send({ score: '1', ...PERSON }).expect(410);
     expect(await responses()).to.have.length(1);
