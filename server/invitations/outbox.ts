@@ -64,6 +64,14 @@ export async function markSuppressed(trx: Knex | Knex.Transaction, id: number, o
   return marked > 0;
 }
 
+/**
+ * Right before a send: the row is still this worker's (its lease renewed from now), or false when another
+ * worker took it over meanwhile (this one was paused past its lease): then it must not be sent.
+ */
+export async function confirmClaim(db: Knex, id: number, owner: string, nowIso: string): Promise<boolean> {
+  return (await owned(db, id, owner).update({ claimed_at: nowIso })) > 0;
+}
+
 /** The lease on the rows this worker holds runs on from now (while a send is in flight). */
 export async function renewClaims(db: Knex, ids: number[], owner: string, nowIso: string): Promise<void> {
   if (!ids.length) return;

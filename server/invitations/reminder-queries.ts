@@ -97,6 +97,11 @@ const reminderRow = (db: Db, id: number, owner: string | null) =>
     : db('invitations').where({ id }).where((q) => q.whereNull('reminder_state').orWhere('reminder_state', 'sending'));
 const reminderReleased = { reminder_claimed_at: null, reminder_claimed_by: null };
 
+/** Right before a send: the reminder is still this worker's (lease renewed), or false when another worker took it over. */
+export async function confirmReminderClaim(db: Knex, id: number, owner: string, nowIso: string): Promise<boolean> {
+  return (await reminderRow(db, id, owner).update({ reminder_claimed_at: nowIso })) > 0;
+}
+
 /** The lease on the reminders this worker holds runs on from now. */
 export async function renewReminderClaims(db: Knex, ids: number[], owner: string, nowIso: string): Promise<void> {
   if (!ids.length) return;

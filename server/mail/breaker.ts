@@ -23,6 +23,7 @@ export function withCircuitBreaker(inner: Pick<MailTransport, 'kind' | 'send' | 
         : { state: 'up', since: null, retryAt: null, lastError: null };
     },
     async send(mail) {
+      const probe = down; // null: sending normally; else this send probes the server (below)
       if (down) {
         // This send is the probe: the next one waits for the next pause unless it succeeds.
         if (clock.now().getTime() < down.retryAt.getTime()) throw new SendError(`The mail server is unreachable; sending paused until ${down.retryAt.toISOString()}`, false, undefined, true);
@@ -34,7 +35,8 @@ export function withCircuitBreaker(inner: Pick<MailTransport, 'kind' | 'send' | 
         down = null;
         return result;
       } catch (err) {
-        if (err instanceof SendError && err.unreachable) {
+        // Only the first failure or a failed probe sets the pause: sends already in flight that fail with it do not double it again.
+        if (err instanceof SendError && err.unreachable && down === probe) {
           const pauseMs = down ? Math.min(down.pauseMs * 2, LONGEST_PAUSE_MS) : FIRST_PAUSE_MS;
           const now = clock.now();
           if (!down) log.warn({ err: err.message }, 'the mail server is unreachable; sending pauses (invitations keep their attempts)');

@@ -112,9 +112,19 @@ export function toSendError(err: unknown): SendError {
   return new SendError(message, refusedRecipient || invalidAddress, code, isUnreachable(e));
 }
 
-/** No connection, no greeting, a dropped socket, a timeout, or 421 (service not available): the server, not this message. */
-const isUnreachable = (e: { responseCode?: number; code?: string; command?: string }): boolean =>
-  e?.responseCode === 421 || (e?.responseCode === undefined && ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED'].includes(String(e?.code)) && e?.command !== 'API');
+/**
+ * The server could not be reached or spoken to before any message went out: a refused or unroutable
+ * connection, an unknown host, no greeting or TLS in time, or 421 (service not available). A socket timeout
+ * or a dropped connection later on is not: the server may have taken the message, so it is an ordinary
+ * failure (an attempt used, retried with backoff) rather than a free resend.
+ */
+function isUnreachable(e: { responseCode?: number; code?: string; message?: string; timeoutType?: string }): boolean {
+  if (e?.responseCode === 421) return true;
+  if (e?.responseCode !== undefined) return false;
+  if (e?.code === 'ETIMEDOUT') return e.timeoutType === 'CONNECT_TIMEOUT' || e.timeoutType === 'GREETING_TIMEOUT' || e.timeoutType === 'UPGRADE_TIMEOUT';
+  if (e?.code === 'EDNS') return true;
+  return ['ESOCKET', 'ECONNECTION'].includes(String(e?.code)) && /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/.test(String(e?.message));
+}
 
 /** The development mailbox: every message is stored for the admin pages to show. */
 function mailboxTransport(db: Knex, clock: Clock = systemClock): Pick<MailTransport, 'kind' | 'send' | 'close'> {

@@ -12,6 +12,7 @@ import { renderStoredInvitation } from './render.ts';
 import { findStoredToken } from '../tokens.ts';
 import { findInvitationToSend, markCustomerBounced } from '../invitations/outbox.ts';
 import {
+  confirmReminderClaim,
   deferReminder,
   findReminderCheck,
   markReminderClaimed,
@@ -132,6 +133,7 @@ export async function deliverReminder(deps: Deps, invitationId: number, settings
     what: 'reminder',
     id: invitationId,
     async prepare() {
+      if (!(await confirmReminderClaim(db, invitationId, owner, toDbTime(clock.now())))) return { skip: 'lost' };
       const stop = await reminderStop(db, invitationId, clock.now());
       if (stop) {
         await markReminderSuppressed(db, invitationId, owner, stop);

@@ -8,6 +8,7 @@ import { findSurveyById } from '../surveys/queries.ts';
 import { renderStoredInvitation } from './render.ts';
 import { findStoredToken } from '../tokens.ts';
 import {
+  confirmClaim,
   findInvitationToSend,
   markClaimed,
   markCustomerBounced,
@@ -89,6 +90,7 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
     what: 'invitation',
     id: invitationId,
     async prepare() {
+      if (!(await confirmClaim(db, invitationId, owner, toDbTime(clock.now())))) return { skip: 'lost' };
       const invitation = await findInvitationToSend(db, invitationId);
       if (!invitation) return { skip: 'skipped' };
       if (!invitation.email) {

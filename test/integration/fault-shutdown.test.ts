@@ -361,9 +361,15 @@ describe('fault: SIGTERM to `touchpoint worker` while its mail server is stuck',
       // not started is back in `scheduled` at once, its attempt given back.
       expect(started, report).to.be.at.most(5);
       expect(inState('sending').length, report).to.be.at.most(started);
-      expect(inState('scheduled').length, report).to.be.at.least(INVITATIONS - started);
-      for (const r of inState('scheduled')) expect(r.attempts, report).to.equal(0);
-      for (const r of inState('sending')) expect(r.attempts, report).to.equal(1);
+      expect(inState('scheduled').filter((r) => r.attempts === 0).length, report).to.be.at.least(INVITATIONS - started);
+      // A send in flight either stays with the stopped worker until its lease runs out, or timed out mid-message
+      // (the server may have taken it: an attempt used, retried with backoff, never resent at once).
+      const inFlight = rows.filter((r) => r.attempts !== 0);
+      expect(inFlight.length, report).to.be.at.most(started);
+      for (const r of inFlight) {
+        expect(r.attempts, report).to.equal(1);
+        expect(r.state, report).to.be.oneOf(['sending', 'scheduled']);
+      }
     });
   }
 });
