@@ -8,76 +8,14 @@
  */
 import { expect } from 'chai';
 import http from 'node:http';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { activeSurvey } from '../helpers/invitations.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp.ts';
+import { startTouchpoint, waitUntil, type TouchpointProcess } from '../helpers/touchpoint-process.ts';
 import { ManualClock } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
-
-/** A `touchpoint` command as a real process on the context's database; its log (pino JSON on stdout) as it comes. */
-interface Spawned {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** SIGKILL if still running (after hooks: never leave a process behind). */
-  kill(): Promise<void>;
-}
-
-function spawnTouchpoint(command: 'serve' | 'worker', ctx: TestContext, env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ['server/touchpoint.js', command], {
-    env: {
-      ...process.env,
-      DATABASE_URL: ctx.deps.config.databaseUrl,
-      SESSION_SECRET: ctx.deps.config.sessionSecret,
-      LINK_SECRET: ctx.deps.config.linkSecret,
-      BASE_URL: 'http://127.0.0.1:3000',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      SETUP_CODE_REQUIRED: 'false',
-      RUN_WORKER: 'false',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const chunks: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const output = () => chunks.join('');
-  return {
-    child,
-    exited,
-    output,
-    async waitFor(pattern, timeoutMs = 20_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const match = output().match(pattern);
-        if (match) return match;
-        if (child.exitCode !== null || child.signalCode !== null || Date.now() > until) throw new Error(`no ${pattern} from touchpoint ${command}; it wrote:\n${output()}`);
-        await sleep(25);
-      }
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits (a bounded while) until `check` holds. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 interface Answer {
   status: number;
@@ -131,8 +69,8 @@ if (process.env.TEST_DATABASE_URL) {
   describe('fault: the database terminates every connection during a burst of events (PostgreSQL)', function () {
     this.timeout(60_000);
     let ctx: TestContext | undefined;
-    let served: Spawned | undefined;
-    let worker: Spawned | undefined;
+    let served: TouchpointProcess | undefined;
+    let worker: TouchpointProcess | undefined;
     let killer: pg.Client | undefined;
     let smtp: SmtpReceiver | undefined;
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY + 4 });
@@ -149,8 +87,8 @@ if (process.env.TEST_DATABASE_URL) {
       smtp = await startSmtpReceiver();
       killer = new pg.Client({ connectionString: ctx.deps.config.databaseUrl });
       await killer.connect();
-      served = spawnTouchpoint('serve', ctx, {});
-      port = Number((await served.waitFor(/Touchpoint is listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+      served = startTouchpoint('serve', ctx, {});
+      ({ port } = await served.listening());
     });
     after(async () => {
       agent.destroy();
@@ -225,7 +163,7 @@ if (process.env.TEST_DATABASE_URL) {
       let terminated = 0;
       const killing = (async () => {
         for (const share of BURST_KILLS) {
-          await until(`${share * 100}% of the events answered`, () => answered >= share * EVENTS, 40_000);
+          await waitUntil(`${share * 100}% of the events answered`, 40_000, () => answered >= share * EVENTS, 25);
           terminated += await terminateBackends(killer!);
         }
       })();
@@ -280,7 +218,7 @@ if (process.env.TEST_DATABASE_URL) {
       await killer!.query('UPDATE invitations SET send_at = $1, next_attempt_at = NULL', [toDbTime(new Date(Date.now() - 60_000))]);
 
       // A short lease: a row whose worker could not give it back during a kill is due again within seconds.
-      worker = spawnTouchpoint('worker', c, {
+      worker = startTouchpoint('worker', c, {
         SMTP_URL: `smtp://127.0.0.1:${receiver.port}`,
         MAIL_RATE_PER_SECOND: '200',
         WORKER_INTERVAL_MS: '200',
@@ -289,12 +227,12 @@ if (process.env.TEST_DATABASE_URL) {
       await worker.waitFor(/"msg":"worker started"/);
       let terminated = 0;
       for (const share of SEND_KILLS) {
-        await until(`${share * 100}% of the invitations at the receiver`, () => receiver.messages.length >= share * scheduled, 30_000);
+        await waitUntil(`${share * 100}% of the invitations at the receiver`, 30_000, () => receiver.messages.length >= share * scheduled, 25);
         terminated += await terminateBackends(killer!);
       }
       const states = async () =>
         Object.fromEntries((await killer!.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM invitations GROUP BY state')).rows.map((r) => [r.state, Number(r.n)]));
-      await until('every invitation recorded as sent', async () => (await states()).sent === scheduled, 30_000).catch(async (err: Error) => {
+      await waitUntil('every invitation recorded as sent', 30_000, async () => (await states()).sent === scheduled, 25).catch(async (err: Error) => {
         throw new Error(`${err.message}: ${JSON.stringify(await states())}, ${receiver.messages.length} messages\n${worker!.output()}`);
       });
       // A duplicate would come from a row taken again: give the worker a lease and more to show one.

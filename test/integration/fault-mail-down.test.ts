@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { startSlowSmtpReceiver, type SlowSmtpReceiver } from '../helpers/slow-smtp.ts';
-import { startWorkerProcess, waitUntil, type WorkerProcess } from '../helpers/worker-process.ts';
+import { startTouchpoint, waitUntil, type TouchpointProcess } from '../helpers/touchpoint-process.ts';
 import { ManualClock } from '../../server/clock.ts';
 
 /**
@@ -16,7 +16,7 @@ describe('fault: the mail server is down for a while', function () {
   this.timeout(60_000);
   let ctx: TestContext | undefined;
   let smtp: SlowSmtpReceiver | undefined;
-  let worker: WorkerProcess | undefined;
+  let worker: TouchpointProcess | undefined;
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && worker) console.log(`the worker's last output:\n${worker.tail()}`);
@@ -41,7 +41,7 @@ describe('fault: the mail server is down for a while', function () {
     const all = [...seeded, temporary, permanent].map((s) => s.invitationId);
     const db = ctx.deps.db;
 
-    worker = startWorkerProcess(ctx, { SMTP_URL: `smtp://127.0.0.1:${receiver.port}`, WORKER_INTERVAL_MS: '200', MAIL_RATE_PER_SECOND: '10' });
+    worker = startTouchpoint('worker', ctx, { SMTP_URL: `smtp://127.0.0.1:${receiver.port}`, WORKER_INTERVAL_MS: '200', MAIL_RATE_PER_SECOND: '10' });
     const w = worker;
 
     // Down: the worker finds out, pauses, probes again; meanwhile no row ever uses an attempt or fails.
@@ -83,7 +83,7 @@ describe('fault: the mail server is down for a while', function () {
       const done = rows.every((row) =>
         row.id === temporary.invitationId ? row.state === 'scheduled' && row.attempts === 1 : row.state === (row.id === permanent.invitationId ? 'failed' : 'sent'),
       );
-      return done ? true : undefined;
+      return done;
     });
     const resumedIn = firstMail.receivedAt - backAt;
     const doneIn = Date.now() - backAt;

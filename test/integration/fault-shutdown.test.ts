@@ -6,94 +6,11 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import net from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { activeSurvey, seedInvitation } from '../helpers/invitations.ts';
+import { startTouchpoint, waitUntil, within, type TouchpointProcess } from '../helpers/touchpoint-process.ts';
 import { ManualClock } from '../../server/clock.ts';
-
-/** A `touchpoint` command as a real process on the context's database; its log (pino JSON on stdout) as it comes. */
-interface Spawned {
-  child: ChildProcess;
-  /** Resolves when the process has exited: its code and signal, and when (Date.now()). */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  output(): string;
-  /** The messages of the log lines so far. */
-  messages(): string[];
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** SIGKILL if still running (after hooks: never leave a process behind). */
-  kill(): Promise<void>;
-}
-
-function spawnTouchpoint(command: 'serve' | 'worker', ctx: TestContext, env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ['server/touchpoint.js', command], {
-    env: {
-      ...process.env,
-      DATABASE_URL: ctx.deps.config.databaseUrl,
-      SESSION_SECRET: ctx.deps.config.sessionSecret,
-      LINK_SECRET: ctx.deps.config.linkSecret,
-      BASE_URL: 'http://127.0.0.1:3000',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      SETUP_CODE_REQUIRED: 'false',
-      RUN_WORKER: 'false',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const chunks: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  const output = () => chunks.join('');
-  return {
-    child,
-    exited,
-    output,
-    messages: () =>
-      output()
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => String((JSON.parse(line) as { msg?: unknown }).msg)),
-    async waitFor(pattern, timeoutMs = 20_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const match = output().match(pattern);
-        if (match) return match;
-        if (child.exitCode !== null || child.signalCode !== null || Date.now() > until) throw new Error(`no ${pattern} from touchpoint ${command}; it wrote:\n${output()}`);
-        await sleep(25);
-      }
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits (a bounded while) until `check` holds. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-/** Within `ms`, or a rejection saying what did not come. */
-function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 const connects = (port: number) =>
   new Promise<string>((resolve) => {
@@ -153,7 +70,7 @@ describe('fault: SIGTERM to `touchpoint serve` with 32 requests in flight', func
   const IDLE = 3;
   const SHUTDOWN_TIMEOUT_SECONDS = 10;
   let ctx: TestContext | undefined;
-  let served: Spawned | undefined;
+  let served: TouchpointProcess | undefined;
   let agent: http.Agent | undefined;
 
   before(async () => {
@@ -168,9 +85,8 @@ describe('fault: SIGTERM to `touchpoint serve` with 32 requests in flight', func
 
   it('answers every one of them in full with Connection: close, closes idle keep-alive sockets, refuses new connections, exits 0', async () => {
     const c = ctx!;
-    served = spawnTouchpoint('serve', c, { SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS) });
-    const [, port] = await served.waitFor(/Touchpoint is listening on http:\/\/127\.0\.0\.1:(\d+)/);
-    const p = Number(port);
+    served = startTouchpoint('serve', c, { SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS) });
+    const { port: p } = await served.listening();
 
     // 35 keep-alive connections, open and idle: 32 carry the requests in flight, 3 stay idle.
     agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT + IDLE });
@@ -197,7 +113,7 @@ describe('fault: SIGTERM to `touchpoint serve` with 32 requests in flight', func
     served.child.kill('SIGTERM');
     await served.waitFor(/"msg":"stopping"/, 5_000);
     // The idle keep-alive connections are closed by the server (the agent drops each on its close) ...
-    await until('the idle keep-alive connections closed', () => freeSockets(agent!) === 0, 3_000);
+    await waitUntil('the idle keep-alive connections closed', 3_000, () => freeSockets(agent!) === 0, 25);
     // ... and nobody new gets in, while the 32 wait for the rest of their bodies.
     expect(await connects(p)).to.equal('ECONNREFUSED');
     expect(served.child.exitCode, 'still running while requests are in flight').to.equal(null);
@@ -226,9 +142,10 @@ describe('fault: SIGTERM to `touchpoint serve` with 32 requests in flight', func
     expect(exit.at - signalled, 'exits within the limit').to.be.below(SHUTDOWN_TIMEOUT_SECONDS * 1000);
     // Once the last answer is out there is nothing to wait for (no keep-alive connection left open).
     expect(exit.at - answeredAt, `exits right after the last answer\n${served.output()}`).to.be.below(2_000);
-    expect(served.messages()).to.include('stopped');
-    expect(served.messages()).not.to.include('request failed');
-    expect(served.messages()).not.to.include('requests still open when the time to stop ran out; their connections are closed');
+    const messages = served.log().map((l) => String(l.msg));
+    expect(messages).to.include('stopped');
+    expect(messages).not.to.include('request failed');
+    expect(messages).not.to.include('requests still open when the time to stop ran out; their connections are closed');
 
     // Every event the server answered is stored, once.
     const stored = await c.deps.db('events').where('transaction_id', 'like', 'inflight-%').count({ n: '*' }).first();
@@ -307,7 +224,7 @@ describe('fault: SIGTERM to `touchpoint worker` while its mail server is stuck',
   const SHUTDOWN_TIMEOUT_SECONDS = 8;
   let ctx: TestContext | undefined;
   let smtp: Awaited<ReturnType<typeof startStuckSmtp>> | undefined;
-  let worker: Spawned | undefined;
+  let worker: TouchpointProcess | undefined;
 
   beforeEach(async () => {
     ctx = await createTestContext({ clock: new ManualClock(new Date()) });
@@ -330,7 +247,7 @@ describe('fault: SIGTERM to `touchpoint worker` while its mail server is stuck',
       const due = new Date(Date.now() - 60_000);
       for (let i = 0; i < INVITATIONS; i++) await seedInvitation(c, { email: `stuck-${i}@example.com`, sendAt: due });
 
-      worker = spawnTouchpoint('worker', c, {
+      worker = startTouchpoint('worker', c, {
         SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
         WORKER_LEASE_SECONDS: '4',
         WORKER_INTERVAL_MS: '200',
@@ -338,7 +255,7 @@ describe('fault: SIGTERM to `touchpoint worker` while its mail server is stuck',
       });
       await worker.waitFor(/"msg":"worker started"/);
       // It has claimed the due invitations and handed messages to the mail server, which does not answer them.
-      await until('a message handed to the stuck mail server', () => smtp!.messages >= 1, 15_000);
+      await waitUntil('a message handed to the stuck mail server', 15_000, () => smtp!.messages >= 1, 25);
       const claimed = await c.deps.db('invitations').where({ state: 'sending' }).count({ n: '*' }).first();
       expect(Number(claimed?.n), 'one claim took every due invitation (the claim size at a 4 s lease is 20)').to.equal(INVITATIONS);
 

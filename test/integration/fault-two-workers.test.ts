@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { startSlowSmtpReceiver, type SlowSmtpReceiver } from '../helpers/slow-smtp.ts';
-import { startWorkerProcess, waitUntil, type WorkerProcess } from '../helpers/worker-process.ts';
+import { startTouchpoint, waitUntil, type TouchpointProcess } from '../helpers/touchpoint-process.ts';
 import { ManualClock } from '../../server/clock.ts';
 
 /**
@@ -20,7 +20,7 @@ describe('fault: two workers, a slow mail server', function () {
   const INVITATIONS = 35;
   let ctx: TestContext | undefined;
   let smtp: SlowSmtpReceiver | undefined;
-  let workers: WorkerProcess[] = [];
+  let workers: TouchpointProcess[] = [];
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') workers.forEach((w, i) => console.log(`worker ${i + 1}'s last output:\n${w.tail()}`));
@@ -47,7 +47,7 @@ describe('fault: two workers, a slow mail server', function () {
       MAIL_RATE_PER_SECOND: '10',
       SHUTDOWN_TIMEOUT_SECONDS: '10',
     };
-    workers = [startWorkerProcess(ctx, env), startWorkerProcess(ctx, env)];
+    workers = [startTouchpoint('worker', ctx, env), startTouchpoint('worker', ctx, env)];
 
     // Until every row is sent: note when each row was first seen in `sending` (its claim) and by whom.
     const db = ctx.deps.db;
@@ -60,7 +60,7 @@ describe('fault: two workers, a slow mail server', function () {
         if (row.state === 'sending' && !claimedAt.has(row.id)) claimedAt.set(row.id, Date.now());
         if (row.claimed_by) owners.add(row.claimed_by);
       }
-      return rows.every((row) => row.state === 'sent') ? true : undefined;
+      return rows.every((row) => row.state === 'sent');
     });
     const took = Date.now() - started;
 
@@ -104,20 +104,20 @@ describe('fault: two workers, a slow mail server', function () {
     const db = ctx.deps.db;
     const env = { SMTP_URL: `smtp://127.0.0.1:${receiver.port}`, WORKER_LEASE_SECONDS: '3', WORKER_INTERVAL_MS: '200', MAIL_RATE_PER_SECOND: '10', SHUTDOWN_TIMEOUT_SECONDS: '10' };
 
-    const frozen = startWorkerProcess(ctx, env);
+    const frozen = startTouchpoint('worker', ctx, env);
     workers.push(frozen);
-    await waitUntil('the first worker sent 3 messages', 20_000, () => (receiver.messages.length >= 3 ? true : undefined), 10);
+    await waitUntil('the first worker sent 3 messages', 20_000, () => receiver.messages.length >= 3, 10);
     frozen.child.kill('SIGSTOP');
     const held = await db('invitations').whereIn('id', ids).where({ state: 'sending' }).select('id', 'claimed_by');
     expect(held.length, 'rows the frozen worker holds').to.be.above(5);
     const frozenOwner = held[0].claimed_by;
 
     // The other worker takes them over once the lease has run out; the frozen one wakes up while they are being sent.
-    const other = startWorkerProcess(ctx, env);
+    const other = startTouchpoint('worker', ctx, env);
     workers.push(other);
     await waitUntil('the frozen worker\'s rows taken over', 15_000, async () => {
       const taken = await db('invitations').whereIn('id', held.map((row) => row.id)).whereNot({ claimed_by: frozenOwner }).where({ state: 'sending' }).first();
-      return taken ? true : undefined;
+      return Boolean(taken);
     }, 20);
     frozen.child.kill('SIGCONT');
     // Every row ends sent, except a send the frozen worker had in flight whose socket timed out as it woke (its
@@ -126,7 +126,7 @@ describe('fault: two workers, a slow mail server', function () {
     const timedOut = (row: { state: string; last_error: string | null; attempts: number }) => row.state === 'scheduled' && row.last_error === 'Timeout' && row.attempts === 1;
     await waitUntil('all 20 sent (or timed out mid-send in the frozen worker)', 20_000, async () => {
       const left = (await db('invitations').whereIn('id', ids).whereNot({ state: 'sent' })).filter((row) => !timedOut(row));
-      return left.length === 0 ? true : undefined;
+      return left.length === 0;
     });
     for (const w of workers) w.child.kill('SIGTERM');
     expect((await Promise.all(workers.map((w) => w.exited))).map((e) => e.code), 'exit codes').to.deep.equal([0, 0]);

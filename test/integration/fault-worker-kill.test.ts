@@ -3,7 +3,7 @@ import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { hrefsOf } from '../helpers/smtp.ts';
 import { startSlowSmtpReceiver, type SlowSmtpReceiver } from '../helpers/slow-smtp.ts';
-import { startWorkerProcess, waitUntil, type WorkerProcess } from '../helpers/worker-process.ts';
+import { startTouchpoint, waitUntil, type TouchpointProcess } from '../helpers/touchpoint-process.ts';
 import { ManualClock } from '../../server/clock.ts';
 import { messageIdFor } from '../../server/sending/render.ts';
 
@@ -24,7 +24,7 @@ describe('fault: a worker killed mid-batch', function () {
   const INVITATIONS = 20;
   let ctx: TestContext | undefined;
   let smtp: SlowSmtpReceiver | undefined;
-  let workers: WorkerProcess[] = [];
+  let workers: TouchpointProcess[] = [];
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') workers.forEach((w, i) => console.log(`worker ${i + 1}'s last output:\n${w.tail()}`));
@@ -55,9 +55,9 @@ describe('fault: a worker killed mid-batch', function () {
     };
 
     // The first worker, killed once a few messages have arrived (mid-claim: it holds rows it has not sent).
-    const first = startWorkerProcess(ctx, env);
+    const first = startTouchpoint('worker', ctx, env);
     workers.push(first);
-    await waitUntil('the first worker sent 7 messages', 20_000, () => (receiver.messages.length >= 7 ? true : undefined), 10);
+    await waitUntil('the first worker sent 7 messages', 20_000, () => receiver.messages.length >= 7, 10);
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     expect((await first.exited).signal).to.equal('SIGKILL');
@@ -73,7 +73,7 @@ describe('fault: a worker killed mid-batch', function () {
     const before = receiver.messages.length;
 
     // A new worker: it takes the stale rows over once the lease has run out, and sends everything.
-    const second = startWorkerProcess(ctx, env);
+    const second = startTouchpoint('worker', ctx, env);
     workers.push(second);
     const restartedAt = Date.now();
     const unsentAtRestart = INVITATIONS - (await db('invitations').whereIn('id', ids).where({ state: 'sent' }).count({ n: '*' }).first().then((r) => Number(r?.n)));
@@ -81,7 +81,7 @@ describe('fault: a worker killed mid-batch', function () {
     const bound = LEASE_SECONDS * 1000 + (unsentAtRestart * 1000) / rate + 5_000;
     await waitUntil(`all sent within ${bound} ms of the restart`, bound, async () => {
       const left = await db('invitations').whereIn('id', ids).whereNot({ state: 'sent' }).count({ n: '*' }).first();
-      return Number(left?.n) === 0 ? true : undefined;
+      return Number(left?.n) === 0;
     });
     const took = Date.now() - restartedAt;
     second.child.kill('SIGTERM');
