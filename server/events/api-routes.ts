@@ -2,7 +2,8 @@ import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';
 import { batchSchema } from './input.ts';
-import { receiveBatch, receiveEvent } from './service.ts';
+import { receiveEvent } from './service.ts';
+import { receiveBatch } from './batch.ts';
 
 /** POST /events (202 new, 200 repeat) and POST /events/batch (one result per event, in order). */
 export function eventApiRoutes(deps: Deps): Router {

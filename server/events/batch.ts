@@ -1,0 +1,84 @@
+import type { Knex } from 'knex';
+import type { Deps } from '../deps.ts';
+import { AppError, UnavailableError, ValidationError } from '../errors.ts';
+import { writeTransaction } from '../db/dialect.ts';
+import { retryWhenBusy } from '../db/retry.ts';
+import { parseInput } from '../validation.ts';
+import { getSettings } from '../settings/service.ts';
+import { findActiveSurveyForTouchpoint, findTouchpointByKey } from '../surveys/queries.ts';
+import type { Survey } from '../surveys/model.ts';
+import { eventSchema } from './input.ts';
+import { occurredAt, receiveEvent } from './service.ts';
+import { storeEvent, type CheckedEvent, type EventAnswer } from './store.ts';
+
+/** One entry of a batch answer: the event's answer, or why it was refused. */
+export type BatchResult =
+  | ({ index: number; duplicate?: true } & EventAnswer)
+  | { index: number; status: 'invalid' | 'error'; errors: { field: string; message: string }[] };
+
+/** Events stored in one transaction: large enough that commits are few, small enough that a write lock is short. */
+export const BATCH_CHUNK = 250;
+
+const refusal = (index: number, err: unknown): BatchResult => {
+  if (err instanceof UnavailableError) return { index, status: 'error', errors: [{ field: '(event)', message: 'the database was busy; send it again' }] };
+  if (err instanceof AppError && err.status < 500) return { index, status: 'invalid', errors: err.errors.length ? err.errors : [{ field: '(event)', message: err.message }] };
+  return { index, status: 'error', errors: [{ field: '(event)', message: 'could not be stored; send it again' }] };
+};
+
+/**
+ * A batch, in order: every event checked first (an invalid one gets its entry and sinks nothing else), then
+ * stored in chunks of BATCH_CHUNK events per transaction, each decided exactly as it would be alone (in
+ * order, so a later event of a customer sees the earlier ones), and committed before the answer. A chunk the
+ * database refuses as a whole (a race on a transaction id with another request) is stored again one event
+ * at a time.
+ */
+export async function receiveBatch(deps: Deps, events: unknown[], source: 'api' | 'import' = 'api'): Promise<BatchResult[]> {
+  const results: BatchResult[] = new Array(events.length);
+  const touchpoints = new Map<string, { id: number } | undefined>();
+  const checked: { index: number; body: unknown; event: CheckedEvent }[] = [];
+  for (const [index, body] of events.entries()) {
+    try {
+      const input = parseInput(eventSchema, body);
+      if (!touchpoints.has(input.touchpoint)) touchpoints.set(input.touchpoint, await findTouchpointByKey(deps.db, input.touchpoint));
+      const touchpoint = touchpoints.get(input.touchpoint);
+      if (!touchpoint) throw ValidationError.field('touchpoint', `no touchpoint has the key "${input.touchpoint}"`);
+      checked.push({ index, body, event: { input, touchpoint, at: occurredAt(input, deps.clock.now()) } });
+    } catch (err) {
+      results[index] = refusal(index, err);
+    }
+  }
+  for (let start = 0; start < checked.length; start += BATCH_CHUNK) {
+    const chunk = checked.slice(start, start + BATCH_CHUNK);
+    try {
+      const answers = await retryWhenBusy(() => storeChunk(deps, chunk.map((c) => c.event), source));
+      chunk.forEach((c, i) => (results[c.index] = { index: c.index, ...answers[i].answer, ...(answers[i].repeated ? { duplicate: true as const } : {}) }));
+    } catch (err) {
+      deps.log.warn({ err, first: chunk[0].index, events: chunk.length }, 'a batch chunk failed as a whole; storing its events one by one');
+      for (const c of chunk) {
+        try {
+          const { answer, repeated } = await receiveEvent(deps, c.body, source);
+          results[c.index] = { index: c.index, ...answer, ...(repeated ? { duplicate: true as const } : {}) };
+        } catch (one) {
+          if (!(one instanceof AppError)) deps.log.error({ err: one, index: c.index }, 'batch event failed');
+          results[c.index] = refusal(c.index, one);
+        }
+      }
+    }
+  }
+  return results;
+}
+
+/** One transaction for the chunk: the settings and each touchpoint's active survey read once. */
+function storeChunk(deps: Deps, events: CheckedEvent[], source: 'api' | 'import') {
+  return writeTransaction(deps.db, async (trx) => {
+    const settings = await getSettings(trx);
+    const surveys = new Map<number, Survey | undefined>();
+    const activeSurvey = async (t: Knex.Transaction, touchpointId: number) => {
+      if (!surveys.has(touchpointId)) surveys.set(touchpointId, await findActiveSurveyForTouchpoint(t, touchpointId));
+      return surveys.get(touchpointId);
+    };
+    const answers = [];
+    for (const event of events) answers.push(await storeEvent(trx, deps, event, { now: deps.clock.now(), settings, source, activeSurvey }));
+    return answers;
+  });
+}
