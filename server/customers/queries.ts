@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import crypto from 'node:crypto';
-import { lockCustomer } from '../db/dialect.ts';
+import { rawRows } from '../db/dialect.ts';
 import { uncountCustomerSends } from '../rollups/sends.ts';
 import { uncountCustomerEvents } from '../rollups/events.ts';
 import { uncountCustomerSegments } from '../rollups/responses.ts';
@@ -50,41 +50,48 @@ export const findCustomerByExternalId = (db: Knex, externalId: string): Promise<
 
 export const findCustomerById = (db: Knex, id: number): Promise<CustomerRow | undefined> => db('customers').where({ id }).first();
 
+const factFields = ['email', 'name', 'locale', 'time_zone'] as const;
+
 /**
- * Creates the customer when new, then takes the customer's lock (the first
- * write to an existing row) and brings email, name, locale and time zone up to
- * date. An erased customer keeps nothing new.
+ * Creates the customer when new, else brings the fields the facts give (email, name, locale, time zone) up
+ * to date, in one statement that also takes the customer's lock: every decision about one customer is
+ * serialised from here to the end of the transaction. It is the transaction's first write to the row and
+ * sets updated_at, as lockCustomer does (server/db/dialect.ts): on PostgreSQL `ON CONFLICT DO UPDATE` locks
+ * the existing row until the commit (a second transaction for the customer waits in this statement, then
+ * sees the first one's writes), and two first events of a new customer meet on the unique external_id (the
+ * second waits for the first's insert, then updates and locks the row); on SQLite the write transaction
+ * already excludes every other writer.
+ *
+ * An erased customer keeps nothing new. When the id was an email address it is stored hashed
+ * (erasedExternalId): a customer with that hashed id wins over one with the id itself, so the statement
+ * inserts or updates nothing then (NOT EXISTS, one look in the unique index), and the erased customer is
+ * locked and answered by a second statement. An erased customer whose id stayed as it was is matched by the
+ * upsert, which then changes nothing but updated_at. (The SELECT needs its WHERE on SQLite too: without one,
+ * SQLite would read ON CONFLICT as the ON of a join.)
  */
 export async function upsertCustomer(trx: Knex.Transaction, facts: CustomerFacts, nowIso: string): Promise<CustomerRow> {
-  const erased = await trx('customers').where({ external_id: erasedExternalId(facts.external_id) }).first('id');
-  if (erased) {
-    await lockCustomer(trx, erased.id, nowIso);
-    return (await findCustomerById(trx, erased.id))!;
-  }
-  await trx('customers')
-    .insert({
-      external_id: facts.external_id,
-      email: facts.email ?? null,
-      name: facts.name ?? null,
-      locale: facts.locale ?? null,
-      time_zone: facts.time_zone ?? null,
-      properties: '{}',
-      created_at: nowIso,
-      updated_at: nowIso,
-    })
-    .onConflict('external_id')
-    .ignore();
-  const { id } = (await trx('customers').where({ external_id: facts.external_id }).first('id')) as { id: number };
-  await lockCustomer(trx, id, nowIso);
-  const row = (await findCustomerById(trx, id))!;
-  if (row.erased_at) return row;
-  const changes: Partial<CustomerRow> = {};
-  for (const field of ['email', 'name', 'locale', 'time_zone'] as const) {
-    const value = facts[field];
-    if (value !== undefined && value !== row[field]) changes[field] = value;
-  }
-  if (Object.keys(changes).length) await trx('customers').where({ id }).update(changes);
-  return { ...row, ...changes };
+  const erasedId = erasedExternalId(facts.external_id);
+  const given = factFields.filter((field) => facts[field] !== undefined);
+  const updates = [
+    'updated_at = excluded.updated_at',
+    ...given.map((field) => `${field} = CASE WHEN customers.erased_at IS NULL THEN excluded.${field} ELSE customers.${field} END`),
+  ];
+  const upserted = rawRows<CustomerRow>(
+    trx,
+    await trx.raw(
+      `INSERT INTO customers (external_id, email, name, locale, time_zone, properties, created_at, updated_at)
+       SELECT ?, ?, ?, ?, ?, '{}', ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM customers WHERE external_id = ?)
+       ON CONFLICT (external_id) DO UPDATE SET ${updates.join(', ')}
+       RETURNING *`,
+      [facts.external_id, facts.email ?? null, facts.name ?? null, facts.locale ?? null, facts.time_zone ?? null, nowIso, nowIso, erasedId],
+    ),
+  );
+  if (upserted[0]) return upserted[0];
+  // The erased customer whose id this was: locked, and answered as stored.
+  const [erased] = rawRows<CustomerRow>(trx, await trx.raw('UPDATE customers SET updated_at = ? WHERE external_id = ? RETURNING *', [nowIso, erasedId]));
+  if (!erased) throw new Error('upsertCustomer: the erased customer was neither found nor inserted');
+  return erased;
 }
 
 /** Everything that happened to one customer, for the timeline. */

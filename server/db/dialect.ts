@@ -25,7 +25,14 @@ export function propertyValueText(db: Knex, column: string, name: string): Knex.
 /**
  * Serialises every decision about one customer: the first statement of the
  * transaction writes the customer's row, so a second transaction for the same
- * customer waits (a row lock on PostgreSQL, the single writer on SQLite).
+ * customer waits (a row lock on PostgreSQL, the single writer on SQLite). The
+ * event path needs no separate lock: its customer upsert (upsertCustomer in
+ * server/customers/queries.ts) is that first write. On PostgreSQL an
+ * `INSERT … ON CONFLICT DO UPDATE` locks the existing row for the rest of the
+ * transaction exactly as this UPDATE does (a new row is locked by its insert: a
+ * second insert of the same key waits on its unique index, then updates it);
+ * on SQLite writeTransaction holds the database's only write lock from its
+ * first statement.
  */
 export async function lockCustomer(trx: Knex.Transaction, customerId: number, nowIso: string): Promise<void> {
   await trx('customers').where({ id: customerId }).update({ updated_at: nowIso });
@@ -49,6 +56,11 @@ export async function writeTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) 
     }
     return fn(trx);
   });
+}
+
+/** The rows of a raw statement (a SELECT, or a write with RETURNING): pg answers a result object, better-sqlite3 the rows. */
+export function rawRows<T>(db: Knex, result: unknown): T[] {
+  return isPostgres(db) ? (result as { rows: T[] }).rows : (result as T[]);
 }
 
 export const isUniqueViolation = (err: unknown): boolean => {

@@ -6,11 +6,11 @@ import type { Settings } from '../settings/service.ts';
 import { findActiveSurveyForTouchpoint } from '../surveys/queries.ts';
 import type { Survey } from '../surveys/model.ts';
 import { upsertCustomer, type CustomerRow } from '../customers/queries.ts';
-import { customerHistory, touchpointUnsubscribedAt } from '../eligibility/history.ts';
+import { eventDecisionReads } from '../eligibility/history.ts';
 import { decide } from '../eligibility/rules.ts';
 import { newInvitationToken } from '../tokens.ts';
 import type { EventInput } from './input.ts';
-import { findEventById, findEventByTransaction, insertEvent, type EventRow } from './queries.ts';
+import { findEventById, insertEvent, type EventRow } from './queries.ts';
 import { insertScheduledInvitation } from '../invitations/queries.ts';
 import { countingStates } from '../invitations/states.ts';
 
@@ -90,9 +90,10 @@ export async function storeEvent(trx: Knex.Transaction, deps: Pick<Deps, 'config
     },
     nowIso,
   );
-  // Decisions for this customer are serialised from here on: look again for a repeat.
-  const again = await findEventByTransaction(trx, touchpoint.id, input.transaction_id);
-  if (again) return { answer: answerFor(again), repeated: true };
+  // Decisions for this customer are serialised from here on: look again for a repeat, in the statement that
+  // reads what the decision needs of the customer.
+  const reads = await eventDecisionReads(trx, { customerId: customer.id, touchpointId: touchpoint.id, transactionId: input.transaction_id }, countingStates);
+  if (reads.repeatEventId !== null) return { answer: answerFor((await findEventById(trx, reads.repeatEventId))!), repeated: true };
   const survey = await (scope.activeSurvey ?? findActiveSurveyForTouchpoint)(trx, touchpoint.id);
   const decision = decide({
     now,
@@ -101,15 +102,12 @@ export async function storeEvent(trx: Knex.Transaction, deps: Pick<Deps, 'config
     survey: survey ?? null,
     global: settings.contact_rules,
     reportingTimeZone: settings.reporting_time_zone,
-    customer: {
-      ...customer,
-      unsubscribed_from_touchpoint_at: await touchpointUnsubscribedAt(trx, customer.id, touchpoint.id),
-    },
-    history: survey ? await customerHistory(trx, customer.id, countingStates) : { invitations: [], responses: [] },
+    customer: { ...customer, unsubscribed_from_touchpoint_at: reads.unsubscribedFromTouchpointAt },
+    history: survey ? reads.history : { invitations: [], responses: [] },
     recordOnly: options.recordOnly,
   });
   const notes = decision.notes.join('; ');
-  const eventId = await insertEvent(trx, settings.reporting_time_zone, {
+  const stored = {
     touchpoint_id: touchpoint.id,
     transaction_id: input.transaction_id,
     customer_id: customer.id,
@@ -123,11 +121,13 @@ export async function storeEvent(trx: Knex.Transaction, deps: Pick<Deps, 'config
     reason: decision.reason ?? null,
     reason_detail: decision.status === 'suppressed' ? decision.detail : notes || null,
     send_at: decision.sendAt ? toDbTime(decision.sendAt) : null,
-  });
+  };
+  const eventId = await insertEvent(trx, settings.reporting_time_zone, stored);
+  let invitationId: number | null = null;
   if (decision.status === 'scheduled' && survey) {
     // Salt, key version and hash of the link token (the token itself is made again when sending).
     const { token: _token, ...tokenColumns } = newInvitationToken(deps.config);
-    await insertScheduledInvitation(trx, {
+    invitationId = await insertScheduledInvitation(trx, {
       survey_id: survey.id,
       event_id: eventId,
       customer_id: customer.id,
@@ -139,6 +139,6 @@ export async function storeEvent(trx: Knex.Transaction, deps: Pick<Deps, 'config
       created_at: nowIso,
     });
   }
-  // The answer is read back from the row, so a repeat gets exactly the same one.
-  return { answer: answerFor((await findEventById(trx, eventId))!), repeated: false };
+  // The answer from the row as written (not read back): a repeat, which reads the row, gets exactly the same one.
+  return { answer: answerFor({ ...stored, id: eventId, invitation_id: invitationId }), repeated: false };
 }
