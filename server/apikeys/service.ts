@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { toDbTime } from '../db/time.ts';
+import { bumpVersion, cached, deepFreeze } from '../db/versioned-cache.ts';
 import { addDays, isCalendarDate, isIsoInstant, localMidnight } from '../dates.ts';
 import { hashToken } from '../tokens.ts';
 import { audit, cliActor, systemActor, type AuditActor } from '../audit/record.ts';
@@ -140,6 +141,7 @@ export async function createApiKey(db: Knex, input: NewApiKeyInput, now: Date, b
       created_by_label: by.label.slice(0, 254),
       expires_at: expiresAt,
     });
+    await bumpVersion(trx, 'api_keys');
     await audit(
       trx,
       {
@@ -175,24 +177,50 @@ export type KeyCheck =
  * not happened yet (so that reactivating the owner does not bring it back).
  */
 export async function verifyApiKey(db: Knex, presented: string, now: Date): Promise<KeyCheck> {
-  const row = await findApiKeyByHash(db, hashToken(presented));
-  if (!row) return { ok: false, reason: 'unknown' };
+  const known = await knownKey(db, hashToken(presented));
+  if (!known) return { ok: false, reason: 'unknown' };
+  const { row } = known;
   const status = apiKeyStatus(row, now);
   if (status === 'owner_deactivated') {
     await revokeWithAudit(db, row, now, 'Touchpoint (owner deactivated)', systemActor, 'owner_deactivated');
     return { ok: false, reason: status, key: row };
   }
   if (status !== 'active') return { ok: false, reason: status, key: row };
-  if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > 60_000) {
+  if (now.getTime() - known.lastUsedMs > 60_000) {
+    // Noted before the write, so that calls arriving meanwhile do not write it again.
+    known.lastUsedMs = now.getTime();
     await markApiKeyUsed(db, row.id, toDbTime(now));
   }
   return { ok: true, key: row, scopes: scopesFromDb(row.scopes) };
 }
 
+/** A key as this process knows it: the row (frozen; its last_used_at as read) and when this process last noted it used. */
+interface KnownKey {
+  row: ApiKeyWithOwner;
+  lastUsedMs: number;
+}
+
+/**
+ * The key with this hash, kept in the process until a key is created, revoked or narrowed or an owner
+ * is deactivated (server/db/versioned-cache.ts; noting it used changes nothing there). Unknown hashes
+ * are not kept.
+ */
+const knownKey = (db: Knex, keyHash: string): Promise<KnownKey | undefined> =>
+  cached(
+    db,
+    'api_keys',
+    async () => {
+      const row = await findApiKeyByHash(db, keyHash);
+      return row && { row: deepFreeze(row), lastUsedMs: row.last_used_at ? Date.parse(row.last_used_at) : -Infinity };
+    },
+    { key: keyHash, keep: (known) => known !== undefined },
+  );
+
 async function revokeWithAudit(db: Knex, key: ApiKeyRow, now: Date, byLabel: string, actor: AuditActor, reason?: string): Promise<boolean> {
   return db.transaction(async (trx) => {
     const changed = await revokeApiKey(trx, key.id, toDbTime(now), byLabel);
     if (changed) {
+      await bumpVersion(trx, 'api_keys');
       await audit(
         trx,
         { actor, action: 'apikey.revoked', target: { type: 'api_key', id: key.id, label: key.name }, detail: { prefix: key.prefix, ...(reason ? { reason } : {}) } },
@@ -260,6 +288,7 @@ export async function narrowApiKeyScopes(db: Knex, id: number, requested: unknow
   if (after.length === before.length) return { key, scopes: before, changed: false };
   await db.transaction(async (trx) => {
     await updateApiKeyScopes(trx, key.id, scopesToDb(after));
+    await bumpVersion(trx, 'api_keys');
     await audit(
       trx,
       { actor: by.actor, action: 'apikey.scopes_changed', target: { type: 'api_key', id: key.id, label: key.name }, detail: { prefix: key.prefix, from: before, to: after } },

@@ -4,6 +4,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { parseInput } from '../validation.ts';
 import { toDbTime } from '../db/time.ts';
 import { writeTransaction } from '../db/dialect.ts';
+import { bumpVersion } from '../db/versioned-cache.ts';
 import { audit, systemActor, type AuditActor } from '../audit/record.ts';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.ts';
 import { assertPasswordStrength, passwordSchema } from './password-policy.ts';
@@ -100,6 +101,8 @@ export async function setUserActive(db: Knex, actor: AuditActor & { id: number }
   const deactivated_at = active ? null : toDbTime(now);
   const session_epoch = await writeTransaction(db, async (trx) => {
     await updateUser(trx, user.id, { deactivated_at });
+    // An API key carries whether its owner is active (server/apikeys/service.ts).
+    await bumpVersion(trx, 'api_keys');
     const epoch = await bumpSessionEpoch(trx, user.id);
     await audit(trx, { actor, action: active ? 'user.reactivated' : 'user.deactivated', target: userTarget(user) }, now);
     return epoch;

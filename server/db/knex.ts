@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { forgetOnWrites } from './versioned-cache.ts';
 
 export type Db = Knex;
 
@@ -11,6 +12,13 @@ export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 /** Opens the database: a SQLite file (WAL, foreign keys on) or PostgreSQL. */
 export function openDb(databaseUrl: string): Db {
+  const db = connect(databaseUrl);
+  // What this process caches (versioned-cache.ts) is forgotten when it writes a cached table directly.
+  forgetOnWrites(db);
+  return db;
+}
+
+function connect(databaseUrl: string): Db {
   if (isPostgresUrl(databaseUrl)) {
     return knexFactory({
       client: 'pg',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseInput } from '../validation.ts';
 import { audit, type AuditActor } from '../audit/record.ts';
 import { writeTransaction } from '../db/dialect.ts';
+import { cached, deepFreeze } from '../db/versioned-cache.ts';
 import { readAllSettings, writeSettings } from './queries.ts';
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as 09:00');
@@ -115,8 +116,15 @@ export const defaultSettings: Settings = {
   admins_require_two_factor: false,
 };
 
-/** The settings in force: stored values over the defaults. */
-export async function getSettings(db: Knex): Promise<Settings> {
+/**
+ * The settings in force: stored values over the defaults. Read once per process and kept until they
+ * change (server/db/versioned-cache.ts): the object is shared and frozen; copy it to change it.
+ */
+export function getSettings(db: Knex): Promise<Settings> {
+  return cached(db, 'settings', async () => deepFreeze(await readSettings(db)));
+}
+
+async function readSettings(db: Knex): Promise<Settings> {
   const all = await readAllSettings(db);
   // Only the settings' own keys: the table also holds bookkeeping rows (first_run_setup_at).
   const stored = Object.fromEntries(Object.entries(all).filter(([key]) => key in defaultSettings));

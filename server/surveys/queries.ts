@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { cached, deepFreeze } from '../db/versioned-cache.ts';
 import type { Survey } from './model.ts';
 
 interface SurveyRow extends Omit<Survey, 'content' | 'rules' | 'touchpoint_key' | 'touchpoint_name'> {
@@ -37,14 +38,26 @@ export async function listSurveys(db: Knex): Promise<Survey[]> {
   return rows.map(toSurvey);
 }
 
-/** The survey that answers a touchpoint's events: at most one is active per touchpoint. */
-export async function findActiveSurveyForTouchpoint(db: Knex, touchpointId: number): Promise<Survey | undefined> {
-  const row = await selectSurveys(db).where({ 'surveys.touchpoint_id': touchpointId, 'surveys.status': 'active' }).first();
-  return row ? toSurvey(row) : undefined;
+/**
+ * The survey that answers a touchpoint's events: at most one is active per touchpoint. Kept in the
+ * process until a survey or touchpoint changes (server/db/versioned-cache.ts): shared and frozen.
+ */
+export function findActiveSurveyForTouchpoint(db: Knex, touchpointId: number): Promise<Survey | undefined> {
+  return cached(
+    db,
+    'surveys',
+    async () => {
+      const row = await selectSurveys(db).where({ 'surveys.touchpoint_id': touchpointId, 'surveys.status': 'active' }).first();
+      return row ? deepFreeze(toSurvey(row)) : undefined;
+    },
+    { key: `active:${touchpointId}` },
+  );
 }
 
-export const findTouchpointByKey = (db: Knex, key: string): Promise<{ id: number; key: string; name: string } | undefined> =>
-  db('touchpoints').where({ key }).first();
+/** A touchpoint by its key, kept in the process as the active surveys are (an unknown key is not kept). */
+export function findTouchpointByKey(db: Knex, key: string): Promise<{ id: number; key: string; name: string } | undefined> {
+  return cached(db, 'surveys', async () => deepFreeze(await db('touchpoints').where({ key }).first()), { key: `touchpoint:${key}`, keep: (row) => row !== undefined });
+}
 
 export const listTouchpoints = (db: Knex): Promise<{ id: number; key: string; name: string }[]> =>
   db('touchpoints').orderBy('key');

@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { toDbTime } from '../db/time.ts';
 import { writeTransaction } from '../db/dialect.ts';
+import { bumpVersion } from '../db/versioned-cache.ts';
 import { audit, type AuditActor } from '../audit/record.ts';
 import { locales } from '../i18n/index.ts';
 import { defaultSurveyRules, wordingSchema, type Survey, type SurveyRules, type Wording } from './model.ts';
@@ -119,6 +120,8 @@ export async function createSurvey(
   }
   const at = toDbTime(now);
   await db.transaction(async (trx) => {
+    // Every process reads surveys and touchpoints again (and this transaction reads them from the database).
+    await bumpVersion(trx, 'surveys');
     let touchpoint = await findTouchpointByKey(trx, parsed.touchpoint);
     if (!touchpoint) {
       await trx('touchpoints').insert({ key: parsed.touchpoint, name: parsed.touchpoint_name ?? parsed.touchpoint, created_at: at });
@@ -180,6 +183,7 @@ export async function updateSurvey(
       ? buildContent({ ...parsed, metric: survey.metric, default_locale: parsed.default_locale ?? survey.default_locale }, survey.content)
       : survey.content;
     if (parsed.status === 'active') await ensureOneActive(trx, survey.touchpoint_id, key);
+    await bumpVersion(trx, 'surveys');
     if (parsed.touchpoint_name) await trx('touchpoints').where({ id: survey.touchpoint_id }).update({ name: parsed.touchpoint_name });
     const next = {
       status: parsed.status ?? survey.status,
@@ -262,6 +266,7 @@ export async function saveSurveyFromFile(
   if (JSON.stringify(next) === JSON.stringify(current) && !nameChanged) return { survey: existing, changed: false };
   await writeTransaction(db, async (trx) => {
     if (parsed.status === 'active') await ensureOneActive(trx, existing.touchpoint_id, parsed.key);
+    await bumpVersion(trx, 'surveys');
     if (nameChanged) await trx('touchpoints').where({ id: existing.touchpoint_id }).update({ name: parsed.touchpoint_name });
     await trx('surveys').where({ id: existing.id }).update({ ...next, updated_at: toDbTime(now) });
     if (actor) {
@@ -275,4 +280,5 @@ export async function saveSurveyFromFile(
 /** Says who manages a survey from now on (after an export to a file, or when its file is gone). */
 export async function setSurveySource(db: Knex, key: string, source: Survey['source'], sourceFile: string | null, now: Date): Promise<void> {
   await db('surveys').where({ key }).update({ source, source_file: sourceFile, updated_at: toDbTime(now) });
+  await bumpVersion(db, 'surveys');
 }
