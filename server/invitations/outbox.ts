@@ -11,6 +11,8 @@ export interface InvitationToSend {
   locale: string;
   token_salt: string;
   attempts: number;
+  /** Tries of its reminder so far (the claim counts one). */
+  reminder_attempts: number;
   email: string | null;
   name: string | null;
 }
@@ -104,6 +106,7 @@ export async function findInvitationToSend(db: Knex, id: number): Promise<Invita
       'invitations.locale',
       'invitations.token_salt',
       'invitations.attempts',
+      'invitations.reminder_attempts',
       'customers.email',
       'customers.name',
     );

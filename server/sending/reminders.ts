@@ -145,11 +145,10 @@ export async function deliverReminder(deps: Deps, invitationId: number, settings
         await markReminderSuppressed(db, invitationId, owner, 'invalid_contact: no email address');
         return { skip: 'suppressed' };
       }
-      const attempts = (await db('invitations').where({ id: invitationId }).first('reminder_attempts'))?.reminder_attempts ?? 1;
       const survey = await findSurveyById(db, invitation.survey_id);
       const token = await findStoredToken(db, invitationId);
       return {
-        attempts,
+        attempts: invitation.reminder_attempts,
         customerId: invitation.customer_id,
         render: async () => {
           if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
