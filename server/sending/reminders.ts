@@ -7,7 +7,7 @@ import { touchpointUnsubscribedAt } from '../eligibility/history.ts';
 import { checkCustomer, effectiveRules } from '../eligibility/rules.ts';
 import type { Settings } from '../settings/service.ts';
 import type { Survey } from '../surveys/model.ts';
-import { findSurveyById, listSurveys } from '../surveys/queries.ts';
+import { findSharedSurveyById, listSurveys } from '../surveys/queries.ts';
 import { renderStoredInvitation } from './render.ts';
 import { findStoredToken } from '../tokens.ts';
 import { findInvitationToSend, markCustomerBounced } from '../invitations/outbox.ts';
@@ -53,7 +53,7 @@ async function reminderStop(db: Knex | Knex.Transaction, invitationId: number, n
   if (answeredAt || row.state === 'responded') return `responded: the customer answered${answeredAt ? ` on ${isoDay(answeredAt)}` : ''}`;
   if (row.state !== 'sent') return `the invitation is ${row.state}`;
   if (row.expires_at && row.expires_at <= toDbTime(now)) return `expired: the link expired on ${isoDay(row.expires_at)}`;
-  const survey = await findSurveyById(db, row.survey_id);
+  const survey = await findSharedSurveyById(db, row.survey_id);
   if (!survey || survey.status !== 'active') {
     return `no_active_survey: ${survey ? `the survey ${survey.key} is ${survey.status}` : 'the survey is gone'}`;
   }
@@ -145,7 +145,7 @@ export async function deliverReminder(deps: Deps, invitationId: number, settings
         await markReminderSuppressed(db, invitationId, owner, 'invalid_contact: no email address');
         return { skip: 'suppressed' };
       }
-      const survey = await findSurveyById(db, invitation.survey_id);
+      const survey = await findSharedSurveyById(db, invitation.survey_id);
       const token = await findStoredToken(db, invitationId);
       return {
         attempts: invitation.reminder_attempts,

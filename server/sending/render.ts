@@ -39,8 +39,76 @@ const escapeAttr = (value: string) =>
 
 const templates = path.join(viewsDir, 'emails');
 
-/** The invitation email (or its reminder): subject, HTML and text parts and headers, in the invitation's locale. */
+/**
+ * What stands for the personal parts while the email is rendered once per survey, settings, locale and
+ * kind (letters and digits only: HTML escaping and URLs leave them as they are).
+ */
+const TOKEN_MARK = 'tpTokenMark7Qz3xV';
+const NAME_MARK = 'tpNameMark7Qz3xV';
+
+interface Shared {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** Rendered emails by survey and settings (the process's shared, frozen objects: a change brings new ones), then by the rest. */
+const rendered = new WeakMap<object, WeakMap<object, Map<string, Promise<Shared>>>>();
+/** Kinds of one survey and settings kept at most (locales × reminder or not × named or not, a few base URLs). */
+const KEPT_PER_SURVEY = 64;
+
+function sharedFor(input: InvitationEmailInput): Promise<Shared> {
+  const named = Boolean(input.customer.name?.trim());
+  const key = `${input.config.baseUrl}\n${input.config.mailFrom}\n${input.locale ?? ''}\n${input.reminder ? 1 : 0}\n${named ? 1 : 0}`;
+  let bySettings = rendered.get(input.survey);
+  if (!bySettings) rendered.set(input.survey, (bySettings = new WeakMap()));
+  let byKey = bySettings.get(input.settings);
+  if (!byKey) bySettings.set(input.settings, (byKey = new Map()));
+  let shared = byKey.get(key);
+  if (!shared) {
+    shared = renderShared({ ...input, token: TOKEN_MARK, customer: { email: '', name: named ? NAME_MARK : null } });
+    // A failed render is not kept.
+    shared.catch(() => byKey.delete(key));
+    if (byKey.size >= KEPT_PER_SURVEY) byKey.delete(byKey.keys().next().value!);
+    byKey.set(key, shared);
+  }
+  return shared;
+}
+
+const fill = (text: string, mark: string, value: string) => text.split(mark).join(value);
+/** Escaped as the template's {{greeting}} escapes it. */
+const escapeHtml = (value: string) => (handlebars.handlebars.Utils as { escapeExpression(text: string): string }).escapeExpression(value);
+
+/**
+ * The invitation email (or its reminder): subject, HTML and text parts and headers, in the invitation's
+ * locale. The parts are rendered once per survey, settings, locale and kind, and the customer's link
+ * token and name written into them.
+ */
 export async function renderInvitation(input: InvitationEmailInput): Promise<OutgoingMail> {
+  const { settings, config, token } = input;
+  const shared = await sharedFor(input);
+  const name = input.customer.name?.trim() ?? '';
+  const unsubscribe = unsubscribeUrl(config.baseUrl, token);
+  return {
+    messageId: (input.reminder ? reminderMessageIdFor : messageIdFor)(input.invitationId, config.baseUrl),
+    from: fromAddress(settings, config),
+    to: input.customer.email,
+    replyTo: settings.reply_to.trim() || undefined,
+    subject: shared.subject,
+    html: fill(fill(shared.html, TOKEN_MARK, token), NAME_MARK, escapeHtml(name)),
+    text: fill(fill(shared.text, TOKEN_MARK, token), NAME_MARK, name),
+    headers: {
+      ...(input.reminder ? { References: messageIdFor(input.invitationId, config.baseUrl) } : {}),
+      'List-Unsubscribe': `<${unsubscribe}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'Auto-Submitted': 'auto-generated',
+      'X-Auto-Response-Suppress': 'OOF, AutoReply',
+    },
+  };
+}
+
+/** The parts of the email every customer of the survey gets alike, rendered with the marks for token and name. */
+async function renderShared(input: InvitationEmailInput): Promise<Shared> {
   const { survey, settings, config, token } = input;
   const { locale: wordingLocale, wording } = wordingFor(survey, input.locale);
   const locale: Locale = pickLocale(wordingLocale);
@@ -87,22 +155,7 @@ export async function renderInvitation(input: InvitationEmailInput): Promise<Out
     handlebars.render(path.join(templates, 'invitation.html.hbs'), context, { cache: true }),
     handlebars.render(path.join(templates, 'invitation.text.hbs'), context, { cache: true }),
   ]);
-  return {
-    messageId: (input.reminder ? reminderMessageIdFor : messageIdFor)(input.invitationId, config.baseUrl),
-    from: fromAddress(settings, config),
-    to: input.customer.email,
-    replyTo: settings.reply_to.trim() || undefined,
-    subject: context.subject,
-    html,
-    text,
-    headers: {
-      ...(input.reminder ? { References: messageIdFor(input.invitationId, config.baseUrl) } : {}),
-      'List-Unsubscribe': `<${unsubscribe}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'Auto-Submitted': 'auto-generated',
-      'X-Auto-Response-Suppress': 'OOF, AutoReply',
-    },
-  };
+  return { subject: context.subject, html, text };
 }
 
 /**

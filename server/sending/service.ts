@@ -4,7 +4,7 @@ import { writeTransaction } from '../db/dialect.ts';
 import { toDbTime } from '../db/time.ts';
 import { recheckBeforeSend } from '../eligibility/recheck.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
-import { findSurveyById } from '../surveys/queries.ts';
+import { findSharedSurveyById } from '../surveys/queries.ts';
 import { renderStoredInvitation } from './render.ts';
 import { findStoredToken } from '../tokens.ts';
 import {
@@ -97,7 +97,7 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
         await markSuppressed(db, invitationId, owner, 'invalid_contact', 'The customer has no email address', toDbTime(clock.now()));
         return { skip: 'suppressed' };
       }
-      const survey = await findSurveyById(db, invitation.survey_id);
+      const survey = await findSharedSurveyById(db, invitation.survey_id);
       const token = await findStoredToken(db, invitationId);
       return {
         attempts: invitation.attempts,

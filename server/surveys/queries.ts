@@ -54,6 +54,22 @@ export function findActiveSurveyForTouchpoint(db: Knex, touchpointId: number): P
   );
 }
 
+/**
+ * A survey by id for a reader that only reads it (the sending worker, for every invitation): kept in the
+ * process as the active surveys are, shared and frozen.
+ */
+export function findSharedSurveyById(db: Knex, id: number): Promise<Survey | undefined> {
+  return cached(
+    db,
+    'surveys',
+    async () => {
+      const row = await selectSurveys(db).where('surveys.id', id).first();
+      return row ? deepFreeze(toSurvey(row)) : undefined;
+    },
+    { key: `id:${id}`, keep: (survey) => survey !== undefined },
+  );
+}
+
 /** A touchpoint by its key, kept in the process as the active surveys are (an unknown key is not kept). */
 export function findTouchpointByKey(db: Knex, key: string): Promise<{ id: number; key: string; name: string } | undefined> {
   return cached(db, 'surveys', async () => deepFreeze(await db('touchpoints').where({ key }).first()), { key: `touchpoint:${key}`, keep: (row) => row !== undefined });

@@ -129,4 +129,30 @@ describe('email sender and colours', () => {
     expect(textOn('#ffe066')).to.equal('#000000');
     expect(textOn('#ffffff')).to.equal('#000000');
   });
+
+  it('renders a survey once and writes each customer in: no link or name of one customer reaches another', async () => {
+    // The same survey and settings objects, as the worker passes the process's shared ones.
+    const survey = { metric: 'nps' as const, content: templates.nps, default_locale: 'en' as const, touchpoint_name: 'Delivery' };
+    const settings = { ...defaultSettings };
+    const otherToken = 'tok_zyxwvutsrqponmlkjihgfedcba9876543210ZYXWVU';
+    const first = await renderInvitation(input('nps', { survey, settings, customer: { email: 'ann@example.com', name: 'Ann <b>&</b>' } }));
+    const second = await renderInvitation(input('nps', { survey, settings, token: otherToken, invitationId: 43, customer: { email: 'bo@example.com', name: 'Bo' } }));
+    const anonymous = await renderInvitation(input('nps', { survey, settings, token: otherToken, invitationId: 44, customer: { email: 'cy@example.com', name: null } }));
+    expect(first.html).to.contain('Ann &lt;b&gt;&amp;&lt;/b&gt;');
+    expect(first.html).not.to.contain('<b>&</b>');
+    expect(first.html).not.to.contain(otherToken);
+    expect(first.text).to.contain('Ann <b>&</b>');
+    expect(second.html).to.contain(`${base}/r/${otherToken}?score=10`);
+    expect(second.html).to.contain('Bo');
+    for (const part of [second.html, second.text]) {
+      expect(part).not.to.contain('Ann');
+      expect(part).not.to.contain(token);
+    }
+    expect(second.headers['List-Unsubscribe']).to.equal(`<${base}/u/${otherToken}>`);
+    expect(anonymous.html).not.to.match(/Bo\b|Ann/);
+    for (const mail of [first, second, anonymous]) expect(mail.html + mail.text).not.to.match(/Mark7Qz3xV/);
+    // A changed survey (a new object, as the cache hands out after an edit) is rendered anew.
+    const edited = await renderInvitation(input('nps', { survey: { ...survey, content: { en: { ...templates.nps.en, question: 'Would you tell a friend?' } } }, settings }));
+    expect(edited.html).to.contain('Would you tell a friend?');
+  });
 });
