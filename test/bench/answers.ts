@@ -29,6 +29,7 @@ export async function benchAnswers(bench: Bench, options: { answers: number; cli
   const body = (i: number) => new URLSearchParams({ score: String(1 + (i % 5)), comment: i % 4 ? '' : 'Quick and friendly.', trigger: 'click', input: 'pointer' }).toString();
 
   log(`answers through POST /r/:token: ${options.rounds} rounds of ${perRound.toLocaleString('en')}, ${options.clients} clients …`);
+  const latency = { own: [] as number[], floor: [] as number[] };
   const rate = await throughputBeside(
     options.rounds,
     perRound,
@@ -36,8 +37,8 @@ export async function benchAnswers(bench: Bench, options: { answers: number; cli
       drive(count, options.clients, async (i) => {
         const answer = (await post(`${bench.base}/r/${invitations[from + i].token}`, body(from + i), form, [200])) as { saved: boolean };
         if (!answer.saved) throw new Error(`an answer was not saved: ${JSON.stringify(answer)}`);
-      }),
-    (from, count) => drive(count, options.clients, (i) => post(`${floor.base}/floor/r/${invitations[from + i].token}`, body(from + i), form, [200])),
+      }, latency.own),
+    (from, count) => drive(count, options.clients, (i) => post(`${floor.base}/floor/r/${invitations[from + i].token}`, body(from + i), form, [200]), latency.floor),
     warm,
   );
   await floor.close();
@@ -45,5 +46,5 @@ export async function benchAnswers(bench: Bench, options: { answers: number; cli
   const [notSettled] = await bench.db('answers').whereNot({ state: 'settled' }).count({ n: '*' });
   log(`  ${stored.toLocaleString('en')} responses stored, ${Number(notSettled.n)} answers held or discarded`);
   if (stored !== total) throw new Error(`expected ${total} responses stored, found ${stored}`);
-  return [rateRow(bench.kind, before + stored, `POST /r/:token, ${options.clients} clients (responses/s)`, bareHttpFloor, rate)];
+  return [rateRow(bench.kind, before + stored, `POST /r/:token, ${options.clients} connections (responses/s)`, bareHttpFloor, rate, latency)];
 }

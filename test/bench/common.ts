@@ -88,13 +88,31 @@ export async function throughputBeside(
 /** The warm-up before a throughput: a tenth of a round, at most 100 items. */
 export const warmUp = (perRound: number) => Math.min(100, Math.ceil(perRound / 10));
 
-/** Runs task(0 … count-1) with `clients` of them in flight at once. */
-export async function drive(count: number, clients: number, task: (i: number) => Promise<unknown>): Promise<void> {
+/**
+ * Runs task(0 … count-1) with `clients` of them in flight at once; with `latencies`, adds each task's
+ * milliseconds to it.
+ */
+export async function drive(count: number, clients: number, task: (i: number) => Promise<unknown>, latencies?: number[]): Promise<void> {
   let next = 0;
   const client = async () => {
-    for (let i = next++; i < count; i = next++) await task(i);
+    for (let i = next++; i < count; i = next++) {
+      if (!latencies) {
+        await task(i);
+        continue;
+      }
+      const start = process.hrtime.bigint();
+      await task(i);
+      latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(clients, count) }, client));
+}
+
+/** The 99th percentile of some milliseconds (nearest rank). */
+function p99(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)];
 }
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -168,14 +186,25 @@ export interface Row {
   ratio: number;
   per_second?: number;
   floor_per_second?: number;
+  /** Requests under load: the 99th percentile of their times, and the floor's. */
+  p99_ms?: number;
+  floor_p99_ms?: number;
 }
 
 export function timeRow(db: Row['db'], responses: number, measure: string, floor: string, t: { ms: number; floorMs: number }): Row {
   return { db, responses, measure, ms: t.ms, floor, floor_ms: t.floorMs, ratio: t.ms / t.floorMs };
 }
 
-export function rateRow(db: Row['db'], responses: number, measure: string, floor: string, r: { perSecond: number; floorPerSecond: number }): Row {
+export function rateRow(
+  db: Row['db'],
+  responses: number,
+  measure: string,
+  floor: string,
+  r: { perSecond: number; floorPerSecond: number },
+  latency?: { own: number[]; floor: number[] },
+): Row {
   return {
+    ...(latency ? { p99_ms: p99(latency.own), floor_p99_ms: p99(latency.floor) } : {}),
     db,
     responses,
     measure,
@@ -193,11 +222,12 @@ export const bareHttpFloor = 'bare Express route, same HTTP path';
 export function formatTable(rows: Row[]): string {
   const width = Math.max(...rows.map((r) => r.measure.length));
   const rate = (v: number | undefined) => (v === undefined ? '' : Math.round(v).toLocaleString('en'));
+  const ms = (v: number | undefined) => (v === undefined ? '' : v.toFixed(1));
   return [
-    `${'db'.padEnd(8)}  ${'responses'.padStart(10)}  ${'measure'.padEnd(width)}  ${'median ms'.padStart(10)}  ${'floor ms'.padStart(9)}  ${'× floor'.padStart(8)}  ${'per s'.padStart(8)}  ${'floor /s'.padStart(9)}  floor`,
+    `${'db'.padEnd(8)}  ${'responses'.padStart(10)}  ${'measure'.padEnd(width)}  ${'median ms'.padStart(10)}  ${'floor ms'.padStart(9)}  ${'× floor'.padStart(8)}  ${'per s'.padStart(8)}  ${'floor /s'.padStart(9)}  ${'p99 ms'.padStart(7)}  ${'floor p99'.padStart(9)}  floor`,
     ...rows.map(
       (r) =>
-        `${r.db.padEnd(8)}  ${r.responses.toLocaleString('en').padStart(10)}  ${r.measure.padEnd(width)}  ${r.ms.toFixed(2).padStart(10)}  ${r.floor_ms.toFixed(3).padStart(9)}  ${r.ratio.toFixed(1).padStart(8)}  ${rate(r.per_second).padStart(8)}  ${rate(r.floor_per_second).padStart(9)}  ${r.floor}`,
+        `${r.db.padEnd(8)}  ${r.responses.toLocaleString('en').padStart(10)}  ${r.measure.padEnd(width)}  ${r.ms.toFixed(2).padStart(10)}  ${r.floor_ms.toFixed(3).padStart(9)}  ${r.ratio.toFixed(1).padStart(8)}  ${rate(r.per_second).padStart(8)}  ${rate(r.floor_per_second).padStart(9)}  ${ms(r.p99_ms).padStart(7)}  ${ms(r.floor_p99_ms).padStart(9)}  ${r.floor}`,
     ),
   ].join('\n');
 }
@@ -208,4 +238,5 @@ export const jsonRow = (r: Row) => ({
   floor_ms: Number(r.floor_ms.toFixed(4)),
   ratio: Number(r.ratio.toFixed(2)),
   ...(r.per_second === undefined ? {} : { per_second: Math.round(r.per_second), floor_per_second: Math.round(r.floor_per_second!) }),
+  ...(r.p99_ms === undefined ? {} : { p99_ms: Number(r.p99_ms.toFixed(2)), floor_p99_ms: Number(r.floor_p99_ms!.toFixed(2)) }),
 });

@@ -25,7 +25,7 @@ export function eventBody(bench: Bench, run: keyof typeof runStart, n: number, h
 
 export async function benchIngest(
   bench: Bench,
-  options: { events: number; batches: number; clients: number; rounds: number; historyCustomers: number },
+  options: { events: number; batches: number; rounds: number; historyCustomers: number },
 ): Promise<Row[]> {
   const floorApp = express();
   floorApp.disable('x-powered-by');
@@ -41,22 +41,32 @@ export async function benchIngest(
   const responses = await bench.responseCount();
   const rows: Row[] = [];
 
-  const perRound = Math.max(1, Math.floor(options.events / options.rounds));
-  log(`events through POST /api/v1/events: ${options.rounds} rounds of ${perRound.toLocaleString('en')}, ${options.clients} clients …`);
-  const outcomes = { scheduled: 0, suppressed: 0 };
-  const single = await throughputBeside(
-    options.rounds,
-    perRound,
-    (from, count) =>
-      drive(count, options.clients, async (i) => {
-        const answer = (await post(`${bench.base}/api/v1/events`, JSON.stringify(eventBody(bench, 'one', from + i, options.historyCustomers)), auth, [202])) as { status: 'scheduled' | 'suppressed' };
-        outcomes[answer.status]++;
-      }),
-    (from, count) => drive(count, options.clients, (i) => post(`${floor.base}/floor/events`, JSON.stringify(eventBody(bench, 'one', from + i, options.historyCustomers)), json, [202])),
-    warmUp(perRound),
-  );
-  log(`  ${outcomes.scheduled} scheduled, ${outcomes.suppressed} suppressed`);
-  rows.push(rateRow(bench.kind, responses, `POST /api/v1/events, ${options.clients} clients (events/s)`, bareHttpFloor, single));
+  // Single events at 10 and at 50 connections (issue 13 asks for both, and for p99 at 50).
+  for (const clients of [10, 50]) {
+    const perRound = Math.max(1, Math.floor(options.events / options.rounds));
+    const first = clients === 10 ? 0 : perRound * options.rounds + warmUp(perRound);
+    log(`events through POST /api/v1/events: ${options.rounds} rounds of ${perRound.toLocaleString('en')}, ${clients} clients …`);
+    const outcomes = { scheduled: 0, suppressed: 0 };
+    const latency = { own: [] as number[], floor: [] as number[] };
+    const single = await throughputBeside(
+      options.rounds,
+      perRound,
+      (from, count) =>
+        drive(
+          count,
+          clients,
+          async (i) => {
+            const answer = (await post(`${bench.base}/api/v1/events`, JSON.stringify(eventBody(bench, 'one', first + from + i, options.historyCustomers)), auth, [202])) as { status: 'scheduled' | 'suppressed' };
+            outcomes[answer.status]++;
+          },
+          latency.own,
+        ),
+      (from, count) => drive(count, clients, (i) => post(`${floor.base}/floor/events`, JSON.stringify(eventBody(bench, 'one', first + from + i, options.historyCustomers)), json, [202]), latency.floor),
+      warmUp(perRound),
+    );
+    log(`  ${outcomes.scheduled} scheduled, ${outcomes.suppressed} suppressed`);
+    rows.push(rateRow(bench.kind, responses, `POST /api/v1/events, ${clients} connections (events/s)`, bareHttpFloor, single, latency));
+  }
 
   const batchSize = 1000;
   const batchesPerRound = Math.max(1, Math.floor(options.batches / options.rounds));

@@ -10,8 +10,9 @@
 // Sizes (BENCH_* shrink it): BENCH_RESPONSES (1,000,000), BENCH_CUSTOMERS (100,000), BENCH_RUNS (7, timings
 // per figure), BENCH_HISTORY (20,000 customers with past invitations), BENCH_EVENTS (3,000 single POSTs),
 // BENCH_BATCHES (3 batches of 1,000), BENCH_DECISIONS (3,000), BENCH_ANSWERS (2,100), BENCH_EMAILS (900),
-// BENCH_CLIENTS (8 concurrent HTTP clients), BENCH_ROUNDS (3 turns each of measure and floor).
-// BENCH_PARTS=dashboards runs the dashboard timings alone; BENCH_PROFILE=1 then also lists, per dashboard
+// BENCH_CLIENTS (50 connections posting answers at once; single events are posted over 10 and over 50), BENCH_ROUNDS (3 turns each of measure and floor).
+// BENCH_PARTS=dashboards,emails,answers,ingest,decisions runs only the parts named (BENCH_PARTS=dashboards: the
+// dashboard timings alone); BENCH_PROFILE=1 also lists, per dashboard
 // request, its SQL statements with their time and SQLite's query plan (on stderr).
 // Every request goes to 127.0.0.1.
 import os from 'node:os';
@@ -29,7 +30,7 @@ const RUNS = Math.max(3, envCount('BENCH_RUNS', 7));
 const CUSTOMERS = envCount('BENCH_CUSTOMERS', 100_000);
 const HISTORY = Math.min(CUSTOMERS, envCount('BENCH_HISTORY', 20_000));
 const ROUNDS = envCount('BENCH_ROUNDS', 3);
-const CLIENTS = envCount('BENCH_CLIENTS', 8);
+const CLIENTS = envCount('BENCH_CLIENTS', 50);
 const sizes = {
   events: envCount('BENCH_EVENTS', 3_000),
   batches: Math.max(ROUNDS, envCount('BENCH_BATCHES', 3)),
@@ -38,8 +39,9 @@ const sizes = {
   emails: envCount('BENCH_EMAILS', 900),
 };
 const PG_URL = process.env.BENCH_DATABASE_URL || undefined;
-/** BENCH_PARTS=dashboards: the dashboard timings only (no emails, answers, ingest, decisions, PostgreSQL). */
-const ONLY_DASHBOARDS = process.env.BENCH_PARTS === 'dashboards';
+/** BENCH_PARTS=dashboards,emails,answers,ingest,decisions: only these parts (default: all). */
+const PARTS = new Set((process.env.BENCH_PARTS || 'dashboards,emails,answers,ingest,decisions').split(',').map((p) => p.trim()));
+const wanted = (name: string) => PARTS.has(name);
 
 /** Runs one part and says on stderr how long it took. */
 async function part<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -56,26 +58,27 @@ async function main() {
   const bench = await openBench();
   try {
     await loadSqliteCustomers(bench, CUSTOMERS);
-    rows.push(...(await part('dashboards', () => benchDashboards(bench, { target: TARGET, runs: RUNS }))));
-    if (ONLY_DASHBOARDS) return finish(rows, started);
-    log(`giving ${HISTORY.toLocaleString('en')} customers a history …`);
-    await part('history', () => seedHistory(bench, HISTORY));
-    rows.push(...(await part('emails', () => benchEmails(bench, { emails: sizes.emails, rounds: ROUNDS }))));
-    rows.push(...(await part('answers', () => benchAnswers(bench, { answers: sizes.answers, clients: CLIENTS, rounds: ROUNDS }))));
-    rows.push(...(await part('ingest', () => benchIngest(bench, { events: sizes.events, batches: sizes.batches, clients: CLIENTS, rounds: ROUNDS, historyCustomers: HISTORY }))));
-    rows.push(...(await part('decisions', () => benchDecisions(bench, { decisions: sizes.decisions, rounds: ROUNDS, historyCustomers: HISTORY }))));
+    if (wanted('dashboards')) rows.push(...(await part('dashboards', () => benchDashboards(bench, { target: TARGET, runs: RUNS }))));
+    if (['emails', 'answers', 'ingest', 'decisions'].some(wanted)) {
+      log(`giving ${HISTORY.toLocaleString('en')} customers a history …`);
+      await part('history', () => seedHistory(bench, HISTORY));
+    }
+    if (wanted('emails')) rows.push(...(await part('emails', () => benchEmails(bench, { emails: sizes.emails, rounds: ROUNDS }))));
+    if (wanted('answers')) rows.push(...(await part('answers', () => benchAnswers(bench, { answers: sizes.answers, clients: CLIENTS, rounds: ROUNDS }))));
+    if (wanted('ingest')) rows.push(...(await part('ingest', () => benchIngest(bench, { events: sizes.events, batches: sizes.batches, rounds: ROUNDS, historyCustomers: HISTORY }))));
+    if (wanted('decisions')) rows.push(...(await part('decisions', () => benchDecisions(bench, { decisions: sizes.decisions, rounds: ROUNDS, historyCustomers: HISTORY }))));
   } finally {
     await bench.close();
   }
 
-  if (PG_URL) {
+  if (PG_URL && (wanted('ingest') || wanted('decisions'))) {
     log('PostgreSQL: a fresh database …');
     const pg = await openBench(PG_URL);
     try {
       await insertCustomers(pg, HISTORY);
       await seedHistory(pg, HISTORY);
-      rows.push(...(await benchIngest(pg, { events: sizes.events, batches: sizes.batches, clients: CLIENTS, rounds: ROUNDS, historyCustomers: HISTORY })));
-      rows.push(...(await benchDecisions(pg, { decisions: sizes.decisions, rounds: ROUNDS, historyCustomers: HISTORY })));
+      if (wanted('ingest')) rows.push(...(await benchIngest(pg, { events: sizes.events, batches: sizes.batches, rounds: ROUNDS, historyCustomers: HISTORY })));
+      if (wanted('decisions')) rows.push(...(await benchDecisions(pg, { decisions: sizes.decisions, rounds: ROUNDS, historyCustomers: HISTORY })));
     } finally {
       await pg.close();
     }

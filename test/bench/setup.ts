@@ -69,7 +69,7 @@ export async function openBench(pgUrl?: string): Promise<Bench> {
     BASE_URL: 'http://127.0.0.1:3000',
     LOG_LEVEL: 'silent',
   });
-  const db = openDb(config.databaseUrl);
+  const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax });
   await migrateLatest(db);
   const clock = new ManualClock(NOW);
   const deps: Deps = { config, db, clock, log: silentLog, mail: createTransport(config, db, silentLog) };
