@@ -11,6 +11,8 @@ export interface Config {
   baseUrl: string;
   /** A SQLite file path or a postgres:// URL. */
   databaseUrl: string;
+  /** PostgreSQL connections this process opens at most (DATABASE_POOL_MAX); SQLite has one. */
+  databasePoolMax: number;
   smtpUrl: string | null;
   mailFrom: string;
   /** Emails per second the worker hands to SMTP at most. */
@@ -73,6 +75,7 @@ const schema = z.object({
   HOST: hostSchema.optional(),
   BASE_URL: z.string().refine(isUrl, 'must be an absolute URL such as https://feedback.example.com').optional(),
   DATABASE_URL: z.string().min(1).default('var/touchpoint.db'),
+  DATABASE_POOL_MAX: z.coerce.number('must be a number of connections').int('must be a whole number').min(1, 'must be at least 1').max(500, 'must be at most 500').default(10),
   SMTP_URL: z
     .string()
     .refine((v) => v === '' || /^smtps?:\/\//.test(v), 'must start with smtp:// or smtps://')
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     baseUrl,
     databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     smtpUrl: e.SMTP_URL ? e.SMTP_URL : null,
     mailFrom: e.MAIL_FROM,
     mailRatePerSecond: e.MAIL_RATE_PER_SECOND,

@@ -15,7 +15,7 @@ import { startWorker, stopWaitMs } from './jobs.ts';
 /** Config, database (migrated), mail transport and log: everything a command needs. */
 export async function bootstrap(config: Config = loadConfig()): Promise<Deps> {
   const log = createLog(config.logLevel);
-  const db = openDb(config.databaseUrl);
+  const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax });
   const applied = await migrateLatest(db);
   if (applied.length) log.info({ applied }, 'database migrated');
   const mail = createTransport(config, db, log);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import crypto from 'node:crypto';
-import { rawRows } from '../db/dialect.ts';
+import type { Statements } from '../db/statements.ts';
 import { uncountCustomerSends } from '../rollups/sends.ts';
 import { uncountCustomerEvents } from '../rollups/events.ts';
 import { uncountCustomerSegments } from '../rollups/responses.ts';
@@ -48,50 +48,73 @@ export const findCustomerByExternalId = (db: Knex, externalId: string): Promise<
     .orderBy('id')
     .first();
 
+/** The customers with these external ids (as stored: an erased customer's hashed id is not looked for), inside a prepared transaction. */
+export async function findCustomersByExternalIds(sql: Statements, externalIds: readonly string[]): Promise<CustomerRow[]> {
+  if (externalIds.length === 0) return [];
+  return sql.rows<CustomerRow>(`SELECT * FROM customers WHERE external_id IN (${externalIds.map(() => '?').join(', ')})`, externalIds);
+}
+
 export const findCustomerById = (db: Knex, id: number): Promise<CustomerRow | undefined> => db('customers').where({ id }).first();
 
-const factFields = ['email', 'name', 'locale', 'time_zone'] as const;
+export const factFields = ['email', 'name', 'locale', 'time_zone'] as const;
 
 /**
- * Creates the customer when new, else brings the fields the facts give (email, name, locale, time zone) up
- * to date, in one statement that also takes the customer's lock: every decision about one customer is
- * serialised from here to the end of the transaction. It is the transaction's first write to the row and
- * sets updated_at, as lockCustomer does (server/db/dialect.ts): on PostgreSQL `ON CONFLICT DO UPDATE` locks
- * the existing row until the commit (a second transaction for the customer waits in this statement, then
- * sees the first one's writes), and two first events of a new customer meet on the unique external_id (the
- * second waits for the first's insert, then updates and locks the row); on SQLite the write transaction
- * already excludes every other writer.
+ * Creates each customer when new, else brings the fields its facts give (email, name, locale, time zone)
+ * up to date (a field not given, or given as null, stays as stored), in one statement for them all that
+ * also takes their locks: every decision about one of them is serialised from here to the end of the
+ * transaction. It is the transaction's first write to each row and sets updated_at, as lockCustomer does
+ * (server/db/dialect.ts): on PostgreSQL `ON CONFLICT DO UPDATE` locks each existing row until the commit (a
+ * second transaction for the customer waits in this statement, then sees the first one's writes), and two
+ * first events of a new customer meet on the unique external_id (the second waits for the first's insert,
+ * then updates and locks the row); on SQLite the write transaction already excludes every other writer.
+ * Rows go in in external_id order, so two transactions lock shared customers in the same order.
  *
  * An erased customer keeps nothing new. When the id was an email address it is stored hashed
  * (erasedExternalId): a customer with that hashed id wins over one with the id itself, so the statement
- * inserts or updates nothing then (NOT EXISTS, one look in the unique index), and the erased customer is
- * locked and answered by a second statement. An erased customer whose id stayed as it was is matched by the
- * upsert, which then changes nothing but updated_at. (The SELECT needs its WHERE on SQLite too: without one,
- * SQLite would read ON CONFLICT as the ON of a join.)
+ * inserts or updates nothing for it (NOT EXISTS, one look in the unique index), and the erased customers
+ * are locked and answered by a second statement. An erased customer whose id stayed as it was is matched
+ * by the upsert, which then changes nothing but updated_at. (The SELECT needs its WHERE on SQLite too:
+ * without one, SQLite would read ON CONFLICT as the ON of a join.)
+ *
+ * `facts` holds one entry per customer (external ids differ). The rows come back by external id, as the
+ * facts named it.
  */
-export async function upsertCustomer(trx: Knex.Transaction, facts: CustomerFacts, nowIso: string): Promise<CustomerRow> {
-  const erasedId = erasedExternalId(facts.external_id);
-  const given = factFields.filter((field) => facts[field] !== undefined);
+export async function upsertCustomers(sql: Statements, facts: readonly CustomerFacts[], nowIso: string): Promise<Map<string, CustomerRow>> {
+  const found = new Map<string, CustomerRow>();
+  if (facts.length === 0) return found;
+  const sorted = [...facts].sort((a, b) => (a.external_id < b.external_id ? -1 : a.external_id > b.external_id ? 1 : 0));
   const updates = [
     'updated_at = excluded.updated_at',
-    ...given.map((field) => `${field} = CASE WHEN customers.erased_at IS NULL THEN excluded.${field} ELSE customers.${field} END`),
+    ...factFields.map((field) => `${field} = CASE WHEN customers.erased_at IS NULL AND excluded.${field} IS NOT NULL THEN excluded.${field} ELSE customers.${field} END`),
   ];
-  const upserted = rawRows<CustomerRow>(
-    trx,
-    await trx.raw(
-      `INSERT INTO customers (external_id, email, name, locale, time_zone, properties, created_at, updated_at)
-       SELECT ?, ?, ?, ?, ?, '{}', ?, ?
-       WHERE NOT EXISTS (SELECT 1 FROM customers WHERE external_id = ?)
-       ON CONFLICT (external_id) DO UPDATE SET ${updates.join(', ')}
-       RETURNING *`,
-      [facts.external_id, facts.email ?? null, facts.name ?? null, facts.locale ?? null, facts.time_zone ?? null, nowIso, nowIso, erasedId],
-    ),
+  const row = "SELECT ? AS external_id, ? AS email, ? AS name, ? AS locale, ? AS time_zone, '{}' AS properties, ? AS created_at, ? AS updated_at, ? AS erased_id";
+  const upserted = await sql.rows<CustomerRow>(
+    `INSERT INTO customers (external_id, email, name, locale, time_zone, properties, created_at, updated_at)
+     SELECT external_id, email, name, locale, time_zone, properties, created_at, updated_at
+     FROM (${sorted.map(() => row).join(' UNION ALL ')}) AS given
+     WHERE NOT EXISTS (SELECT 1 FROM customers WHERE customers.external_id = given.erased_id)
+     ON CONFLICT (external_id) DO UPDATE SET ${updates.join(', ')}
+     RETURNING *`,
+    sorted.flatMap((f) => [f.external_id, f.email ?? null, f.name ?? null, f.locale ?? null, f.time_zone ?? null, nowIso, nowIso, erasedExternalId(f.external_id)]),
   );
-  if (upserted[0]) return upserted[0];
-  // The erased customer whose id this was: locked, and answered as stored.
-  const [erased] = rawRows<CustomerRow>(trx, await trx.raw('UPDATE customers SET updated_at = ? WHERE external_id = ? RETURNING *', [nowIso, erasedId]));
-  if (!erased) throw new Error('upsertCustomer: the erased customer was neither found nor inserted');
-  return erased;
+  for (const customer of upserted) found.set(customer.external_id, customer);
+  const erasedIds = sorted.filter((f) => !found.has(f.external_id)).map((f) => erasedExternalId(f.external_id));
+  if (erasedIds.length === 0) return found;
+  // The erased customers whose ids these were: locked, and answered as stored.
+  const erased = await sql.rows<CustomerRow>(`UPDATE customers SET updated_at = ? WHERE external_id IN (${erasedIds.map(() => '?').join(', ')}) RETURNING *`, [nowIso, ...erasedIds]);
+  const byErasedId = new Map(erased.map((customer) => [customer.external_id, customer]));
+  for (const f of sorted) {
+    if (found.has(f.external_id)) continue;
+    const customer = byErasedId.get(erasedExternalId(f.external_id));
+    if (!customer) throw new Error('upsertCustomers: an erased customer was neither found nor inserted');
+    found.set(f.external_id, customer);
+  }
+  return found;
+}
+
+/** One customer's upsert (upsertCustomers). */
+export async function upsertCustomer(sql: Statements, facts: CustomerFacts, nowIso: string): Promise<CustomerRow> {
+  return (await upsertCustomers(sql, [facts], nowIso)).get(facts.external_id)!;
 }
 
 /** Everything that happened to one customer, for the timeline. */

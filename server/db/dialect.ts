@@ -58,11 +58,6 @@ export async function writeTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) 
   });
 }
 
-/** The rows of a raw statement (a SELECT, or a write with RETURNING): pg answers a result object, better-sqlite3 the rows. */
-export function rawRows<T>(db: Knex, result: unknown): T[] {
-  return isPostgres(db) ? (result as { rows: T[] }).rows : (result as T[]);
-}
-
 export const isUniqueViolation = (err: unknown): boolean => {
   const e = err as { code?: string; message?: string };
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { forgetOnWrites } from './versioned-cache.ts';
+import { keepPreparedStatements } from './statements.ts';
 
 export type Db = Knex;
 
@@ -10,20 +11,26 @@ const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
-/** Opens the database: a SQLite file (WAL, foreign keys on) or PostgreSQL. */
-export function openDb(databaseUrl: string): Db {
-  const db = connect(databaseUrl);
+/** PostgreSQL connections per process unless DATABASE_POOL_MAX says otherwise. */
+const DEFAULT_POOL_MAX = 10;
+
+/**
+ * Opens the database: a SQLite file (WAL, foreign keys on, one connection whose prepared statements are
+ * kept) or PostgreSQL (a pool of up to `poolMax` connections).
+ */
+export function openDb(databaseUrl: string, options: { poolMax?: number } = {}): Db {
+  const db = connect(databaseUrl, options.poolMax ?? DEFAULT_POOL_MAX);
   // What this process caches (versioned-cache.ts) is forgotten when it writes a cached table directly.
   forgetOnWrites(db);
   return db;
 }
 
-function connect(databaseUrl: string): Db {
+function connect(databaseUrl: string, poolMax: number): Db {
   if (isPostgresUrl(databaseUrl)) {
     return knexFactory({
       client: 'pg',
       connection: databaseUrl,
-      pool: { min: 0, max: 10 },
+      pool: { min: 0, max: poolMax },
     });
   }
   const file = path.resolve(databaseUrl);
@@ -33,11 +40,12 @@ function connect(databaseUrl: string): Db {
     connection: { filename: file },
     useNullAsDefault: true,
     pool: {
-      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: Parameters<typeof keepPreparedStatements>[0] & { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         conn.pragma('journal_mode = WAL');
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 10000');
         conn.pragma('synchronous = NORMAL');
+        keepPreparedStatements(conn);
         done(null, conn);
       },
     },

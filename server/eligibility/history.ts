@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { History } from './model.ts';
+import type { Statements } from '../db/statements.ts';
 
 /**
  * What the contact rules need to know of one customer's past: their
@@ -37,56 +38,56 @@ export async function touchpointUnsubscribedAt(db: Knex, customerId: number, tou
   return row?.created_at ?? null;
 }
 
-/** What deciding one event reads before it decides (see eventDecisionReads). */
-export interface EventDecisionReads {
-  /** The event stored before with the same touchpoint and transaction id (the event is a repeat), or null. */
-  repeatEventId: number | null;
-  /** When the customer unsubscribed from the event's touchpoint only, or null (as touchpointUnsubscribedAt). */
-  unsubscribedFromTouchpointAt: string | null;
-  /** The customer's invitations in `states` and their responses (as customerHistory). */
-  history: History;
+/** What deciding events reads of their customers before it decides (see decisionReads). */
+export interface DecisionReads {
+  /** Each customer's invitations in `states` and responses (as customerHistory), by customer id; none: empty. */
+  histories: Map<number, History>;
+  /** When each customer unsubscribed from each touchpoint only, by `customerId:touchpointId` (as touchpointUnsubscribedAt). */
+  touchpointUnsubscribes: Map<string, string>;
 }
 
+/** The key of a customer's unsubscribe from one touchpoint in DecisionReads. */
+export const unsubscribeKey = (customerId: number, touchpointId: number) => `${customerId}:${touchpointId}`;
+
 /**
- * Everything an event's decision reads about its customer, in one statement (four index lookups, one
- * UNION ALL): whether the event was stored before, when the customer left the touchpoint, and their
- * history. Read after the customer's lock, so another decision for the customer is either all seen or not
- * begun. The invitations come first: PostgreSQL types a UNION's columns from left to right.
+ * Everything the decisions about some customers' events read of them, in one statement (three index
+ * lookups per customer, one UNION ALL): their history and when they left the events' touchpoints. Read
+ * after the customers' locks, so another decision for one of them is either all seen or not begun. The
+ * invitations come first: PostgreSQL types a UNION's columns from left to right.
  */
-export async function eventDecisionReads(
-  db: Knex,
-  event: { customerId: number; touchpointId: number; transactionId: string },
-  states: readonly string[],
-): Promise<EventDecisionReads> {
-  const { customerId, touchpointId, transactionId } = event;
-  const none = (type: 'integer' | 'text') => db.raw(`CAST(NULL AS ${type})`);
-  const rows: {
-    kind: 'invitation' | 'response' | 'unsubscribe' | 'event';
-    id: number | null;
-    survey_id: number | null;
+export async function decisionReads(sql: Statements, customerIds: readonly number[], touchpointIds: readonly number[], states: readonly string[]): Promise<DecisionReads> {
+  const reads: DecisionReads = { histories: new Map(), touchpointUnsubscribes: new Map() };
+  if (customerIds.length === 0) return reads;
+  const marks = (values: readonly unknown[]) => values.map(() => '?').join(', ');
+  const rows = await sql.rows<{
+    kind: 'invitation' | 'response' | 'unsubscribe';
+    customer_id: number;
+    /** The survey (invitations, responses) or the touchpoint (unsubscribes). */
+    ref_id: number;
     state: string | null;
-    at: string | null;
+    at: string;
     sent_at: string | null;
-  }[] = await db('invitations')
-    .where({ customer_id: customerId })
-    .whereIn('state', [...states])
-    .select(db.raw("'invitation' AS kind"), db.raw('CAST(NULL AS integer) AS id'), 'survey_id', 'state', 'send_at AS at', 'sent_at')
-    .unionAll((q) => q.from('responses').where({ customer_id: customerId }).select(db.raw("'response'"), none('integer'), 'survey_id', none('text'), 'answered_at', none('text')))
-    .unionAll((q) =>
-      q
-        .from('touchpoint_unsubscribes')
-        .where({ customer_id: customerId, touchpoint_id: touchpointId })
-        .select(db.raw("'unsubscribe'"), none('integer'), none('integer'), none('text'), 'created_at', none('text')),
-    )
-    .unionAll((q) =>
-      q.from('events').where({ touchpoint_id: touchpointId, transaction_id: transactionId }).select(db.raw("'event'"), 'id', none('integer'), none('text'), none('text'), none('text')),
-    );
-  const reads: EventDecisionReads = { repeatEventId: null, unsubscribedFromTouchpointAt: null, history: { invitations: [], responses: [] } };
+  }>(
+    `SELECT 'invitation' AS kind, customer_id, survey_id AS ref_id, state, send_at AS at, sent_at
+       FROM invitations WHERE customer_id IN (${marks(customerIds)}) AND state IN (${marks(states)})
+     UNION ALL
+     SELECT 'response', customer_id, survey_id, CAST(NULL AS text), answered_at, CAST(NULL AS text)
+       FROM responses WHERE customer_id IN (${marks(customerIds)})
+     UNION ALL
+     SELECT 'unsubscribe', customer_id, touchpoint_id, CAST(NULL AS text), created_at, CAST(NULL AS text)
+       FROM touchpoint_unsubscribes WHERE customer_id IN (${marks(customerIds)}) AND touchpoint_id IN (${marks(touchpointIds)})`,
+    [...customerIds, ...states, ...customerIds, ...customerIds, ...touchpointIds],
+  );
+  const historyOf = (customerId: number) => {
+    let history = reads.histories.get(customerId);
+    if (!history) reads.histories.set(customerId, (history = { invitations: [], responses: [] }));
+    return history;
+  };
   for (const row of rows) {
-    if (row.kind === 'invitation') reads.history.invitations.push({ survey_id: row.survey_id!, state: row.state!, at: new Date(row.sent_at ?? row.at!) });
-    else if (row.kind === 'response') reads.history.responses.push({ survey_id: row.survey_id!, at: new Date(row.at!) });
-    else if (row.kind === 'unsubscribe') reads.unsubscribedFromTouchpointAt = row.at;
-    else reads.repeatEventId = Number(row.id);
+    const customerId = Number(row.customer_id);
+    if (row.kind === 'invitation') historyOf(customerId).invitations.push({ survey_id: Number(row.ref_id), state: row.state!, at: new Date(row.sent_at ?? row.at) });
+    else if (row.kind === 'response') historyOf(customerId).responses.push({ survey_id: Number(row.ref_id), at: new Date(row.at) });
+    else reads.touchpointUnsubscribes.set(unsubscribeKey(customerId, Number(row.ref_id)), row.at);
   }
   return reads;
 }

@@ -1,7 +1,6 @@
-import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import { AppError, UnavailableError, ValidationError } from '../errors.ts';
-import { writeTransaction } from '../db/dialect.ts';
+import { preparedTransaction } from '../db/statements.ts';
 import { retryWhenBusy } from '../db/retry.ts';
 import { parseInput } from '../validation.ts';
 import { getSettings } from '../settings/service.ts';
@@ -9,7 +8,7 @@ import { findActiveSurveyForTouchpoint, findTouchpointByKey } from '../surveys/q
 import type { Survey } from '../surveys/model.ts';
 import { eventSchema } from './input.ts';
 import { occurredAt, receiveEvent } from './service.ts';
-import { storeEvent, type CheckedEvent, type EventAnswer } from './store.ts';
+import { storeEvents, type CheckedEvent, type EventAnswer } from './store.ts';
 
 /** One entry of a batch answer: the event's answer, or why it was refused. */
 export type BatchResult =
@@ -68,17 +67,15 @@ export async function receiveBatch(deps: Deps, events: unknown[], source: 'api' 
   return results;
 }
 
-/** One transaction for the chunk: the settings and each touchpoint's active survey read once. */
-function storeChunk(deps: Deps, events: CheckedEvent[], source: 'api' | 'import') {
-  return writeTransaction(deps.db, async (trx) => {
-    const settings = await getSettings(trx);
-    const surveys = new Map<number, Survey | undefined>();
-    const activeSurvey = async (t: Knex.Transaction, touchpointId: number) => {
-      if (!surveys.has(touchpointId)) surveys.set(touchpointId, await findActiveSurveyForTouchpoint(t, touchpointId));
-      return surveys.get(touchpointId);
-    };
-    const answers = [];
-    for (const event of events) answers.push(await storeEvent(trx, deps, event, { now: deps.clock.now(), settings, source, activeSurvey }));
-    return answers;
-  });
+/**
+ * One transaction for the chunk, on one connection with prepared statements; the settings and each
+ * touchpoint's active survey read before it, once (from the process's cache).
+ */
+async function storeChunk(deps: Deps, events: CheckedEvent[], source: 'api' | 'import') {
+  const settings = await getSettings(deps.db);
+  const surveys = new Map<number, Survey | undefined>();
+  for (const { touchpoint } of events) {
+    if (!surveys.has(touchpoint.id)) surveys.set(touchpoint.id, await findActiveSurveyForTouchpoint(deps.db, touchpoint.id));
+  }
+  return preparedTransaction(deps.db, (sql) => storeEvents(sql, deps, events, { now: deps.clock.now(), settings, source, surveys }));
 }

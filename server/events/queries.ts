@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { countEvent } from '../rollups/events.ts';
+import { countEvents } from '../rollups/events.ts';
+import type { Statements } from '../db/statements.ts';
 
 export interface EventRow {
   id: number;
@@ -18,17 +19,38 @@ export interface EventRow {
   invitation_id: number | null;
 }
 
-const idOf = (row: unknown): number => Number(typeof row === 'object' && row ? (row as { id: number }).id : row);
-
 export const findEventByTransaction = (db: Knex, touchpointId: number, transactionId: string): Promise<EventRow | undefined> =>
   db('events').where({ touchpoint_id: touchpointId, transaction_id: transactionId }).first();
 
-export const findEventById = (db: Knex, id: number): Promise<EventRow | undefined> => db('events').where({ id }).first();
+const eventColumns = ['touchpoint_id', 'transaction_id', 'customer_id', 'occurred_at', 'received_at', 'properties', 'source', 'survey_id', 'decision', 'reason', 'reason_detail', 'send_at'] as const;
+// Every field of a new event has its column (a field left out would be dropped without a word).
+const allColumns: Exclude<keyof NewEvent, (typeof eventColumns)[number]> extends never ? true : never = true;
+void allColumns;
 
-/** Stores an event and counts it in the funnel's per-property rollup (days of the reporting time zone). */
-export async function insertEvent(trx: Knex.Transaction, reportingTimeZone: string, event: Omit<EventRow, 'id' | 'invitation_id'>): Promise<number> {
-  const [row] = await trx('events').insert(event).returning('id');
-  await countEvent(trx, event, reportingTimeZone);
-  return idOf(row);
+export type NewEvent = Omit<EventRow, 'id' | 'invitation_id'>;
+
+const marks = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
+/** The events stored before with these transaction ids at these touchpoints, inside a prepared transaction. */
+export async function findEventsByTransactions(sql: Statements, keys: readonly { touchpointId: number; transactionId: string }[]): Promise<EventRow[]> {
+  if (keys.length === 0) return [];
+  const touchpointIds = [...new Set(keys.map((k) => k.touchpointId))];
+  const transactionIds = [...new Set(keys.map((k) => k.transactionId))];
+  return sql.rows<EventRow>(`SELECT * FROM events WHERE touchpoint_id IN (${marks(touchpointIds.length)}) AND transaction_id IN (${marks(transactionIds.length)})`, [
+    ...touchpointIds,
+    ...transactionIds,
+  ]);
 }
 
+/** Stores events in one statement and counts them in the funnel's per-property rollup; their ids, in the order given. */
+export async function insertEvents(sql: Statements, reportingTimeZone: string, events: readonly NewEvent[]): Promise<number[]> {
+  if (events.length === 0) return [];
+  const rows = await sql.rows<{ id: number; touchpoint_id: number; transaction_id: string }>(
+    `INSERT INTO events (${eventColumns.join(', ')}) VALUES ${events.map(() => `(${marks(eventColumns.length)})`).join(', ')} RETURNING id, touchpoint_id, transaction_id`,
+    events.flatMap((event) => eventColumns.map((column) => event[column])),
+  );
+  // RETURNING's order is not promised: matched by (touchpoint, transaction id), unique.
+  const ids = new Map(rows.map((r) => [`${r.touchpoint_id}\n${r.transaction_id}`, Number(r.id)]));
+  await countEvents(sql, events, reportingTimeZone);
+  return events.map((e) => ids.get(`${e.touchpoint_id}\n${e.transaction_id}`)!);
+}

@@ -2,11 +2,12 @@ import type { Deps } from '../deps.ts';
 import { DAY } from '../clock.ts';
 import { UnavailableError, ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
-import { isUniqueViolation, writeTransaction } from '../db/dialect.ts';
+import { isUniqueViolation } from '../db/dialect.ts';
+import { preparedTransaction } from '../db/statements.ts';
 import { getSettings } from '../settings/service.ts';
-import { findTouchpointByKey } from '../surveys/queries.ts';
+import { findActiveSurveyForTouchpoint, findTouchpointByKey } from '../surveys/queries.ts';
 import { eventSchema, type EventInput } from './input.ts';
-import { answerFor, storeEvent, type EventAnswer, type EventOutcome } from './store.ts';
+import { answerFor, storeEvents, type EventAnswer, type EventOutcome } from './store.ts';
 import { retryWhenBusy } from '../db/retry.ts';
 import { findEventByTransaction } from './queries.ts';
 
@@ -65,16 +66,27 @@ const eventNotRecorded = () => new UnavailableError('The database is busy; the e
 
 async function receiveEventOnce(deps: Deps, body: unknown, source: 'api' | 'import', options: ReceiveOptions): Promise<EventOutcome> {
   const { db } = deps;
-  const { input, touchpoint, first } = await readEvent(deps, body);
-  if (first) return { answer: answerFor(first), repeated: true };
-
+  const input = parseInput(eventSchema, body);
+  const touchpoint = await findTouchpointByKey(db, input.touchpoint);
+  if (!touchpoint) throw ValidationError.field('touchpoint', `no touchpoint has the key "${input.touchpoint}"`);
   const now = deps.clock.now();
-  const at = occurredAt(input, now);
-  const settings = await getSettings(db);
+  let at: Date;
   try {
-    return await writeTransaction(db, (trx) => storeEvent(trx, deps, { input, touchpoint, at }, { now, settings, source, recordOnly: options.recordOnly }));
+    at = occurredAt(input, now);
   } catch (err) {
-    // Two requests with one transaction id raced past the first look: the loser answers as a repeat.
+    // A repeat is answered as the first time, even when its occurred_at would be refused today.
+    const first = await findEventByTransaction(db, touchpoint.id, input.transaction_id);
+    if (first) return { answer: answerFor(first), repeated: true };
+    throw err;
+  }
+  // From the process's cache, before the transaction takes the connection (on SQLite the only one).
+  const settings = await getSettings(db);
+  const surveys = new Map([[touchpoint.id, await findActiveSurveyForTouchpoint(db, touchpoint.id)]]);
+  try {
+    // One transaction on one connection: a repeat is found inside it, after the customer's lock.
+    return (await preparedTransaction(db, (sql) => storeEvents(sql, deps, [{ input, touchpoint, at }], { now, settings, source, surveys, recordOnly: options.recordOnly })))[0];
+  } catch (err) {
+    // Two requests with one transaction id raced past each other (PostgreSQL): the loser answers as a repeat.
     if (isUniqueViolation(err)) {
       const winner = await findEventByTransaction(db, touchpoint.id, input.transaction_id);
       if (winner) return { answer: answerFor(winner), repeated: true };

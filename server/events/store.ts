@@ -1,17 +1,16 @@
-import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
+import type { Statements } from '../db/statements.ts';
 import { DAY } from '../clock.ts';
 import { toDbTime } from '../db/time.ts';
 import type { Settings } from '../settings/service.ts';
-import { findActiveSurveyForTouchpoint } from '../surveys/queries.ts';
 import type { Survey } from '../surveys/model.ts';
-import { upsertCustomer, type CustomerRow } from '../customers/queries.ts';
-import { eventDecisionReads } from '../eligibility/history.ts';
+import { factFields, findCustomersByExternalIds, upsertCustomers, type CustomerFacts, type CustomerRow } from '../customers/queries.ts';
+import { decisionReads, unsubscribeKey } from '../eligibility/history.ts';
 import { decide } from '../eligibility/rules.ts';
 import { newInvitationToken } from '../tokens.ts';
 import type { EventInput } from './input.ts';
-import { findEventById, insertEvent, type EventRow } from './queries.ts';
-import { insertScheduledInvitation } from '../invitations/queries.ts';
+import { findEventsByTransactions, insertEvents, type EventRow, type NewEvent } from './queries.ts';
+import { insertScheduledInvitations } from '../invitations/queries.ts';
 import { countingStates } from '../invitations/states.ts';
 
 /** The answer to an event, the same the first time and on every repeat. */
@@ -56,89 +55,183 @@ export interface CheckedEvent {
   at: Date;
 }
 
-/** What the events stored together share: the clock, the settings read once, where they came from. */
+/**
+ * What the events stored together share: the clock, where they came from, and what was read before the
+ * transaction (from the process's cache): the settings and each touchpoint's active survey.
+ */
 export interface StoreScope {
   now: Date;
   settings: Settings;
   source: 'api' | 'import';
   /** Record the decision but survey nobody (an import without --send). */
   recordOnly?: boolean;
-  /** The touchpoint's active survey, when the caller keeps them for a batch (else read here). */
-  activeSurvey?: (trx: Knex.Transaction, touchpointId: number) => Promise<Survey | undefined>;
+  /** The active survey of each touchpoint of the events (undefined: none). */
+  surveys: ReadonlyMap<number, Survey | undefined>;
+}
+
+/** The customer facts an event gives (absent fields: not given). */
+function factsOf(input: EventInput): CustomerFacts {
+  return {
+    external_id: input.customer.id ?? input.customer.email!.toLowerCase(),
+    email: input.customer.email,
+    name: input.customer.name,
+    locale: storableLocale(input.customer.locale),
+    time_zone: input.customer.time_zone,
+  };
 }
 
 /**
- * Inside the caller's write transaction: the customer upserted (and locked: decisions for one customer are
- * serialised), a repeat of (touchpoint, transaction id) answered as such, else the decision taken and the
- * event stored with it (and its invitation when scheduled).
+ * The customer as each event of theirs sees them, in order: the row as locked, with every fact field that
+ * event or an earlier one of the same customer gave as the last of them gave it, and the others as they were
+ * before the first (`before`: read ahead when a later event gives a field an earlier one did not).
  */
-export async function storeEvent(trx: Knex.Transaction, deps: Pick<Deps, 'config'>, event: CheckedEvent, scope: StoreScope): Promise<EventOutcome> {
-  const { input, touchpoint, at } = event;
+function customerAsOf(locked: CustomerRow, before: CustomerRow | null | undefined, given: CustomerFacts[]): CustomerRow[] {
+  if (locked.erased_at) return given.map(() => locked);
+  const seen: Partial<CustomerRow> = {};
+  return given.map((facts) => {
+    for (const field of factFields) if (facts[field] !== undefined) seen[field] = facts[field];
+    const row = { ...locked };
+    // before: undefined when not read (no field needs it), null when read and the customer is new.
+    for (const field of factFields) row[field] = field in seen ? seen[field]! : before === undefined ? locked[field] : (before?.[field] ?? null);
+    return row;
+  });
+}
+
+/** Each customer's facts merged over their events in order (the last given wins), one entry per customer. */
+function mergedFacts(inputs: EventInput[]): { merged: CustomerFacts[]; byCustomer: Map<string, CustomerFacts[]> } {
+  const byCustomer = new Map<string, CustomerFacts[]>();
+  for (const input of inputs) {
+    const facts = factsOf(input);
+    (byCustomer.get(facts.external_id) ?? byCustomer.set(facts.external_id, []).get(facts.external_id)!).push(facts);
+  }
+  const merged = [...byCustomer.values()].map((list) => {
+    const out: CustomerFacts = { external_id: list[0].external_id };
+    for (const facts of list) for (const field of factFields) if (facts[field] !== undefined) out[field] = facts[field];
+    return out;
+  });
+  return { merged, byCustomer };
+}
+
+/** Whether some later event of a customer gives a field their first one did not (then the stored value before is read ahead). */
+const needsBefore = (list: CustomerFacts[]) => factFields.some((field) => list[0][field] === undefined && list.some((facts) => facts[field] !== undefined));
+
+/**
+ * Events stored together inside the caller's write transaction (its prepared statements), in a fixed
+ * number of statements however many they are: the repeats answered as such (a repeat changes nothing,
+ * not even the customer's name), the customers upserted and locked (decisions for one customer are
+ * serialised), what the decisions read of them read at once, then every event decided in order exactly as
+ * it would be alone (a customer's later event sees the invitation an earlier one scheduled), and the
+ * events, their rollup counts and their invitations written. The answers come in the order of `events`.
+ */
+export async function storeEvents(sql: Statements, deps: Pick<Deps, 'config'>, events: readonly CheckedEvent[], scope: StoreScope): Promise<EventOutcome[]> {
   const { now, settings, source } = scope;
   const nowIso = toDbTime(now);
-  const options = { recordOnly: scope.recordOnly };
-  const email = input.customer.email;
-  const externalId = input.customer.id ?? email!.toLowerCase();
-  const customer: CustomerRow = await upsertCustomer(
-    trx,
-    {
-      external_id: externalId,
-      email,
-      name: input.customer.name,
-      locale: storableLocale(input.customer.locale),
-      time_zone: input.customer.time_zone,
-    },
-    nowIso,
-  );
-  // Decisions for this customer are serialised from here on: look again for a repeat, in the statement that
-  // reads what the decision needs of the customer.
-  const reads = await eventDecisionReads(trx, { customerId: customer.id, touchpointId: touchpoint.id, transactionId: input.transaction_id }, countingStates);
-  if (reads.repeatEventId !== null) return { answer: answerFor((await findEventById(trx, reads.repeatEventId))!), repeated: true };
-  const survey = await (scope.activeSurvey ?? findActiveSurveyForTouchpoint)(trx, touchpoint.id);
-  const decision = decide({
-    now,
-    occurredAt: at,
-    transactionId: input.transaction_id,
-    survey: survey ?? null,
-    global: settings.contact_rules,
-    reportingTimeZone: settings.reporting_time_zone,
-    customer: { ...customer, unsubscribed_from_touchpoint_at: reads.unsubscribedFromTouchpointAt },
-    history: survey ? reads.history : { invitations: [], responses: [] },
-    recordOnly: options.recordOnly,
+  const outcomes: (EventOutcome | undefined)[] = new Array(events.length);
+  const key = (touchpointId: number, transactionId: string) => `${touchpointId}\n${transactionId}`;
+
+  // Repeats: of an event stored before, or of an earlier one here.
+  const earlier = new Map((await findEventsByTransactions(sql, events.map((e) => ({ touchpointId: e.touchpoint.id, transactionId: e.input.transaction_id })))).map((row) => [key(row.touchpoint_id, row.transaction_id), row]));
+  const firstHere = new Map<string, number>();
+  const fresh: number[] = [];
+  events.forEach((event, i) => {
+    const k = key(event.touchpoint.id, event.input.transaction_id);
+    const stored = earlier.get(k);
+    if (stored) outcomes[i] = { answer: answerFor(stored), repeated: true };
+    else if (firstHere.has(k)) return;
+    else {
+      firstHere.set(k, i);
+      fresh.push(i);
+    }
   });
-  const notes = decision.notes.join('; ');
-  const stored = {
-    touchpoint_id: touchpoint.id,
-    transaction_id: input.transaction_id,
-    customer_id: customer.id,
-    occurred_at: toDbTime(at),
-    received_at: nowIso,
-    // An erased customer's events keep no data about them.
-    properties: JSON.stringify(customer.erased_at ? {} : (input.properties ?? {})),
-    source,
-    survey_id: survey?.id ?? null,
-    decision: decision.status,
-    reason: decision.reason ?? null,
-    reason_detail: decision.status === 'suppressed' ? decision.detail : notes || null,
-    send_at: decision.sendAt ? toDbTime(decision.sendAt) : null,
-  };
-  const eventId = await insertEvent(trx, settings.reporting_time_zone, stored);
-  let invitationId: number | null = null;
-  if (decision.status === 'scheduled' && survey) {
-    // Salt, key version and hash of the link token (the token itself is made again when sending).
-    const { token: _token, ...tokenColumns } = newInvitationToken(deps.config);
-    invitationId = await insertScheduledInvitation(trx, {
-      survey_id: survey.id,
-      event_id: eventId,
-      customer_id: customer.id,
-      channel: survey.channel,
-      locale: invitationLocale(survey, customer.locale),
-      send_at: toDbTime(decision.sendAt),
-      ...tokenColumns,
-      expires_at: toDbTime(new Date(decision.sendAt.getTime() + settings.token_expiry_days * DAY)),
-      created_at: nowIso,
+
+  // The customers: read ahead only when needed (see customerAsOf), then upserted and locked at once.
+  const { merged, byCustomer } = mergedFacts(fresh.map((i) => events[i].input));
+  const aheadIds = [...byCustomer.entries()].filter(([, list]) => needsBefore(list)).map(([id]) => id);
+  const before = new Map((await findCustomersByExternalIds(sql, aheadIds)).map((row) => [row.external_id, row]));
+  const locked = await upsertCustomers(sql, merged, nowIso);
+  const views = new Map([...byCustomer.entries()].map(([id, list]) => [id, customerAsOf(locked.get(id)!, aheadIds.includes(id) ? (before.get(id) ?? null) : undefined, list)]));
+  const nextView = new Map<string, number>();
+
+  const reads = await decisionReads(
+    sql,
+    [...new Set([...locked.values()].map((c) => c.id))],
+    [...new Set(fresh.map((i) => events[i].touchpoint.id))],
+    countingStates,
+  );
+
+  // Every event decided in order; what it schedules is part of the next one's history.
+  const stored: { index: number; event: NewEvent; survey: Survey | undefined; customer: CustomerRow; sendAt: Date | null }[] = [];
+  for (const i of fresh) {
+    const { input, touchpoint, at } = events[i];
+    const externalId = factsOf(input).external_id;
+    const n = nextView.get(externalId) ?? 0;
+    nextView.set(externalId, n + 1);
+    const customer = views.get(externalId)![n];
+    const survey = scope.surveys.get(touchpoint.id);
+    const history = reads.histories.get(customer.id) ?? { invitations: [], responses: [] };
+    reads.histories.set(customer.id, history);
+    const decision = decide({
+      now,
+      occurredAt: at,
+      transactionId: input.transaction_id,
+      survey: survey ?? null,
+      global: settings.contact_rules,
+      reportingTimeZone: settings.reporting_time_zone,
+      customer: { ...customer, unsubscribed_from_touchpoint_at: reads.touchpointUnsubscribes.get(unsubscribeKey(customer.id, touchpoint.id)) ?? null },
+      history: survey ? history : { invitations: [], responses: [] },
+      recordOnly: scope.recordOnly,
+    });
+    const notes = decision.notes.join('; ');
+    if (decision.status === 'scheduled' && survey) history.invitations.push({ survey_id: survey.id, state: 'scheduled', at: decision.sendAt });
+    stored.push({
+      index: i,
+      survey,
+      customer,
+      sendAt: decision.status === 'scheduled' ? decision.sendAt : null,
+      event: {
+        touchpoint_id: touchpoint.id,
+        transaction_id: input.transaction_id,
+        customer_id: customer.id,
+        occurred_at: toDbTime(at),
+        received_at: nowIso,
+        // An erased customer's events keep no data about them.
+        properties: JSON.stringify(customer.erased_at ? {} : (input.properties ?? {})),
+        source,
+        survey_id: survey?.id ?? null,
+        decision: decision.status,
+        reason: decision.reason ?? null,
+        reason_detail: decision.status === 'suppressed' ? decision.detail : notes || null,
+        send_at: decision.status === 'scheduled' ? toDbTime(decision.sendAt) : null,
+      },
     });
   }
-  // The answer from the row as written (not read back): a repeat, which reads the row, gets exactly the same one.
-  return { answer: answerFor({ ...stored, id: eventId, invitation_id: invitationId }), repeated: false };
+
+  const eventIds = await insertEvents(sql, settings.reporting_time_zone, stored.map((s) => s.event));
+  const scheduled = stored.map((s, k) => ({ ...s, id: eventIds[k] })).filter((s) => s.sendAt && s.survey);
+  const invitationIds = await insertScheduledInvitations(
+    sql,
+    scheduled.map(({ id, survey, customer, sendAt }) => {
+      // Salt, key version and hash of the link token (the token itself is made again when sending).
+      const { token: _token, ...tokenColumns } = newInvitationToken(deps.config);
+      return {
+        survey_id: survey!.id,
+        event_id: id,
+        customer_id: customer.id,
+        channel: survey!.channel,
+        locale: invitationLocale(survey!, customer.locale),
+        send_at: toDbTime(sendAt!),
+        ...tokenColumns,
+        expires_at: toDbTime(new Date(sendAt!.getTime() + settings.token_expiry_days * DAY)),
+        created_at: nowIso,
+      };
+    }),
+  );
+  const invitationOf = new Map(scheduled.map((s, k) => [s.id, invitationIds[k]]));
+  // The answers from the rows as written (not read back): a repeat, which reads the row, gets exactly the same one.
+  stored.forEach((s, k) => (outcomes[s.index] = { answer: answerFor({ ...s.event, id: eventIds[k], invitation_id: invitationOf.get(eventIds[k]) ?? null }), repeated: false }));
+  // A repeat of an event stored here answers as it.
+  events.forEach((event, i) => {
+    if (!outcomes[i]) outcomes[i] = { answer: outcomes[firstHere.get(key(event.touchpoint.id, event.input.transaction_id))!]!.answer, repeated: true };
+  });
+  return outcomes as EventOutcome[];
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { InvitationStates, type InvitationState } from './states.ts';
 import { toDbTime } from '../db/time.ts';
+import type { Statements } from '../db/statements.ts';
 import { countResponded, type Sent } from '../rollups/sends.ts';
 
 /**
@@ -8,7 +9,6 @@ import { countResponded, type Sent } from '../rollups/sends.ts';
  * creation when an event is scheduled, the lookup of a link's token, and its answer.
  */
 
-const idOf = (row: unknown): number => Number(typeof row === 'object' && row ? (row as { id: number }).id : row);
 
 export interface NewInvitation {
   survey_id: number;
@@ -18,19 +18,37 @@ export interface NewInvitation {
   locale: string;
   send_at: string;
   token_salt: string;
+  /** Which key the link token is derived with (server/tokens.ts). */
+  token_key_version: number;
   token_hash: string;
   expires_at: string | null;
   created_at: string;
 }
 
-/** A scheduled invitation: the outbox row the sending worker claims when it is due. */
-export async function insertScheduledInvitation(trx: Knex.Transaction, invitation: NewInvitation): Promise<number> {
-  const [row] = await trx('invitations')
-    .insert({ ...invitation, state: InvitationStates.scheduled, attempts: 0, updated_at: invitation.created_at })
-    .returning('id');
-  const id = idOf(row);
-  await trx('events').where({ id: invitation.event_id }).update({ invitation_id: id });
-  return id;
+const newInvitationColumns = ['survey_id', 'event_id', 'customer_id', 'channel', 'locale', 'send_at', 'token_salt', 'token_key_version', 'token_hash', 'expires_at', 'created_at'] as const;
+// Every field of NewInvitation has its column (a field left out would be dropped without a word).
+const allColumns: Exclude<keyof NewInvitation, (typeof newInvitationColumns)[number]> extends never ? true : never = true;
+void allColumns;
+
+/**
+ * Scheduled invitations (the outbox rows the sending worker claims when they are due), in one statement,
+ * each linked from its event in another; their ids, in the order given.
+ */
+export async function insertScheduledInvitations(sql: Statements, invitations: readonly NewInvitation[]): Promise<number[]> {
+  if (invitations.length === 0) return [];
+  const row = `(${newInvitationColumns.map(() => '?').join(', ')}, ?, 0, ?)`;
+  const rows = await sql.rows<{ id: number; event_id: number }>(
+    `INSERT INTO invitations (${newInvitationColumns.join(', ')}, state, attempts, updated_at) VALUES ${invitations.map(() => row).join(', ')} RETURNING id, event_id`,
+    invitations.flatMap((invitation) => [...newInvitationColumns.map((column) => invitation[column]), InvitationStates.scheduled, invitation.created_at]),
+  );
+  // RETURNING's order is not promised: matched by event (an event has at most one invitation).
+  const ids = new Map(rows.map((r) => [Number(r.event_id), Number(r.id)]));
+  const linked = invitations.map((invitation) => [invitation.event_id, ids.get(invitation.event_id)!] as const);
+  await sql.run(
+    `UPDATE events SET invitation_id = CASE id ${linked.map(() => 'WHEN ? THEN CAST(? AS integer)').join(' ')} END WHERE id IN (${linked.map(() => '?').join(', ')})`,
+    [...linked.flat(), ...linked.map(([eventId]) => eventId)],
+  );
+  return linked.map(([, id]) => id);
 }
 
 /** An invitation as its link page needs it: with the customer's time zone and the event's properties. */

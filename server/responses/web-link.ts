@@ -12,6 +12,7 @@ import { findSurveyByKey } from '../surveys/queries.ts';
 import { keySchema, publicLinkOpen, type Survey } from '../surveys/model.ts';
 import { pickLocale, type Locale } from '../i18n/index.ts';
 import { findCustomerByExternalId, upsertCustomer } from '../customers/queries.ts';
+import { statementsOf } from '../db/statements.ts';
 import { blankSurveyPage, editableUntil, formValues, parseAnswer, type ParsedAnswer, type SurveyPage } from './answer-page.ts';
 import { discardOtherHeld, insertAnswer, latestHeldAnswer, type NewAnswer } from './answer-queries.ts';
 import { isPerson } from './scanner.ts';
@@ -191,7 +192,7 @@ async function storeWebAnswer(
   };
   if (identity.kind === 'signed') {
     // The customer's lock: answers through one signed link are taken one after the other.
-    const customer = await upsertCustomer(trx, { external_id: identity.customer, email: identity.email, name: identity.name }, toDbTime(now));
+    const customer = await upsertCustomer(await statementsOf(trx), { external_id: identity.customer, email: identity.email, name: identity.name }, toDbTime(now));
     if (customer.erased_at) return 'closed';
     target = { ...target, customer_id: customer.id, source: 'signed', link_key: identity.linkKey, properties: identity.properties };
   }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { localDate } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
 import { segmentPairs } from './segments.ts';
+import { statementsOf, type Statements } from '../db/statements.ts';
 
 /**
  * Events received per touchpoint, event property value and local day (reporting time zone): the funnel's
@@ -17,23 +18,27 @@ export interface EventSegmentRow {
   count: number;
 }
 
+/** Rows of one rollup upsert: 500 rows of 5 values stay well under either database's bound parameters. */
+const ROWS_PER_STATEMENT = 500;
+
 /**
- * Adds `delta` to the count of every pair of one event, in one statement (an event has at most 50
- * properties; 180 rows stay under SQLite's 999 bound parameters). The names of one event's pairs differ, so
- * no row is hit twice in a statement (PostgreSQL refuses that).
+ * Adds each row's count to the rollup, in one statement per ROWS_PER_STATEMENT rows. The rows' keys
+ * (touchpoint, name, day, value) differ, so no row is hit twice in a statement (PostgreSQL refuses that).
  */
-async function bump(trx: Knex, touchpointId: number, day: string, pairs: [string, string][], delta: number): Promise<void> {
-  for (let i = 0; i < pairs.length; i += 180) {
-    await trx('event_segment_daily')
-      .insert(pairs.slice(i, i + 180).map(([name, value]) => ({ touchpoint_id: touchpointId, name, day, value, count: delta })))
-      .onConflict(['touchpoint_id', 'name', 'day', 'value'])
-      .merge({ count: trx.raw('event_segment_daily.count + excluded.count') });
+async function bump(sql: Statements, rows: readonly EventSegmentRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
+    await sql.run(
+      `INSERT INTO event_segment_daily (touchpoint_id, name, day, value, count) VALUES ${slice.map(() => '(?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (touchpoint_id, name, day, value) DO UPDATE SET count = event_segment_daily.count + excluded.count`,
+      slice.flatMap((r) => [r.touchpoint_id, r.name, r.day, r.value, r.count]),
+    );
   }
 }
 
-/** Counts an event just stored (in the transaction that stored it). */
-export async function countEvent(trx: Knex, event: { touchpoint_id: number; received_at: string; properties: string }, reportingTimeZone: string): Promise<void> {
-  await bump(trx, event.touchpoint_id, localDate(new Date(event.received_at), reportingTimeZone), segmentPairs(event.properties), 1);
+/** Counts events just stored (in the transaction that stored them). */
+export async function countEvents(sql: Statements, events: Iterable<{ touchpoint_id: number; received_at: string; properties: string }>, reportingTimeZone: string): Promise<void> {
+  await bump(sql, eventRollupRowsOf(events, reportingTimeZone));
 }
 
 /** Takes a customer's events out of the counts, for erasure: call it before their properties are emptied. */
@@ -43,7 +48,7 @@ export async function uncountCustomerEvents(trx: Knex.Transaction, customerId: n
     .select('touchpoint_id', 'received_at', 'properties');
   if (rows.length === 0) return;
   const tz = (await getSettings(trx)).reporting_time_zone;
-  for (const r of rows) await bump(trx, Number(r.touchpoint_id), localDate(new Date(r.received_at), tz), segmentPairs(r.properties), -1);
+  await bump(await statementsOf(trx), eventRollupRowsOf(rows, tz).map((r) => ({ ...r, count: -r.count })));
 }
 
 /** The rollup rows of a set of events (bulk loaders: the demo, rebuilds). */

@@ -68,7 +68,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const db = openDb(config.databaseUrl);
+  const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax });
   await migrateLatest(db);
   const clock = options.clock ?? new ManualClock();
   const log = options.log ?? (process.env.TEST_LOG ? createLog('debug') : silentLog);

@@ -27,7 +27,7 @@ export type ProcessResult =
   | { ok: false; status: number; message: string; code?: string };
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
-const db = openDb(config.databaseUrl);
+const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax });
 const clock = new ManualClock();
 const noMail: MailTransport = {
   kind: 'mailbox',

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { insertResponse, type NewResponse } from '../../server/responses/store.ts';
 import { countSent } from '../../server/rollups/sends.ts';
-import { countEvent } from '../../server/rollups/events.ts';
+import { countEvents } from '../../server/rollups/events.ts';
 import { getSettings } from '../../server/settings/service.ts';
 import type { TestContext } from './context.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
@@ -10,6 +10,7 @@ import { findSurveyByKey } from '../../server/surveys/queries.ts';
 import { toDbTime } from '../../server/db/time.ts';
 import { CURRENT_TOKEN_KEY_VERSION, hashToken, invitationToken, newTokenSalt, type TokenKeyVersion } from '../../server/tokens.ts';
 import { markInvitationResponded } from '../../server/invitations/queries.ts';
+import { statementsOf } from '../../server/db/statements.ts';
 
 /** An active survey, created once per key. */
 export async function activeSurvey(ctx: TestContext, input: Partial<SurveyInput> & { key: string }) {
@@ -70,7 +71,7 @@ export async function seedInvitation(
   const eventId = typeof event === 'object' ? event.id : event;
   // As insertEvent counts it for the funnel.
   const { reporting_time_zone: reportingTimeZone } = await getSettings(db);
-  await countEvent(db, { touchpoint_id: survey.touchpoint_id, received_at: at, properties: JSON.stringify(opts.properties ?? { region: 'north' }) }, reportingTimeZone);
+  await db.transaction(async (trx) => countEvents(await statementsOf(trx), [{ touchpoint_id: survey.touchpoint_id, received_at: at, properties: JSON.stringify(opts.properties ?? { region: 'north' }) }], reportingTimeZone));
   const salt = newTokenSalt();
   const tokenKeyVersion = opts.tokenKeyVersion ?? CURRENT_TOKEN_KEY_VERSION;
   const token = invitationToken(config, { token_salt: salt, token_key_version: tokenKeyVersion });

@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import { withTestContext } from '../helpers/context.ts';
+import type { Db } from '../../server/db/knex.ts';
+
+/** The statements `db` runs while `fn` runs (knex's own and the prepared ones of the hot paths), but the read of the cache versions. */
+async function statementsDuring(db: Db, fn: () => Promise<unknown>): Promise<{ sql: string; method?: string }[]> {
+  const seen: { sql: string; method?: string }[] = [];
+  const listener = (q: { sql: string; method?: string }) => seen.push({ sql: q.sql, method: q.method });
+  db.on('query', listener);
+  try {
+    await fn();
+  } finally {
+    db.removeListener('query', listener);
+  }
+  // The versions are read at most once a second, whatever the request (cache-versions.test.ts).
+  return seen.filter((s) => !/cache_versions/.test(s.sql));
+}
+
+const list = (statements: { sql: string }[]) => statements.map((s) => s.sql.replace(/\s+/g, ' ').slice(0, 100)).join('\n');
+
+/**
+ * The event path's round trips (issue 13): one event takes the connection once, for one transaction of
+ * prepared statements, and costs a fixed small number of them; a repeat writes nothing; a batch shares
+ * its transaction among its events.
+ */
+describe('the event path: one transaction of prepared statements, a counted number of round trips', function () {
+  this.timeout(60_000);
+  const ctx = withTestContext();
+  let seq = 0;
+  const event = (customer = `c-${++seq}`) => ({
+    touchpoint: 'delivery',
+    transaction_id: `order-${++seq}`,
+    customer: { id: customer, email: `${customer}@example.com` },
+    properties: { region: 'north', plan: 'team' },
+  });
+
+  before(async () => {
+    ctx.clock.set('2026-11-23T10:00:00Z');
+    await ctx.api.post('/api/v1/surveys').send({ key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }).expect(201);
+    // The first event fills the process's caches (key, touchpoint, survey, settings).
+    await ctx.api.post('/api/v1/events').send(event()).expect(202);
+  });
+
+  it('a scheduled event of a new customer: one transaction, nine statements, all prepared', async () => {
+    const body = event();
+    let status = '';
+    const statements = await statementsDuring(ctx.deps.db, async () => {
+      status = (await ctx.api.post('/api/v1/events').send(body).expect(202)).body.status;
+    });
+    expect(status).to.equal('scheduled');
+    const sql = statements.map((s) => s.sql.trim().split(/\s+/).slice(0, 3).join(' ').toUpperCase());
+    expect(sql.filter((s) => s.startsWith('BEGIN')), list(statements)).to.have.length(1);
+    expect(sql.filter((s) => s === 'COMMIT'), list(statements)).to.have.length(1);
+    expect(statements.filter((s) => s.method !== 'prepared'), list(statements)).to.deep.equal([]);
+    // BEGIN, the repeat look, the customer upsert, the decision's reads, the event, its rollup, the invitation and its link on the event, COMMIT.
+    expect(statements, list(statements)).to.have.length(9);
+  });
+
+  it('a repeat writes nothing: the look for it, inside its transaction, answers it', async () => {
+    const body = event();
+    const first = await ctx.api.post('/api/v1/events').send(body).expect(202);
+    const statements = await statementsDuring(ctx.deps.db, async () => {
+      const again = await ctx.api.post('/api/v1/events').send({ ...body, customer: { ...body.customer, name: 'A new name' } }).expect(200);
+      expect(again.body.id).to.equal(first.body.id);
+    });
+    expect(statements.filter((s) => /^\s*(INSERT|UPDATE|DELETE)/i.test(s.sql)), list(statements)).to.deep.equal([]);
+    expect(statements.length, list(statements)).to.be.at.most(3);
+    const customer = await ctx.deps.db('customers').where({ external_id: body.customer.id }).first();
+    expect(customer.name).to.equal(null);
+  });
+
+  it('a batch of 200 events shares one transaction: fewer than eight statements an event', async () => {
+    const events = Array.from({ length: 200 }, () => event());
+    let results: { status: string }[] = [];
+    const statements = await statementsDuring(ctx.deps.db, async () => {
+      results = (await ctx.api.post('/api/v1/events/batch').send({ events }).expect(200)).body.results;
+    });
+    expect(results.filter((r) => r.status === 'scheduled')).to.have.length(200);
+    expect(statements.filter((s) => /^\s*BEGIN/i.test(s.sql)), list(statements.slice(0, 20))).to.have.length(1);
+    expect(statements.length / events.length).to.be.below(8);
+  });
+});
