@@ -3,7 +3,7 @@ import type { Deps } from '../deps.ts';
 import type { FieldError } from '../errors.ts';
 import { writeTransaction } from '../db/dialect.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
-import { findSurveyById } from '../surveys/queries.ts';
+import { findSharedSurveyById } from '../surveys/queries.ts';
 import { wordingFor, type Survey, type Wording } from '../surveys/model.ts';
 import type { Locale } from '../i18n/index.ts';
 import { hashToken } from '../tokens.ts';
@@ -54,7 +54,7 @@ async function findLink(deps: Deps, token: string, options: { held?: boolean } =
   const invitation = await findInvitationByTokenHash(deps.db, hashToken(token));
   // Links of invitations never sent were never given to anyone.
   if (!invitation || invitation.state === 'scheduled' || invitation.state === 'suppressed') return null;
-  const survey = await findSurveyById(deps.db, invitation.survey_id);
+  const survey = await findSharedSurveyById(deps.db, invitation.survey_id);
   if (!survey) return null;
   const [settings, response, held] = await Promise.all([
     getSettings(deps.db),
@@ -140,7 +140,13 @@ export async function recordTrapClick(deps: Deps, token: string, userAgent: stri
  * at once and replaces any held one; any other is held for the settle window, or discarded at once when
  * the invitation's other score links or trap link were already hit around it.
  */
-export async function answerInvitation(deps: Deps, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {
+export function answerInvitation(deps: Deps, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {
+  // One transaction from the first read to the last write: the connection is taken once (on SQLite the
+  // only one: a request that took it again and again would queue again and again under load).
+  return writeTransaction(deps.db, (trx) => answerInside({ ...deps, db: trx }, trx, token, body, userAgent));
+}
+
+async function answerInside(deps: Deps, trx: Knex.Transaction, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {
   const opened = await openLink(deps, token, { held: false });
   if ('kind' in opened) return opened;
   const { link, now } = opened;
@@ -148,7 +154,7 @@ export async function answerInvitation(deps: Deps, token: string, body: Record<s
   if (parsed.errors.length) return { kind: 'invalid', page: pageFor(link, now, formValues(parsed, body)), errors: parsed.errors };
   const open = parsed.openId === null ? undefined : await findOpen(deps.db, link.invitation.id, parsed.openId);
   const windowMs = deps.config.answerSettleSeconds * 1000;
-  const decided = await writeTransaction(deps.db, (trx) => storeAnswer(trx, link, parsed, { now, openedAt: open ? new Date(open.at) : null, userAgent, windowMs }));
+  const decided = await storeAnswer(trx, link, parsed, { now, openedAt: open ? new Date(open.at) : null, userAgent, windowMs });
   if (decided.state === 'discarded') {
     deps.log.info({ invitationId: link.invitation.id, signal: decided.reason, trigger: parsed.evidence.trigger }, 'answer discarded as automated');
   }
