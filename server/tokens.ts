@@ -90,12 +90,6 @@ export function verifiedInvitationToken(keys: TokenKeys, invitation: StoredToken
   return token;
 }
 
-/** The token columns of one invitation (for the worker, which renders the link again). */
-export async function findStoredToken(db: Knex, invitationId: number): Promise<{ token_salt: string; token_key_version: number; token_hash: string } | undefined> {
-  const row = await db('invitations').where({ id: invitationId }).first('token_salt', 'token_key_version', 'token_hash');
-  return row ? { token_salt: row.token_salt, token_key_version: Number(row.token_key_version ?? 1), token_hash: row.token_hash } : undefined;
-}
-
 const KEY_ID_SETTING = 'link_token_key_id';
 
 /** A one-way fingerprint of the link key: tells keys apart, reveals nothing of them. */

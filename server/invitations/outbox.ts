@@ -9,7 +9,10 @@ export interface InvitationToSend {
   survey_id: number;
   customer_id: number;
   locale: string;
+  /** The link token's salt, key version and hash (server/tokens.ts makes the token again from them). */
   token_salt: string;
+  token_key_version: number;
+  token_hash: string;
   attempts: number;
   /** Tries of its reminder so far (the claim counts one). */
   reminder_attempts: number;
@@ -96,7 +99,7 @@ export async function releaseClaim(db: Knex, id: number, owner: string, retryAtI
 }
 
 export async function findInvitationToSend(db: Knex, id: number): Promise<InvitationToSend | undefined> {
-  return db('invitations')
+  const row: InvitationToSend | undefined = await db('invitations')
     .join('customers', 'customers.id', 'invitations.customer_id')
     .where('invitations.id', id)
     .first(
@@ -105,11 +108,15 @@ export async function findInvitationToSend(db: Knex, id: number): Promise<Invita
       'invitations.customer_id',
       'invitations.locale',
       'invitations.token_salt',
+      'invitations.token_key_version',
+      'invitations.token_hash',
       'invitations.attempts',
       'invitations.reminder_attempts',
       'customers.email',
       'customers.name',
     );
+  // smallint comes back as a string from PostgreSQL; rows made before key versions are version 1.
+  return row && { ...row, token_key_version: Number(row.token_key_version ?? 1) };
 }
 
 /** Only a row this worker still owns is marked: a row another worker took over stays as it is. */

@@ -21,17 +21,21 @@ export interface SendSegmentRow extends SendDayRow {
   value: string;
 }
 
+/**
+ * Adds to the day's counts and to those of each property value of the invitation, in one statement each
+ * (an event has at most 50 properties; the names of one invitation's pairs differ, so no row is hit twice
+ * in a statement, which PostgreSQL refuses).
+ */
 async function bump(trx: Knex, surveyId: number, day: string, pairs: [string, string][], sent: number, responded: number, daily = true): Promise<void> {
-  const add = (table: string) => ({ sent: trx.raw(`${table}.sent + ?`, [sent]), responded: trx.raw(`${table}.responded + ?`, [responded]) });
+  const add = (table: string) => ({ sent: trx.raw(`${table}.sent + excluded.sent`), responded: trx.raw(`${table}.responded + excluded.responded`) });
   if (daily) {
     await trx('invitation_daily').insert({ survey_id: surveyId, day, sent, responded }).onConflict(['survey_id', 'day']).merge(add('invitation_daily'));
   }
-  for (const [name, value] of pairs) {
-    await trx('invitation_segment_daily')
-      .insert({ survey_id: surveyId, name, day, value, sent, responded })
-      .onConflict(['survey_id', 'name', 'day', 'value'])
-      .merge(add('invitation_segment_daily'));
-  }
+  if (pairs.length === 0) return;
+  await trx('invitation_segment_daily')
+    .insert(pairs.map(([name, value]) => ({ survey_id: surveyId, name, day, value, sent, responded })))
+    .onConflict(['survey_id', 'name', 'day', 'value'])
+    .merge(add('invitation_segment_daily'));
 }
 
 export interface Sent {

@@ -9,7 +9,6 @@ import type { Settings } from '../settings/service.ts';
 import type { Survey } from '../surveys/model.ts';
 import { findSharedSurveyById, listSurveys } from '../surveys/queries.ts';
 import { renderStoredInvitation } from './render.ts';
-import { findStoredToken } from '../tokens.ts';
 import { findInvitationToSend, markCustomerBounced } from '../invitations/outbox.ts';
 import {
   confirmReminderClaim,
@@ -146,14 +145,12 @@ export async function deliverReminder(deps: Deps, invitationId: number, settings
         return { skip: 'suppressed' };
       }
       const survey = await findSharedSurveyById(db, invitation.survey_id);
-      const token = await findStoredToken(db, invitationId);
       return {
         attempts: invitation.reminder_attempts,
         customerId: invitation.customer_id,
         render: async () => {
           if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
-          if (!token) throw new Error(`Invitation ${invitationId} no longer exists`);
-          return renderStoredInvitation({ ...invitation, ...token, id: invitationId }, { email: invitation.email!, name: invitation.name }, { survey, settings, config }, true);
+          return renderStoredInvitation({ ...invitation, id: invitationId }, { email: invitation.email!, name: invitation.name }, { survey, settings, config }, true);
         },
       };
     },

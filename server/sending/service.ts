@@ -6,7 +6,6 @@ import { recheckBeforeSend } from '../eligibility/recheck.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { findSharedSurveyById } from '../surveys/queries.ts';
 import { renderStoredInvitation } from './render.ts';
-import { findStoredToken } from '../tokens.ts';
 import {
   confirmClaim,
   findInvitationToSend,
@@ -98,14 +97,12 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
         return { skip: 'suppressed' };
       }
       const survey = await findSharedSurveyById(db, invitation.survey_id);
-      const token = await findStoredToken(db, invitationId);
       return {
         attempts: invitation.attempts,
         customerId: invitation.customer_id,
         render: async () => {
           if (!survey) throw new Error(`Survey ${invitation.survey_id} no longer exists`);
-          if (!token) throw new Error(`Invitation ${invitationId} no longer exists`);
-          return renderStoredInvitation({ ...invitation, ...token, id: invitationId }, { email: invitation.email!, name: invitation.name }, { survey, settings, config });
+          return renderStoredInvitation({ ...invitation, id: invitationId }, { email: invitation.email!, name: invitation.name }, { survey, settings, config });
         },
       };
     },
