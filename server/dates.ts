@@ -1,5 +1,5 @@
 import { TZDate } from '@date-fns/tz';
-import { addDays as addDaysTo, addMonths, differenceInCalendarDays, format as formatDate, startOfISOWeek, startOfMonth } from 'date-fns';
+import { addDays as addDaysTo, addMonths, differenceInCalendarDays, startOfISOWeek, startOfMonth } from 'date-fns';
 
 /**
  * Dates and numbers as people read them: local calendar dates of instants,
@@ -133,11 +133,13 @@ export const INSTANT_RANGE_MESSAGE = `must be an instant between ${FIRST_DATE}T0
 
 /*
  * Calendar arithmetic on local dates written YYYY-MM-DD (days, weeks and months of the reporting time
- * zone, already taken from instants): date-fns on the date as a UTC midnight, so no zone's clock changes
- * can move it.
+ * zone, already taken from instants): date-fns on the date at noon of the process's own clock (noon is
+ * never skipped or repeated by a clock change, and date-fns keeps the time of day), without a time-zone
+ * object: the dashboards do this for every day of every bucket, and a TZDate asks Intl each time.
  */
-const civil = (date: string): TZDate => new TZDate(Date.parse(`${date}T00:00:00Z`), 'UTC');
-const civilText = (d: Date): string => formatDate(d, 'yyyy-MM-dd');
+const civil = (date: string): Date => new Date(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)), 12);
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+const civilText = (d: Date): string => `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
 
 /** The calendar date `days` after (or before) `date`. */
 export const addDays = (date: string, days: number): string => civilText(addDaysTo(civil(date), days));
