@@ -1,14 +1,12 @@
 import type { Deps } from '../deps.ts';
 import { AppError, UnavailableError, ValidationError } from '../errors.ts';
-import { preparedTransaction } from '../db/statements.ts';
 import { retryWhenBusy } from '../db/retry.ts';
 import { parseInput } from '../validation.ts';
-import { getSettings } from '../settings/service.ts';
-import { findActiveSurveyForTouchpoint, findTouchpointByKey } from '../surveys/queries.ts';
-import type { Survey } from '../surveys/model.ts';
+import { findTouchpointByKey } from '../surveys/queries.ts';
 import { eventSchema } from './input.ts';
 import { occurredAt, receiveEvent } from './service.ts';
-import { storeEvents, type CheckedEvent, type EventAnswer } from './store.ts';
+import type { CheckedEvent, EventAnswer } from './store.ts';
+import { storeTogether } from './group-commit.ts';
 
 /** One entry of a batch answer: the event's answer, or why it was refused. */
 export type BatchResult =
@@ -49,7 +47,7 @@ export async function receiveBatch(deps: Deps, events: unknown[], source: 'api' 
   for (let start = 0; start < checked.length; start += BATCH_CHUNK) {
     const chunk = checked.slice(start, start + BATCH_CHUNK);
     try {
-      const answers = await retryWhenBusy(() => storeChunk(deps, chunk.map((c) => c.event), source));
+      const answers = await retryWhenBusy(() => storeTogether(deps, chunk.map((c) => c.event), { source }));
       chunk.forEach((c, i) => (results[c.index] = { index: c.index, ...answers[i].answer, ...(answers[i].repeated ? { duplicate: true as const } : {}) }));
     } catch (err) {
       deps.log.warn({ err, first: chunk[0].index, events: chunk.length }, 'a batch chunk failed as a whole; storing its events one by one');
@@ -65,17 +63,4 @@ export async function receiveBatch(deps: Deps, events: unknown[], source: 'api' 
     }
   }
   return results;
-}
-
-/**
- * One transaction for the chunk, on one connection with prepared statements; the settings and each
- * touchpoint's active survey read before it, once (from the process's cache).
- */
-async function storeChunk(deps: Deps, events: CheckedEvent[], source: 'api' | 'import') {
-  const settings = await getSettings(deps.db);
-  const surveys = new Map<number, Survey | undefined>();
-  for (const { touchpoint } of events) {
-    if (!surveys.has(touchpoint.id)) surveys.set(touchpoint.id, await findActiveSurveyForTouchpoint(deps.db, touchpoint.id));
-  }
-  return preparedTransaction(deps.db, (sql) => storeEvents(sql, deps, events, { now: deps.clock.now(), settings, source, surveys }));
 }

@@ -3,11 +3,10 @@ import { DAY } from '../clock.ts';
 import { UnavailableError, ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { isUniqueViolation } from '../db/dialect.ts';
-import { preparedTransaction } from '../db/statements.ts';
-import { getSettings } from '../settings/service.ts';
-import { findActiveSurveyForTouchpoint, findTouchpointByKey } from '../surveys/queries.ts';
+import { findTouchpointByKey } from '../surveys/queries.ts';
 import { eventSchema, type EventInput } from './input.ts';
-import { answerFor, storeEvents, type EventAnswer, type EventOutcome } from './store.ts';
+import { answerFor, type EventAnswer, type EventOutcome } from './store.ts';
+import { storeWithOthers } from './group-commit.ts';
 import { retryWhenBusy } from '../db/retry.ts';
 import { findEventByTransaction } from './queries.ts';
 
@@ -79,12 +78,9 @@ async function receiveEventOnce(deps: Deps, body: unknown, source: 'api' | 'impo
     if (first) return { answer: answerFor(first), repeated: true };
     throw err;
   }
-  // From the process's cache, before the transaction takes the connection (on SQLite the only one).
-  const settings = await getSettings(db);
-  const surveys = new Map([[touchpoint.id, await findActiveSurveyForTouchpoint(db, touchpoint.id)]]);
   try {
-    // One transaction on one connection: a repeat is found inside it, after the customer's lock.
-    return (await preparedTransaction(db, (sql) => storeEvents(sql, deps, [{ input, touchpoint, at }], { now, settings, source, surveys, recordOnly: options.recordOnly })))[0];
+    // One transaction on one connection, shared with the events that arrive meanwhile: a repeat is found inside it.
+    return await storeWithOthers(deps, { input, touchpoint, at }, { source, recordOnly: options.recordOnly });
   } catch (err) {
     // Two requests with one transaction id raced past each other (PostgreSQL): the loser answers as a repeat.
     if (isUniqueViolation(err)) {

@@ -79,4 +79,17 @@ describe('the event path: one transaction of prepared statements, a counted numb
     expect(statements.filter((s) => /^\s*BEGIN/i.test(s.sql)), list(statements.slice(0, 20))).to.have.length(1);
     expect(statements.length / events.length).to.be.below(8);
   });
+
+  it('events that arrive while others are being stored are committed together, each decided as alone', async () => {
+    // 40 events at once: four customers, ten each (the first of each is scheduled, the rest wait out the cooldown).
+    const events = Array.from({ length: 40 }, (_, i) => event(`together-${i % 4}`));
+    let answers: { status: number; body: { status: string; reason?: string } }[] = [];
+    const statements = await statementsDuring(ctx.deps.db, async () => {
+      answers = await Promise.all(events.map((body) => ctx.api.post('/api/v1/events').send(body)));
+    });
+    expect(answers.map((a) => a.status)).to.deep.equal(events.map(() => 202));
+    expect(answers.filter((a) => a.body.status === 'scheduled')).to.have.length(4);
+    const transactions = statements.filter((s) => /^\s*BEGIN/i.test(s.sql)).length;
+    expect(transactions).to.be.below(40);
+  });
 });
