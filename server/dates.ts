@@ -1,4 +1,4 @@
-import { TZDate } from '@date-fns/tz';
+import { TZDate, tzOffset } from '@date-fns/tz';
 import { addDays as addDaysTo, addMonths, differenceInCalendarDays, startOfISOWeek, startOfMonth } from 'date-fns';
 
 /**
@@ -27,9 +27,32 @@ const isoInstantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z
 /** An ISO 8601 instant with a zone offset (2027-06-30T18:00:00Z) that names a real moment. */
 export const isIsoInstant = (text: string): boolean => isoInstantPattern.test(text) && !Number.isNaN(Date.parse(text));
 
-/** The local date (YYYY-MM-DD) on which `at` falls in `timeZone`. */
+const DAY_MS = 86_400_000;
+/** Per zone: the zone's offset (minutes) through each UTC day by its number, or null when it changes that day. */
+const dayOffsets = new Map<string, Map<number, number | null>>();
+/** UTC days kept per zone (some 270 years): past that the zone's days are forgotten and read again. */
+const DAYS_KEPT = 100_000;
+
+/**
+ * The local date (YYYY-MM-DD) on which `at` falls in `timeZone`. Asking Intl for every instant is slow
+ * (a trend in another zone reads every response), so the zone's offset is asked twice per UTC day, at its
+ * start and its end, and when it is the same, every instant of that day is moved by it; on a day the
+ * offset changes, Intl answers for each instant.
+ */
 export function localDate(at: Date, timeZone: string): string {
-  return formatterFor(timeZone).format(at);
+  const ms = at.getTime();
+  const day = Math.floor(ms / DAY_MS);
+  let offsets = dayOffsets.get(timeZone);
+  if (!offsets || offsets.size >= DAYS_KEPT) dayOffsets.set(timeZone, (offsets = new Map()));
+  let offset = offsets.get(day);
+  if (offset === undefined) {
+    const start = tzOffset(timeZone, new Date(day * DAY_MS));
+    const end = tzOffset(timeZone, new Date(day * DAY_MS + DAY_MS - 1));
+    offset = start === end && Number.isFinite(start) ? start : null;
+    offsets.set(day, offset);
+  }
+  if (offset === null || Number.isNaN(ms)) return formatterFor(timeZone).format(at);
+  return new Date(ms + offset * 60_000).toISOString().slice(0, 10);
 }
 
 /** The locales dates and numbers are shown in; anything else reads as English. */

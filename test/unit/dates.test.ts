@@ -76,4 +76,23 @@ describe('dates and numbers for the reader (server/dates.ts)', () => {
     expect(formatP(0.0001, 'de')).to.equal('p < 0,001');
     expect(formatPercent(0.714, 'de')).to.equal('71 %');
   });
+
+  it('gives the same local date as Intl for every instant, across clock changes of whole, half and quarter hours', () => {
+    // Berlin (DST at 01:00 UTC), São Paulo (DST at local midnight, 2018), Lord Howe (a 30-minute change),
+    // Chatham (+12:45/+13:45), Kathmandu (+05:45), St John's (−03:30), Kiritimati (+14): every 20 min 13 s of 2018 and 2026.
+    const zones = ['Europe/Berlin', 'America/Sao_Paulo', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kathmandu', 'America/St_Johns', 'Pacific/Kiritimati'];
+    let checked = 0;
+    for (const timeZone of zones) {
+      const intl = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      for (const year of [2018, 2026]) {
+        for (let t = Date.UTC(year, 0, 1); t < Date.UTC(year + 1, 0, 1); t += 1_213_000) {
+          const at = new Date(t);
+          const expected = intl.format(at);
+          if (localDate(at, timeZone) !== expected) expect(`${timeZone} ${at.toISOString()} → ${localDate(at, timeZone)}`).to.equal(`${timeZone} ${at.toISOString()} → ${expected}`);
+          checked++;
+        }
+      }
+    }
+    expect(checked).to.be.above(350_000);
+  });
 });
