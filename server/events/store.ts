@@ -116,6 +116,60 @@ function mergedFacts(inputs: EventInput[]): { merged: CustomerFacts[]; byCustome
 const needsBefore = (list: CustomerFacts[]) => factFields.some((field) => list[0][field] === undefined && list.some((facts) => facts[field] !== undefined));
 
 /**
+ * The customers of the events upserted and locked at once (read ahead only when needed: customerAsOf),
+ * and each event's customer as it sees them, in the order of `inputs`.
+ */
+async function lockCustomers(sql: Statements, inputs: EventInput[], nowIso: string): Promise<CustomerRow[]> {
+  const { merged, byCustomer } = mergedFacts(inputs);
+  const aheadIds = [...byCustomer.entries()].filter(([, list]) => needsBefore(list)).map(([id]) => id);
+  const before = new Map((await findCustomersByExternalIds(sql, aheadIds)).map((row) => [row.external_id, row]));
+  const locked = await upsertCustomers(sql, merged, nowIso);
+  const views = new Map([...byCustomer.entries()].map(([id, list]) => [id, customerAsOf(locked.get(id)!, aheadIds.includes(id) ? (before.get(id) ?? null) : undefined, list)]));
+  const seen = new Map<string, number>();
+  return inputs.map((input) => {
+    const externalId = factsOf(input).external_id;
+    const n = seen.get(externalId) ?? 0;
+    seen.set(externalId, n + 1);
+    return views.get(externalId)![n];
+  });
+}
+
+/** An event decided, ready to be written: its row, and what its invitation needs when it is scheduled. */
+interface Decided {
+  /** Its place among the events stored together. */
+  index: number;
+  event: NewEvent;
+  survey: Survey | undefined;
+  customer: CustomerRow;
+  sendAt: Date | null;
+}
+
+/** The decided events written (with their rollup counts) and their invitations: the events' ids in order, and each scheduled event's invitation. */
+async function writeDecided(sql: Statements, deps: Pick<Deps, 'config'>, decided: Decided[], settings: Settings, nowIso: string) {
+  const eventIds = await insertEvents(sql, settings.reporting_time_zone, decided.map((d) => d.event));
+  const scheduled = decided.map((d, k) => ({ ...d, id: eventIds[k] })).filter((d) => d.sendAt && d.survey);
+  const invitationIds = await insertScheduledInvitations(
+    sql,
+    scheduled.map(({ id, survey, customer, sendAt }) => {
+      // Salt, key version and hash of the link token (the token itself is made again when sending).
+      const { token: _token, ...tokenColumns } = newInvitationToken(deps.config);
+      return {
+        survey_id: survey!.id,
+        event_id: id,
+        customer_id: customer.id,
+        channel: survey!.channel,
+        locale: invitationLocale(survey!, customer.locale),
+        send_at: toDbTime(sendAt!),
+        ...tokenColumns,
+        expires_at: toDbTime(new Date(sendAt!.getTime() + settings.token_expiry_days * DAY)),
+        created_at: nowIso,
+      };
+    }),
+  );
+  return { eventIds, invitationOf: new Map(scheduled.map((d, k) => [d.id, invitationIds[k]])) };
+}
+
+/**
  * Events stored together inside the caller's write transaction (its prepared statements), in a fixed
  * number of statements however many they are: the repeats answered as such (a repeat changes nothing,
  * not even the customer's name), the customers upserted and locked (decisions for one customer are
@@ -144,29 +198,19 @@ export async function storeEvents(sql: Statements, deps: Pick<Deps, 'config'>, e
     }
   });
 
-  // The customers: read ahead only when needed (see customerAsOf), then upserted and locked at once.
-  const { merged, byCustomer } = mergedFacts(fresh.map((i) => events[i].input));
-  const aheadIds = [...byCustomer.entries()].filter(([, list]) => needsBefore(list)).map(([id]) => id);
-  const before = new Map((await findCustomersByExternalIds(sql, aheadIds)).map((row) => [row.external_id, row]));
-  const locked = await upsertCustomers(sql, merged, nowIso);
-  const views = new Map([...byCustomer.entries()].map(([id, list]) => [id, customerAsOf(locked.get(id)!, aheadIds.includes(id) ? (before.get(id) ?? null) : undefined, list)]));
-  const nextView = new Map<string, number>();
-
+  const customers = await lockCustomers(sql, fresh.map((i) => events[i].input), nowIso);
   const reads = await decisionReads(
     sql,
-    [...new Set([...locked.values()].map((c) => c.id))],
+    [...new Set(customers.map((c) => c.id))],
     [...new Set(fresh.map((i) => events[i].touchpoint.id))],
     countingStates,
   );
 
   // Every event decided in order; what it schedules is part of the next one's history.
-  const stored: { index: number; event: NewEvent; survey: Survey | undefined; customer: CustomerRow; sendAt: Date | null }[] = [];
-  for (const i of fresh) {
+  const stored: Decided[] = [];
+  for (const [k, i] of fresh.entries()) {
     const { input, touchpoint, at } = events[i];
-    const externalId = factsOf(input).external_id;
-    const n = nextView.get(externalId) ?? 0;
-    nextView.set(externalId, n + 1);
-    const customer = views.get(externalId)![n];
+    const customer = customers[k];
     const survey = scope.surveys.get(touchpoint.id);
     const history = reads.histories.get(customer.id) ?? { invitations: [], responses: [] };
     reads.histories.set(customer.id, history);
@@ -206,27 +250,7 @@ export async function storeEvents(sql: Statements, deps: Pick<Deps, 'config'>, e
     });
   }
 
-  const eventIds = await insertEvents(sql, settings.reporting_time_zone, stored.map((s) => s.event));
-  const scheduled = stored.map((s, k) => ({ ...s, id: eventIds[k] })).filter((s) => s.sendAt && s.survey);
-  const invitationIds = await insertScheduledInvitations(
-    sql,
-    scheduled.map(({ id, survey, customer, sendAt }) => {
-      // Salt, key version and hash of the link token (the token itself is made again when sending).
-      const { token: _token, ...tokenColumns } = newInvitationToken(deps.config);
-      return {
-        survey_id: survey!.id,
-        event_id: id,
-        customer_id: customer.id,
-        channel: survey!.channel,
-        locale: invitationLocale(survey!, customer.locale),
-        send_at: toDbTime(sendAt!),
-        ...tokenColumns,
-        expires_at: toDbTime(new Date(sendAt!.getTime() + settings.token_expiry_days * DAY)),
-        created_at: nowIso,
-      };
-    }),
-  );
-  const invitationOf = new Map(scheduled.map((s, k) => [s.id, invitationIds[k]]));
+  const { eventIds, invitationOf } = await writeDecided(sql, deps, stored, settings, nowIso);
   // The answers from the rows as written (not read back): a repeat, which reads the row, gets exactly the same one.
   stored.forEach((s, k) => (outcomes[s.index] = { answer: answerFor({ ...s.event, id: eventIds[k], invitation_id: invitationOf.get(eventIds[k]) ?? null }), repeated: false }));
   // A repeat of an event stored here answers as it.
