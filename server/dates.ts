@@ -41,7 +41,13 @@ const DAYS_KEPT = 100_000;
  */
 export function localDate(at: Date, timeZone: string): string {
   const ms = at.getTime();
-  const day = Math.floor(ms / DAY_MS);
+  const offset = Number.isNaN(ms) ? null : dayOffset(timeZone, Math.floor(ms / DAY_MS));
+  if (offset === null) return formatterFor(timeZone).format(at);
+  return new Date(ms + offset * 60_000).toISOString().slice(0, 10);
+}
+
+/** The zone's offset (minutes) through the whole UTC day numbered `day` (days since 1970-01-01), or null when it changes that day. */
+function dayOffset(timeZone: string, day: number): number | null {
   let offsets = dayOffsets.get(timeZone);
   if (!offsets || offsets.size >= DAYS_KEPT) dayOffsets.set(timeZone, (offsets = new Map()));
   let offset = offsets.get(day);
@@ -51,9 +57,11 @@ export function localDate(at: Date, timeZone: string): string {
     offset = start === end && Number.isFinite(start) ? start : null;
     offsets.set(day, offset);
   }
-  if (offset === null || Number.isNaN(ms)) return formatterFor(timeZone).format(at);
-  return new Date(ms + offset * 60_000).toISOString().slice(0, 10);
+  return offset;
 }
+
+/** The zone's offset (minutes) through the whole UTC date `date` (YYYY-MM-DD), or null when it changes that day. */
+export const offsetThroughUtcDate = (timeZone: string, date: string): number | null => dayOffset(timeZone, Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS));
 
 /** The locales dates and numbers are shown in; anything else reads as English. */
 const displayLocales = ['en', 'de'] as const;
