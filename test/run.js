@@ -33,6 +33,14 @@ async function mocha(title, globs, env = {}) {
   if (res.status !== 0 && count('failing') === 0) broken.push(title);
 }
 
+async function browserTests() {
+  if (fs.existsSync(chromium)) {
+    await mocha('browser tests (Chromium)', ['test/e2e/**/*.test.ts'], { CHROMIUM_PATH: chromium, TEST_DATABASE_URL: '' });
+  } else {
+    skipped.push(`browser tests: no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  }
+}
+
 const suites = [
   run('type check (tsc --noEmit)', 'npx', ['tsc', '--noEmit', '-p', '.']).then((res) => {
     if (res.status !== 0) broken.push('type check');
@@ -43,7 +51,8 @@ const suites = [
   run('no unused code (knip, npm run check:unused)', 'npx', ['knip']).then((res) => {
     if (res.status !== 0) broken.push('unused code');
   }),
-  mocha('unit and integration tests on SQLite', ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], { TEST_DATABASE_URL: '' }),
+  // The browser tests follow the SQLite suite, beside the (longer) PostgreSQL suite: CI's wall time is the longer of the two lines.
+  mocha('unit and integration tests on SQLite', ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], { TEST_DATABASE_URL: '' }).then(browserTests),
 ];
 if (process.env.TEST_DATABASE_URL) {
   suites.push(mocha('integration tests on PostgreSQL', ['test/integration/**/*.test.ts']));
@@ -52,11 +61,6 @@ if (process.env.TEST_DATABASE_URL) {
 }
 await Promise.all(suites);
 
-if (fs.existsSync(chromium)) {
-  await mocha('browser tests (Chromium)', ['test/e2e/**/*.test.ts'], { CHROMIUM_PATH: chromium, TEST_DATABASE_URL: '' });
-} else {
-  skipped.push(`browser tests: no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`);
-}
 
 console.log('');
 for (const s of skipped) console.log(`skipped: ${s}`);
