@@ -68,30 +68,26 @@ function pgText(sql: string): { name: string; text: string } {
 }
 
 function statementsOn(db: Knex, conn: unknown): Statements {
-  const announce = (sql: string, bindings: readonly Bindable[]) => db.emit('query', { sql, bindings, method: 'prepared' });
-  if (isPostgres(db)) {
-    const pg = conn as PgConnection;
-    return {
-      async rows<T>(sql: string, params: readonly Bindable[]) {
-        announce(sql, params);
-        return (await pg.query({ ...pgText(sql), values: params })).rows as T[];
-      },
-      async run(sql, params) {
-        announce(sql, params);
-        return (await pg.query({ ...pgText(sql), values: params })).rowCount ?? 0;
-      },
-    };
-  }
-  const sqlite = conn as SqliteConnection;
+  // One way to run a text on this connection, per driver: its rows, and how many rows it changed.
+  const execute: (sql: string, params: readonly Bindable[]) => Promise<{ rows: unknown[]; changes: number }> = isPostgres(db)
+    ? async (sql, params) => {
+        const result = await (conn as PgConnection).query({ ...pgText(sql), values: params });
+        return { rows: result.rows, changes: result.rowCount ?? 0 };
+      }
+    : async (sql, params) => {
+        const statement = (conn as SqliteConnection).prepare(sql);
+        if (!statement.reader) return { rows: [], changes: statement.run(params).changes };
+        // A write with RETURNING: one row back per row changed.
+        const rows = statement.all(params);
+        return { rows, changes: rows.length };
+      };
+  const announced = (sql: string, params: readonly Bindable[]) => {
+    db.emit('query', { sql, bindings: params, method: 'prepared' });
+    return execute(sql, params);
+  };
   return {
-    async rows<T>(sql: string, params: readonly Bindable[]) {
-      announce(sql, params);
-      return sqlite.prepare(sql).all(params) as T[];
-    },
-    async run(sql, params) {
-      announce(sql, params);
-      return sqlite.prepare(sql).run(params).changes;
-    },
+    rows: async <T>(sql: string, params: readonly Bindable[]) => (await announced(sql, params)).rows as T[],
+    run: async (sql: string, params: readonly Bindable[]) => (await announced(sql, params)).changes,
   };
 }
 

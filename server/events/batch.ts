@@ -1,10 +1,7 @@
 import type { Deps } from '../deps.ts';
-import { AppError, UnavailableError, ValidationError } from '../errors.ts';
+import { AppError, UnavailableError } from '../errors.ts';
 import { retryWhenBusy } from '../db/retry.ts';
-import { parseInput } from '../validation.ts';
-import { findTouchpointByKey } from '../surveys/queries.ts';
-import { eventSchema } from './input.ts';
-import { occurredAt, receiveEvent } from './service.ts';
+import { occurredAt, readInput, receiveEvent } from './service.ts';
 import type { CheckedEvent, EventAnswer } from './store.ts';
 import { storeTogether } from './group-commit.ts';
 
@@ -31,14 +28,10 @@ const refusal = (index: number, err: unknown): BatchResult => {
  */
 export async function receiveBatch(deps: Deps, events: unknown[], source: 'api' | 'import' = 'api'): Promise<BatchResult[]> {
   const results: BatchResult[] = new Array(events.length);
-  const touchpoints = new Map<string, { id: number } | undefined>();
   const checked: { index: number; body: unknown; event: CheckedEvent }[] = [];
   for (const [index, body] of events.entries()) {
     try {
-      const input = parseInput(eventSchema, body);
-      if (!touchpoints.has(input.touchpoint)) touchpoints.set(input.touchpoint, await findTouchpointByKey(deps.db, input.touchpoint));
-      const touchpoint = touchpoints.get(input.touchpoint);
-      if (!touchpoint) throw ValidationError.field('touchpoint', `no touchpoint has the key "${input.touchpoint}"`);
+      const { input, touchpoint } = await readInput(deps, body);
       checked.push({ index, body, event: { input, touchpoint, at: occurredAt(input, deps.clock.now()) } });
     } catch (err) {
       results[index] = refusal(index, err);

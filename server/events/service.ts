@@ -23,13 +23,12 @@ export function occurredAt(input: EventInput, now: Date): Date {
   return at;
 }
 
-/** The event's fields, its touchpoint, and its first arrival when it was received before. */
-async function readEvent(deps: Deps, body: unknown) {
+/** The event's fields and its touchpoint (from the process's cache); a bad event or an unknown touchpoint throws, naming the field. */
+export async function readInput(deps: Deps, body: unknown): Promise<{ input: EventInput; touchpoint: { id: number } }> {
   const input = parseInput(eventSchema, body);
   const touchpoint = await findTouchpointByKey(deps.db, input.touchpoint);
   if (!touchpoint) throw ValidationError.field('touchpoint', `no touchpoint has the key "${input.touchpoint}"`);
-  const first = await findEventByTransaction(deps.db, touchpoint.id, input.transaction_id);
-  return { input, touchpoint, first };
+  return { input, touchpoint };
 }
 
 /**
@@ -38,7 +37,8 @@ async function readEvent(deps: Deps, body: unknown) {
  * returns the first answer when the event was received before.
  */
 export async function checkEvent(deps: Deps, body: unknown): Promise<{ touchpointId: number; transactionId: string; first: EventAnswer | null }> {
-  const { input, touchpoint, first } = await readEvent(deps, body);
+  const { input, touchpoint } = await readInput(deps, body);
+  const first = await findEventByTransaction(deps.db, touchpoint.id, input.transaction_id);
   if (!first) occurredAt(input, deps.clock.now());
   return { touchpointId: touchpoint.id, transactionId: input.transaction_id, first: first ? answerFor(first) : null };
 }
@@ -65,9 +65,7 @@ const eventNotRecorded = () => new UnavailableError('The database is busy; the e
 
 async function receiveEventOnce(deps: Deps, body: unknown, source: 'api' | 'import', options: ReceiveOptions): Promise<EventOutcome> {
   const { db } = deps;
-  const input = parseInput(eventSchema, body);
-  const touchpoint = await findTouchpointByKey(db, input.touchpoint);
-  if (!touchpoint) throw ValidationError.field('touchpoint', `no touchpoint has the key "${input.touchpoint}"`);
+  const { input, touchpoint } = await readInput(deps, body);
   const now = deps.clock.now();
   let at: Date;
   try {

@@ -69,7 +69,7 @@ describe('the event path: one transaction of prepared statements, a counted numb
     expect(customer.name).to.equal(null);
   });
 
-  it('a batch of 200 events shares one transaction: fewer than eight statements an event', async () => {
+  it('a batch of 200 events shares one transaction of a fixed handful of statements, however many events', async () => {
     const events = Array.from({ length: 200 }, () => event());
     let results: { status: string }[] = [];
     const statements = await statementsDuring(ctx.deps.db, async () => {
@@ -78,6 +78,8 @@ describe('the event path: one transaction of prepared statements, a counted numb
     expect(results.filter((r) => r.status === 'scheduled')).to.have.length(200);
     expect(statements.filter((s) => /^\s*BEGIN/i.test(s.sql)), list(statements.slice(0, 20))).to.have.length(1);
     expect(statements.length / events.length).to.be.below(8);
+    // BEGIN, repeats, customers, their histories, events, rollup, invitations, their links, COMMIT: not one per event.
+    expect(statements.length, list(statements)).to.be.at.most(12);
   });
 
   it('events that arrive while others are being stored are committed together, each decided as alone', async () => {
@@ -91,5 +93,23 @@ describe('the event path: one transaction of prepared statements, a counted numb
     expect(answers.filter((a) => a.body.status === 'scheduled')).to.have.length(4);
     const transactions = statements.filter((s) => /^\s*BEGIN/i.test(s.sql)).length;
     expect(transactions).to.be.below(40);
+  });
+
+  it("a customer's later event in a batch gives a language: the earlier event's invitation keeps the language the customer had", async () => {
+    const id = `lang-${++seq}`;
+    const events = [
+      { touchpoint: 'delivery', transaction_id: `order-${++seq}`, customer: { id, email: `${id}@example.com` } },
+      { touchpoint: 'delivery', transaction_id: `order-${++seq}`, customer: { id, email: `${id}@example.com`, locale: 'de' } },
+    ];
+    const alone = { ...events[1], transaction_id: `order-${++seq}`, customer: { id: `${id}-alone`, email: `${id}-alone@example.com`, locale: 'de' } };
+    const res = await ctx.api.post('/api/v1/events/batch').send({ events: [...events, alone] }).expect(200);
+    const [first, , third] = res.body.results as { status: string; invitation_id?: number }[];
+    expect(first.status).to.equal('scheduled');
+    expect(third.status).to.equal('scheduled');
+    const locale = async (invitationId: number) => (await ctx.deps.db('invitations').where({ id: invitationId }).first('locale')).locale;
+    // The first event saw a customer with no language (the survey's default); a customer who gave German has a German invitation.
+    expect(await locale(first.invitation_id!)).to.equal('en');
+    expect(await locale(third.invitation_id!)).to.equal('de');
+    expect((await ctx.deps.db('customers').where({ external_id: id }).first('locale')).locale).to.equal('de');
   });
 });
