@@ -63,6 +63,50 @@ function dayOffset(timeZone: string, day: number): number | null {
 /** The zone's offset (minutes) through the whole UTC date `date` (YYYY-MM-DD), or null when it changes that day. */
 export const offsetThroughUtcDate = (timeZone: string, date: string): number | null => dayOffset(timeZone, Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS));
 
+export const QUARTER_HOUR_MS = 900_000;
+const QUARTERS_A_DAY = 96;
+
+/** The UTC quarter-hour an instant falls in, numbered from 1970-01-01T00:00Z (the quarter-hour rollups' key). */
+export const quarterHourOf = (at: Date | string): number => Math.floor(new Date(at).getTime() / QUARTER_HOUR_MS);
+
+/** From quarter-hour `from` on (until the next span's `from`), the zone's clock is `offset` minutes from UTC. */
+export interface OffsetSpan {
+  from: number;
+  offset: number;
+}
+
+/**
+ * The zone's offsets over the quarter-hours [from, until), as spans of one offset each (a span per clock
+ * change): the local day of quarter-hour q in a span is floor((q × 15 + offset) / 1440) days from
+ * 1970-01-01. Null when the zone's clock moves by other than whole quarter-hours in that time (historic
+ * local mean times), so that a quarter-hour has no single local day. The offset is asked twice per UTC day
+ * (cached), and per quarter-hour only on a day it changes.
+ */
+export function offsetSpans(timeZone: string, from: number, until: number): OffsetSpan[] | null {
+  const spans: OffsetSpan[] = [];
+  const add = (quarter: number, offset: number) => {
+    if (!Number.isFinite(offset) || offset % 15 !== 0) return false;
+    if (spans.length === 0 || spans[spans.length - 1].offset !== offset) spans.push({ from: quarter, offset });
+    return true;
+  };
+  for (let day = Math.floor(from / QUARTERS_A_DAY); day * QUARTERS_A_DAY < until; day++) {
+    const start = Math.max(from, day * QUARTERS_A_DAY);
+    const offset = dayOffset(timeZone, day);
+    if (offset !== null) {
+      if (!add(start, offset)) return null;
+      continue;
+    }
+    for (let q = start; q < Math.min(until, (day + 1) * QUARTERS_A_DAY); q++) {
+      const first = tzOffset(timeZone, new Date(q * QUARTER_HOUR_MS));
+      if (first !== tzOffset(timeZone, new Date((q + 1) * QUARTER_HOUR_MS - 1)) || !add(q, first)) return null;
+    }
+  }
+  return spans;
+}
+
+/** The date (YYYY-MM-DD) of a day numbered from 1970-01-01. */
+export const dateOfDayNumber = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
 /** The locales dates and numbers are shown in; anything else reads as English. */
 const displayLocales = ['en', 'de'] as const;
 export type DisplayLocale = (typeof displayLocales)[number];

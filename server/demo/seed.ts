@@ -222,6 +222,7 @@ export async function loadDemo(deps: Deps): Promise<string> {
     // Both rollups of these new surveys (daily, and by property for segments), counted as insertResponse would have.
     const rollup = rollupRowsOf(responses as Parameters<typeof rollupRowsOf>[0], reportingTz);
     await insertAll(trx, 'response_daily', rollup.daily);
+    await insertAll(trx, 'response_quarter_hours', rollup.quarters);
     await insertAll(trx, 'response_segment_daily', rollup.segments);
     // And the invitations by the day they were sent, as the worker and insertResponse would have counted them.
     const sends = invited.map((p) => ({ survey_id: Number(p.invitation!.survey_id), sent_at: String(p.invitation!.sent_at), properties: String(p.event.properties), responded: Boolean(p.response) }));

@@ -3,8 +3,8 @@ import { propertyValueText, toCount } from '../db/dialect.ts';
 import type { ScoreCounts } from './compute.ts';
 import type { PropertyFilter } from './property-filter.ts';
 import { getSettings } from '../settings/service.ts';
-import type { Period } from './range.ts';
-import { addDays, localMidnight } from '../dates.ts';
+import type { Period, QuarterHours } from './range.ts';
+import { addDays, dateOfDayNumber, localMidnight } from '../dates.ts';
 
 const addTo = (map: Map<string, ScoreCounts>, key: string, score: number, count: number) => {
   const counts = map.get(key) ?? map.set(key, new Map()).get(key)!;
@@ -23,6 +23,48 @@ export async function rollupDayCounts(db: Knex, surveyId: number, period: Period
   const days = new Map<string, ScoreCounts>();
   for (const r of rows) if (toCount(r.count) > 0) addTo(days, r.day, Number(r.score), toCount(r.count));
   return days;
+}
+
+/**
+ * SQL for the local day number (days since 1970-01-01) of the quarter-hour in `column`, under the zone's
+ * offsets: one CASE branch per clock change. The numbers are integers from offsetSpans, written into the
+ * statement (checked), so PostgreSQL reads the sum as an integer and divides as one.
+ */
+function localDayNumber(column: string, spans: QuarterHours['spans']): string {
+  for (const s of spans) if (!Number.isInteger(s.from) || !Number.isInteger(s.offset)) throw new Error('offset spans must be whole numbers');
+  const last = spans[spans.length - 1].offset;
+  const offset = spans.length === 1 ? String(last) : `CASE ${spans.slice(1).map((s, i) => `WHEN ${column} < ${s.from} THEN ${spans[i].offset}`).join(' ')} ELSE ${last} END`;
+  return `(${column} * 15 + ${offset}) / 1440`;
+}
+
+/**
+ * Score counts per local day (in the zone of `quarters.spans`) of the survey's responses in the
+ * quarter-hours [from, until), summed in the database from the quarter-hour rollup: a few rows a day,
+ * however many responses.
+ */
+export async function quarterDayCounts(db: Knex, surveyId: number, quarters: QuarterHours): Promise<Map<string, ScoreCounts>> {
+  const rows: { day_number: unknown; score: number; count: unknown }[] = await db('response_quarter_hours')
+    .where({ survey_id: surveyId })
+    .where('quarter', '>=', quarters.from)
+    .where('quarter', '<', quarters.until)
+    .select({ day_number: db.raw(localDayNumber('quarter', quarters.spans)), score: 'score' })
+    .sum({ count: 'count' })
+    .groupBy('day_number', 'score');
+  const days = new Map<string, ScoreCounts>();
+  for (const r of rows) if (toCount(r.count) > 0) addTo(days, dateOfDayNumber(Number(r.day_number)), Number(r.score), toCount(r.count));
+  return days;
+}
+
+/** Invitations of the survey sent in the quarter-hours [from, until) and how many were answered, per local day of sending, from the quarter-hour rollup. */
+export async function quarterSendDays(db: Knex, surveyId: number, quarters: QuarterHours): Promise<Map<string, { sent: number; responded: number }>> {
+  const rows: { day_number: unknown; sent: unknown; responded: unknown }[] = await db('invitation_quarter_hours')
+    .where({ survey_id: surveyId })
+    .where('quarter', '>=', quarters.from)
+    .where('quarter', '<', quarters.until)
+    .select({ day_number: db.raw(localDayNumber('quarter', quarters.spans)) })
+    .sum({ sent: 'sent', responded: 'responded' })
+    .groupBy('day_number');
+  return new Map(rows.map((r) => [dateOfDayNumber(Number(r.day_number)), { sent: toCount(r.sent), responded: toCount(r.responded) }]));
 }
 
 /**

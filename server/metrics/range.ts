@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
-import { DATE_RANGE_MESSAGE, INSTANT_RANGE_MESSAGE, addDays, calendarDateInRange, daysBetween, instantInRange, isCalendarDate, isIsoInstant, localMidnight } from '../dates.ts';
+import {
+  DATE_RANGE_MESSAGE,
+  INSTANT_RANGE_MESSAGE,
+  QUARTER_HOUR_MS,
+  addDays,
+  calendarDateInRange,
+  daysBetween,
+  instantInRange,
+  isCalendarDate,
+  isIsoInstant,
+  localMidnight,
+  offsetSpans,
+  type OffsetSpan,
+} from '../dates.ts';
 
 /**
  * A period asked for as local dates (inclusive) in a time zone, or as ISO
@@ -112,3 +125,25 @@ export function joinPeriods(first: Period, second: Period): Period {
 
 /** Whether the rollups (kept per local day of the reporting time zone) can answer a period bucketed in `tz`. */
 export const rollupsAnswer = (period: Period, tz: string, reportingTz: string): boolean => tz === reportingTz && period.byDay;
+
+/** A period as UTC quarter-hours [from, until), with the zone's offsets through it (the quarter-hour rollups' key). */
+export interface QuarterHours {
+  from: number;
+  until: number;
+  spans: OffsetSpan[];
+}
+
+/**
+ * The period in quarter-hours, when the quarter-hour rollups can answer it in `tz`: both ends given and on
+ * whole quarter-hours (local midnights are), and every quarter-hour of it on one local day; else null.
+ */
+export function quarterHoursOf(period: Period, tz: string): QuarterHours | null {
+  if (!period.fromIso || !period.untilIso) return null;
+  const fromMs = Date.parse(period.fromIso);
+  const untilMs = Date.parse(period.untilIso);
+  if (fromMs % QUARTER_HOUR_MS !== 0 || untilMs % QUARTER_HOUR_MS !== 0) return null;
+  const from = fromMs / QUARTER_HOUR_MS;
+  const until = untilMs / QUARTER_HOUR_MS;
+  const spans = offsetSpans(tz, from, until);
+  return spans ? { from, until, spans } : null;
+}

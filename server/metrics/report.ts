@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { addCounts, figuresOf, type MarkedFigures, type ScoreCounts } from './compute.ts';
-import { eventCount, heldAnswerTimes, rollupEventCount, rollupSendDays, segmentCounts, sentAndAnsweredBy } from './queries.ts';
+import { eventCount, heldAnswerTimes, quarterSendDays, rollupEventCount, rollupSendDays, segmentCounts, sentAndAnsweredBy } from './queries.ts';
 import { inLocalDays, localDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
-import { joinPeriods, rollupsAnswer, type Period } from './range.ts';
+import { joinPeriods, quarterHoursOf, rollupsAnswer, type Period } from './range.ts';
 import { bucketStart, bucketStarts, groupDays, type Interval } from './series.ts';
 import { dayCounts } from './day-counts.ts';
 import { compareCounts, type Comparison } from './significance.ts';
@@ -95,11 +95,13 @@ async function periodDays(db: Knex, scope: ReportScope): Promise<{ current: Map<
   return { current, before };
 }
 
-/** Invitations sent and answered per local day of sending, in `tz`: from the send rollups when they can answer. */
+/** Invitations sent and answered per local day of sending, in `tz`: from the send rollups when they can answer (the quarter-hour one in another zone). */
 async function sendDays(db: Knex, scope: ReportScope): Promise<Map<string, { sent: number; responded: number }>> {
   if (scope.where.length <= 1 && rollupsAnswer(scope.period, scope.tz, scope.reportingTz)) {
     return rollupSendDays(db, scope.survey.id, scope.period, scope.where[0] ?? null);
   }
+  const quarters = scope.where.length === 0 ? quarterHoursOf(scope.period, scope.tz) : null;
+  if (quarters) return quarterSendDays(db, scope.survey.id, quarters);
   const days = new Map<string, { sent: number; responded: number }>();
   for (const { day, row } of await inLocalDays(scope.tz, (chars) => sentAndAnsweredBy(db, scope.survey.id, scope.period, scope.where, chars))) {
     const d = days.get(day) ?? days.set(day, { sent: 0, responded: 0 }).get(day)!;

@@ -1,8 +1,6 @@
 import type { Knex } from 'knex';
-import { localDate } from '../dates.ts';
 import { toDbTime } from '../db/time.ts';
-import { segmentPairs } from '../rollups/segments.ts';
-import { bumpDailyRollup, bumpSegmentRollup } from '../rollups/responses.ts';
+import { countResponse } from '../rollups/responses.ts';
 
 export interface NewResponse {
   survey_id: number;
@@ -62,9 +60,7 @@ export async function insertResponse(trx: Knex.Transaction, response: NewRespons
       properties: JSON.stringify(response.properties ?? {}),
     })
     .returning('id');
-  const day = localDate(response.answered_at, reportingTimeZone);
-  await bumpDailyRollup(trx, response.survey_id, day, response.score, 1);
-  await bumpSegmentRollup(trx, response.survey_id, day, segmentPairs(response.properties), response.score, 1);
+  await countResponse(trx, response, 1, reportingTimeZone);
   return typeof row === 'object' ? row.id : row;
 }
 
@@ -79,12 +75,8 @@ export async function updateResponse(
     .where({ id: existing.id })
     .update({ score: change.score, comment: change.comment, updated_at: toDbTime(change.at) });
   if (change.score !== existing.score) {
-    const day = localDate(new Date(existing.answered_at), reportingTimeZone);
-    await bumpDailyRollup(trx, existing.survey_id, day, existing.score, -1);
-    await bumpDailyRollup(trx, existing.survey_id, day, change.score, 1);
-    const pairs = segmentPairs(existing.properties);
-    await bumpSegmentRollup(trx, existing.survey_id, day, pairs, existing.score, -1);
-    await bumpSegmentRollup(trx, existing.survey_id, day, pairs, change.score, 1);
+    await countResponse(trx, existing, -1, reportingTimeZone);
+    await countResponse(trx, { ...existing, score: change.score }, 1, reportingTimeZone);
   }
 }
 

@@ -9,6 +9,7 @@ export async function rebuildDailyRollup(db: Knex, reportingTimeZone: string): P
     await rebuildSendRollups(trx, reportingTimeZone);
     await rebuildEventRollup(trx, reportingTimeZone);
     await trx('response_daily').del();
+    await trx('response_quarter_hours').del();
     await trx('response_segment_daily').del();
     const rows: { survey_id: number; score: number; answered_at: string; properties: string }[] = await trx('responses').select(
       'survey_id',
@@ -16,8 +17,9 @@ export async function rebuildDailyRollup(db: Knex, reportingTimeZone: string): P
       'answered_at',
       'properties',
     );
-    const { daily, segments } = rollupRowsOf(rows, reportingTimeZone);
-    for (let i = 0; i < daily.length; i += 500) await trx('response_daily').insert(daily.slice(i, i + 500));
+    const { daily, quarters, segments } = rollupRowsOf(rows, reportingTimeZone);
+    for (let i = 0; i < daily.length; i += 200) await trx('response_daily').insert(daily.slice(i, i + 200));
+    for (let i = 0; i < quarters.length; i += 200) await trx('response_quarter_hours').insert(quarters.slice(i, i + 200));
     // Six columns a row: 150 rows keep each statement under SQLite's 999 bound parameters.
     for (let i = 0; i < segments.length; i += 150) await trx('response_segment_daily').insert(segments.slice(i, i + 150));
   });

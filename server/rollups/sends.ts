@@ -1,18 +1,25 @@
 import type { Knex } from 'knex';
-import { localDate } from '../dates.ts';
+import { localDate, quarterHourOf } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
 import { segmentPairs } from './segments.ts';
 
 /**
  * Response rates by the day invitations were sent, kept as they happen (DESIGN: per-day aggregates):
  * invitation_daily holds survey × local day of sending (reporting time zone) → sent, responded, and
- * invitation_segment_daily the same per property value of the invitation's event. An invitation counts
+ * invitation_segment_daily the same per property value of the invitation's event, and
+ * invitation_quarter_hours survey × UTC quarter-hour of sending (trends in any other zone). An invitation counts
  * as sent when the worker marks it sent, and as responded when its first answer sets its responded_at.
  */
 
 export interface SendDayRow {
   survey_id: number;
   day: string;
+  sent: number;
+  responded: number;
+}
+export interface SendQuarterRow {
+  survey_id: number;
+  quarter: number;
   sent: number;
   responded: number;
 }
@@ -26,10 +33,15 @@ export interface SendSegmentRow extends SendDayRow {
  * (an event has at most 50 properties; the names of one invitation's pairs differ, so no row is hit twice
  * in a statement, which PostgreSQL refuses).
  */
-async function bump(trx: Knex, surveyId: number, day: string, pairs: [string, string][], sent: number, responded: number, daily = true): Promise<void> {
+async function bump(trx: Knex, surveyId: number, sentAt: string, reportingTimeZone: string, pairs: [string, string][], sent: number, responded: number, daily = true): Promise<void> {
   const add = (table: string) => ({ sent: trx.raw(`${table}.sent + excluded.sent`), responded: trx.raw(`${table}.responded + excluded.responded`) });
+  const day = localDate(new Date(sentAt), reportingTimeZone);
   if (daily) {
     await trx('invitation_daily').insert({ survey_id: surveyId, day, sent, responded }).onConflict(['survey_id', 'day']).merge(add('invitation_daily'));
+    await trx('invitation_quarter_hours')
+      .insert({ survey_id: surveyId, quarter: quarterHourOf(sentAt), sent, responded })
+      .onConflict(['survey_id', 'quarter'])
+      .merge(add('invitation_quarter_hours'));
   }
   if (pairs.length === 0) return;
   await trx('invitation_segment_daily')
@@ -54,14 +66,14 @@ const sentInvitation = (trx: Knex, invitationId: number): Promise<Sent | undefin
 export async function countSent(trx: Knex, invitationId: number, reportingTimeZone: string): Promise<void> {
   const inv = await sentInvitation(trx, invitationId);
   if (!inv?.sent_at) return;
-  await bump(trx, Number(inv.survey_id), localDate(new Date(inv.sent_at), reportingTimeZone), segmentPairs(inv.properties), 1, 0);
+  await bump(trx, Number(inv.survey_id), inv.sent_at, reportingTimeZone, segmentPairs(inv.properties), 1, 0);
 }
 
 /** Counts an invitation's first answer on the day it was sent (in the transaction that marks it responded); `known`: its survey, sending time and event properties when the caller has them. */
 export async function countResponded(trx: Knex, invitationId: number, reportingTimeZone: string, known?: Sent): Promise<void> {
   const inv = known ?? (await sentInvitation(trx, invitationId));
   if (!inv?.sent_at) return;
-  await bump(trx, Number(inv.survey_id), localDate(new Date(inv.sent_at), reportingTimeZone), segmentPairs(inv.properties), 0, 1);
+  await bump(trx, Number(inv.survey_id), inv.sent_at, reportingTimeZone, segmentPairs(inv.properties), 0, 1);
 }
 
 /**
@@ -77,7 +89,7 @@ export async function uncountCustomerSends(trx: Knex.Transaction, customerId: nu
   if (rows.length === 0) return;
   const tz = (await getSettings(trx)).reporting_time_zone;
   for (const r of rows) {
-    await bump(trx, Number(r.survey_id), localDate(new Date(r.sent_at), tz), segmentPairs(r.properties), -1, r.answered ? -1 : 0, false);
+    await bump(trx, Number(r.survey_id), r.sent_at, tz, segmentPairs(r.properties), -1, r.answered ? -1 : 0, false);
   }
 }
 
@@ -85,8 +97,9 @@ export async function uncountCustomerSends(trx: Knex.Transaction, customerId: nu
 export function sendRollupRowsOf(
   invitations: Iterable<{ survey_id: number; sent_at: string; properties: string | Record<string, unknown> | null; responded: boolean }>,
   reportingTimeZone: string,
-): { daily: SendDayRow[]; segments: SendSegmentRow[] } {
+): { daily: SendDayRow[]; quarters: SendQuarterRow[]; segments: SendSegmentRow[] } {
   const daily = new Map<string, SendDayRow>();
+  const quarters = new Map<number, SendQuarterRow>();
   const segments = new Map<string, SendSegmentRow>();
   for (const inv of invitations) {
     const survey_id = Number(inv.survey_id);
@@ -96,6 +109,11 @@ export function sendRollupRowsOf(
     const d = daily.get(key) ?? daily.set(key, { survey_id, day, sent: 0, responded: 0 }).get(key)!;
     d.sent++;
     d.responded += responded;
+    const quarter = quarterHourOf(inv.sent_at);
+    const qk = survey_id * 1e10 + quarter;
+    const q = quarters.get(qk) ?? quarters.set(qk, { survey_id, quarter, sent: 0, responded: 0 }).get(qk)!;
+    q.sent++;
+    q.responded += responded;
     for (const [name, value] of segmentPairs(inv.properties)) {
       const k = JSON.stringify([survey_id, name, day, value]);
       const s = segments.get(k) ?? segments.set(k, { survey_id, name, day, value, sent: 0, responded: 0 }).get(k)!;
@@ -103,18 +121,20 @@ export function sendRollupRowsOf(
       s.responded += responded;
     }
   }
-  return { daily: [...daily.values()], segments: [...segments.values()] };
+  return { daily: [...daily.values()], quarters: [...quarters.values()], segments: [...segments.values()] };
 }
 
 /** Writes rollup rows in chunks that stay under SQLite's 999 bound parameters. */
-export async function insertSendRollups(trx: Knex, rows: { daily: SendDayRow[]; segments: SendSegmentRow[] }): Promise<void> {
+export async function insertSendRollups(trx: Knex, rows: { daily: SendDayRow[]; quarters: SendQuarterRow[]; segments: SendSegmentRow[] }): Promise<void> {
   for (let i = 0; i < rows.daily.length; i += 200) await trx('invitation_daily').insert(rows.daily.slice(i, i + 200));
+  for (let i = 0; i < rows.quarters.length; i += 200) await trx('invitation_quarter_hours').insert(rows.quarters.slice(i, i + 200));
   for (let i = 0; i < rows.segments.length; i += 150) await trx('invitation_segment_daily').insert(rows.segments.slice(i, i + 150));
 }
 
 /** Recounts both send rollups from the invitations, e.g. after the reporting time zone changed. */
 export async function rebuildSendRollups(trx: Knex, reportingTimeZone: string): Promise<void> {
   await trx('invitation_daily').del();
+  await trx('invitation_quarter_hours').del();
   await trx('invitation_segment_daily').del();
   const rows: { survey_id: number; sent_at: string; properties: string; answered: unknown }[] = await trx('invitations')
     .join('events', 'events.id', 'invitations.event_id')

@@ -3,6 +3,7 @@ import { withTestContext } from '../helpers/context.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
 import { toCount } from '../../server/db/dialect.ts';
 import { localDate } from '../../server/dates.ts';
+import * as quarterHourRollups from '../../migrations/20261204120000_create_quarter_hour_rollups.ts';
 
 describe('demo workspace', function () {
   this.timeout(60_000);
@@ -53,6 +54,21 @@ describe('demo workspace', function () {
     const daily = await ctx.deps.db('response_daily');
     expect(daily).to.have.length(recount.size);
     for (const d of daily) expect(toCount(d.count), `${d.survey_id} ${d.day} ${d.score}`).to.equal(recount.get(`${d.survey_id}|${d.day}|${d.score}`));
+  });
+
+  it('keeps the quarter-hour rollups equal to what their migration counts from the stored answers and invitations', async () => {
+    const { db } = ctx.deps;
+    const snapshot = async () => ({
+      responses: (await db('response_quarter_hours').orderBy(['survey_id', 'quarter', 'score'])).map((r) => [r.survey_id, r.quarter, r.score, toCount(r.count)]),
+      invitations: (await db('invitation_quarter_hours').orderBy(['survey_id', 'quarter'])).map((r) => [r.survey_id, r.quarter, toCount(r.sent), toCount(r.responded)]),
+    });
+    const loaded = await snapshot();
+    expect(loaded.responses.length).to.be.greaterThan(100);
+    expect(loaded.invitations.length).to.be.greaterThan(100);
+    // An installation upgraded with this history gets the same counts from the migration.
+    await quarterHourRollups.down(db);
+    await quarterHourRollups.up(db);
+    expect(await snapshot()).to.deep.equal(loaded);
   });
 
   it('answers the metrics API from the demo data', async () => {

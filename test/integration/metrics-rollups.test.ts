@@ -5,7 +5,7 @@ import { insertResponse, updateResponse, type ResponseRow } from '../../server/r
 import { writeTransaction } from '../../server/db/dialect.ts';
 import { rawSegmentCounts, rollupSegmentCounts, segmentCounts, wholeDaysIn } from '../../server/metrics/queries.ts';
 import { dayCounts } from '../../server/metrics/day-counts.ts';
-import { parsePeriod } from '../../server/metrics/range.ts';
+import { parsePeriod, quarterHoursOf } from '../../server/metrics/range.ts';
 import { localDate } from '../../server/dates.ts';
 import type { Survey } from '../../server/surveys/model.ts';
 import type { ScoreCounts } from '../../server/metrics/compute.ts';
@@ -95,10 +95,13 @@ describe('metrics: the segment rollup and the responses agree', function () {
     const db = ctx.deps.db;
     const snapshot = async () => ({
       daily: (await db('response_daily').where('count', '>', 0).orderBy(['survey_id', 'day', 'score'])).map((r) => ({ ...r, count: Number(r.count) })),
+      quarters: (await db('response_quarter_hours').where('count', '>', 0).orderBy(['survey_id', 'quarter', 'score'])).map((r) => ({ ...r, count: Number(r.count) })),
       segments: (await db('response_segment_daily').where('count', '>', 0).orderBy(['survey_id', 'name', 'day', 'value', 'score'])).map((r) => ({ ...r, count: Number(r.count) })),
     });
     const kept = await snapshot();
     expect(kept.segments.length).to.be.greaterThan(0);
+    const [{ n: stored }] = await db('responses').count({ n: '*' });
+    expect(kept.quarters.reduce((n, r) => n + r.count, 0)).to.equal(Number(stored));
     await rebuildDailyRollup(db, 'UTC');
     expect(await snapshot()).to.deep.equal(kept);
     await rebuildDailyRollup(db, 'Asia/Kolkata');
@@ -120,6 +123,26 @@ describe('metrics: the segment rollup and the responses agree', function () {
         c.set(Number(r.score), (c.get(Number(r.score)) ?? 0) + 1);
       }
       expect(plain(days), tz).to.deep.equal(plain(expected));
+    }
+  });
+
+  it('counts each answer on its local day from the quarter-hour rollup in any zone, across a clock change', async () => {
+    const rows: { answered_at: string; score: number }[] = await ctx.deps.db('responses').where({ survey_id: survey.id }).select('answered_at', 'score');
+    // St. John's and New York move their clocks on 8 March 2026; Kolkata is 5:30 and Kathmandu 5:45 from UTC.
+    for (const tz of ['Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu', 'America/St_Johns', 'America/New_York', 'Pacific/Chatham']) {
+      for (const [from, to] of [['2026-03-01', '2026-03-31'], ['2026-03-05', '2026-03-10']]) {
+        const period = parsePeriod(from, to, tz);
+        expect(quarterHoursOf(period, tz), `${tz}: the quarter-hours answer`).to.not.equal(null);
+        const days = await dayCounts(ctx.deps.db, survey, period, tz, 'UTC');
+        const expected = new Map<string, ScoreCounts>();
+        for (const r of rows) {
+          const day = localDate(new Date(r.answered_at), tz);
+          if (day < from || day > to) continue;
+          const c = expected.get(day) ?? expected.set(day, new Map()).get(day)!;
+          c.set(Number(r.score), (c.get(Number(r.score)) ?? 0) + 1);
+        }
+        expect(plain(days), `${tz} ${from}…${to}`).to.deep.equal(plain(expected));
+      }
     }
   });
 });

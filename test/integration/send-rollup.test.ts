@@ -9,6 +9,9 @@ import { updateSettings } from '../../server/settings/service.ts';
 import { findSurveyByKey } from '../../server/surveys/queries.ts';
 import type { PropertyFilter } from '../../server/metrics/property-filter.ts';
 import { rebuildDailyRollup } from '../../server/rollups/rebuild.ts';
+import { parsePeriod, quarterHoursOf } from '../../server/metrics/range.ts';
+import { quarterSendDays, sentAndAnsweredBy } from '../../server/metrics/queries.ts';
+import { inLocalDays } from '../../server/metrics/local-days.ts';
 
 const DAY = 86_400_000;
 
@@ -70,6 +73,24 @@ describe('metrics: the send and event rollups agree with a count of the invitati
     });
   }
 
+  it('counts sends by UTC quarter-hour, so any zone sums its days as a count of the invitations does', async () => {
+    const survey = (await findSurveyByKey(ctx.deps.db, 'delivery-nps'))!;
+    for (const tz of ['Europe/Berlin', 'Asia/Kolkata', 'America/St_Johns', 'Asia/Kathmandu']) {
+      const period = parsePeriod('2026-03-01', '2026-03-20', tz);
+      const quarters = quarterHoursOf(period, tz)!;
+      expect(quarters, tz).to.not.equal(null);
+      const counted = new Map<string, { sent: number; responded: number }>();
+      for (const { day, row } of await inLocalDays(tz, (chars) => sentAndAnsweredBy(ctx.deps.db, survey.id, period, [], chars))) {
+        const d = counted.get(day) ?? counted.set(day, { sent: 0, responded: 0 }).get(day)!;
+        d.sent += row.sent;
+        d.responded += row.answered;
+      }
+      const fromQuarters = await quarterSendDays(ctx.deps.db, survey.id, quarters);
+      expect([...fromQuarters.values()].reduce((n, d) => n + d.sent, 0), tz).to.equal(30);
+      expect(Object.fromEntries([...fromQuarters].sort()), tz).to.deep.equal(Object.fromEntries([...counted].sort()));
+    }
+  });
+
   it('counts an invitation the worker sends on the day it went out', async () => {
     const before = (await rates('UTC')).overall.sent;
     const sendAt = new Date(ctx.clock.now().getTime() - DAY);
@@ -80,6 +101,8 @@ describe('metrics: the send and event rollups agree with a count of the invitati
     expect(row).to.include({ sent: 1, responded: 0 });
     const segment = await ctx.deps.db('invitation_segment_daily').where({ survey_id: due.survey.id, day: today, name: 'region', value: 'north' }).first();
     expect(segment).to.include({ sent: 1, responded: 0 });
+    const quarter = Math.floor(ctx.clock.now().getTime() / 900_000);
+    expect(await ctx.deps.db('invitation_quarter_hours').where({ survey_id: due.survey.id, quarter }).first()).to.include({ sent: 1, responded: 0 });
     // A second run sends nothing and counts nothing.
     await runOnce(ctx.deps);
     expect((await ctx.deps.db('invitation_daily').where({ survey_id: due.survey.id, day: today }).first()).sent).to.equal(1);

@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { displayLocale, formatFixed, formatInstant, formatLocalDate, formatNumber, localDate, pageInstants, readerLocale } from '../../server/dates.ts';
+import {
+  dateOfDayNumber,
+  displayLocale,
+  formatFixed,
+  formatInstant,
+  formatLocalDate,
+  formatNumber,
+  localDate,
+  offsetSpans,
+  pageInstants,
+  quarterHourOf,
+  readerLocale,
+} from '../../server/dates.ts';
 import { formatDifference, formatMargin, formatP, formatPercent, formatScore } from '../../server/dashboards/format.ts';
 
 describe('dates and numbers for the reader (server/dates.ts)', () => {
@@ -94,5 +106,33 @@ describe('dates and numbers for the reader (server/dates.ts)', () => {
       }
     }
     expect(checked).to.be.above(350_000);
+  });
+
+  it('gives a zone\'s offsets over quarter-hours as spans, each quarter-hour on the local day Intl gives it', () => {
+    const q = (iso: string) => quarterHourOf(iso);
+    expect(q('1970-01-01T00:14:59.999Z')).to.equal(0);
+    expect(q('2026-03-29T01:00:00Z')).to.equal(Date.parse('2026-03-29T01:00:00Z') / 900_000);
+    // Berlin moves from +60 to +120 minutes at 01:00 UTC on 29 March 2026.
+    expect(offsetSpans('Europe/Berlin', q('2026-03-01T00:00:00Z'), q('2026-04-01T00:00:00Z'))).to.deep.equal([
+      { from: q('2026-03-01T00:00:00Z'), offset: 60 },
+      { from: q('2026-03-29T01:00:00Z'), offset: 120 },
+    ]);
+    expect(offsetSpans('Asia/Kathmandu', q('2026-01-01T00:00:00Z'), q('2027-01-01T00:00:00Z'))).to.deep.equal([{ from: q('2026-01-01T00:00:00Z'), offset: 345 }]);
+    // Monrovia kept a local mean time 44½ minutes behind UTC until 1972: no quarter-hour spans then.
+    expect(offsetSpans('Africa/Monrovia', q('1971-06-01T00:00:00Z'), q('1971-06-02T00:00:00Z'))).to.equal(null);
+    // Each quarter-hour's local day, from its span, is the one Intl gives, in zones with half and three-quarter hours.
+    for (const tz of ['America/St_Johns', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/Santiago']) {
+      const from = q('2026-01-01T00:00:00Z');
+      const until = q('2027-01-01T00:00:00Z');
+      const spans = offsetSpans(tz, from, until)!;
+      expect(spans, tz).to.not.equal(null);
+      let s = 0;
+      for (let quarter = from; quarter < until; quarter += 7) {
+        while (s + 1 < spans.length && spans[s + 1].from <= quarter) s++;
+        const day = dateOfDayNumber(Math.floor((quarter * 15 + spans[s].offset) / 1440));
+        expect(day, `${tz} ${new Date(quarter * 900_000).toISOString()}`).to.equal(localDate(new Date(quarter * 900_000), tz));
+        expect(day).to.equal(localDate(new Date(quarter * 900_000 + 899_999), tz));
+      }
+    }
   });
 });
