@@ -16,21 +16,33 @@ const quarterOf = (knex: Knex, column: string): string =>
     ? `CAST(floor(extract(epoch from CAST(${column} AS timestamptz)) / 900) AS INTEGER)`
     : `CAST(strftime('%s', substr(${column}, 1, 19)) AS INTEGER) / 900`;
 
+const isPostgres = (knex: Knex) => knex.client.config.client === 'pg';
+
 export async function up(knex: Knex): Promise<void> {
-  await knex.schema.createTable('response_quarter_hours', (t) => {
-    t.integer('survey_id').notNullable().references('surveys.id');
-    t.integer('quarter').notNullable();
-    t.integer('score').notNullable();
-    t.integer('count').notNullable();
-    t.primary(['survey_id', 'quarter', 'score']);
-  });
-  await knex.schema.createTable('invitation_quarter_hours', (t) => {
-    t.integer('survey_id').notNullable().references('surveys.id');
-    t.integer('quarter').notNullable();
-    t.integer('sent').notNullable();
-    t.integer('responded').notNullable();
-    t.primary(['survey_id', 'quarter']);
-  });
+  if (isPostgres(knex)) {
+    await knex.schema.createTable('response_quarter_hours', (t) => {
+      t.integer('survey_id').notNullable().references('surveys.id');
+      t.integer('quarter').notNullable();
+      t.integer('score').notNullable();
+      t.integer('count').notNullable();
+      t.primary(['survey_id', 'quarter', 'score']);
+    });
+    await knex.schema.createTable('invitation_quarter_hours', (t) => {
+      t.integer('survey_id').notNullable().references('surveys.id');
+      t.integer('quarter').notNullable();
+      t.integer('sent').notNullable();
+      t.integer('responded').notNullable();
+      t.primary(['survey_id', 'quarter']);
+    });
+  } else {
+    // Kept in key order (WITHOUT ROWID): a survey's quarter-hours of a period are one run of pages.
+    await knex.raw(`CREATE TABLE response_quarter_hours (
+      survey_id integer NOT NULL REFERENCES surveys (id), quarter integer NOT NULL, score integer NOT NULL, count integer NOT NULL,
+      PRIMARY KEY (survey_id, quarter, score)) WITHOUT ROWID`);
+    await knex.raw(`CREATE TABLE invitation_quarter_hours (
+      survey_id integer NOT NULL REFERENCES surveys (id), quarter integer NOT NULL, sent integer NOT NULL, responded integer NOT NULL,
+      PRIMARY KEY (survey_id, quarter)) WITHOUT ROWID`);
+  }
   await knex.raw(
     `INSERT INTO response_quarter_hours (survey_id, quarter, score, count)
      SELECT survey_id, ${quarterOf(knex, 'answered_at')}, score, count(*) FROM responses GROUP BY 1, 2, 3`,

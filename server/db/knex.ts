@@ -45,6 +45,10 @@ function connect(databaseUrl: string, poolMax: number): Db {
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 10000');
         conn.pragma('synchronous = NORMAL');
+        // Dashboards read counters and indexes of a file that grows to gigabytes: 64 MiB of page cache (the
+        // default is 2 MiB) and reads through a memory map of up to 1 GiB instead of a copy per page.
+        conn.pragma('cache_size = -65536');
+        conn.pragma('mmap_size = 1073741824');
         keepPreparedStatements(conn);
         done(null, conn);
       },
