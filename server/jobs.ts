@@ -1,7 +1,7 @@
 import type { Deps } from './deps.ts';
 import { DAY, HOUR } from './clock.ts';
 import { pruneRateCounters } from './db/rate-counters.ts';
-import { claimSize, runOnce, summary, type RunResult } from './sending/worker.ts';
+import { runUntilDone, summary } from './sending/worker.ts';
 import { settleDueAnswers } from './responses/settle.ts';
 import { runFollowUpAlerts } from './followups/alerts.ts';
 import { runWeeklyDigests } from './digest/service.ts';
@@ -17,8 +17,8 @@ import { pruneAuditLog } from './audit-log/retention.ts';
 export const stopWaitMs = (deps: Pick<Deps, 'config'>): number => Math.max(1_000, deps.config.shutdownTimeoutMs - 5_000);
 
 /**
- * The sending loop: a run every WORKER_INTERVAL_MS (at once again while
- * batches come back full), never two at a time; errors are logged, never
+ * The sending loop: a run every WORKER_INTERVAL_MS (each claims again while
+ * claims come back full: runUntilDone), never two at a time; errors are logged, never
  * thrown. stop() takes no new rows, gives back those not yet sent, and waits
  * for the sends in flight (at most stopWaitMs).
  */
@@ -27,15 +27,11 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   const stopping = new AbortController();
-  const full = claimSize(deps);
 
   const run = async () => {
     try {
-      let result: RunResult;
-      do {
-        result = await runOnce(deps, { signal: stopping.signal });
-        if (result.claimed || result.reminders.claimed) deps.log.info(summary(result), 'worker run');
-      } while (!stopped && (result.claimed >= full || result.reminders.claimed >= full));
+      const result = await runUntilDone(deps, { signal: stopping.signal });
+      if (result.claimed || result.reminders.claimed) deps.log.info(summary(result), 'worker run');
     } catch (err) {
       deps.log.error({ err }, 'worker run failed');
     }

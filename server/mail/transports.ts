@@ -38,10 +38,13 @@ const isLoopback = (host: string) => host === 'localhost' || host === '::1' || h
  */
 export type SmtpTlsPolicy = 'implicit' | 'required' | 'plain' | 'optional';
 
+/** The SMTP pool's connections: how many messages are handed to the mail server at once. */
+export const SMTP_POOL_CONNECTIONS = 5;
+
 /** nodemailer's options for SMTP_URL (the URL's own query options still apply on top) and the TLS policy they make. */
 export function smtpTransportOptions(smtpUrl: string, timeouts: Partial<ReturnType<typeof smtpTimeouts>> = {}): { options: Record<string, unknown>; tls: SmtpTlsPolicy } {
   const url = new URL(smtpUrl);
-  const base = { ...timeouts, url: smtpUrl, pool: true, maxConnections: 5, maxMessages: 1000 };
+  const base = { ...timeouts, url: smtpUrl, pool: true, maxConnections: SMTP_POOL_CONNECTIONS, maxMessages: 1000 };
   if (url.protocol === 'smtps:') return { options: base, tls: 'implicit' };
   // The URL's query options override ours (nodemailer reads "true", "false" and numbers as such):
   // what they ask for about TLS is what happens.

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { seedInvitation } from '../helpers/invitations.ts';
 import { withSmtpTestContext, type ReceivedMail, hrefsOf } from '../helpers/smtp.ts';
-import { runOnce } from '../../server/sending/worker.ts';
+import { runOnce, runUntilDone } from '../../server/sending/worker.ts';
+import { recheckBeforeSend } from '../../server/eligibility/recheck.ts';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../../server/sending/failures.ts';
 import { MINUTE } from '../../server/clock.ts';
 import { toDbTime } from '../../server/db/time.ts';
@@ -53,6 +54,42 @@ describe('delivery over SMTP', () => {
     // Nothing is due any more: a second run sends nothing.
     expect((await runOnce(t.ctx.deps)).claimed).to.equal(0);
     expect(received(seeded.email)).to.have.length(1);
+  });
+
+  it('sends everything due claim after claim, the next claimed while the last one is still sending, each once', async () => {
+    const seeded = [];
+    for (let i = 0; i < 12; i++) seeded.push(await seedInvitation(t.ctx, {}));
+    // What happened, in order: each row's recheck (inside its claim) and each finished send; every send takes 40 ms.
+    const steps: string[] = [];
+    const mail = t.ctx.deps.mail;
+    const slowMail = Object.assign(Object.create(mail) as typeof mail, {
+      send: async (m: Parameters<typeof mail.send>[0]) => {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        const sent = await mail.send(m);
+        steps.push('sent');
+        return sent;
+      },
+    });
+    const result = await runUntilDone(
+      { ...t.ctx.deps, mail: slowMail },
+      {
+        batch: 5,
+        recheck: (trx, id, now) => {
+          steps.push(`claim ${id}`);
+          return recheckBeforeSend(trx, id, now);
+        },
+      },
+    );
+    // Claims of 5, 5 and 2: each row claimed once, sent once, received once.
+    expect(result.claimed).to.equal(12);
+    expect([...result.sent].sort((a, b) => a - b)).to.deep.equal(seeded.map((s) => s.invitationId).sort((a, b) => a - b));
+    for (const s of seeded) expect(received(s.email), s.email).to.have.length(1);
+    expect(steps.filter((x) => x.startsWith('claim'))).to.have.length(12);
+    // The second claim was taken before the first claim's five were all sent.
+    const secondClaim = steps.indexOf(`claim ${seeded[5].invitationId}`);
+    expect(steps.slice(0, secondClaim).filter((x) => x === 'sent').length).to.be.below(5);
+    // Nothing is left due: one more run finds nothing.
+    expect((await runUntilDone(t.ctx.deps)).claimed).to.equal(0);
   });
 
   it('writes the email in German for a German invitation, with the scale of the metric', async () => {
