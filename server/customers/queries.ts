@@ -4,6 +4,7 @@ import type { Statements } from '../db/statements.ts';
 import { uncountCustomerSends } from '../rollups/sends.ts';
 import { uncountCustomerEvents } from '../rollups/events.ts';
 import { uncountCustomerSegments } from '../rollups/responses.ts';
+import { forgetCustomerResponseValues } from '../rollups/response-values.ts';
 
 export interface CustomerRow {
   id: number;
@@ -260,6 +261,7 @@ export async function eraseCustomerData(trx: Knex.Transaction, customer: Custome
   await trx('events').where({ customer_id: id }).update({ properties: '{}' });
   // Their answers leave their segments (they count under "(none)" from now on) before the properties go.
   await uncountCustomerSegments(trx, id);
+  await forgetCustomerResponseValues(trx, id);
   await trx('responses').where({ customer_id: id }).update({ comment: null, properties: '{}' });
   // Every answer they gave, held ones never to count.
   await trx('answers').where({ customer_id: id, state: 'held' }).update({ state: 'discarded', reason: 'erased', settles_at: null, decided_at: nowIso });

@@ -11,6 +11,7 @@ import { insertSendRollups, sendRollupRowsOf } from '../rollups/sends.ts';
 import { eventRollupRowsOf, insertEventRollup } from '../rollups/events.ts';
 import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
 import { rollupRowsOf } from '../rollups/responses.ts';
+import { insertResponseValues, responseValueRows } from '../rollups/response-values.ts';
 
 const HISTORY_DAYS = 182;
 const CUSTOMERS = 3000;
@@ -217,7 +218,19 @@ export async function loadDemo(deps: Deps): Promise<string> {
     const answered = invited.filter((p) => p.response);
     for (const p of answered) p.response!.invitation_id = invitationIds.get(p.invitation!.event_id);
     const responses = answered.map((p) => p.response!);
-    await insertAll(trx, 'responses', responses);
+    const responseIds = await insertReturning(trx, 'responses', responses, 'invitation_id');
+    // Each response's property values, as insertResponse writes them (filters on several properties).
+    await insertResponseValues(
+      trx,
+      responses.flatMap((r) =>
+        responseValueRows(responseIds.get(r.invitation_id)!, {
+          survey_id: Number(r.survey_id),
+          answered_at: String(r.answered_at),
+          score: Number(r.score),
+          properties: String(r.properties),
+        }),
+      ),
+    );
 
     // Both rollups of these new surveys (daily, and by property for segments), counted as insertResponse would have.
     const rollup = rollupRowsOf(responses as Parameters<typeof rollupRowsOf>[0], reportingTz);

@@ -3,7 +3,7 @@ import { propertyValueText, toCount } from '../db/dialect.ts';
 import type { ScoreCounts } from './compute.ts';
 import type { PropertyFilter } from './property-filter.ts';
 import { getSettings } from '../settings/service.ts';
-import type { Period, QuarterHours } from './range.ts';
+import { quarterBounds, type Period, type QuarterHours } from './range.ts';
 import { addDays, dateOfDayNumber, localMidnight } from '../dates.ts';
 
 const addTo = (map: Map<string, ScoreCounts>, key: string, score: number, count: number) => {
@@ -65,6 +65,79 @@ export async function quarterSendDays(db: Knex, surveyId: number, quarters: Quar
     .sum({ sent: 'sent', responded: 'responded' })
     .groupBy('day_number');
   return new Map(rows.map((r) => [dateOfDayNumber(Number(r.day_number)), { sent: toCount(r.sent), responded: toCount(r.responded) }]));
+}
+
+/**
+ * Rows of response_values, aliased `anchor`, of the survey's responses in the quarter-hours [from, until)
+ * that match every filter: each filter one lookup of the same response's row for that property (the
+ * table's key ends in quarter-hour and response), so the responses themselves are never read.
+ */
+function valuesMatching(db: Knex, anchor: string, surveyId: number, quarters: { from: number; until: number }, where: PropertyFilter[]): Knex.QueryBuilder {
+  const q = db({ [anchor]: 'response_values' })
+    .where(`${anchor}.survey_id`, surveyId)
+    .where(`${anchor}.quarter`, '>=', quarters.from)
+    .where(`${anchor}.quarter`, '<', quarters.until);
+  where.forEach((f, i) => {
+    const v = `f${i}`;
+    q.whereExists((sub) =>
+      sub
+        .select(db.raw('1'))
+        .from({ [v]: 'response_values' })
+        .where(`${v}.survey_id`, surveyId)
+        .where(`${v}.name`, f.name)
+        .whereIn(`${v}.value`, f.values)
+        .whereRaw(`${v}.quarter = ${anchor}.quarter`)
+        .whereRaw(`${v}.response_id = ${anchor}.response_id`),
+    );
+  });
+  return q;
+}
+
+/**
+ * Score counts per local day (in the zone of `quarters.spans`) of the survey's responses that match every
+ * filter (at least one), from response_values: the first filter's rows, each checked against the others.
+ */
+export async function filteredQuarterDayCounts(db: Knex, surveyId: number, where: PropertyFilter[], quarters: QuarterHours): Promise<Map<string, ScoreCounts>> {
+  const [first, ...rest] = where;
+  const rows: { day_number: unknown; score: number; count: unknown }[] = await valuesMatching(db, 'v', surveyId, quarters, rest)
+    .where('v.name', first.name)
+    .whereIn('v.value', first.values)
+    .select({ day_number: db.raw(localDayNumber('v.quarter', quarters.spans)), score: 'v.score' })
+    .count({ count: '*' })
+    .groupBy('day_number', 'v.score');
+  const days = new Map<string, ScoreCounts>();
+  for (const r of rows) addTo(days, dateOfDayNumber(Number(r.day_number)), Number(r.score), toCount(r.count));
+  return days;
+}
+
+/**
+ * Property value → score → count of the survey's responses in the quarter-hours that match every filter,
+ * from response_values; those without the property under '(none)' (all that match, less these).
+ */
+async function quarterSegmentCounts(db: Knex, surveyId: number, property: string, quarters: { from: number; until: number }, where: PropertyFilter[]): Promise<Map<string, ScoreCounts>> {
+  const [first, ...rest] = where;
+  const totalsQuery = first
+    ? valuesMatching(db, 'v', surveyId, quarters, rest).where('v.name', first.name).whereIn('v.value', first.values).select({ score: 'v.score' }).count({ count: '*' }).groupBy('v.score')
+    : db('response_quarter_hours')
+        .where({ survey_id: surveyId })
+        .where('quarter', '>=', quarters.from)
+        .where('quarter', '<', quarters.until)
+        .select('score')
+        .sum({ count: 'count' })
+        .groupBy('score');
+  const [rows, totals]: [{ value: string; score: number; count: unknown }[], { score: number; count: unknown }[]] = await Promise.all([
+    valuesMatching(db, 's', surveyId, quarters, where).where('s.name', property).select({ value: 's.value', score: 's.score' }).count({ count: '*' }).groupBy('s.value', 's.score'),
+    totalsQuery,
+  ]);
+  const segments = new Map<string, ScoreCounts>();
+  const none = new Map<number, number>(totals.map((t) => [Number(t.score), toCount(t.count)]));
+  for (const r of rows) {
+    const count = toCount(r.count);
+    addTo(segments, String(r.value), Number(r.score), count);
+    none.set(Number(r.score), (none.get(Number(r.score)) ?? 0) - count);
+  }
+  for (const [score, count] of none) if (count > 0) addTo(segments, '(none)', score, count);
+  return segments;
 }
 
 /**
@@ -202,7 +275,8 @@ export function wholeDaysIn(period: Period, tz: string): boolean {
 /**
  * Property value → score → count; responses without the property count under '(none)'. From the segment
  * rollup when the period is whole days of the reporting time zone (`reportingTz`, else read from the
- * settings), else from the responses.
+ * settings) and nothing is filtered, from response_values when the period is whole quarter-hours, else
+ * from the responses.
  */
 export async function segmentCounts(
   db: Knex,
@@ -214,9 +288,10 @@ export async function segmentCounts(
   sources: readonly string[] | null = null,
 ): Promise<Map<string, ScoreCounts>> {
   const zone = reportingTz ?? (await getSettings(db)).reporting_time_zone;
-  return where.length === 0 && sources === null && wholeDaysIn(period, zone)
-    ? rollupSegmentCounts(db, surveyId, property, period)
-    : rawSegmentCounts(db, surveyId, property, period, where, sources);
+  if (sources !== null) return rawSegmentCounts(db, surveyId, property, period, where, sources);
+  if (where.length === 0 && wholeDaysIn(period, zone)) return rollupSegmentCounts(db, surveyId, property, period);
+  const quarters = quarterBounds(period);
+  return quarters ? quarterSegmentCounts(db, surveyId, property, quarters, where) : rawSegmentCounts(db, surveyId, property, period, where, sources);
 }
 
 /**

@@ -138,12 +138,16 @@ export interface QuarterHours {
  * whole quarter-hours (local midnights are), and every quarter-hour of it on one local day; else null.
  */
 export function quarterHoursOf(period: Period, tz: string): QuarterHours | null {
+  const bounds = quarterBounds(period);
+  const spans = bounds && offsetSpans(tz, bounds.from, bounds.until);
+  return bounds && spans ? { ...bounds, spans } : null;
+}
+
+/** The period as UTC quarter-hours [from, until) when both ends are given and on whole quarter-hours; else null. */
+export function quarterBounds(period: Period): { from: number; until: number } | null {
   if (!period.fromIso || !period.untilIso) return null;
   const fromMs = Date.parse(period.fromIso);
   const untilMs = Date.parse(period.untilIso);
   if (fromMs % QUARTER_HOUR_MS !== 0 || untilMs % QUARTER_HOUR_MS !== 0) return null;
-  const from = fromMs / QUARTER_HOUR_MS;
-  const until = untilMs / QUARTER_HOUR_MS;
-  const spans = offsetSpans(tz, from, until);
-  return spans ? { from, until, spans } : null;
+  return { from: fromMs / QUARTER_HOUR_MS, until: untilMs / QUARTER_HOUR_MS };
 }

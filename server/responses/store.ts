@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { toDbTime } from '../db/time.ts';
 import { countResponse } from '../rollups/responses.ts';
+import { insertResponseValues, rescoreResponseValues, responseValueRows } from '../rollups/response-values.ts';
 
 export interface NewResponse {
   survey_id: number;
@@ -60,8 +61,10 @@ export async function insertResponse(trx: Knex.Transaction, response: NewRespons
       properties: JSON.stringify(response.properties ?? {}),
     })
     .returning('id');
+  const id: number = typeof row === 'object' ? row.id : row;
   await countResponse(trx, response, 1, reportingTimeZone);
-  return typeof row === 'object' ? row.id : row;
+  await insertResponseValues(trx, responseValueRows(id, response));
+  return id;
 }
 
 /** Changes a response's score and comment (within the edit window), moving its rollup count. */
@@ -77,6 +80,7 @@ export async function updateResponse(
   if (change.score !== existing.score) {
     await countResponse(trx, existing, -1, reportingTimeZone);
     await countResponse(trx, { ...existing, score: change.score }, 1, reportingTimeZone);
+    await rescoreResponseValues(trx, existing.id, change.score);
   }
 }
 

@@ -174,6 +174,10 @@ function responseLoader(bench: Bench): (total: number) => Promise<void> {
       c.exec(
         "DELETE FROM invitation_quarter_hours; INSERT INTO invitation_quarter_hours (survey_id, quarter, sent, responded) SELECT survey_id, CAST(strftime('%s', substr(sent_at, 1, 19)) AS INTEGER) / 900, count(*), count(responded_at) FROM invitations WHERE sent_at IS NOT NULL GROUP BY 1, 2;",
       );
+      // Each response's property values (filters on several properties), as insertResponse writes them.
+      c.exec(
+        "DELETE FROM response_values; INSERT INTO response_values (survey_id, name, value, quarter, response_id, score) SELECT r.survey_id, p.key, p.value, CAST(strftime('%s', substr(r.answered_at, 1, 19)) AS INTEGER) / 900, r.id, r.score FROM responses r, json_each(r.properties) p WHERE p.type = 'text';",
+      );
       c.exec(
         "DELETE FROM response_segment_daily; INSERT INTO response_segment_daily (survey_id, name, day, value, score, count) SELECT r.survey_id, p.key, substr(r.answered_at, 1, 10), p.value, r.score, count(*) FROM responses r, json_each(r.properties) p WHERE p.type = 'text' GROUP BY 1, 2, 3, 4, 5; ANALYZE;",
       );
@@ -243,11 +247,17 @@ export async function benchDashboards(bench: Bench, options: { target: number; r
     await add('GET /api/v1/metrics, 2 years by week', () => get(metricsUrl, auth), bareHttpFloor, httpFloor);
     await add('GET /api/v1/metrics, … and segment=region', () => get(`${metricsUrl}&segment=region`, auth), bareHttpFloor, httpFloor);
     await add('GET /api/v1/metrics, … and where=region:north', () => get(`${metricsUrl}&where=region:north`, auth), bareHttpFloor, httpFloor);
+    await add(
+      'GET /api/v1/metrics, … where region, plan and agent, tz=America/New_York',
+      () => get(`${metricsUrl}&where=region:north&where=plan:team&where=agent:Chen&where=agent:Dana&tz=America%2FNew_York`, auth),
+      bareHttpFloor,
+      httpFloor,
+    );
     await add(`GET /dashboard (overview, ${SURVEYS} cards, 90 days)`, () => get(`${base}/dashboard`, { cookie }), bareHttpFloor, httpFloor);
     await add('GET /dashboard?where=region:north (one property: rollup)', () => get(`${base}/dashboard?where=region:north`, { cookie }), bareHttpFloor, httpFloor);
     await add('GET /dashboard/:survey (90 days, segment, search)', () => get(`${base}/dashboard/${survey.key}?${q90}&segment=region&q=long`, { cookie }), bareHttpFloor, httpFloor);
     await add(
-      'GET /dashboard/:survey, where region and plan (responses)',
+      'GET /dashboard/:survey, where region and plan (property values)',
       () => get(`${base}/dashboard/${survey.key}?${q90}&segment=agent&where=region:north&where=plan:team`, { cookie }),
       bareHttpFloor,
       httpFloor,

@@ -63,7 +63,12 @@ describe('customers API: export and erase', function () {
   it('erases the personal data, keeps the scores (metrics unchanged) and suppresses later events as erased', async () => {
     const before = await metrics();
     expect(before.overall.n).to.equal(3);
+    // Her answer's property values (what filters on several properties match) go with her properties.
+    const herValues = () =>
+      ctx.deps.db('response_values').whereIn('response_id', ctx.deps.db('responses').whereIn('customer_id', ctx.deps.db('customers').where({ external_id: 'ann-1' }).select('id')).select('id'));
+    expect(await herValues()).to.have.length.above(0);
     const res = await ctx.api.post('/api/v1/customers/ann-1/erase').expect(200);
+    expect(await herValues()).to.deep.equal([]);
     expect(res.body.already_erased).to.equal(false);
     expect(res.body.customer).to.include({ id: 'ann-1', email: null, name: null, locale: null, erased_at: '2026-11-23T12:00:00.000Z' });
 

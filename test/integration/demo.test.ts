@@ -4,6 +4,7 @@ import { loadDemo } from '../../server/demo/seed.ts';
 import { toCount } from '../../server/db/dialect.ts';
 import { localDate } from '../../server/dates.ts';
 import * as quarterHourRollups from '../../migrations/20261204120000_create_quarter_hour_rollups.ts';
+import * as responseValues from '../../migrations/20261204130000_create_response_values.ts';
 
 describe('demo workspace', function () {
   this.timeout(60_000);
@@ -56,18 +57,22 @@ describe('demo workspace', function () {
     for (const d of daily) expect(toCount(d.count), `${d.survey_id} ${d.day} ${d.score}`).to.equal(recount.get(`${d.survey_id}|${d.day}|${d.score}`));
   });
 
-  it('keeps the quarter-hour rollups equal to what their migration counts from the stored answers and invitations', async () => {
+  it('keeps the quarter-hour rollups and property values equal to what their migrations make of the stored answers and invitations', async () => {
     const { db } = ctx.deps;
     const snapshot = async () => ({
       responses: (await db('response_quarter_hours').orderBy(['survey_id', 'quarter', 'score'])).map((r) => [r.survey_id, r.quarter, r.score, toCount(r.count)]),
       invitations: (await db('invitation_quarter_hours').orderBy(['survey_id', 'quarter'])).map((r) => [r.survey_id, r.quarter, toCount(r.sent), toCount(r.responded)]),
+      values: (await db('response_values').orderBy(['response_id', 'name'])).map((r) => [r.survey_id, r.name, r.value, r.quarter, r.response_id, r.score]),
     });
     const loaded = await snapshot();
     expect(loaded.responses.length).to.be.greaterThan(100);
     expect(loaded.invitations.length).to.be.greaterThan(100);
-    // An installation upgraded with this history gets the same counts from the migration.
+    expect(loaded.values.length).to.be.greaterThan(1000);
+    // An installation upgraded with this history gets the same counts (and property values) from the migrations.
+    await responseValues.down(db);
     await quarterHourRollups.down(db);
     await quarterHourRollups.up(db);
+    await responseValues.up(db);
     expect(await snapshot()).to.deep.equal(loaded);
   });
 

@@ -4,6 +4,8 @@ import { createSurvey } from '../../server/surveys/service.ts';
 import { insertResponse, updateResponse, type ResponseRow } from '../../server/responses/store.ts';
 import { writeTransaction } from '../../server/db/dialect.ts';
 import { rawSegmentCounts, rollupSegmentCounts, segmentCounts, wholeDaysIn } from '../../server/metrics/queries.ts';
+import { segmentPairs } from '../../server/rollups/segments.ts';
+import type { PropertyFilter } from '../../server/metrics/property-filter.ts';
 import { dayCounts } from '../../server/metrics/day-counts.ts';
 import { parsePeriod, quarterHoursOf } from '../../server/metrics/range.ts';
 import { localDate } from '../../server/dates.ts';
@@ -142,6 +144,44 @@ describe('metrics: the segment rollup and the responses agree', function () {
           c.set(Number(r.score), (c.get(Number(r.score)) ?? 0) + 1);
         }
         expect(plain(days), `${tz} ${from}…${to}`).to.deep.equal(plain(expected));
+      }
+    }
+  });
+
+  it('finds the answers matching several property filters from their property values, in any zone, as a reading of the answers does', async () => {
+    const db = ctx.deps.db;
+    // A rescored answer must be seen with its new score.
+    const [row]: ResponseRow[] = await db('responses').where({ survey_id: survey.id }).orderBy('id', 'desc').limit(1);
+    await writeTransaction(db, (trx) => updateResponse(trx, row, { score: row.score === 3 ? 4 : 3, comment: null, at: ctx.clock.now() }, 'UTC'));
+    const rows: { answered_at: string; score: number; properties: string }[] = await db('responses').where({ survey_id: survey.id }).select('answered_at', 'score', 'properties');
+    const matches = (properties: string, where: PropertyFilter[]) => {
+      const pairs = new Map(segmentPairs(properties));
+      return where.every((f) => f.values.includes(pairs.get(f.name) ?? '\u0000'));
+    };
+    const filters: PropertyFilter[][] = [
+      [{ name: 'region', values: ['north'] }],
+      [{ name: 'region', values: ['north', 'east'] }, { name: 'tier', values: ['0', '2'] }],
+      [{ name: 'region', values: ['south'] }, { name: 'tier', values: ['1'] }, { name: 'missing', values: ['x'] }],
+    ];
+    for (const tz of ['UTC', 'Europe/Berlin', 'Asia/Kolkata']) {
+      for (const where of filters) {
+        const label = `${tz} ${JSON.stringify(where)}`;
+        const period = parsePeriod('2026-03-02', '2026-03-12', tz);
+        const expected = new Map<string, ScoreCounts>();
+        const bySegment = new Map<string, ScoreCounts>();
+        for (const r of rows) {
+          const day = localDate(new Date(r.answered_at), tz);
+          if (day < '2026-03-02' || day > '2026-03-12' || !matches(r.properties, where)) continue;
+          const c = expected.get(day) ?? expected.set(day, new Map()).get(day)!;
+          c.set(Number(r.score), (c.get(Number(r.score)) ?? 0) + 1);
+          const tier = new Map(segmentPairs(r.properties)).get('tier') ?? '(none)';
+          const t = bySegment.get(tier) ?? bySegment.set(tier, new Map()).get(tier)!;
+          t.set(Number(r.score), (t.get(Number(r.score)) ?? 0) + 1);
+        }
+        // UTC is the reporting zone: one filter is answered by the segment rollup there, the rest by the property values.
+        expect(plain(await dayCounts(db, survey, period, tz, 'UTC', where)), label).to.deep.equal(plain(expected));
+        expect(plain(await segmentCounts(db, survey.id, 'tier', period, 'UTC', where)), label).to.deep.equal(plain(bySegment));
+        expect(plain(await rawSegmentCounts(db, survey.id, 'tier', period, where)), label).to.deep.equal(plain(bySegment));
       }
     }
   });
