@@ -7,8 +7,8 @@ import { getSettings } from '../settings/service.ts';
 import { createSurvey } from '../surveys/service.ts';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { hashToken, invitationToken, newTokenSalt } from '../tokens.ts';
-import { insertSendRollups, sendRollupRowsOf } from '../rollups/sends.ts';
-import { eventRollupRowsOf, insertEventRollup } from '../rollups/events.ts';
+import { insertInvitationValues, insertSendRollups, invitationValueRowsOf, sendRollupRowsOf } from '../rollups/sends.ts';
+import { eventRollupRowsOf, eventValueRowsOf, insertEventRollup, insertEventValues } from '../rollups/events.ts';
 import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
 import { rollupRowsOf } from '../rollups/responses.ts';
 import { insertResponseValues, responseValueRows } from '../rollups/response-values.ts';
@@ -241,6 +241,12 @@ export async function loadDemo(deps: Deps): Promise<string> {
     const sends = invited.map((p) => ({ survey_id: Number(p.invitation!.survey_id), sent_at: String(p.invitation!.sent_at), properties: String(p.event.properties), responded: Boolean(p.response) }));
     await insertSendRollups(trx, sendRollupRowsOf(sends, reportingTz));
     await insertEventRollup(trx, eventRollupRowsOf(planned.map((p) => ({ touchpoint_id: Number(p.event.touchpoint_id), received_at: String(p.event.received_at), properties: String(p.event.properties) })), reportingTz));
+    // Each event's and sent invitation's property values, as storing the event and the worker write them.
+    await insertEventValues(
+      trx,
+      eventValueRowsOf(planned.map((p) => ({ id: eventIds.get(p.event.transaction_id)!, touchpoint_id: Number(p.event.touchpoint_id), received_at: String(p.event.received_at), properties: String(p.event.properties) }))),
+    );
+    await insertInvitationValues(trx, invitationValueRowsOf(invited.map((p, k) => ({ ...sends[k], id: invitationIds.get(p.invitation!.event_id)! }))));
     counts.events = planned.length;
     counts.invitations = invited.length;
     counts.responses = responses.length;

@@ -51,6 +51,7 @@ export async function insertEvents(sql: Statements, reportingTimeZone: string, e
   );
   // RETURNING's order is not promised: matched by (touchpoint, transaction id), unique.
   const ids = new Map(rows.map((r) => [`${r.touchpoint_id}\n${r.transaction_id}`, Number(r.id)]));
-  await countEvents(sql, events, reportingTimeZone);
-  return events.map((e) => ids.get(`${e.touchpoint_id}\n${e.transaction_id}`)!);
+  const stored = events.map((e) => ({ ...e, id: ids.get(`${e.touchpoint_id}\n${e.transaction_id}`)! }));
+  await countEvents(sql, stored, reportingTimeZone);
+  return stored.map((e) => e.id);
 }

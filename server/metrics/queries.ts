@@ -67,14 +67,34 @@ export async function quarterSendDays(db: Knex, surveyId: number, quarters: Quar
   return new Map(rows.map((r) => [dateOfDayNumber(Number(r.day_number)), { sent: toCount(r.sent), responded: toCount(r.responded) }]));
 }
 
+/** A table of property values: one row per answer, sent invitation or event and property value, keyed (scope, name, value, quarter, id). */
+interface ValuesTable {
+  table: 'response_values' | 'invitation_values' | 'event_values';
+  /** The survey's or the touchpoint's column. */
+  scope: 'survey_id' | 'touchpoint_id';
+  /** The answer's, invitation's or event's column. */
+  id: 'response_id' | 'invitation_id' | 'event_id';
+}
+const responseValues: ValuesTable = { table: 'response_values', scope: 'survey_id', id: 'response_id' };
+const invitationValues: ValuesTable = { table: 'invitation_values', scope: 'survey_id', id: 'invitation_id' };
+const eventValues: ValuesTable = { table: 'event_values', scope: 'touchpoint_id', id: 'event_id' };
+
 /**
- * Rows of response_values, aliased `anchor`, of the survey's responses in the quarter-hours [from, until)
- * that match every filter: each filter one lookup of the same response's row for that property (the
- * table's key ends in quarter-hour and response), so the responses themselves are never read.
+ * Rows of a values table, aliased `anchor`, of one survey or touchpoint in the quarter-hours [from, until)
+ * whose answer, invitation or event matches every filter: each filter one lookup of the same one's row
+ * for that property (the key ends in quarter-hour and id), so the answers, invitations and events
+ * themselves are never read.
  */
-function valuesMatching(db: Knex, anchor: string, surveyId: number, quarters: { from: number; until: number }, where: PropertyFilter[]): Knex.QueryBuilder {
-  const q = db({ [anchor]: 'response_values' })
-    .where(`${anchor}.survey_id`, surveyId)
+function valuesMatching(
+  db: Knex,
+  t: ValuesTable,
+  anchor: string,
+  scopeId: number,
+  quarters: { from: number; until: number },
+  where: PropertyFilter[],
+): Knex.QueryBuilder {
+  const q = db({ [anchor]: t.table })
+    .where(`${anchor}.${t.scope}`, scopeId)
     .where(`${anchor}.quarter`, '>=', quarters.from)
     .where(`${anchor}.quarter`, '<', quarters.until);
   where.forEach((f, i) => {
@@ -82,15 +102,40 @@ function valuesMatching(db: Knex, anchor: string, surveyId: number, quarters: { 
     q.whereExists((sub) =>
       sub
         .select(db.raw('1'))
-        .from({ [v]: 'response_values' })
-        .where(`${v}.survey_id`, surveyId)
+        .from({ [v]: t.table })
+        .where(`${v}.${t.scope}`, scopeId)
         .where(`${v}.name`, f.name)
         .whereIn(`${v}.value`, f.values)
         .whereRaw(`${v}.quarter = ${anchor}.quarter`)
-        .whereRaw(`${v}.response_id = ${anchor}.response_id`),
+        .whereRaw(`${v}.${t.id} = ${anchor}.${t.id}`),
     );
   });
   return q;
+}
+
+/** The rows of the first filter's property, aliased v, each checked against the other filters. */
+function firstFilterMatching(db: Knex, t: ValuesTable, scopeId: number, quarters: { from: number; until: number }, where: PropertyFilter[]): Knex.QueryBuilder {
+  const [first, ...rest] = where;
+  return valuesMatching(db, t, 'v', scopeId, quarters, rest).where('v.name', first.name).whereIn('v.value', first.values);
+}
+
+/**
+ * Invitations of the survey sent in the quarter-hours that match every filter (at least one), and how many
+ * were answered, per local day of sending, from invitation_values.
+ */
+export async function filteredQuarterSendDays(db: Knex, surveyId: number, where: PropertyFilter[], quarters: QuarterHours): Promise<Map<string, { sent: number; responded: number }>> {
+  const rows: { day_number: unknown; sent: unknown; responded: unknown }[] = await firstFilterMatching(db, invitationValues, surveyId, quarters, where)
+    .select({ day_number: db.raw(localDayNumber('v.quarter', quarters.spans)) })
+    .count({ sent: '*' })
+    .sum({ responded: 'v.responded' })
+    .groupBy('day_number');
+  return new Map(rows.map((r) => [dateOfDayNumber(Number(r.day_number)), { sent: toCount(r.sent), responded: toCount(r.responded) }]));
+}
+
+/** Events received on the touchpoint in the quarter-hours that match every filter (at least one), from event_values. */
+export async function filteredEventCount(db: Knex, touchpointId: number, where: PropertyFilter[], quarters: { from: number; until: number }): Promise<number> {
+  const [row] = await firstFilterMatching(db, eventValues, touchpointId, quarters, where).count({ n: '*' });
+  return toCount(row?.n);
 }
 
 /**
@@ -98,10 +143,7 @@ function valuesMatching(db: Knex, anchor: string, surveyId: number, quarters: { 
  * filter (at least one), from response_values: the first filter's rows, each checked against the others.
  */
 export async function filteredQuarterDayCounts(db: Knex, surveyId: number, where: PropertyFilter[], quarters: QuarterHours): Promise<Map<string, ScoreCounts>> {
-  const [first, ...rest] = where;
-  const rows: { day_number: unknown; score: number; count: unknown }[] = await valuesMatching(db, 'v', surveyId, quarters, rest)
-    .where('v.name', first.name)
-    .whereIn('v.value', first.values)
+  const rows: { day_number: unknown; score: number; count: unknown }[] = await firstFilterMatching(db, responseValues, surveyId, quarters, where)
     .select({ day_number: db.raw(localDayNumber('v.quarter', quarters.spans)), score: 'v.score' })
     .count({ count: '*' })
     .groupBy('day_number', 'v.score');
@@ -112,24 +154,31 @@ export async function filteredQuarterDayCounts(db: Knex, surveyId: number, where
 
 /**
  * Property value → score → count of the survey's responses in the quarter-hours that match every filter,
- * from response_values; those without the property under '(none)' (all that match, less these).
+ * from response_values; those without the property under '(none)'. Under filters: the first filter's
+ * rows, checked against the others, each with its value of `property` looked up by answer; without: the
+ * property's rows, and the rest of the quarter-hour rollup's count as '(none)'.
  */
 async function quarterSegmentCounts(db: Knex, surveyId: number, property: string, quarters: { from: number; until: number }, where: PropertyFilter[]): Promise<Map<string, ScoreCounts>> {
-  const [first, ...rest] = where;
-  const totalsQuery = first
-    ? valuesMatching(db, 'v', surveyId, quarters, rest).where('v.name', first.name).whereIn('v.value', first.values).select({ score: 'v.score' }).count({ count: '*' }).groupBy('v.score')
-    : db('response_quarter_hours')
-        .where({ survey_id: surveyId })
-        .where('quarter', '>=', quarters.from)
-        .where('quarter', '<', quarters.until)
-        .select('score')
-        .sum({ count: 'count' })
-        .groupBy('score');
-  const [rows, totals]: [{ value: string; score: number; count: unknown }[], { score: number; count: unknown }[]] = await Promise.all([
-    valuesMatching(db, 's', surveyId, quarters, where).where('s.name', property).select({ value: 's.value', score: 's.score' }).count({ count: '*' }).groupBy('s.value', 's.score'),
-    totalsQuery,
-  ]);
   const segments = new Map<string, ScoreCounts>();
+  if (where.length) {
+    const rows: { value: string | null; score: number; count: unknown }[] = await firstFilterMatching(db, responseValues, surveyId, quarters, where)
+      .leftJoin({ s: 'response_values' }, (on) => on.on('s.response_id', 'v.response_id').andOn('s.name', db.raw('?', [property])))
+      .select({ value: 's.value', score: 'v.score' })
+      .count({ count: '*' })
+      .groupBy('s.value', 'v.score');
+    for (const r of rows) addTo(segments, r.value ?? '(none)', Number(r.score), toCount(r.count));
+    return segments;
+  }
+  const [rows, totals] = (await Promise.all([
+    valuesMatching(db, responseValues, 's', surveyId, quarters, []).where('s.name', property).select({ value: 's.value', score: 's.score' }).count({ count: '*' }).groupBy('s.value', 's.score'),
+    db('response_quarter_hours')
+      .where({ survey_id: surveyId })
+      .where('quarter', '>=', quarters.from)
+      .where('quarter', '<', quarters.until)
+      .select('score')
+      .sum({ count: 'count' })
+      .groupBy('score'),
+  ])) as unknown as [{ value: string; score: number; count: unknown }[], { score: number; count: unknown }[]];
   const none = new Map<number, number>(totals.map((t) => [Number(t.score), toCount(t.count)]));
   for (const r of rows) {
     const count = toCount(r.count);

@@ -1,10 +1,20 @@
 import type { Knex } from 'knex';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { addCounts, figuresOf, type MarkedFigures, type ScoreCounts } from './compute.ts';
-import { eventCount, heldAnswerTimes, quarterSendDays, rollupEventCount, rollupSendDays, segmentCounts, sentAndAnsweredBy } from './queries.ts';
+import {
+  eventCount,
+  filteredEventCount,
+  filteredQuarterSendDays,
+  heldAnswerTimes,
+  quarterSendDays,
+  rollupEventCount,
+  rollupSendDays,
+  segmentCounts,
+  sentAndAnsweredBy,
+} from './queries.ts';
 import { inLocalDays, localDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
-import { joinPeriods, quarterHoursOf, rollupsAnswer, type Period } from './range.ts';
+import { joinPeriods, quarterBounds, quarterHoursOf, rollupsAnswer, type Period } from './range.ts';
 import { bucketStart, bucketStarts, groupDays, type Interval } from './series.ts';
 import { dayCounts } from './day-counts.ts';
 import { compareCounts, type Comparison } from './significance.ts';
@@ -95,13 +105,18 @@ async function periodDays(db: Knex, scope: ReportScope): Promise<{ current: Map<
   return { current, before };
 }
 
-/** Invitations sent and answered per local day of sending, in `tz`: from the send rollups when they can answer (the quarter-hour one in another zone). */
+/**
+ * Invitations sent and answered per local day of sending, in `tz`: from the send rollups when they can
+ * answer, the quarter-hour one in another zone, invitation_values under filters on several properties.
+ */
 async function sendDays(db: Knex, scope: ReportScope): Promise<Map<string, { sent: number; responded: number }>> {
   if (scope.where.length <= 1 && rollupsAnswer(scope.period, scope.tz, scope.reportingTz)) {
     return rollupSendDays(db, scope.survey.id, scope.period, scope.where[0] ?? null);
   }
-  const quarters = scope.where.length === 0 ? quarterHoursOf(scope.period, scope.tz) : null;
-  if (quarters) return quarterSendDays(db, scope.survey.id, quarters);
+  const quarters = quarterHoursOf(scope.period, scope.tz);
+  if (quarters) {
+    return scope.where.length === 0 ? quarterSendDays(db, scope.survey.id, quarters) : filteredQuarterSendDays(db, scope.survey.id, scope.where, quarters);
+  }
   const days = new Map<string, { sent: number; responded: number }>();
   for (const { day, row } of await inLocalDays(scope.tz, (chars) => sentAndAnsweredBy(db, scope.survey.id, scope.period, scope.where, chars))) {
     const d = days.get(day) ?? days.set(day, { sent: 0, responded: 0 }).get(day)!;
@@ -111,10 +126,15 @@ async function sendDays(db: Knex, scope: ReportScope): Promise<Map<string, { sen
   return days;
 }
 
-/** The funnel's events: with one property filtered on, from its rollup when that can answer; else counted (through an index when unfiltered). */
+/**
+ * The funnel's events: with one property filtered on, from its rollup when that can answer; under filters
+ * from event_values when the period is whole quarter-hours; else counted (through an index when unfiltered).
+ */
 function funnelEvents(db: Knex, scope: ReportScope): Promise<number> {
   const { survey, period, where } = scope;
   if (where.length === 1 && rollupsAnswer(period, scope.tz, scope.reportingTz)) return rollupEventCount(db, survey.touchpoint_id, period, where[0]);
+  const quarters = where.length ? quarterBounds(period) : null;
+  if (quarters) return filteredEventCount(db, survey.touchpoint_id, where, quarters);
   return eventCount(db, survey.touchpoint_id, period, where);
 }
 

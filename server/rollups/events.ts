@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { localDate } from '../dates.ts';
+import { localDate, quarterHourOf } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
 import { segmentPairs } from './segments.ts';
 import { statementsOf, type Statements } from '../db/statements.ts';
@@ -7,7 +7,9 @@ import { statementsOf, type Statements } from '../db/statements.ts';
 /**
  * Events received per touchpoint, event property value and local day (reporting time zone): the funnel's
  * first step under a property filter, kept as events arrive. Unfiltered, the funnel counts the events
- * themselves through the (touchpoint_id, received_at) index.
+ * themselves through the (touchpoint_id, received_at) index. Under filters on several properties (or
+ * another zone) it intersects event_values: one row per event and property value, with the UTC
+ * quarter-hour it arrived in.
  */
 
 export interface EventSegmentRow {
@@ -36,9 +38,43 @@ async function bump(sql: Statements, rows: readonly EventSegmentRow[]): Promise<
   }
 }
 
-/** Counts events just stored (in the transaction that stored them). */
-export async function countEvents(sql: Statements, events: Iterable<{ touchpoint_id: number; received_at: string; properties: string }>, reportingTimeZone: string): Promise<void> {
+/** An event just stored, as the rollup and event_values need it. */
+export interface StoredEvent {
+  id: number;
+  touchpoint_id: number;
+  received_at: string;
+  properties: string;
+}
+
+/** Counts events just stored and writes their property values (in the transaction that stored them). */
+export async function countEvents(sql: Statements, events: readonly StoredEvent[], reportingTimeZone: string): Promise<void> {
   await bump(sql, eventRollupRowsOf(events, reportingTimeZone));
+  const values = eventValueRowsOf(events);
+  for (let i = 0; i < values.length; i += ROWS_PER_STATEMENT) {
+    const slice = values.slice(i, i + ROWS_PER_STATEMENT);
+    await sql.run(
+      `INSERT INTO event_values (touchpoint_id, name, value, quarter, event_id) VALUES ${slice.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      slice.flatMap((r) => [r.touchpoint_id, r.name, r.value, r.quarter, r.event_id]),
+    );
+  }
+}
+
+export interface EventValueRow {
+  touchpoint_id: number;
+  name: string;
+  value: string;
+  quarter: number;
+  event_id: number;
+}
+
+/** The event_values rows of stored events (bulk loaders: the demo). */
+export function eventValueRowsOf(events: Iterable<StoredEvent>): EventValueRow[] {
+  const rows: EventValueRow[] = [];
+  for (const e of events) {
+    const quarter = quarterHourOf(e.received_at);
+    for (const [name, value] of segmentPairs(e.properties)) rows.push({ touchpoint_id: Number(e.touchpoint_id), name, value, quarter, event_id: Number(e.id) });
+  }
+  return rows;
 }
 
 /** Takes a customer's events out of the counts, for erasure: call it before their properties are emptied. */
@@ -49,6 +85,7 @@ export async function uncountCustomerEvents(trx: Knex.Transaction, customerId: n
   if (rows.length === 0) return;
   const tz = (await getSettings(trx)).reporting_time_zone;
   await bump(await statementsOf(trx), eventRollupRowsOf(rows, tz).map((r) => ({ ...r, count: -r.count })));
+  await trx('event_values').whereIn('event_id', trx('events').where({ customer_id: customerId }).select('id')).del();
 }
 
 /** The rollup rows of a set of events (bulk loaders: the demo, rebuilds). */
@@ -68,6 +105,11 @@ export function eventRollupRowsOf(events: Iterable<{ touchpoint_id: number; rece
 /** Writes rollup rows in chunks under SQLite's 999 bound parameters. */
 export async function insertEventRollup(trx: Knex, rows: EventSegmentRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 180) await trx('event_segment_daily').insert(rows.slice(i, i + 180));
+}
+
+/** Writes event_values rows in chunks (bulk loaders: the demo). */
+export async function insertEventValues(trx: Knex, rows: EventValueRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 180) await trx('event_values').insert(rows.slice(i, i + 180));
 }
 
 /** Recounts the rollup from the events, e.g. after the reporting time zone changed. */

@@ -7,7 +7,8 @@ import { segmentPairs } from './segments.ts';
  * Response rates by the day invitations were sent, kept as they happen (DESIGN: per-day aggregates):
  * invitation_daily holds survey × local day of sending (reporting time zone) → sent, responded, and
  * invitation_segment_daily the same per property value of the invitation's event, and
- * invitation_quarter_hours survey × UTC quarter-hour of sending (trends in any other zone). An invitation counts
+ * invitation_quarter_hours survey × UTC quarter-hour of sending (trends in any other zone); invitation_values
+ * holds one row per sent invitation and property value of its event (filters on several properties). An invitation counts
  * as sent when the worker marks it sent, and as responded when its first answer sets its responded_at.
  */
 
@@ -34,6 +35,7 @@ export interface SendSegmentRow extends SendDayRow {
  * in a statement, which PostgreSQL refuses).
  */
 async function bump(trx: Knex, surveyId: number, sentAt: string, reportingTimeZone: string, pairs: [string, string][], sent: number, responded: number, daily = true): Promise<void> {
+  // (invitation_values is written by countSent and countResponded, which know the invitation.)
   const add = (table: string) => ({ sent: trx.raw(`${table}.sent + excluded.sent`), responded: trx.raw(`${table}.responded + excluded.responded`) });
   const day = localDate(new Date(sentAt), reportingTimeZone);
   if (daily) {
@@ -62,11 +64,13 @@ const sentInvitation = (trx: Knex, invitationId: number): Promise<Sent | undefin
     .where('invitations.id', invitationId)
     .first('invitations.survey_id', 'invitations.sent_at', 'events.properties');
 
-/** Counts an invitation just marked sent (in the transaction that marked it). */
+/** Counts an invitation just marked sent and writes its property values (in the transaction that marked it). */
 export async function countSent(trx: Knex, invitationId: number, reportingTimeZone: string): Promise<void> {
   const inv = await sentInvitation(trx, invitationId);
   if (!inv?.sent_at) return;
   await bump(trx, Number(inv.survey_id), inv.sent_at, reportingTimeZone, segmentPairs(inv.properties), 1, 0);
+  const values = invitationValueRowsOf([{ ...inv, id: invitationId, responded: false, sent_at: inv.sent_at }]);
+  if (values.length) await trx('invitation_values').insert(values);
 }
 
 /** Counts an invitation's first answer on the day it was sent (in the transaction that marks it responded); `known`: its survey, sending time and event properties when the caller has them. */
@@ -74,6 +78,7 @@ export async function countResponded(trx: Knex, invitationId: number, reportingT
   const inv = known ?? (await sentInvitation(trx, invitationId));
   if (!inv?.sent_at) return;
   await bump(trx, Number(inv.survey_id), inv.sent_at, reportingTimeZone, segmentPairs(inv.properties), 0, 1);
+  await trx('invitation_values').where({ invitation_id: invitationId }).update({ responded: 1 });
 }
 
 /**
@@ -91,6 +96,35 @@ export async function uncountCustomerSends(trx: Knex.Transaction, customerId: nu
   for (const r of rows) {
     await bump(trx, Number(r.survey_id), r.sent_at, tz, segmentPairs(r.properties), -1, r.answered ? -1 : 0, false);
   }
+  await trx('invitation_values').whereIn('invitation_id', trx('invitations').where({ customer_id: customerId }).select('id')).del();
+}
+
+export interface InvitationValueRow {
+  survey_id: number;
+  name: string;
+  value: string;
+  quarter: number;
+  invitation_id: number;
+  responded: number;
+}
+
+/** The invitation_values rows of sent invitations (countSent; bulk loaders: the demo). */
+export function invitationValueRowsOf(
+  invitations: Iterable<{ id: number; survey_id: number; sent_at: string; properties: string | Record<string, unknown> | null; responded: boolean }>,
+): InvitationValueRow[] {
+  const rows: InvitationValueRow[] = [];
+  for (const inv of invitations) {
+    const quarter = quarterHourOf(inv.sent_at);
+    for (const [name, value] of segmentPairs(inv.properties)) {
+      rows.push({ survey_id: Number(inv.survey_id), name, value, quarter, invitation_id: Number(inv.id), responded: inv.responded ? 1 : 0 });
+    }
+  }
+  return rows;
+}
+
+/** Writes invitation_values rows in chunks (bulk loaders: the demo). */
+export async function insertInvitationValues(trx: Knex, rows: InvitationValueRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 150) await trx('invitation_values').insert(rows.slice(i, i + 150));
 }
 
 /** The rows of both send rollups for a set of sent invitations (bulk loaders: the demo, rebuilds). */

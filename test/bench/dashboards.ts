@@ -179,6 +179,12 @@ function responseLoader(bench: Bench): (total: number) => Promise<void> {
         "DELETE FROM response_values; INSERT INTO response_values (survey_id, name, value, quarter, response_id, score) SELECT r.survey_id, p.key, p.value, CAST(strftime('%s', substr(r.answered_at, 1, 19)) AS INTEGER) / 900, r.id, r.score FROM responses r, json_each(r.properties) p WHERE p.type = 'text';",
       );
       c.exec(
+        "DELETE FROM invitation_values; INSERT INTO invitation_values (survey_id, name, value, quarter, invitation_id, responded) SELECT i.survey_id, p.key, p.value, CAST(strftime('%s', substr(i.sent_at, 1, 19)) AS INTEGER) / 900, i.id, i.responded_at IS NOT NULL FROM invitations i JOIN events e ON e.id = i.event_id, json_each(e.properties) p WHERE i.sent_at IS NOT NULL AND p.type = 'text';",
+      );
+      c.exec(
+        "DELETE FROM event_values; INSERT INTO event_values (touchpoint_id, name, value, quarter, event_id) SELECT e.touchpoint_id, p.key, p.value, CAST(strftime('%s', substr(e.received_at, 1, 19)) AS INTEGER) / 900, e.id FROM events e, json_each(e.properties) p WHERE p.type = 'text';",
+      );
+      c.exec(
         "DELETE FROM response_segment_daily; INSERT INTO response_segment_daily (survey_id, name, day, value, score, count) SELECT r.survey_id, p.key, substr(r.answered_at, 1, 10), p.value, r.score, count(*) FROM responses r, json_each(r.properties) p WHERE p.type = 'text' GROUP BY 1, 2, 3, 4, 5; ANALYZE;",
       );
       // The send rollups, as the worker and insertResponse count them (reporting zone UTC: the day is the ISO date).

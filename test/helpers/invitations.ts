@@ -71,7 +71,7 @@ export async function seedInvitation(
   const eventId = typeof event === 'object' ? event.id : event;
   // As insertEvent counts it for the funnel.
   const { reporting_time_zone: reportingTimeZone } = await getSettings(db);
-  await db.transaction(async (trx) => countEvents(await statementsOf(trx), [{ touchpoint_id: survey.touchpoint_id, received_at: at, properties: JSON.stringify(opts.properties ?? { region: 'north' }) }], reportingTimeZone));
+  await db.transaction(async (trx) => countEvents(await statementsOf(trx), [{ id: eventId, touchpoint_id: survey.touchpoint_id, received_at: at, properties: JSON.stringify(opts.properties ?? { region: 'north' }) }], reportingTimeZone));
   const salt = newTokenSalt();
   const tokenKeyVersion = opts.tokenKeyVersion ?? CURRENT_TOKEN_KEY_VERSION;
   const token = invitationToken(config, { token_salt: salt, token_key_version: tokenKeyVersion });

@@ -5,6 +5,7 @@ import { toCount } from '../../server/db/dialect.ts';
 import { localDate } from '../../server/dates.ts';
 import * as quarterHourRollups from '../../migrations/20261204120000_create_quarter_hour_rollups.ts';
 import * as responseValues from '../../migrations/20261204130000_create_response_values.ts';
+import * as invitationAndEventValues from '../../migrations/20261204140000_create_invitation_and_event_values.ts';
 
 describe('demo workspace', function () {
   this.timeout(60_000);
@@ -63,16 +64,23 @@ describe('demo workspace', function () {
       responses: (await db('response_quarter_hours').orderBy(['survey_id', 'quarter', 'score'])).map((r) => [r.survey_id, r.quarter, r.score, toCount(r.count)]),
       invitations: (await db('invitation_quarter_hours').orderBy(['survey_id', 'quarter'])).map((r) => [r.survey_id, r.quarter, toCount(r.sent), toCount(r.responded)]),
       values: (await db('response_values').orderBy(['response_id', 'name'])).map((r) => [r.survey_id, r.name, r.value, r.quarter, r.response_id, r.score]),
+      invitationValues: (await db('invitation_values').orderBy(['invitation_id', 'name'])).map((r) => [r.survey_id, r.name, r.value, r.quarter, r.invitation_id, r.responded]),
+      eventValues: (await db('event_values').orderBy(['event_id', 'name'])).map((r) => [r.touchpoint_id, r.name, r.value, r.quarter, r.event_id]),
     });
     const loaded = await snapshot();
     expect(loaded.responses.length).to.be.greaterThan(100);
     expect(loaded.invitations.length).to.be.greaterThan(100);
     expect(loaded.values.length).to.be.greaterThan(1000);
+    expect(loaded.invitationValues.length).to.be.greaterThan(1000);
+    expect(loaded.eventValues.length).to.be.greaterThan(loaded.invitationValues.length);
+    expect(loaded.invitationValues.some((r) => r[5] === 1) && loaded.invitationValues.some((r) => r[5] === 0)).to.equal(true);
     // An installation upgraded with this history gets the same counts (and property values) from the migrations.
+    await invitationAndEventValues.down(db);
     await responseValues.down(db);
     await quarterHourRollups.down(db);
     await quarterHourRollups.up(db);
     await responseValues.up(db);
+    await invitationAndEventValues.up(db);
     expect(await snapshot()).to.deep.equal(loaded);
   });
 

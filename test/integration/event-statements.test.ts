@@ -41,7 +41,7 @@ describe('the event path: one transaction of prepared statements, a counted numb
     await ctx.api.post('/api/v1/events').send(event()).expect(202);
   });
 
-  it('a scheduled event of a new customer: one transaction, nine statements, all prepared', async () => {
+  it('a scheduled event of a new customer: one transaction, ten statements, all prepared', async () => {
     const body = event();
     let status = '';
     const statements = await statementsDuring(ctx.deps.db, async () => {
@@ -52,8 +52,8 @@ describe('the event path: one transaction of prepared statements, a counted numb
     expect(sql.filter((s) => s.startsWith('BEGIN')), list(statements)).to.have.length(1);
     expect(sql.filter((s) => s === 'COMMIT'), list(statements)).to.have.length(1);
     expect(statements.filter((s) => s.method !== 'prepared'), list(statements)).to.deep.equal([]);
-    // BEGIN, the repeat look, the customer upsert, the decision's reads, the event, its rollup, the invitation and its link on the event, COMMIT.
-    expect(statements, list(statements)).to.have.length(9);
+    // BEGIN, the repeat look, the customer upsert, the decision's reads, the event, its rollup and its property values, the invitation and its link on the event, COMMIT.
+    expect(statements, list(statements)).to.have.length(10);
   });
 
   it('a repeat writes nothing: the look for it, inside its transaction, answers it', async () => {

@@ -10,7 +10,7 @@ import { findSurveyByKey } from '../../server/surveys/queries.ts';
 import type { PropertyFilter } from '../../server/metrics/property-filter.ts';
 import { rebuildDailyRollup } from '../../server/rollups/rebuild.ts';
 import { parsePeriod, quarterHoursOf } from '../../server/metrics/range.ts';
-import { quarterSendDays, sentAndAnsweredBy } from '../../server/metrics/queries.ts';
+import { eventCount, filteredEventCount, filteredQuarterSendDays, quarterSendDays, sentAndAnsweredBy } from '../../server/metrics/queries.ts';
 import { inLocalDays } from '../../server/metrics/local-days.ts';
 
 const DAY = 86_400_000;
@@ -88,6 +88,32 @@ describe('metrics: the send and event rollups agree with a count of the invitati
       const fromQuarters = await quarterSendDays(ctx.deps.db, survey.id, quarters);
       expect([...fromQuarters.values()].reduce((n, d) => n + d.sent, 0), tz).to.equal(30);
       expect(Object.fromEntries([...fromQuarters].sort()), tz).to.deep.equal(Object.fromEntries([...counted].sort()));
+    }
+  });
+
+  it('counts sends and events under several filters from their property values, as a reading of the invitations and events does', async () => {
+    const survey = (await findSurveyByKey(ctx.deps.db, 'delivery-nps'))!;
+    const filters: PropertyFilter[][] = [
+      [{ name: 'region', values: ['north', 'south'] }, { name: 'vip', values: ['false'] }],
+      [{ name: 'region', values: ['east'] }, { name: 'vip', values: ['true'] }],
+      [{ name: 'vip', values: ['false'] }],
+    ];
+    for (const tz of ['UTC', 'Asia/Kolkata']) {
+      for (const where of filters) {
+        const label = `${tz} ${JSON.stringify(where)}`;
+        const period = parsePeriod('2026-03-01', '2026-03-20', tz);
+        const counted = new Map<string, { sent: number; responded: number }>();
+        for (const { day, row } of await inLocalDays(tz, (chars) => sentAndAnsweredBy(ctx.deps.db, survey.id, period, where, chars))) {
+          const d = counted.get(day) ?? counted.set(day, { sent: 0, responded: 0 }).get(day)!;
+          d.sent += row.sent;
+          d.responded += row.answered;
+        }
+        const fromValues = await filteredQuarterSendDays(ctx.deps.db, survey.id, where, quarterHoursOf(period, tz)!);
+        expect(Object.fromEntries([...fromValues].sort()), label).to.deep.equal(Object.fromEntries([...counted].sort()));
+        const events = await eventCount(ctx.deps.db, survey.touchpoint_id, period, where);
+        expect(events, label).to.be.greaterThan(0);
+        expect(await filteredEventCount(ctx.deps.db, survey.touchpoint_id, where, quarterHoursOf(period, tz)!), label).to.equal(events);
+      }
     }
   });
 
