@@ -70,7 +70,8 @@ export async function countSent(trx: Knex, invitationId: number, reportingTimeZo
   if (!inv?.sent_at) return;
   await bump(trx, Number(inv.survey_id), inv.sent_at, reportingTimeZone, segmentPairs(inv.properties), 1, 0);
   const values = invitationValueRowsOf([{ ...inv, id: invitationId, responded: false, sent_at: inv.sent_at }]);
-  if (values.length) await trx('invitation_values').insert(values);
+  // Rows already there (a send recorded twice) are kept as they are.
+  if (values.length) await trx('invitation_values').insert(values).onConflict(['survey_id', 'name', 'value', 'quarter', 'invitation_id']).ignore();
 }
 
 /** Counts an invitation's first answer on the day it was sent (in the transaction that marks it responded); `known`: its survey, sending time and event properties when the caller has them. */

@@ -28,10 +28,10 @@ export interface RunResult extends Outcomes {
 }
 
 /**
- * Sends in flight at most: twice the SMTP pool's connections, so that while one send reads and records
- * its row, another's message is already waiting for a connection; the pool and the rate limiter pace the rest.
+ * Sends in flight at most: the SMTP pool's connections. No more: a message waiting inside the pool for a
+ * connection could not be given back when the worker stops.
  */
-const CONCURRENT_SENDS = 2 * SMTP_POOL_CONNECTIONS;
+const CONCURRENT_SENDS = SMTP_POOL_CONNECTIONS;
 
 /** This process's name on the rows it claims: host, process and a random part (a restarted process is another owner). */
 const processWorkerId = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
@@ -40,7 +40,7 @@ const processWorkerId = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3)
  * How many rows one claim takes: what the worker can send within half a lease at the mail rate, at least
  * one per connection and at most CLAIM_BATCH, so a claim does not outlive its lease before it is sent.
  */
-export const claimSize = (deps: Pick<Deps, 'config'>, batch = CLAIM_BATCH): number =>
+const claimSize = (deps: Pick<Deps, 'config'>, batch = CLAIM_BATCH): number =>
   Math.max(SMTP_POOL_CONNECTIONS, Math.min(batch, Math.floor((deps.config.mailRatePerSecond * deps.config.workerLeaseMs) / 2000)));
 
 const emptyOutcomes = (): Outcomes => ({ claimed: 0, sent: [], retried: [], failed: [], bounced: [], suppressed: [], released: [] });
