@@ -1,12 +1,13 @@
 // The layout's rules (README, "How the code is laid out"), checked by `npm test` (npm run check:imports).
 // Shared services sit below every feature; the data path (events → eligibility → invitations → sending →
-// responses → rollups → metrics) sits below the pages; no folder imports another in a loop.
+// responses → rollups → metrics, and the webhook outbox every step writes to) sits below the pages; no
+// folder imports another in a loop.
 const SHARED = '^server/(db|i18n|http|mail|audit|settings|auth|surveys)/|^server/(tokens|dates|errors|validation|config|clock|log|deps)[.]ts$';
 const FEATURES =
-  '^server/(accounts|apikeys|audit-log|customers|dashboards|delivery-log|demo|digest|eligibility|events|followups|health|imports|invitations|mailbox|metrics|openapi|responses|rollups|sending|settings-page|simulation|survey-editor)/|^server/(app|admin|api|cli|main|jobs)[.]ts$';
+  '^server/(accounts|apikeys|audit-log|customers|dashboards|delivery-log|demo|digest|eligibility|events|followups|health|imports|invitations|mailbox|metrics|openapi|responses|rollups|sending|settings-page|simulation|survey-editor|webhooks)/|^server/(app|admin|api|cli|main|jobs)[.]ts$';
 
 /** The data path and the domain it works on sit below the pages that people and integrators use. */
-const LOWER = '^server/(events|eligibility|invitations|sending|responses|rollups|metrics|customers)/';
+const LOWER = '^server/(events|eligibility|invitations|sending|responses|rollups|metrics|customers|webhooks)/';
 const PAGES = '^server/(accounts|apikeys|audit-log|dashboards|delivery-log|demo|digest|followups|health|imports|mailbox|openapi|settings-page|simulation|survey-editor)/';
 
 module.exports = {

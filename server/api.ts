@@ -9,6 +9,7 @@ import { eventApiRoutes } from './events/api-routes.ts';
 import { metricsApiRoutes } from './metrics/api-routes.ts';
 import { responseApiRoutes } from './metrics/responses-api-routes.ts';
 import { customerApiRoutes } from './customers/api-routes.ts';
+import { webhookApiRoutes } from './webhooks/api-routes.ts';
 import { openApiRoutes } from './openapi/routes.ts';
 
 export type ApiMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -32,6 +33,14 @@ export const API_ROUTE_SCOPES: readonly { method: ApiMethod; path: string; scope
   { method: 'get', path: '/customers/:id/timeline', scope: 'customers:read' },
   { method: 'get', path: '/customers/:id/export', scope: 'customers:write' },
   { method: 'post', path: '/customers/:id/erase', scope: 'customers:write' },
+  { method: 'post', path: '/webhooks', scope: 'webhooks:write' },
+  { method: 'get', path: '/webhooks', scope: 'webhooks:write' },
+  { method: 'get', path: '/webhooks/:id', scope: 'webhooks:write' },
+  { method: 'patch', path: '/webhooks/:id', scope: 'webhooks:write' },
+  { method: 'delete', path: '/webhooks/:id', scope: 'webhooks:write' },
+  { method: 'post', path: '/webhooks/:id/test', scope: 'webhooks:write' },
+  { method: 'get', path: '/webhooks/:id/messages', scope: 'webhooks:write' },
+  { method: 'post', path: '/webhooks/:id/messages/:message/resend', scope: 'webhooks:write' },
 ];
 
 const unknownApiPath: RequestHandler = (_req, _res, next) =>
@@ -91,6 +100,7 @@ export function apiRoutes(deps: Deps): Router {
   api.use(metricsApiRoutes(deps));
   api.use(responseApiRoutes(deps));
   api.use(customerApiRoutes(deps));
+  api.use(webhookApiRoutes(deps));
   // A call in the table without a route: still the API's 404, never the app's pages.
   api.use(unknownApiPath);
   return api;

@@ -40,6 +40,8 @@ export interface Config {
   metricsToken: string | null;
   /** How long an answer the page saved on its own is held before it counts (DESIGN.md, "Responses"). */
   answerSettleSeconds: number;
+  /** Webhooks may go to http:// and to loopback, private and link-local addresses (development and tests only). */
+  webhookAllowPrivate: boolean;
   logLevel: string;
   /** Secure cookies: on when BASE_URL is https. */
   secureCookies: boolean;
@@ -92,6 +94,7 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number('must be a number of seconds').int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(600, 'must be at most 600 seconds').default(25),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ANSWER_SETTLE_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(86_400, 'must be at most 86400 seconds (a day)').default(600),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], 'must be true or false').default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     metricsToken: e.METRICS_TOKEN ?? null,
     answerSettleSeconds: e.ANSWER_SETTLE_SECONDS,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
     logLevel: e.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),
   };

@@ -3,14 +3,15 @@ import { DAY, HOUR } from './clock.ts';
 import { pruneRateCounters } from './db/rate-counters.ts';
 import { runUntilDone, summary } from './sending/worker.ts';
 import { settleDueAnswers } from './responses/settle.ts';
+import { deliverDueWebhooks } from './webhooks/delivery.ts';
 import { runFollowUpAlerts } from './followups/alerts.ts';
 import { runWeeklyDigests } from './digest/service.ts';
 import { pruneAuditLog } from './audit-log/retention.ts';
 
 /**
  * What runs in the background (inside `serve`, or alone as `touchpoint worker`): the sending worker
- * (invitations, then reminders), then held answers settling, follow-up alerts, the weekly digest and
- * housekeeping, one pass after the other, every WORKER_INTERVAL_MS.
+ * (invitations, then reminders), then held answers settling, webhook deliveries, follow-up alerts, the
+ * weekly digest and housekeeping, one pass after the other, every WORKER_INTERVAL_MS.
  */
 
 /** How long stop() waits for the sends in flight, at most: the rest of SHUTDOWN_TIMEOUT_SECONDS is for the database and the mail pool. */
@@ -36,11 +37,13 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
       deps.log.error({ err }, 'worker run failed');
     }
     // Held answers settle before alerts look for new answers; alerts and the weekly digest: their errors are logged and never hold up sending.
-    for (const pass of [settleDueAnswers, runFollowUpAlerts, runWeeklyDigests, pruneCounters, pruneAudit]) {
+    for (const pass of [settleDueAnswers, deliverWebhooks, runFollowUpAlerts, runWeeklyDigests, pruneCounters, pruneAudit]) {
       if (stopped) break;
       await pass(deps).catch((err: unknown) => deps.log.error({ err, pass: pass.name }, 'worker pass failed'));
     }
   };
+  // Webhooks after the answers settle: a response settled in this run goes out in it.
+  const deliverWebhooks = (d: Deps) => deliverDueWebhooks(d);
   let prunedAt = 0;
   // Rate-limit windows end within a day: forget those of the day before yesterday, once an hour.
   const pruneCounters = async (d: Deps) => {

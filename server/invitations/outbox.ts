@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { InvitationStates, type InvitationState } from './states.ts';
 import { forClaim, writeTransaction } from '../db/dialect.ts';
 import { countSent } from '../rollups/sends.ts';
+import { enqueueWebhook } from '../webhooks/outbox.ts';
+import { invitationData } from '../webhooks/payloads.ts';
 
 /** What the worker needs of one invitation to render and send it. */
 export interface InvitationToSend {
@@ -137,8 +139,11 @@ export async function markSent(
       ...released,
       updated_at: sent.sentAt,
     });
-    // The response rate by day of sending counts it in the same transaction.
-    if (marked > 0) await countSent(trx, id, sent.reportingTimeZone);
+    // The response rate by day of sending counts it in the same transaction, and webhooks hear of it.
+    if (marked > 0) {
+      await countSent(trx, id, sent.reportingTimeZone);
+      await enqueueWebhook(trx, 'invitation.sent', new Date(sent.sentAt), () => invitationData(trx, id, { sent_at: sent.sentAt, message_id: sent.messageId }));
+    }
     return marked > 0;
   });
 }
@@ -152,6 +157,7 @@ export async function markRetry(db: Knex, id: number, owner: string, error: stri
 export async function markFailed(db: Knex | Knex.Transaction, id: number, owner: string | null, error: string, nowIso: string): Promise<boolean> {
   const row = owner ? owned(db, id, owner) : db('invitations').where({ id }).whereIn('state', [InvitationStates.sending, InvitationStates.scheduled]);
   const marked = await row.update({ state: InvitationStates.failed, last_error: error, next_attempt_at: null, ...released, updated_at: nowIso });
+  if (marked > 0) await enqueueWebhook(db, 'invitation.failed', new Date(nowIso), () => invitationData(db, id, { failed_at: nowIso, error }));
   return marked > 0;
 }
 

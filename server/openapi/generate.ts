@@ -3,6 +3,7 @@ import { apiScopes, scopeDescriptions, type ApiScope } from '../apikeys/scopes.t
 import { problem } from './problem.ts';
 import { eventPaths, surveyPaths } from './survey-event-paths.ts';
 import { customerPaths, reportPaths } from './report-customer-paths.ts';
+import { webhookPaths } from './webhook-paths.ts';
 
 /**
  * The OpenAPI 3.1 description of /api/v1 (DESIGN.md, "JSON API"), generated from the zod schemas the
@@ -18,7 +19,7 @@ export interface RouteScope {
   scope: ApiScope;
 }
 
-const documented: readonly RouteConfig[] = [...surveyPaths, ...eventPaths, ...reportPaths, ...customerPaths];
+const documented: readonly RouteConfig[] = [...surveyPaths, ...eventPaths, ...reportPaths, ...customerPaths, ...webhookPaths];
 
 /** `/customers/:id` as OpenAPI writes it: `/customers/{id}`. */
 const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/g, '{$1}');
@@ -73,7 +74,7 @@ export function openApiDocument(routeScopes: readonly RouteScope[]) {
     info,
     servers: [{ url: '/api/v1' }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: 'surveys' }, { name: 'events' }, { name: 'metrics' }, { name: 'responses' }, { name: 'customers' }],
+    tags: [{ name: 'surveys' }, { name: 'events' }, { name: 'metrics' }, { name: 'responses' }, { name: 'customers' }, { name: 'webhooks' }],
   });
   // Nothing is registered as a parameter component or a webhook: leave the empty sections out.
   const { webhooks: _webhooks, ...doc } = generated;

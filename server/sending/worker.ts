@@ -1,7 +1,6 @@
-import os from 'node:os';
-import crypto from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { toDbTime } from '../db/time.ts';
+import { processWorkerId } from '../db/worker-id.ts';
 import type { recheckBeforeSend } from '../eligibility/recheck.ts';
 import { releaseClaim, renewClaims } from '../invitations/outbox.ts';
 import { releaseReminderClaim, renewReminderClaims } from '../invitations/reminder-queries.ts';
@@ -33,8 +32,6 @@ export interface RunResult extends Outcomes {
  */
 const CONCURRENT_SENDS = SMTP_POOL_CONNECTIONS;
 
-/** This process's name on the rows it claims: host, process and a random part (a restarted process is another owner). */
-const processWorkerId = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
 
 /**
  * How many rows one claim takes: what the worker can send within half a lease at the mail rate, at least

@@ -12,6 +12,16 @@ export const scales: Record<Metric, { min: number; max: number }> = {
   ces: { min: 1, max: 7 },
 };
 
+/**
+ * A score's group: NPS detractor (0–6), passive (7–8), promoter (9–10); CSAT and CES low, mid and high
+ * (CSAT 1–2, 3, 4–5; CES 1–3, 4, 5–7), as the dashboards group comments.
+ */
+export function scoreGroupOf(metric: Metric, score: number): string {
+  if (metric === 'nps') return score <= 6 ? 'detractor' : score <= 8 ? 'passive' : 'promoter';
+  const [low, mid] = metric === 'csat' ? [2, 3] : [3, 4];
+  return score <= low ? 'low' : score <= mid ? 'mid' : 'high';
+}
+
 export const surveyStatuses = ['draft', 'active', 'paused', 'archived'] as const;
 type SurveyStatus = (typeof surveyStatuses)[number];
 

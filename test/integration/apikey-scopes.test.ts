@@ -10,7 +10,7 @@ import * as scopesMigration from '../../migrations/20261203102000_add_api_key_sc
 
 /** One API call with a body that succeeds for a key with its scope; `n` keeps created things apart. */
 interface Call {
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** The path as in API_ROUTE_SCOPES, to find its scope in the table. */
   route: string;
   url: (n: number) => string;
@@ -43,7 +43,23 @@ const calls: Call[] = [
   { method: 'get', route: '/customers/:id/timeline', url: (n) => `/api/v1/customers/known-${n}/timeline`, ok: [200] },
   { method: 'get', route: '/customers/:id/export', url: (n) => `/api/v1/customers/known-${n}/export`, ok: [200] },
   { method: 'post', route: '/customers/:id/erase', url: (n) => `/api/v1/customers/known-${n}/erase`, ok: [200] },
+  { method: 'post', route: '/webhooks', url: () => '/api/v1/webhooks', body: () => ({ url: 'https://hooks.example.com/touchpoint', events: ['response.created'] }), ok: [201] },
+  { method: 'get', route: '/webhooks', url: () => '/api/v1/webhooks', ok: [200] },
+  { method: 'get', route: '/webhooks/:id', url: (n) => `/api/v1/webhooks/${known.get(n)!.endpoint}`, ok: [200] },
+  { method: 'patch', route: '/webhooks/:id', url: (n) => `/api/v1/webhooks/${known.get(n)!.endpoint}`, body: () => ({ description: 'changed' }), ok: [200] },
+  { method: 'post', route: '/webhooks/:id/test', url: (n) => `/api/v1/webhooks/${known.get(n)!.endpoint}/test`, ok: [202] },
+  { method: 'get', route: '/webhooks/:id/messages', url: (n) => `/api/v1/webhooks/${known.get(n)!.endpoint}/messages`, ok: [200] },
+  {
+    method: 'post',
+    route: '/webhooks/:id/messages/:message/resend',
+    url: (n) => `/api/v1/webhooks/${known.get(n)!.endpoint}/messages/${known.get(n)!.message}/resend`,
+    ok: [202],
+  },
+  { method: 'delete', route: '/webhooks/:id', url: (n) => `/api/v1/webhooks/${known.get(n)!.endpoint}`, ok: [204] },
 ];
+
+/** Per `n`: the webhook endpoint and message knownCustomer made. */
+const known = new Map<number, { endpoint: number; message: number }>();
 
 const scopeOf = (call: Call): ApiScope => {
   const entry = API_ROUTE_SCOPES.find((r) => r.method === call.method && r.path === call.route);
@@ -62,12 +78,15 @@ describe('API key scopes', () => {
     const req = ctx.api.withKey(key)[call.method](call.url(i));
     return call.body ? req.send(call.body(i)) : req;
   };
-  /** A customer `known-N`, made through the API with the full key. */
+  /** A customer `known-N`, and a webhook endpoint with a test message, made through the API with the full key. */
   const knownCustomer = async (i: number) => {
     await ctx.api
       .post('/api/v1/events')
       .send({ touchpoint: 'delivery', transaction_id: `known-${i}`, customer: { id: `known-${i}`, email: `known-${i}@example.com` } })
       .expect(202);
+    const endpoint = (await ctx.api.post('/api/v1/webhooks').send({ url: `https://hooks.example.com/known-${i}`, events: ['invitation.sent'] }).expect(201)).body.id;
+    const { message_id } = (await ctx.api.post(`/api/v1/webhooks/${endpoint}/test`).expect(202)).body;
+    known.set(i, { endpoint, message: (await ctx.deps.db('webhook_messages').where({ message_id }).first()).id });
   };
   const keyWith = async (scopes: ApiScope[] | string) => (await createApiKey(ctx.deps.db, { name: `key ${++n}`, scopes }, ctx.clock.now())).key;
 

@@ -1,0 +1,157 @@
+import http from 'node:http';
+import https from 'node:https';
+import { Webhook } from 'standardwebhooks';
+import type { Deps } from '../deps.ts';
+import { DAY, HOUR, MINUTE } from '../clock.ts';
+import { writeTransaction } from '../db/dialect.ts';
+import { toDbTime } from '../db/time.ts';
+import { processWorkerId } from '../db/worker-id.ts';
+import { guardedLookup, literalHostRefused } from './address-guard.ts';
+import { claimDueMessages, findEndpoint, recordAttempt, updateEndpoint, type EndpointRow, type MessageRow } from './queries.ts';
+
+/**
+ * The webhook worker pass (issue 14): claims due messages of the outbox, signs each the Standard Webhooks
+ * way and POSTs it, and records the attempt: a 2xx delivers it; anything else, a timeout or a refused
+ * address tries again later (RETRY_DELAYS_MS), then fails it; a 410 turns the endpoint off, and so does
+ * failing for FAILING_DAYS in a row. At least once: a message whose worker died is claimed again once
+ * its claim is stale, with the same webhook-id.
+ */
+
+/** After the nth failed attempt the next waits RETRY_DELAYS_MS[n - 1]; after the last, the message fails. */
+export const RETRY_DELAYS_MS = [5_000, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
+const TIMEOUT_MS = 10_000;
+/** A claim older than this belongs to a worker that stopped. */
+const CLAIM_STALE_MS = 2 * MINUTE;
+/** An endpoint failing every attempt this long is turned off. */
+const FAILING_DAYS = 5;
+const CLAIM_LIMIT = 100;
+const CONCURRENT = 10;
+/** How much of an answer an attempt keeps. */
+const KEPT_CHARS = 500;
+
+/** The webhook-signature header: v1 signatures with the secret, and with the previous one while a rotation overlaps (at `now`). */
+function signatures(endpoint: Pick<EndpointRow, 'secret' | 'previous_secret' | 'previous_secret_until'>, messageId: string, sentAt: Date, payload: string, now: Date): string {
+  const secrets = [endpoint.secret];
+  if (endpoint.previous_secret && endpoint.previous_secret_until && endpoint.previous_secret_until > now.toISOString()) secrets.push(endpoint.previous_secret);
+  return secrets.map((secret) => new Webhook(secret).sign(messageId, sentAt, payload)).join(' ');
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** POSTs `payload` to `url` once: no redirects followed, every resolved address checked, 10 s at most. */
+function post(url: URL, headers: Record<string, string>, payload: string, allowPrivate: boolean): Promise<Answer> {
+  const refused = literalHostRefused(url, allowPrivate);
+  if (refused) return Promise.reject(refused);
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'Touchpoint-Webhooks/1', 'content-length': Buffer.byteLength(payload), ...headers },
+        lookup: guardedLookup(allowPrivate),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (body.length < KEPT_CHARS) body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.slice(0, KEPT_CHARS) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', (err) => reject(err.name === 'AbortError' ? new Error(`no answer within ${TIMEOUT_MS / 1000} s`) : err));
+    req.end(payload);
+  });
+}
+
+export interface WebhookRun {
+  delivered: number;
+  retried: number;
+  failed: number;
+}
+
+/** One pass: every due message (up to CLAIM_LIMIT), CONCURRENT at a time. */
+export async function deliverDueWebhooks(deps: Deps, owner = processWorkerId): Promise<WebhookRun> {
+  const run: WebhookRun = { delivered: 0, retried: 0, failed: 0 };
+  const now = deps.clock.now();
+  const claimed = await writeTransaction(deps.db, (trx) => claimDueMessages(trx, owner, toDbTime(now), toDbTime(new Date(now.getTime() - CLAIM_STALE_MS)), CLAIM_LIMIT));
+  if (claimed.length === 0) return run;
+  const queue = [...claimed];
+  const worker = async () => {
+    for (let m = queue.shift(); m; m = queue.shift()) {
+      try {
+        const outcome = await deliverOne(deps, m, owner);
+        if (outcome) run[outcome]++;
+      } catch (err) {
+        // The message stays claimed; it is taken again once the claim is stale.
+        deps.log.error({ err, webhookMessage: m.message_id }, 'delivering a webhook failed');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT, queue.length) }, worker));
+  if (run.delivered || run.retried || run.failed) deps.log.info(run, 'webhooks delivered');
+  return run;
+}
+
+async function deliverOne(deps: Deps, message: MessageRow, owner: string): Promise<keyof WebhookRun | null> {
+  const endpoint = await findEndpoint(deps.db, message.endpoint_id);
+  const attemptAt = deps.clock.now();
+  // The header's time is the wire's (receivers compare it with their clock); the payload's is when it happened.
+  const sentAt = new Date();
+  let status: number | null = null;
+  let response: string | null = null;
+  let error: string | null = null;
+  const started = performance.now();
+  if (!endpoint || endpoint.disabled_at !== null) {
+    error = 'The endpoint is turned off';
+  } else {
+    try {
+      const answer = await post(
+        new URL(endpoint.url),
+        { 'webhook-id': message.message_id, 'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)), 'webhook-signature': signatures(endpoint, message.message_id, sentAt, message.payload, attemptAt) },
+        message.payload,
+        deps.config.webhookAllowPrivate,
+      );
+      status = answer.status;
+      response = answer.body;
+    } catch (err) {
+      error = (err as Error).message || String(err);
+    }
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const delivered = status !== null && status >= 200 && status < 300;
+  const attempts = message.attempts + 1;
+  const gone = status === 410;
+  const last = !delivered && (gone || !endpoint || endpoint.disabled_at !== null || attempts > RETRY_DELAYS_MS.length);
+  const nowIso = toDbTime(attemptAt);
+  const next = delivered
+    ? { state: 'delivered' as const, attempts, next_attempt_at: message.next_attempt_at, finished_at: nowIso }
+    : last
+      ? { state: 'failed' as const, attempts, next_attempt_at: message.next_attempt_at, finished_at: nowIso }
+      : { state: 'pending' as const, attempts, next_attempt_at: toDbTime(new Date(attemptAt.getTime() + RETRY_DELAYS_MS[attempts - 1])), finished_at: null };
+  const recorded = await writeTransaction(deps.db, async (trx) => {
+    if (!(await recordAttempt(trx, { id: message.id, owner }, { at: nowIso, status, duration_ms: durationMs, response, error }, next))) return false;
+    if (!endpoint || endpoint.disabled_at !== null) return true;
+    if (delivered) {
+      if (endpoint.failing_since) await updateEndpoint(trx, endpoint.id, { failing_since: null });
+    } else if (gone) {
+      await updateEndpoint(trx, endpoint.id, { disabled_at: nowIso, disabled_reason: `The endpoint answered 410 Gone on ${nowIso}`, updated_at: nowIso });
+    } else {
+      const since = endpoint.failing_since ?? nowIso;
+      if (attemptAt.getTime() - Date.parse(since) >= FAILING_DAYS * DAY) {
+        await updateEndpoint(trx, endpoint.id, { disabled_at: nowIso, disabled_reason: `Every delivery failed for ${FAILING_DAYS} days (since ${since})`, updated_at: nowIso });
+      } else if (!endpoint.failing_since) {
+        await updateEndpoint(trx, endpoint.id, { failing_since: nowIso });
+      }
+    }
+    return true;
+  });
+  if (!recorded) return null;
+  return delivered ? 'delivered' : next.state === 'failed' ? 'failed' : 'retried';
+}

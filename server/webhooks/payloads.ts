@@ -1,0 +1,60 @@
+import type { Knex } from 'knex';
+import { findSharedSurveyById } from '../surveys/queries.ts';
+import { scoreGroupOf } from '../surveys/model.ts';
+
+/** The `data` of each event type, read inside the transaction that reports it. */
+
+/** The customer as the business knows them (their id, else the email they were sent to), or null. */
+async function customerOf(db: Knex, customerId: number | null | undefined): Promise<{ id: string; email: string | null } | null> {
+  if (!customerId) return null;
+  const row: { external_id: string; email: string | null } | undefined = await db('customers').where({ id: customerId }).first('external_id', 'email');
+  return row ? { id: row.external_id, email: row.email } : null;
+}
+
+const surveyOf = async (db: Knex, surveyId: number) => {
+  const survey = await findSharedSurveyById(db, surveyId);
+  return { survey: survey?.key ?? null, touchpoint: survey?.touchpoint_key ?? null, metric: survey?.metric ?? null };
+};
+
+/** response.created and response.updated. */
+export async function responseData(
+  db: Knex,
+  r: {
+    id: number;
+    survey_id: number;
+    invitation_id?: number | null;
+    customer_id?: number | null;
+    score: number;
+    comment: string | null;
+    answered_at: string;
+    channel: string;
+    source?: string;
+    properties?: Record<string, unknown>;
+  },
+): Promise<Record<string, unknown>> {
+  const survey = await surveyOf(db, r.survey_id);
+  return {
+    id: r.id,
+    ...survey,
+    score: r.score,
+    score_group: survey.metric ? scoreGroupOf(survey.metric, r.score) : null,
+    comment: r.comment,
+    answered_at: r.answered_at,
+    channel: r.channel,
+    source: r.source ?? null,
+    customer: await customerOf(db, r.customer_id),
+    properties: r.properties ?? {},
+    invitation_id: r.invitation_id ?? null,
+  };
+}
+
+/** invitation.sent and invitation.failed. */
+export async function invitationData(db: Knex, invitationId: number, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const row: { survey_id: number; customer_id: number; properties: string | null } | undefined = await db('invitations')
+    .join('events', 'events.id', 'invitations.event_id')
+    .where('invitations.id', invitationId)
+    .first('invitations.survey_id', 'invitations.customer_id', 'events.properties');
+  if (!row) return { invitation_id: invitationId, ...extra };
+  const { survey, touchpoint } = await surveyOf(db, row.survey_id);
+  return { invitation_id: invitationId, survey, touchpoint, customer: await customerOf(db, row.customer_id), properties: JSON.parse(row.properties ?? '{}'), ...extra };
+}

@@ -1,0 +1,137 @@
+import crypto from 'node:crypto';
+import type { Deps } from '../deps.ts';
+import { HOUR } from '../clock.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { toDbTime } from '../db/time.ts';
+import { parseInput } from '../validation.ts';
+import { webhookUrlProblem } from './address-guard.ts';
+import { TEST_EVENT_TYPE, insertMessages } from './outbox.ts';
+import { deleteEndpoint, findEndpoint, insertEndpoint, listEndpoints, recentMessages, requeueMessage, updateEndpoint, type EndpointRow } from './queries.ts';
+import { newWebhookSchema, webhookChangeSchema } from './schemas.ts';
+
+/** How long a rotated-out secret still signs (both signatures are sent), so receivers can switch over. */
+const ROTATION_OVERLAP_MS = 24 * HOUR;
+
+/** A new signing secret: `whsec_` and the base64 of 32 random bytes (the Standard Webhooks form). */
+const newSecret = () => `whsec_${crypto.randomBytes(32).toString('base64')}`;
+
+/** An endpoint as the API shows it; the secret only when it was just made. */
+export interface WebhookView {
+  id: number;
+  url: string;
+  description: string;
+  events: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+  secret?: string;
+}
+
+const view = (row: EndpointRow, secret?: string): WebhookView => ({
+  id: row.id,
+  url: row.url,
+  description: row.description,
+  events: JSON.parse(row.events) as string[],
+  enabled: row.disabled_at === null,
+  disabled_reason: row.disabled_reason,
+  failing_since: row.failing_since,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+  ...(secret ? { secret } : {}),
+});
+
+function checkUrl(deps: Pick<Deps, 'config'>, url: string): void {
+  const problem = webhookUrlProblem(url, deps.config.webhookAllowPrivate);
+  if (problem) throw ValidationError.field('url', problem);
+}
+
+async function endpointOr404(deps: Pick<Deps, 'db'>, id: number): Promise<EndpointRow> {
+  const row = Number.isSafeInteger(id) && id > 0 ? await findEndpoint(deps.db, id) : undefined;
+  if (!row) throw new NotFoundError(`No webhook has the id ${id}`);
+  return row;
+}
+
+/** POST /api/v1/webhooks: the endpoint with its secret (shown this once). */
+export async function createWebhook(deps: Pick<Deps, 'db' | 'clock' | 'config'>, body: unknown): Promise<WebhookView> {
+  const input = parseInput(newWebhookSchema, body);
+  checkUrl(deps, input.url);
+  const now = toDbTime(deps.clock.now());
+  const secret = newSecret();
+  const row: Omit<EndpointRow, 'id'> = {
+    url: input.url,
+    description: input.description ?? '',
+    events: JSON.stringify([...new Set(input.events)]),
+    secret,
+    previous_secret: null,
+    previous_secret_until: null,
+    disabled_at: null,
+    disabled_reason: null,
+    failing_since: null,
+    created_at: now,
+    updated_at: now,
+  };
+  const id = await insertEndpoint(deps.db, row);
+  return view({ ...row, id }, secret);
+}
+
+export const listWebhooks = async (deps: Pick<Deps, 'db'>): Promise<WebhookView[]> => (await listEndpoints(deps.db)).map((row) => view(row));
+
+export const getWebhook = async (deps: Pick<Deps, 'db'>, id: number): Promise<WebhookView> => view(await endpointOr404(deps, id));
+
+/** PATCH /api/v1/webhooks/:id: the fields given; `rotate_secret` answers the new secret once. */
+export async function changeWebhook(deps: Pick<Deps, 'db' | 'clock' | 'config'>, id: number, body: unknown): Promise<WebhookView> {
+  const row = await endpointOr404(deps, id);
+  const input = parseInput(webhookChangeSchema, body);
+  if (input.url !== undefined) checkUrl(deps, input.url);
+  const now = deps.clock.now();
+  const change: Partial<EndpointRow> = { updated_at: toDbTime(now) };
+  if (input.url !== undefined) change.url = input.url;
+  if (input.events !== undefined) change.events = JSON.stringify([...new Set(input.events)]);
+  if (input.description !== undefined) change.description = input.description;
+  if (input.enabled === false && row.disabled_at === null) Object.assign(change, { disabled_at: toDbTime(now), disabled_reason: 'Turned off' });
+  if (input.enabled === true) Object.assign(change, { disabled_at: null, disabled_reason: null, failing_since: null });
+  let secret: string | undefined;
+  if (input.rotate_secret) {
+    secret = newSecret();
+    Object.assign(change, { secret, previous_secret: row.secret, previous_secret_until: toDbTime(new Date(now.getTime() + ROTATION_OVERLAP_MS)) });
+  }
+  await updateEndpoint(deps.db, id, change);
+  return view({ ...row, ...change }, secret);
+}
+
+export async function removeWebhook(deps: Pick<Deps, 'db'>, id: number): Promise<void> {
+  await endpointOr404(deps, id);
+  await deleteEndpoint(deps.db, id);
+}
+
+/** POST /api/v1/webhooks/:id/test: a `webhook.test` message to this endpoint alone, due now; its webhook-id. */
+export async function sendTestEvent(deps: Pick<Deps, 'db' | 'clock'>, id: number): Promise<{ message_id: string }> {
+  const row = await endpointOr404(deps, id);
+  const now = deps.clock.now();
+  const [messageId] = await insertMessages(deps.db, [row.id], TEST_EVENT_TYPE, now, { webhook_id: row.id, message: 'A test event from Touchpoint.' });
+  return { message_id: messageId };
+}
+
+/** The endpoint's newest messages, each with its attempts. */
+export async function webhookMessages(deps: Pick<Deps, 'db'>, id: number) {
+  await endpointOr404(deps, id);
+  return (await recentMessages(deps.db, id)).map((m) => ({
+    id: m.id,
+    message_id: m.message_id,
+    type: m.type,
+    state: m.state,
+    attempts: m.attempts,
+    next_attempt_at: m.state === 'pending' ? m.next_attempt_at : null,
+    created_at: m.created_at,
+    finished_at: m.finished_at,
+    tries: m.attempts_list.map((a) => ({ at: a.at, status: a.status, duration_ms: a.duration_ms, response: a.response, error: a.error })),
+  }));
+}
+
+/** Sends one of the endpoint's messages again (a new attempt with the same webhook-id). */
+export async function resendMessage(deps: Pick<Deps, 'db' | 'clock'>, id: number, messageId: number): Promise<void> {
+  await endpointOr404(deps, id);
+  if ((await requeueMessage(deps.db, id, messageId, toDbTime(deps.clock.now()))) === 0) throw new NotFoundError(`The webhook ${id} has no message ${messageId}`);
+}

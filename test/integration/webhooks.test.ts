@@ -1,0 +1,207 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { Webhook } from 'standardwebhooks';
+import { withTestContext, createTestContext } from '../helpers/context.ts';
+import { seedInvitation } from '../helpers/invitations.ts';
+import { deliverDueWebhooks, RETRY_DELAYS_MS } from '../../server/webhooks/delivery.ts';
+import { isPublicAddress } from '../../server/webhooks/address-guard.ts';
+import { runOnce } from '../../server/sending/worker.ts';
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A loopback endpoint that records each POST and answers the next status of `statuses` (then 200). */
+async function startReceiver() {
+  const received: Received[] = [];
+  const statuses: number[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end(res.statusCode === 200 ? 'thanks' : 'not now');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  return { received, statuses, url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('webhooks: subscribe, signed delivery of what happens, retries', function () {
+  this.timeout(30_000);
+  const ctx = withTestContext(() => ({ env: { WEBHOOK_ALLOW_PRIVATE: 'true' } }));
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  beforeEach(async () => {
+    receiver = await startReceiver();
+    // Each test with its own endpoints.
+    await ctx.deps.db('webhook_attempts').del();
+    await ctx.deps.db('webhook_messages').del();
+    await ctx.deps.db('webhook_endpoints').del();
+  });
+  afterEach(async () => receiver.close());
+
+  const subscribe = async (events: string[]) => (await ctx.api.post('/api/v1/webhooks').send({ url: receiver.url, events, description: 'CRM' }).expect(201)).body;
+
+  /** A person answers the invitation's email link: settled at once. */
+  async function answer(score: number, comment: string) {
+    const seeded = await seedInvitation(ctx, { state: 'sent', sentAt: ctx.clock.now(), properties: { region: 'north' } });
+    const agent = supertest(ctx.app);
+    const page = await agent.get(`/r/${seeded.token}?score=${score}`).expect(200);
+    const view = /name="view" value="(\d+)"/.exec(page.text)?.[1];
+    await agent.post(`/r/${seeded.token}`).type('form').send({ score: String(score), comment, trigger: 'click', input: 'pointer', view }).expect(200);
+    return seeded;
+  }
+
+  it('creates an endpoint with a whsec_ secret shown once, lists, changes and removes it', async () => {
+    const created = await subscribe(['response.created', 'invitation.sent']);
+    expect(created).to.include({ url: receiver.url, description: 'CRM', enabled: true });
+    expect(created.events).to.deep.equal(['response.created', 'invitation.sent']);
+    expect(created.secret).to.match(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(Buffer.from(created.secret.slice(6), 'base64').length).to.be.at.least(24);
+    const listed = (await ctx.api.get('/api/v1/webhooks').expect(200)).body.webhooks;
+    expect(listed).to.have.length(1);
+    expect(listed[0]).to.not.have.property('secret');
+    const changed = (await ctx.api.patch(`/api/v1/webhooks/${created.id}`).send({ events: ['response.updated'], enabled: false }).expect(200)).body;
+    expect(changed).to.include({ enabled: false, disabled_reason: 'Turned off' });
+    expect(changed.events).to.deep.equal(['response.updated']);
+    await ctx.api.delete(`/api/v1/webhooks/${created.id}`).expect(204);
+    await ctx.api.get(`/api/v1/webhooks/${created.id}`).expect(404);
+  });
+
+  it('refuses a bad body naming the field', async () => {
+    const bad = async (body: unknown, field: string) => {
+      const res = await ctx.api.post('/api/v1/webhooks').send(body as object).expect(422);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).to.include(field);
+    };
+    await bad({ url: 'not a url', events: ['response.created'] }, 'url');
+    await bad({ url: 'ftp://example.com/x', events: ['response.created'] }, 'url');
+    await bad({ url: receiver.url, events: [] }, 'events');
+    await bad({ url: receiver.url, events: ['response.deleted'] }, 'events.0');
+  });
+
+  it('sends a settled answer as response.created, signed the Standard Webhooks way, once', async () => {
+    const { secret } = await subscribe(['response.created']);
+    const seeded = await answer(3, 'Late again');
+    expect((await deliverDueWebhooks(ctx.deps)).delivered).to.equal(1);
+    expect(receiver.received).to.have.length(1);
+    const [got] = receiver.received;
+    // The receiver's check, as the README shows it: throws on a bad signature or an old timestamp.
+    const verified = new Webhook(secret).verify(got.body, got.headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
+    expect(verified.type).to.equal('response.created');
+    expect(verified.data).to.deep.include({ survey: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', score: 3, score_group: 'detractor', comment: 'Late again', invitation_id: seeded.invitationId });
+    expect(verified.data.customer).to.deep.include({ email: seeded.email });
+    expect(verified.data.properties).to.deep.equal({ region: 'north' });
+    expect(() => new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(got.body, got.headers as Record<string, string>)).to.throw();
+    // Nothing more to send.
+    expect((await deliverDueWebhooks(ctx.deps)).delivered).to.equal(0);
+    expect(receiver.received).to.have.length(1);
+  });
+
+  it('retries a failed delivery with growing delays and the same webhook-id, and lists every attempt', async () => {
+    const { id } = await subscribe(['response.created']);
+    await answer(9, 'Great');
+    receiver.statuses.push(500, 503);
+    expect((await deliverDueWebhooks(ctx.deps)).retried).to.equal(1);
+    // Not due again before its delay.
+    ctx.clock.advance(RETRY_DELAYS_MS[0] - 1000);
+    expect((await deliverDueWebhooks(ctx.deps)).retried).to.equal(0);
+    ctx.clock.advance(1000);
+    expect((await deliverDueWebhooks(ctx.deps)).retried).to.equal(1);
+    ctx.clock.advance(RETRY_DELAYS_MS[1]);
+    expect((await deliverDueWebhooks(ctx.deps)).delivered).to.equal(1);
+    expect(receiver.received).to.have.length(3);
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).to.equal(1);
+    const [message] = (await ctx.api.get(`/api/v1/webhooks/${id}/messages`).expect(200)).body.messages;
+    expect(message).to.include({ state: 'delivered', attempts: 3, type: 'response.created' });
+    expect(message.tries.map((t: { status: number }) => t.status)).to.deep.equal([500, 503, 200]);
+    expect(message.tries[0].response).to.equal('not now');
+    // Sent again on request: a new attempt, the same webhook-id.
+    await ctx.api.post(`/api/v1/webhooks/${id}/messages/${message.id}/resend`).expect(202);
+    expect((await deliverDueWebhooks(ctx.deps)).delivered).to.equal(1);
+    expect(receiver.received[3].headers['webhook-id']).to.equal(message.message_id);
+  });
+
+  it('turns an endpoint off when it answers 410 Gone', async () => {
+    const { id } = await subscribe(['response.created']);
+    await answer(7, 'Fine');
+    receiver.statuses.push(410);
+    expect((await deliverDueWebhooks(ctx.deps)).failed).to.equal(1);
+    const endpoint = (await ctx.api.get(`/api/v1/webhooks/${id}`).expect(200)).body;
+    expect(endpoint.enabled).to.equal(false);
+    expect(endpoint.disabled_reason).to.match(/410/);
+    // Later events are not queued for it.
+    await answer(8, 'Ok');
+    const [{ n }] = await ctx.deps.db('webhook_messages').where({ endpoint_id: id }).count({ n: '*' });
+    expect(Number(n)).to.equal(1);
+    await deliverDueWebhooks(ctx.deps);
+    expect(receiver.received).to.have.length(1);
+  });
+
+  it('sends a test event on request, and invitation.sent when the worker marks an invitation sent', async () => {
+    const { id, secret } = await subscribe(['invitation.sent']);
+    const { message_id } = (await ctx.api.post(`/api/v1/webhooks/${id}/test`).expect(202)).body;
+    await deliverDueWebhooks(ctx.deps);
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).to.deep.equal([message_id]);
+    const verify = (r: Received) => new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
+    expect(verify(receiver.received[0]).type).to.equal('webhook.test');
+    // The worker sends an invitation (into the development mailbox): its webhook goes out with it.
+    const seeded = await seedInvitation(ctx, { properties: { region: 'south' } });
+    expect((await runOnce(ctx.deps)).sent).to.deep.equal([seeded.invitationId]);
+    await deliverDueWebhooks(ctx.deps);
+    const sent = verify(receiver.received[1]);
+    expect(sent.type).to.equal('invitation.sent');
+    expect(sent.data).to.deep.include({ invitation_id: seeded.invitationId, survey: 'delivery-nps', touchpoint: 'delivery' });
+    expect(sent.data.customer).to.deep.include({ email: seeded.email });
+  });
+
+  it('signs with both secrets while a rotated one overlaps', async () => {
+    const { id, secret: old } = await subscribe(['response.created']);
+    const { secret: rotated } = (await ctx.api.patch(`/api/v1/webhooks/${id}`).send({ rotate_secret: true }).expect(200)).body;
+    expect(rotated).to.match(/^whsec_/).and.not.equal(old);
+    await answer(10, 'Perfect');
+    await deliverDueWebhooks(ctx.deps);
+    const [got] = receiver.received;
+    expect(String(got.headers['webhook-signature']).split(' ')).to.have.length(2);
+    for (const s of [old, rotated]) expect(() => new Webhook(s).verify(got.body, got.headers as Record<string, string>)).to.not.throw();
+  });
+});
+
+describe('webhooks: never to a private address unless allowed', function () {
+  this.timeout(30_000);
+
+  it('tells public addresses from loopback, private, link-local and metadata ones', () => {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00:ec2::254', '::ffff:127.0.0.1']) {
+      expect(isPublicAddress(a), a).to.equal(false);
+    }
+    for (const a of ['93.184.216.34', '1.1.1.1', '2606:4700:4700::1111']) expect(isPublicAddress(a), a).to.equal(true);
+  });
+
+  it('refuses http:// and private hosts when saved, and a name resolving to loopback at delivery', async () => {
+    const ctx = await createTestContext();
+    try {
+      for (const url of ['http://example.com/hooks', 'https://127.0.0.1/hooks', 'https://localhost/hooks', 'https://[::1]/x', 'https://169.254.169.254/latest']) {
+        const res = await ctx.api.post('/api/v1/webhooks').send({ url, events: ['response.created'] }).expect(422);
+        expect(res.body.errors[0].field, url).to.equal('url');
+      }
+      // At delivery the address is checked again: a name that resolves to loopback (as a public name may, later,
+      // by DNS rebinding), and an address literal. Refused before any connection.
+      const { id } = (await ctx.api.post('/api/v1/webhooks').send({ url: 'https://hooks.example.com/touchpoint', events: ['response.created'] }).expect(201)).body;
+      for (const url of ['https://localhost:1/hooks', 'https://127.0.0.1:1/hooks']) {
+        await ctx.deps.db('webhook_endpoints').where({ id }).update({ url });
+        await ctx.deps.db('webhook_messages').del();
+        await ctx.api.post(`/api/v1/webhooks/${id}/test`).expect(202);
+        expect((await deliverDueWebhooks(ctx.deps)).retried, url).to.equal(1);
+        const [message] = (await ctx.api.get(`/api/v1/webhooks/${id}/messages`).expect(200)).body.messages;
+        expect(message.tries[0].status, url).to.equal(null);
+        expect(message.tries[0].error, url).to.match(/loopback, private, link-local or metadata/);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+});
