@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { GoneError, NotFoundError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
 import { hashToken } from '../tokens.ts';
+import { writeTransaction } from '../db/dialect.ts';
+import { enqueueWebhook } from '../webhooks/outbox.ts';
 import {
   addTouchpointUnsubscribe,
   clearUnsubscribedFromAll,
@@ -32,8 +34,18 @@ export async function findUnsubscribeLink(db: Knex, token: string): Promise<Unsu
 export async function unsubscribe(db: Knex, token: string, scope: UnsubscribeScope, now: Date): Promise<UnsubscribeTarget> {
   const target = await findUnsubscribeLink(db, token);
   const nowIso = toDbTime(now);
-  if (scope === 'all') await setUnsubscribedFromAll(db, target.customer_id, nowIso);
-  else await addTouchpointUnsubscribe(db, target.customer_id, target.touchpoint_id, nowIso);
+  await writeTransaction(db, async (trx) => {
+    const changed = scope === 'all' ? await setUnsubscribedFromAll(trx, target.customer_id, nowIso) : await addTouchpointUnsubscribe(trx, target.customer_id, target.touchpoint_id, nowIso);
+    // Webhooks hear of it in the same transaction.
+    if (changed) {
+      await enqueueWebhook(trx, 'customer.unsubscribed', now, () => ({
+        customer: { id: target.external_id, email: target.email },
+        scope,
+        touchpoint: scope === 'touchpoint' ? target.touchpoint_key : null,
+        unsubscribed_at: nowIso,
+      }));
+    }
+  });
   return findUnsubscribeLink(db, token);
 }
 

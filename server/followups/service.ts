@@ -1,5 +1,7 @@
 import { pageView, type PageView } from '../http/paging.ts';
 import type { Knex } from 'knex';
+import { writeTransaction } from '../db/dialect.ts';
+import { enqueueWebhook } from '../webhooks/outbox.ts';
 import { z } from 'zod';
 import { toDbTime } from '../db/time.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -118,7 +120,12 @@ export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en'
 export async function markFollowedUp(db: Knex, input: { responseId: number; userId: number; note: unknown }, now: Date): Promise<boolean> {
   const { note } = parseInput(noteSchema, { note: input.note ?? '' });
   if (!(await isFollowUp(db, input.responseId))) throw new NotFoundError('There is no follow-up for that response');
-  return insertFollowUp(db, { response_id: input.responseId, done_at: toDbTime(now), done_by: input.userId, note });
+  return writeTransaction(db, async (trx) => {
+    const marked = await insertFollowUp(trx, { response_id: input.responseId, done_at: toDbTime(now), done_by: input.userId, note });
+    // Webhooks hear of it in the same transaction.
+    if (marked) await enqueueWebhook(trx, 'followup.closed', now, () => ({ response_id: input.responseId, closed_at: toDbTime(now), note }));
+    return marked;
+  });
 }
 
 /** Back to the open list (a mistake, or more to do). */

@@ -9,8 +9,7 @@ import { judgeHeld, judgmentSpan } from './scanner.ts';
 import { insertResponse, updateResponse, type NewResponse, type ResponseRow } from './store.ts';
 import type { Sent } from '../rollups/sends.ts';
 import { lockInvitation, markInvitationResponded } from '../invitations/queries.ts';
-import { enqueueWebhook } from '../webhooks/outbox.ts';
-import { responseData } from '../webhooks/payloads.ts';
+import { enqueueResponseEvents } from '../webhooks/payloads.ts';
 
 /**
  * Answers become responses here, and only here: at once for a person's answer, after the settle window
@@ -47,17 +46,13 @@ export async function applyAnswer(
     const comment = answer.comment === undefined ? existing.comment : answer.comment || null;
     await updateResponse(trx, existing, { score: answer.score, comment, at: answer.answeredAt }, tz);
     // Webhooks: in this transaction, so the change and its message commit together.
-    await enqueueWebhook(trx, 'response.updated', answer.answeredAt, () =>
-      responseData(trx, { ...target, id: existing.id, score: answer.score, comment, answered_at: existing.answered_at }),
-    );
+    await enqueueResponseEvents(trx, false, { ...target, id: existing.id, score: answer.score, comment, answered_at: existing.answered_at }, answer.answeredAt);
     return { responseId: existing.id, response: { score: answer.score, comment, answered_at: existing.answered_at } };
   }
   const comment = answer.comment || null;
   const responseId = await insertResponse(trx, { ...target, score: answer.score, comment, answered_at: answer.answeredAt }, tz);
   if (target.invitation_id) await markInvitationResponded(trx, target.invitation_id, answer.answeredAt, tz, sent);
-  await enqueueWebhook(trx, 'response.created', answer.answeredAt, () =>
-    responseData(trx, { ...target, id: responseId, score: answer.score, comment, answered_at: answer.answeredAt.toISOString() }),
-  );
+  await enqueueResponseEvents(trx, true, { ...target, id: responseId, score: answer.score, comment, answered_at: answer.answeredAt.toISOString() }, answer.answeredAt);
   return { responseId, response: { score: answer.score, comment, answered_at: answer.answeredAt.toISOString() } };
 }
 

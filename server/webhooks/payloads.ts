@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { findSharedSurveyById } from '../surveys/queries.ts';
 import { scoreGroupOf } from '../surveys/model.ts';
+import { enqueueWebhook } from './outbox.ts';
 
 /** The `data` of each event type, read inside the transaction that reports it. */
 
@@ -16,22 +17,22 @@ const surveyOf = async (db: Knex, surveyId: number) => {
   return { survey: survey?.key ?? null, touchpoint: survey?.touchpoint_key ?? null, metric: survey?.metric ?? null };
 };
 
+/** What a response's events say about it. */
+interface ResponseFacts {
+  id: number;
+  survey_id: number;
+  invitation_id?: number | null;
+  customer_id?: number | null;
+  score: number;
+  comment: string | null;
+  answered_at: string;
+  channel: string;
+  source?: string;
+  properties?: Record<string, unknown>;
+}
+
 /** response.created and response.updated. */
-export async function responseData(
-  db: Knex,
-  r: {
-    id: number;
-    survey_id: number;
-    invitation_id?: number | null;
-    customer_id?: number | null;
-    score: number;
-    comment: string | null;
-    answered_at: string;
-    channel: string;
-    source?: string;
-    properties?: Record<string, unknown>;
-  },
-): Promise<Record<string, unknown>> {
+async function responseData(db: Knex, r: ResponseFacts): Promise<Record<string, unknown>> {
   const survey = await surveyOf(db, r.survey_id);
   return {
     id: r.id,
@@ -57,4 +58,17 @@ export async function invitationData(db: Knex, invitationId: number, extra: Reco
   if (!row) return { invitation_id: invitationId, ...extra };
   const { survey, touchpoint } = await surveyOf(db, row.survey_id);
   return { invitation_id: invitationId, survey, touchpoint, customer: await customerOf(db, row.customer_id), properties: JSON.parse(row.properties ?? '{}'), ...extra };
+}
+
+/**
+ * Writes a response's events into the outbox, in the transaction that stored or changed it:
+ * response.created or response.updated, and followup.created for a new low score with a comment (a
+ * detractor's, or CSAT 1–2 and CES 1–3: what the follow-ups list holds).
+ */
+export async function enqueueResponseEvents(db: Knex, created: boolean, r: ResponseFacts, at: Date): Promise<void> {
+  await enqueueWebhook(db, created ? 'response.created' : 'response.updated', at, () => responseData(db, r));
+  if (!created || !r.comment) return;
+  const survey = await findSharedSurveyById(db, r.survey_id);
+  if (!survey || !['detractor', 'low'].includes(scoreGroupOf(survey.metric, r.score))) return;
+  await enqueueWebhook(db, 'followup.created', at, async () => ({ response_id: r.id, response: await responseData(db, r) }));
 }

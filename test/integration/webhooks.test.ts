@@ -159,6 +159,32 @@ describe('webhooks: subscribe, signed delivery of what happens, retries', functi
     expect(sent.data.customer).to.deep.include({ email: seeded.email });
   });
 
+  it('tells of a detractor comment to follow up, its follow-up done, and an unsubscribe, each once', async () => {
+    const { secret } = await subscribe(['followup.created', 'followup.closed', 'customer.unsubscribed']);
+    const types = async () => {
+      await deliverDueWebhooks(ctx.deps);
+      return receiver.received.map((r) => new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: Record<string, unknown> });
+    };
+    // A promoter's comment is no follow-up; a detractor's is.
+    await answer(10, 'Lovely');
+    const seeded = await answer(2, 'Broken on arrival');
+    let events = await types();
+    expect(events.map((e) => e.type)).to.deep.equal(['followup.created']);
+    const responseId = events[0].data.response_id;
+    expect(events[0].data.response).to.deep.include({ score: 2, comment: 'Broken on arrival', score_group: 'detractor' });
+    // An editor marks it followed up on the Follow-ups page.
+    const editor = await ctx.signIn('editor');
+    await editor.agent.post(`/follow-ups/${responseId}/done`).type('form').send({ _csrf: editor.csrf, note: 'Called her, sent a new one' }).expect(303);
+    // The customer unsubscribes from everything with the email's link; a second click changes nothing.
+    await supertest(ctx.app).post(`/u/${seeded.token}`).type('form').send({ scope: 'all' }).expect(200);
+    await supertest(ctx.app).post(`/u/${seeded.token}`).type('form').send({ scope: 'all' }).expect(200);
+    events = await types();
+    expect(events.map((e) => e.type)).to.deep.equal(['followup.created', 'followup.closed', 'customer.unsubscribed']);
+    expect(events[1].data).to.deep.include({ response_id: responseId, note: 'Called her, sent a new one' });
+    expect(events[2].data).to.deep.include({ scope: 'all', touchpoint: null });
+    expect(events[2].data.customer).to.deep.include({ email: seeded.email });
+  });
+
   it('signs with both secrets while a rotated one overlaps', async () => {
     const { id, secret: old } = await subscribe(['response.created']);
     const { secret: rotated } = (await ctx.api.patch(`/api/v1/webhooks/${id}`).send({ rotate_secret: true }).expect(200)).body;
