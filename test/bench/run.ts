@@ -9,9 +9,9 @@
 //
 // Sizes (BENCH_* shrink it): BENCH_RESPONSES (1,000,000), BENCH_CUSTOMERS (100,000), BENCH_RUNS (7, timings
 // per figure), BENCH_HISTORY (20,000 customers with past invitations), BENCH_EVENTS (3,000 single POSTs),
-// BENCH_BATCHES (3 batches of 1,000), BENCH_DECISIONS (3,000), BENCH_ANSWERS (2,100), BENCH_EMAILS (900),
+// BENCH_BATCHES (3 batches of 1,000), BENCH_DECISIONS (3,000), BENCH_ANSWERS (2,100), BENCH_EMAILS (900), BENCH_WEBHOOKS (900),
 // BENCH_CLIENTS (50 connections posting answers at once; single events are posted over 10 and over 50), BENCH_ROUNDS (3 turns each of measure and floor).
-// BENCH_PARTS=dashboards,emails,answers,ingest,decisions runs only the parts named (BENCH_PARTS=dashboards: the
+// BENCH_PARTS=dashboards,emails,webhooks,answers,ingest,decisions runs only the parts named (BENCH_PARTS=dashboards: the
 // dashboard timings alone); BENCH_PROFILE=1 also lists, per dashboard
 // request, its SQL statements with their time and SQLite's query plan (on stderr).
 // Every request goes to 127.0.0.1.
@@ -21,6 +21,7 @@ import { SURVEYS, insertCustomers, openBench } from './setup.ts';
 import { benchDashboards, loadSqliteCustomers } from './dashboards.ts';
 import { seedHistory } from './seed.ts';
 import { benchEmails } from './emails.ts';
+import { benchWebhooks } from './webhooks.ts';
 import { benchAnswers } from './answers.ts';
 import { benchIngest } from './ingest.ts';
 import { benchDecisions } from './decisions.ts';
@@ -37,10 +38,11 @@ const sizes = {
   decisions: envCount('BENCH_DECISIONS', 3_000),
   answers: envCount('BENCH_ANSWERS', 2_100),
   emails: envCount('BENCH_EMAILS', 900),
+  webhooks: envCount('BENCH_WEBHOOKS', 900),
 };
 const PG_URL = process.env.BENCH_DATABASE_URL || undefined;
-/** BENCH_PARTS=dashboards,emails,answers,ingest,decisions: only these parts (default: all). */
-const PARTS = new Set((process.env.BENCH_PARTS || 'dashboards,emails,answers,ingest,decisions').split(',').map((p) => p.trim()));
+/** BENCH_PARTS=dashboards,emails,webhooks,answers,ingest,decisions: only these parts (default: all). */
+const PARTS = new Set((process.env.BENCH_PARTS || 'dashboards,emails,webhooks,answers,ingest,decisions').split(',').map((p) => p.trim()));
 const wanted = (name: string) => PARTS.has(name);
 
 /** Runs one part and says on stderr how long it took. */
@@ -64,6 +66,7 @@ async function main() {
       await part('history', () => seedHistory(bench, HISTORY));
     }
     if (wanted('emails')) rows.push(...(await part('emails', () => benchEmails(bench, { emails: sizes.emails, rounds: ROUNDS }))));
+    if (wanted('webhooks')) rows.push(...(await part('webhooks', () => benchWebhooks(bench, { messages: sizes.webhooks, rounds: ROUNDS }))));
     if (wanted('answers')) rows.push(...(await part('answers', () => benchAnswers(bench, { answers: sizes.answers, clients: CLIENTS, rounds: ROUNDS }))));
     if (wanted('ingest')) rows.push(...(await part('ingest', () => benchIngest(bench, { events: sizes.events, batches: sizes.batches, rounds: ROUNDS, historyCustomers: HISTORY }))));
     if (wanted('decisions')) rows.push(...(await part('decisions', () => benchDecisions(bench, { decisions: sizes.decisions, rounds: ROUNDS, historyCustomers: HISTORY }))));
