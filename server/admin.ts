@@ -6,6 +6,7 @@ import { surveyPreviewRoutes } from './survey-editor/preview-routes.ts';
 import { mailboxRoutes } from './mailbox/routes.ts';
 import { userAdminRoutes } from './accounts/user-routes.ts';
 import { apiKeyAdminRoutes } from './apikeys/routes.ts';
+import { webhookPageRoutes } from './webhooks/page-routes.ts';
 import { settingsRoutes } from './settings-page/routes.ts';
 import { followUpRoutes } from './followups/routes.ts';
 import { customerPageRoutes } from './customers/page-routes.ts';
@@ -26,6 +27,7 @@ export function adminRoutes(deps: Deps): Router {
   pages.use(mailboxRoutes(deps));
   pages.use(userAdminRoutes(deps));
   pages.use(apiKeyAdminRoutes(deps));
+  pages.use(webhookPageRoutes(deps));
   pages.use(settingsRoutes(deps));
   pages.use(deliveriesRoutes(deps));
   pages.use(customerPageRoutes(deps));

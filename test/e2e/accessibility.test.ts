@@ -85,6 +85,7 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
       '/users/new',
       '/settings',
       '/api-keys',
+      '/webhooks',
       '/account',
       '/customers',
       '/deliveries',

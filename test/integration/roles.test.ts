@@ -18,6 +18,7 @@ const pages: { path: string; role: Role; mine: boolean }[] = [
   { path: '/users', role: 'admin', mine: true },
   { path: '/users/new', role: 'admin', mine: true },
   { path: '/settings', role: 'admin', mine: true },
+  { path: '/webhooks', role: 'admin', mine: true },
   { path: '/account', role: 'viewer', mine: true },
 ];
 
@@ -76,6 +77,7 @@ describe('roles on every page', () => {
     { path: (ids) => `/users/${ids.user}/deactivate`, role: 'admin', body: {} },
     { path: () => '/settings', role: 'admin', body: { reporting_time_zone: 'Asia/Tokyo', min_bucket_responses: '1' } },
     { path: () => '/api-keys', role: 'editor', body: { name: 'sneaky' } },
+    { path: () => '/webhooks', role: 'admin', body: { url: 'https://hooks.example.com/sneaky', events: 'response.created' } },
     { path: (ids) => `/api-keys/${ids.key}/revoke`, role: 'editor', body: {} },
     { path: () => '/account/password', role: 'viewer', body: { current_password: 'x', password: 'y', password_confirm: 'y' } },
   ];
@@ -83,6 +85,7 @@ describe('roles on every page', () => {
   const snapshot = async () => ({
     users: await ctx.deps.db('users').select('id', 'email', 'role', 'deactivated_at', 'password_hash').orderBy('id'),
     keys: await ctx.deps.db('api_keys').select('id', 'name', 'revoked_at').orderBy('id'),
+    webhooks: await ctx.deps.db('webhook_endpoints').select('id', 'url').orderBy('id'),
     settings: await getSettings(ctx.deps.db),
   });
 
