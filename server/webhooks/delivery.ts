@@ -7,7 +7,8 @@ import { writeTransaction } from '../db/dialect.ts';
 import { toDbTime } from '../db/time.ts';
 import { processWorkerId } from '../db/worker-id.ts';
 import { guardedLookup, literalHostRefused } from './address-guard.ts';
-import { claimDueMessages, findEndpoint, recordAttempt, updateEndpoint, type EndpointRow, type MessageRow } from './queries.ts';
+import { tellAdminsWebhookOff } from './off-mail.ts';
+import { claimDueMessages, disableEndpoint, findEndpoint, recordAttempt, updateEndpoint, type EndpointRow, type MessageRow } from './queries.ts';
 
 /**
  * The webhook worker pass (issue 14): claims due messages of the outbox, signs each the Standard Webhooks
@@ -135,17 +136,22 @@ async function deliverOne(deps: Deps, message: MessageRow, owner: string): Promi
     : last
       ? { state: 'failed' as const, attempts, next_attempt_at: message.next_attempt_at, finished_at: nowIso }
       : { state: 'pending' as const, attempts, next_attempt_at: toDbTime(new Date(attemptAt.getTime() + RETRY_DELAYS_MS[attempts - 1])), finished_at: null };
+  /** Why this attempt turned the endpoint off, if it did. */
+  let turnedOff: string | null = null;
   const recorded = await writeTransaction(deps.db, async (trx) => {
+    turnedOff = null;
     if (!(await recordAttempt(trx, { id: message.id, owner }, { at: nowIso, status, duration_ms: durationMs, response, error }, next))) return false;
     if (!endpoint || endpoint.disabled_at !== null) return true;
     if (delivered) {
       if (endpoint.failing_since) await updateEndpoint(trx, endpoint.id, { failing_since: null });
     } else if (gone) {
-      await updateEndpoint(trx, endpoint.id, { disabled_at: nowIso, disabled_reason: `The endpoint answered 410 Gone on ${nowIso}`, updated_at: nowIso });
+      const reason = `The endpoint answered 410 Gone on ${nowIso}`;
+      if (await disableEndpoint(trx, endpoint.id, reason, nowIso)) turnedOff = reason;
     } else {
       const since = endpoint.failing_since ?? nowIso;
       if (attemptAt.getTime() - Date.parse(since) >= FAILING_DAYS * DAY) {
-        await updateEndpoint(trx, endpoint.id, { disabled_at: nowIso, disabled_reason: `Every delivery failed for ${FAILING_DAYS} days (since ${since})`, updated_at: nowIso });
+        const reason = `Every delivery failed for ${FAILING_DAYS} days (since ${since})`;
+        if (await disableEndpoint(trx, endpoint.id, reason, nowIso)) turnedOff = reason;
       } else if (!endpoint.failing_since) {
         await updateEndpoint(trx, endpoint.id, { failing_since: nowIso });
       }
@@ -153,5 +159,6 @@ async function deliverOne(deps: Deps, message: MessageRow, owner: string): Promi
     return true;
   });
   if (!recorded) return null;
+  if (turnedOff && endpoint) await tellAdminsWebhookOff(deps, endpoint, turnedOff, nowIso);
   return delivered ? 'delivered' : next.state === 'failed' ? 'failed' : 'retried';
 }

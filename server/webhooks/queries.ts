@@ -29,6 +29,11 @@ export async function insertEndpoint(db: Knex, row: Omit<EndpointRow, 'id'>): Pr
 
 export const updateEndpoint = (db: Knex, id: number, change: Partial<Omit<EndpointRow, 'id'>>): Promise<number> => db('webhook_endpoints').where({ id }).update(change);
 
+/** Turns an endpoint off with the reason; false when it was off already (another delivery turned it off first). */
+export async function disableEndpoint(db: Knex, id: number, reason: string, at: string): Promise<boolean> {
+  return (await db('webhook_endpoints').where({ id }).whereNull('disabled_at').update({ disabled_at: at, disabled_reason: reason, updated_at: at })) > 0;
+}
+
 export function deleteEndpoint(db: Knex, id: number): Promise<boolean> {
   return db.transaction(async (trx): Promise<boolean> => {
     await trx('webhook_attempts').whereIn('message_id', trx('webhook_messages').where({ endpoint_id: id }).select('id')).del();

@@ -38,7 +38,8 @@ describe('webhooks: subscribe, signed delivery of what happens, retries', functi
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   beforeEach(async () => {
     receiver = await startReceiver();
-    // Each test with its own endpoints.
+    // Each test with its own endpoints (and mailbox).
+    await ctx.deps.db('mailbox_messages').del();
     await ctx.deps.db('webhook_attempts').del();
     await ctx.deps.db('webhook_messages').del();
     await ctx.deps.db('webhook_endpoints').del();
@@ -140,6 +141,32 @@ describe('webhooks: subscribe, signed delivery of what happens, retries', functi
     expect(Number(n)).to.equal(1);
     await deliverDueWebhooks(ctx.deps);
     expect(receiver.received).to.have.length(1);
+    // The admins are told (the development mailbox here), in their language.
+    const mails = await ctx.deps.db('mailbox_messages').where('subject', 'like', 'A webhook was turned off%');
+    expect(mails.map((m) => m.to)).to.deep.equal(['admin@example.com']);
+    expect(mails[0].text).to.contain('410 Gone').and.to.contain(`/webhooks/${id}`);
+  });
+
+  it('turns an endpoint off that has failed every delivery for 5 days, and tells the admins', async () => {
+    const { id } = await subscribe(['response.created']);
+    receiver.statuses.push(...Array(20).fill(500));
+    await answer(9, 'Good');
+    expect((await deliverDueWebhooks(ctx.deps)).retried).to.equal(1);
+    expect((await ctx.api.get(`/api/v1/webhooks/${id}`).expect(200)).body.failing_since).to.equal(ctx.clock.now().toISOString());
+    // Four days on it still fails, and is still on.
+    ctx.clock.advance(4 * 86_400_000);
+    await answer(8, 'Fine');
+    await deliverDueWebhooks(ctx.deps);
+    expect((await ctx.api.get(`/api/v1/webhooks/${id}`).expect(200)).body.enabled).to.equal(true);
+    // Past five days: the next failure turns it off.
+    ctx.clock.advance(86_400_000);
+    await deliverDueWebhooks(ctx.deps);
+    const endpoint = (await ctx.api.get(`/api/v1/webhooks/${id}`).expect(200)).body;
+    expect(endpoint.enabled).to.equal(false);
+    expect(endpoint.disabled_reason).to.match(/failed for 5 days/);
+    const mails = await ctx.deps.db('mailbox_messages').where('subject', 'like', 'A webhook was turned off%');
+    expect(mails).to.have.length(1);
+    expect(mails[0].text).to.contain('failed for 5 days');
   });
 
   it('sends a test event on request, and invitation.sent when the worker marks an invitation sent', async () => {
