@@ -4,6 +4,7 @@ import { problem } from './problem.ts';
 import { eventPaths, surveyPaths } from './survey-event-paths.ts';
 import { customerPaths, reportPaths } from './report-customer-paths.ts';
 import { webhookPaths } from './webhook-paths.ts';
+import { webhookPayloads } from './webhook-payloads.ts';
 
 /**
  * The OpenAPI 3.1 description of /api/v1 (DESIGN.md, "JSON API"), generated from the zod schemas the
@@ -69,6 +70,8 @@ export function openApiDocument(routeScopes: readonly RouteScope[]) {
     if (!scope) throw new Error(`The OpenAPI document describes ${route.method.toUpperCase()} ${route.path}, which API_ROUTE_SCOPES (server/api.ts) does not list`);
     registry.registerPath(withScope(route, scope));
   }
+  // What Touchpoint sends to a webhook endpoint, per event type.
+  for (const webhook of webhookPayloads) registry.registerWebhook(webhook);
   const generated = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info,
@@ -76,8 +79,7 @@ export function openApiDocument(routeScopes: readonly RouteScope[]) {
     security: [{ bearerAuth: [] }],
     tags: [{ name: 'surveys' }, { name: 'events' }, { name: 'metrics' }, { name: 'responses' }, { name: 'customers' }, { name: 'webhooks' }],
   });
-  // Nothing is registered as a parameter component or a webhook: leave the empty sections out.
-  const { webhooks: _webhooks, ...doc } = generated;
-  const { parameters: _parameters, ...components } = doc.components ?? {};
-  return { ...doc, components };
+  // Nothing is registered as a parameter component: leave the empty section out.
+  const { parameters: _parameters, ...components } = generated.components ?? {};
+  return { ...generated, components };
 }

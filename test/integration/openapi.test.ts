@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { webhookEventTypes } from '../../server/webhooks/outbox.ts';
 import supertest from 'supertest';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -281,6 +282,12 @@ describe('OpenAPI document', () => {
     expect((await call('post', '/webhooks/{id}/messages/{message}/resend', { params: { ...params, message: String(message.id) } })).status).to.equal(202);
     expect((await call('delete', '/webhooks/{id}', { params })).status).to.equal(204);
     expect((await call('get', '/webhooks/{id}', { params })).status).to.equal(404);
+  });
+
+  it('describes what each webhook event sends', () => {
+    const webhooks = (doc as unknown as { webhooks: Record<string, { post: { requestBody: { content: Record<string, unknown> } } }> }).webhooks;
+    expect(Object.keys(webhooks).sort()).to.deep.equal([...webhookEventTypes, 'webhook.test'].sort());
+    for (const [type, item] of Object.entries(webhooks)) expect(item.post.requestBody.content, type).to.have.property('application/json');
   });
 
   it('has checked a real answer of every call, and every kind of error', () => {

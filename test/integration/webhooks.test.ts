@@ -8,6 +8,7 @@ import { seedInvitation } from '../helpers/invitations.ts';
 import { deliverDueWebhooks, RETRY_DELAYS_MS } from '../../server/webhooks/delivery.ts';
 import { isPublicAddress } from '../../server/webhooks/address-guard.ts';
 import { runOnce } from '../../server/sending/worker.ts';
+import { webhookData, webhookMessage } from '../../server/openapi/webhook-payloads.ts';
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -44,7 +45,16 @@ describe('webhooks: subscribe, signed delivery of what happens, retries', functi
     await ctx.deps.db('webhook_messages').del();
     await ctx.deps.db('webhook_endpoints').del();
   });
-  afterEach(async () => receiver.close());
+  afterEach(async () => {
+    await receiver.close();
+    // Every message any test received is what the OpenAPI document says it is.
+    for (const r of receiver.received) {
+      const message = JSON.parse(r.body) as { type: keyof typeof webhookData };
+      expect(webhookData, message.type).to.have.property(message.type);
+      const parsed = webhookMessage(message.type).safeParse(message);
+      expect(parsed.success, `${message.type}: ${parsed.error?.message}`).to.equal(true);
+    }
+  });
 
   const subscribe = async (events: string[]) => (await ctx.api.post('/api/v1/webhooks').send({ url: receiver.url, events, description: 'CRM' }).expect(201)).body;
 
