@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { launchChromium, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
+import { checkPage, launchChromium, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { createUser } from '../../server/auth/service.ts';
 
 /**
@@ -37,17 +36,6 @@ describe('API keys pages in a browser', function () {
     await page.fill('#f-password', 'correct horse battery');
     await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.click('button[type="submit"]')]);
     return page;
-  };
-
-  const checkPage = async (page: Page, what: string) => {
-    for (const width of [1100, 320]) {
-      await page.setViewportSize({ width, height: 800 });
-      const { violations } = await new AxeBuilder({ page }).analyze();
-      const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      expect(bad.map((v) => `${v.id}: ${v.help}`), `${what} at ${width}px`).to.deep.equal([]);
-      if (width === 320) expect(await page.evaluate(() => document.documentElement.scrollWidth), `${what} scrolls sideways at 320px`).to.be.at.most(321);
-    }
-    await page.setViewportSize({ width: 1280, height: 900 });
   };
 
   it('an editor creates a narrow key with an expiry; customers:write is not offered to them', async () => {

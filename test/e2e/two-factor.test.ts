@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
 import { generate } from 'otplib';
 import jsQRModule from 'jsqr';
 import { createTestContext, TEST_PASSWORD, type TestContext } from '../helpers/context.ts';
-import { launchChromium, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
+import { checkPage, launchChromium, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { createUser } from '../../server/auth/service.ts';
 
 /**
@@ -39,23 +38,6 @@ describe('two-factor sign-in in a browser', function () {
 
   /** The code the app would show now (the app runs on the test's clock). */
   const codeFor = (secret: string) => generate({ secret, epoch: Math.floor(ctx.clock.now().getTime() / 1000) });
-
-  const checkPage = async (page: Page, what: string) => {
-    // Every label finds its own field: no id twice on a page.
-    const twice = await page.evaluate(() => {
-      const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);
-      return ids.filter((id, i) => ids.indexOf(id) !== i);
-    });
-    expect(twice, `${what}: ids used twice`).to.deep.equal([]);
-    for (const width of [1100, 320]) {
-      await page.setViewportSize({ width, height: 800 });
-      const { violations } = await new AxeBuilder({ page }).analyze();
-      const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), `${what} at ${width}px`).to.deep.equal([]);
-      if (width === 320) expect(await page.evaluate(() => document.documentElement.scrollWidth), `${what} scrolls sideways at 320px`).to.be.at.most(321);
-    }
-    await page.setViewportSize({ width: 1280, height: 900 });
-  };
 
   /** What the QR code on the page says, read from the picture as a phone would. */
   async function scanQr(page: Page): Promise<string | null> {

@@ -1,11 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
+import type { Browser } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { launchChromium, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
+import { checkPage, launchChromium, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { deliverDueWebhooks } from '../../server/webhooks/delivery.ts';
 
 /**
@@ -44,17 +43,6 @@ describe('Webhooks pages in a browser', function () {
     await ctx?.close();
     await new Promise((resolve) => receiver?.close(resolve));
   });
-
-  const checkPage = async (page: Page, what: string) => {
-    for (const width of [1100, 320]) {
-      await page.setViewportSize({ width, height: 800 });
-      const { violations } = await new AxeBuilder({ page }).analyze();
-      const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      expect(bad.map((v) => `${v.id}: ${v.help}`), `${what} at ${width}px`).to.deep.equal([]);
-      if (width === 320) expect(await page.evaluate(() => document.documentElement.scrollWidth), `${what} scrolls sideways at 320px`).to.be.at.most(321);
-    }
-    await page.setViewportSize({ width: 1280, height: 900 });
-  };
 
   it('an admin adds an endpoint, sends a test event and sees it delivered, signed with the secret shown once', async () => {
     const page = await openWatchedPage(browser, problems, { ignoreFavicon: true });

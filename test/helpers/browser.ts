@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
 
 /** The Chromium the browser tests drive: CHROMIUM_PATH, or the distribution's. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -84,4 +86,25 @@ export const artifactsPath = (sub = '') => path.resolve('test/artifacts', sub);
 export function makeArtifactsDir(dir: string, options: { fresh?: boolean } = {}): void {
   if (options.fresh) fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
+}
+
+/**
+ * A page as people meet it: no id used twice (every label finds its own field), no serious or critical
+ * axe-core violation at 1100 and at 320 px, and nothing wider than a 320 px phone. Leaves the viewport at
+ * 1280 × 900.
+ */
+export async function checkPage(page: Page, what: string): Promise<void> {
+  const twice = await page.evaluate(() => {
+    const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);
+    return ids.filter((id, i) => ids.indexOf(id) !== i);
+  });
+  expect(twice, `${what}: ids used twice`).to.deep.equal([]);
+  for (const width of [1100, 320]) {
+    await page.setViewportSize({ width, height: 800 });
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), `${what} at ${width}px`).to.deep.equal([]);
+    if (width === 320) expect(await page.evaluate(() => document.documentElement.scrollWidth), `${what} scrolls sideways at 320px`).to.be.at.most(321);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
 }
