@@ -12,6 +12,7 @@ const idParams = z.object({ id: z.string().meta({ description: 'The webhook endp
 const webhook = z
   .strictObject({
     id: z.int(),
+    kind: z.enum(['webhook', 'slack', 'teams']),
     url: z.string(),
     description: z.string(),
     events: z.array(z.enum(webhookEventTypes)),
@@ -20,6 +21,8 @@ const webhook = z
     failing_since: z.string().nullable().meta({ description: 'When its deliveries began to fail, while they do.' }),
     created_at: z.string(),
     updated_at: z.string(),
+    survey: z.string().nullable().optional().meta({ description: 'Slack and Teams: the survey whose answers alert.' }),
+    alert: z.strictObject({ scores: z.string(), needs_comment: z.boolean() }).optional().meta({ description: 'Slack and Teams: which answers alert.' }),
     secret: z
       .string()
       .optional()

@@ -8,6 +8,7 @@ import { toDbTime } from '../db/time.ts';
 import { processWorkerId } from '../db/worker-id.ts';
 import { guardedLookup, literalHostRefused } from './address-guard.ts';
 import { tellAdminsWebhookOff } from './off-mail.ts';
+import { chatBody } from './chat.ts';
 import { claimDueMessages, disableEndpoint, findEndpoint, recordAttempt, updateEndpoint, type EndpointRow, type MessageRow } from './queries.ts';
 
 /**
@@ -113,12 +114,16 @@ async function deliverOne(deps: Deps, message: MessageRow, owner: string): Promi
     error = 'The endpoint is turned off';
   } else {
     try {
-      const answer = await post(
-        new URL(endpoint.url),
-        { 'webhook-id': message.message_id, 'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)), 'webhook-signature': signatures(endpoint, message.message_id, sentAt, message.payload, attemptAt) },
-        message.payload,
-        deps.config.webhookAllowPrivate,
-      );
+      // A chat gets the alert formatted for it (no signature: Slack and Teams keep the URL secret); a webhook the signed message.
+      const answer =
+        endpoint.kind === 'webhook'
+          ? await post(
+              new URL(endpoint.url),
+              { 'webhook-id': message.message_id, 'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)), 'webhook-signature': signatures(endpoint, message.message_id, sentAt, message.payload, attemptAt) },
+              message.payload,
+              deps.config.webhookAllowPrivate,
+            )
+          : await post(new URL(endpoint.url), {}, chatBody(endpoint.kind, message.payload, deps.config.baseUrl), deps.config.webhookAllowPrivate);
       status = answer.status;
       response = answer.body;
     } catch (err) {

@@ -36,7 +36,7 @@ export async function enqueueWebhook(
   at: Date,
   data: () => Promise<Record<string, unknown>> | Record<string, unknown>,
 ): Promise<void> {
-  const endpoints: { id: number; events: string }[] = await trx('webhook_endpoints').whereNull('disabled_at').select('id', 'events');
+  const endpoints: { id: number; events: string }[] = await trx('webhook_endpoints').where({ kind: 'webhook' }).whereNull('disabled_at').select('id', 'events');
   const wanting = endpoints.filter((e) => (JSON.parse(e.events) as string[]).includes(type));
   if (wanting.length === 0) return;
   await insertMessages(trx, wanting.map((e) => e.id), type, at, await data());

@@ -16,6 +16,11 @@ export interface EndpointRow {
   failing_since: string | null;
   created_at: string;
   updated_at: string;
+  /** webhook (Standard Webhooks), or slack / teams (a survey's chat alerts, formatted for the chat). */
+  kind: 'webhook' | 'slack' | 'teams';
+  survey_id: number | null;
+  alert_scores: string | null;
+  alert_needs_comment: number | null;
 }
 
 export const listEndpoints = (db: Knex): Promise<EndpointRow[]> => db('webhook_endpoints').orderBy('id');

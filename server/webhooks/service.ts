@@ -8,6 +8,7 @@ import { webhookUrlProblem } from './address-guard.ts';
 import { TEST_EVENT_TYPE, insertMessages } from './outbox.ts';
 import { deleteEndpoint, findEndpoint, insertEndpoint, listEndpoints, recentMessages, requeueMessage, updateEndpoint, type EndpointRow } from './queries.ts';
 import { newWebhookSchema, webhookChangeSchema } from './schemas.ts';
+import { findSharedSurveyById, findSurveyByKey } from '../surveys/queries.ts';
 
 /** How long a rotated-out secret still signs (both signatures are sent), so receivers can switch over. */
 const ROTATION_OVERLAP_MS = 24 * HOUR;
@@ -18,6 +19,7 @@ const newSecret = () => `whsec_${crypto.randomBytes(32).toString('base64')}`;
 /** An endpoint as the API shows it; the secret only when it was just made. */
 export interface WebhookView {
   id: number;
+  kind: EndpointRow['kind'];
   url: string;
   description: string;
   events: string[];
@@ -26,11 +28,15 @@ export interface WebhookView {
   failing_since: string | null;
   created_at: string;
   updated_at: string;
+  /** Slack and Teams: the survey whose answers alert, and the rule. */
+  survey?: string | null;
+  alert?: { scores: string; needs_comment: boolean };
   secret?: string;
 }
 
-const view = (row: EndpointRow, secret?: string): WebhookView => ({
+const view = async (db: Deps['db'], row: EndpointRow, secret?: string): Promise<WebhookView> => ({
   id: row.id,
+  kind: row.kind,
   url: row.url,
   description: row.description,
   events: JSON.parse(row.events) as string[],
@@ -39,6 +45,12 @@ const view = (row: EndpointRow, secret?: string): WebhookView => ({
   failing_since: row.failing_since,
   created_at: row.created_at,
   updated_at: row.updated_at,
+  ...(row.kind === 'webhook'
+    ? {}
+    : {
+        survey: row.survey_id ? ((await findSharedSurveyById(db, row.survey_id))?.key ?? null) : null,
+        alert: { scores: row.alert_scores ?? 'detractors', needs_comment: Boolean(row.alert_needs_comment) },
+      }),
   ...(secret ? { secret } : {}),
 });
 
@@ -57,12 +69,25 @@ async function endpointOr404(deps: Pick<Deps, 'db'>, id: number): Promise<Endpoi
 export async function createWebhook(deps: Pick<Deps, 'db' | 'clock' | 'config'>, body: unknown): Promise<WebhookView> {
   const input = parseInput(newWebhookSchema, body);
   checkUrl(deps, input.url);
+  let surveyId: number | null = null;
+  if (input.kind === 'webhook') {
+    if (!input.events) throw ValidationError.field('events', 'must name at least one event type');
+  } else {
+    if (!input.survey) throw ValidationError.field('survey', `must name the survey whose answers alert in ${input.kind === 'slack' ? 'Slack' : 'Teams'}`);
+    const survey = await findSurveyByKey(deps.db, input.survey);
+    if (!survey) throw ValidationError.field('survey', `must be a survey key: there is no survey ${input.survey}`);
+    surveyId = survey.id;
+  }
   const now = toDbTime(deps.clock.now());
   const secret = newSecret();
   const row: Omit<EndpointRow, 'id'> = {
+    kind: input.kind,
+    survey_id: surveyId,
+    alert_scores: input.kind === 'webhook' ? null : (input.alert?.scores ?? 'detractors'),
+    alert_needs_comment: input.kind === 'webhook' ? null : Number(input.alert?.needs_comment ?? true),
     url: input.url,
     description: input.description ?? '',
-    events: JSON.stringify([...new Set(input.events)]),
+    events: JSON.stringify(input.kind === 'webhook' ? [...new Set(input.events)] : []),
     secret,
     previous_secret: null,
     previous_secret_until: null,
@@ -73,12 +98,13 @@ export async function createWebhook(deps: Pick<Deps, 'db' | 'clock' | 'config'>,
     updated_at: now,
   };
   const id = await insertEndpoint(deps.db, row);
-  return view({ ...row, id }, secret);
+  // A chat endpoint signs nothing: the URL is its secret.
+  return view(deps.db, { ...row, id }, input.kind === 'webhook' ? secret : undefined);
 }
 
-export const listWebhooks = async (deps: Pick<Deps, 'db'>): Promise<WebhookView[]> => (await listEndpoints(deps.db)).map((row) => view(row));
+export const listWebhooks = async (deps: Pick<Deps, 'db'>): Promise<WebhookView[]> => Promise.all((await listEndpoints(deps.db)).map((row) => view(deps.db, row)));
 
-export const getWebhook = async (deps: Pick<Deps, 'db'>, id: number): Promise<WebhookView> => view(await endpointOr404(deps, id));
+export const getWebhook = async (deps: Pick<Deps, 'db'>, id: number): Promise<WebhookView> => view(deps.db, await endpointOr404(deps, id));
 
 /** PATCH /api/v1/webhooks/:id: the fields given; `rotate_secret` answers the new secret once. */
 export async function changeWebhook(deps: Pick<Deps, 'db' | 'clock' | 'config'>, id: number, body: unknown): Promise<WebhookView> {
@@ -88,7 +114,8 @@ export async function changeWebhook(deps: Pick<Deps, 'db' | 'clock' | 'config'>,
   const now = deps.clock.now();
   const change: Partial<EndpointRow> = { updated_at: toDbTime(now) };
   if (input.url !== undefined) change.url = input.url;
-  if (input.events !== undefined) change.events = JSON.stringify([...new Set(input.events)]);
+  if (input.events !== undefined && row.kind === 'webhook') change.events = JSON.stringify([...new Set(input.events)]);
+  if (input.alert !== undefined && row.kind !== 'webhook') Object.assign(change, { alert_scores: input.alert.scores, alert_needs_comment: Number(input.alert.needs_comment) });
   if (input.description !== undefined) change.description = input.description;
   if (input.enabled === false && row.disabled_at === null) Object.assign(change, { disabled_at: toDbTime(now), disabled_reason: 'Turned off' });
   if (input.enabled === true) Object.assign(change, { disabled_at: null, disabled_reason: null, failing_since: null });
@@ -98,7 +125,7 @@ export async function changeWebhook(deps: Pick<Deps, 'db' | 'clock' | 'config'>,
     Object.assign(change, { secret, previous_secret: row.secret, previous_secret_until: toDbTime(new Date(now.getTime() + ROTATION_OVERLAP_MS)) });
   }
   await updateEndpoint(deps.db, id, change);
-  return view({ ...row, ...change }, secret);
+  return view(deps.db, { ...row, ...change }, secret);
 }
 
 export async function removeWebhook(deps: Pick<Deps, 'db'>, id: number): Promise<void> {

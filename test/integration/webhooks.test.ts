@@ -222,6 +222,40 @@ describe('webhooks: subscribe, signed delivery of what happens, retries', functi
     expect(events[2].data.customer).to.deep.include({ email: seeded.email });
   });
 
+  it('posts a survey\'s alerts to Slack and to Teams, formatted for each, under its rule', async () => {
+    const slack = (await ctx.api.post('/api/v1/webhooks').send({ url: `${receiver.url}/slack`, kind: 'slack', survey: 'delivery-nps' }).expect(201)).body;
+    expect(slack).to.include({ kind: 'slack', survey: 'delivery-nps' });
+    expect(slack.alert).to.deep.equal({ scores: 'detractors', needs_comment: true });
+    expect(slack).to.not.have.property('secret');
+    await ctx.api
+      .post('/api/v1/webhooks')
+      .send({ url: `${receiver.url}/teams`, kind: 'teams', survey: 'delivery-nps', alert: { scores: 'passives_and_detractors', needs_comment: false } })
+      .expect(201);
+    const refused = await ctx.api.post('/api/v1/webhooks').send({ url: `${receiver.url}/x`, kind: 'slack' }).expect(422);
+    expect(refused.body.errors[0].field).to.equal('survey');
+    // A promoter alerts neither; a passive without a comment alerts Teams only; a detractor with a comment both.
+    await answer(10, 'Great');
+    await answer(7, '');
+    await answer(1, 'Never arrived <b>at all</b>');
+    await deliverDueWebhooks(ctx.deps);
+    const bodies = receiver.received.map((r) => JSON.parse(r.body));
+    const slackBodies = bodies.filter((b) => 'blocks' in b);
+    const teamsBodies = bodies.filter((b) => b.type === 'message');
+    expect(slackBodies).to.have.length(1);
+    expect(teamsBodies).to.have.length(2);
+    expect(slackBodies[0].text).to.contain('NPS 1 (detractor) on delivery').and.to.contain('Never arrived');
+    expect(slackBodies[0].blocks[0].text.text).to.contain('&lt;b&gt;');
+    expect(slackBodies[0].blocks[2].elements[0].url).to.equal('http://127.0.0.1:3000/follow-ups?survey=delivery-nps');
+    const card = teamsBodies[1].attachments[0];
+    expect(card.contentType).to.equal('application/vnd.microsoft.card.adaptive');
+    expect(card.content.type).to.equal('AdaptiveCard');
+    expect(card.content.body[1].text).to.equal('Never arrived <b>at all</b>');
+    expect(teamsBodies[0].attachments[0].content.body[0].text).to.contain('NPS 7 (passive)');
+    // No Standard Webhooks headers to a chat.
+    for (const r of receiver.received) expect(r.headers).to.not.have.property('webhook-signature');
+    receiver.received.length = 0;
+  });
+
   it('signs with both secrets while a rotated one overlaps', async () => {
     const { id, secret: old } = await subscribe(['response.created']);
     const { secret: rotated } = (await ctx.api.patch(`/api/v1/webhooks/${id}`).send({ rotate_secret: true }).expect(200)).body;
