@@ -3,7 +3,9 @@ import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
 import { formatInstant, pageInstants } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
-import { fieldErrors, formText, setFlash } from '../http/forms.ts';
+import { fieldErrors, formChecked, formText, setFlash } from '../http/forms.ts';
+import { listSurveys } from '../surveys/queries.ts';
+import { alertScoreRules } from './chat.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { webhookEventTypes } from './outbox.ts';
 import { changeWebhook, createWebhook, getWebhook, listWebhooks, removeWebhook, resendMessage, sendTestEvent, webhookMessages } from './service.ts';
@@ -40,13 +42,22 @@ export function webhookPageRoutes(deps: Deps): Router {
   const eventChoices = (chosen: readonly unknown[]) =>
     webhookEventTypes.map((type) => ({ value: type, id: `f-event-${type.replace('.', '-')}`, description: eventDescriptions[type], checked: chosen.includes(type) }));
 
-  const listPage = async (res: Response, extra: { values?: { url?: string; description?: string; events?: unknown[] }; errors?: Record<string, string>; formError?: string } = {}) => {
+  type Values = { url?: string; description?: string; events?: unknown[]; kind?: string; survey?: string; scores?: string; needsComment?: boolean };
+  const kindLabels: Record<string, string> = { webhook: 'Webhook: signed JSON of the events chosen below', slack: 'Slack: a survey’s alerts in a channel', teams: 'Microsoft Teams: a survey’s alerts in a channel' };
+  const scoreLabels: Record<string, string> = { detractors: 'Detractors (NPS 0–6, CSAT 1–2, CES 1–3)', passives_and_detractors: 'Detractors and passives', any: 'Every answer' };
+
+  const listPage = async (res: Response, extra: { values?: Values; errors?: Record<string, string>; formError?: string } = {}) => {
     const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
+    const v = extra.values ?? {};
     return {
       title: 'Webhooks',
       nav: 'webhooks',
-      webhooks: (await listWebhooks(deps)).map((w) => ({ ...w, created: formatInstant(w.created_at, shown) })),
-      eventChoices: eventChoices(extra.values?.events ?? ['response.created']),
+      webhooks: (await listWebhooks(deps)).map((w) => ({ ...w, created: formatInstant(w.created_at, shown), chat: w.kind !== 'webhook' })),
+      eventChoices: eventChoices(v.events ?? ['response.created']),
+      kindOptions: Object.entries(kindLabels).map(([value, label]) => ({ value, label, selected: (v.kind ?? 'webhook') === value })),
+      surveyOptions: [{ value: '', label: '(for Slack and Teams)', selected: !v.survey }, ...(await listSurveys(deps.db)).map((s) => ({ value: s.key, label: `${s.key} (${s.metric.toUpperCase()})`, selected: v.survey === s.key }))],
+      scoreOptions: alertScoreRules.map((value) => ({ value, label: scoreLabels[value], selected: (v.scores ?? 'detractors') === value })),
+      needsComment: v.needsComment ?? true,
       ...extra,
     };
   };
@@ -56,12 +67,31 @@ export function webhookPageRoutes(deps: Deps): Router {
   });
 
   router.post('/webhooks', admin, async (req, res) => {
-    const values = { url: formText(req.body, 'url'), description: formText(req.body, 'description'), events: formEvents(req.body) };
+    const values: Values = {
+      url: formText(req.body, 'url'),
+      description: formText(req.body, 'description'),
+      events: formEvents(req.body),
+      kind: formText(req.body, 'kind') || 'webhook',
+      survey: formText(req.body, 'survey'),
+      scores: formText(req.body, 'scores') || 'detractors',
+      needsComment: formChecked(req.body, 'needs_comment'),
+    };
     try {
-      const created = await createWebhook(deps, values);
+      const chat = values.kind !== 'webhook';
+      const created = await createWebhook(deps, {
+        url: values.url,
+        kind: values.kind,
+        description: values.description,
+        ...(chat ? { survey: values.survey || undefined, alert: { scores: values.scores, needs_comment: values.needsComment } } : { events: values.events }),
+      });
       deps.log.info({ webhookId: created.id }, 'webhook endpoint added');
       // The secret is in this page only.
       res.set('Cache-Control', 'no-store');
+      if (chat) {
+        setFlash(req, `Alerts of ${created.survey} now go to ${values.kind === 'slack' ? 'Slack' : 'Teams'}; send a test to see one.`);
+        res.redirect(303, `/webhooks/${created.id}`);
+        return;
+      }
       res.status(201).render('pages/webhooks/created', { title: 'Webhook added', nav: 'webhooks', created });
     } catch (err) {
       const failed = fieldErrors(err, (f) => (f.startsWith('events') ? 'events' : f));
@@ -78,7 +108,17 @@ export function webhookPageRoutes(deps: Deps): Router {
       next: m.next_attempt_at ? formatInstant(m.next_attempt_at, shown) : null,
       tries: m.tries.map((t) => ({ ...t, when: formatInstant(t.at, shown), ok: t.status !== null && t.status >= 200 && t.status < 300 })),
     }));
-    return { title: `Webhook ${webhook.url}`, nav: 'webhooks', webhook, messages, failingSince: webhook.failing_since ? formatInstant(webhook.failing_since, shown) : null, ...extra };
+    return {
+      title: `Webhook ${webhook.url}`,
+      nav: 'webhooks',
+      webhook,
+      chat: webhook.kind !== 'webhook',
+      kindLabel: kindLabels[webhook.kind],
+      scoresLabel: webhook.alert ? scoreLabels[webhook.alert.scores] : null,
+      messages,
+      failingSince: webhook.failing_since ? formatInstant(webhook.failing_since, shown) : null,
+      ...extra,
+    };
   };
 
   router.get('/webhooks/:id', admin, async (req, res) => {

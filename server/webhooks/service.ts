@@ -9,6 +9,8 @@ import { TEST_EVENT_TYPE, insertMessages } from './outbox.ts';
 import { deleteEndpoint, findEndpoint, insertEndpoint, listEndpoints, recentMessages, requeueMessage, updateEndpoint, type EndpointRow } from './queries.ts';
 import { newWebhookSchema, webhookChangeSchema } from './schemas.ts';
 import { findSharedSurveyById, findSurveyByKey } from '../surveys/queries.ts';
+import { scoreGroupOf } from '../surveys/model.ts';
+import { ALERT_TYPE } from './chat.ts';
 
 /** How long a rotated-out secret still signs (both signatures are sent), so receivers can switch over. */
 const ROTATION_OVERLAP_MS = 24 * HOUR;
@@ -137,6 +139,21 @@ export async function removeWebhook(deps: Pick<Deps, 'db'>, id: number): Promise
 export async function sendTestEvent(deps: Pick<Deps, 'db' | 'clock'>, id: number): Promise<{ message_id: string }> {
   const row = await endpointOr404(deps, id);
   const now = deps.clock.now();
+  if (row.kind !== 'webhook') {
+    // A chat gets a sample alert of its survey, as a real one would look.
+    const survey = row.survey_id ? await findSharedSurveyById(deps.db, row.survey_id) : undefined;
+    const [messageId] = await insertMessages(deps.db, [row.id], ALERT_TYPE, now, {
+      survey: survey?.key ?? null,
+      touchpoint: survey?.touchpoint_key ?? null,
+      metric: survey?.metric ?? 'nps',
+      score: survey && survey.metric !== 'nps' ? 1 : 0,
+      score_group: survey ? scoreGroupOf(survey.metric, survey.metric === 'nps' ? 0 : 1) : 'detractor',
+      comment: 'A test alert from Touchpoint: this is how an answer that alerts looks here.',
+      answered_at: now.toISOString(),
+      customer: null,
+    });
+    return { message_id: messageId };
+  }
   const [messageId] = await insertMessages(deps.db, [row.id], TEST_EVENT_TYPE, now, { webhook_id: row.id, message: 'A test event from Touchpoint.' });
   return { message_id: messageId };
 }

@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { checkPage, launchChromium, openWatchedPage, serveApp, skipWithoutChromium, type ServedApp } from '../helpers/browser.ts';
 import { deliverDueWebhooks } from '../../server/webhooks/delivery.ts';
+import { createSurvey } from '../../server/surveys/service.ts';
 
 /**
  * The Webhooks pages in a browser: an admin adds an endpoint (a loopback receiver) with the checkboxes,
@@ -84,6 +85,31 @@ describe('Webhooks pages in a browser', function () {
     expect(received).to.have.length(1);
     const event = new Webhook(secret).verify(received[0].body, received[0].headers as Record<string, string>) as { type: string };
     expect(event.type).to.equal('webhook.test');
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('an admin posts a survey\'s alerts to Slack: chosen on the form, a test alert arrives formatted for Slack', async () => {
+    await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now());
+    received.length = 0;
+    const page = await openWatchedPage(browser, problems, { ignoreFavicon: true });
+    await page.goto(`${served.base}/login`);
+    await page.fill('#f-email', 'admin@example.com');
+    await page.fill('#f-password', 'correct horse battery');
+    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.click('button[type="submit"]')]);
+    await page.goto(`${served.base}/webhooks`);
+    await page.fill('#f-url', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/slack`);
+    await page.selectOption('#f-kind', 'slack');
+    await page.selectOption('#f-survey', 'delivery-nps');
+    await page.selectOption('#f-scores', 'passives_and_detractors');
+    await Promise.all([page.waitForURL(/\/webhooks\/\d+$/), page.click('form.stack button[type="submit"]')]);
+    expect(await page.textContent('main')).to.contain('Alerts of delivery-nps now go to Slack');
+    await checkPage(page, 'the Slack endpoint page');
+    await Promise.all([page.waitForURL(/\/webhooks\/\d+$/), page.click('button:text-is("Send a test event")')]);
+    await deliverDueWebhooks(ctx.deps);
+    expect(received).to.have.length(1);
+    const body = JSON.parse(received[0].body) as { text: string; blocks: unknown[] };
+    expect(body.text).to.contain('NPS 0 (detractor) on delivery');
+    expect(body.blocks).to.have.length(3);
     expect(problems).to.deep.equal([]);
   });
 });
