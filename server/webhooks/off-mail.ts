@@ -18,7 +18,7 @@ export async function tellAdminsWebhookOff(deps: Deps, endpoint: { id: number; u
   const host = new URL(deps.config.baseUrl).hostname;
   for (const admin of admins) {
     const locale = pickLocale(admin.locale);
-    const context = { locale, subject: t(locale, 'webhook_off.subject', { url: endpoint.url }), url: endpoint.url, reason, pageUrl: `${deps.config.baseUrl}/webhooks/${endpoint.id}` };
+    const context = { locale, subject: t(locale, 'webhook.off_subject', { url: endpoint.url }), url: endpoint.url, reason, pageUrl: `${deps.config.baseUrl}/webhooks/${endpoint.id}` };
     try {
       const [html, text] = await Promise.all([
         handlebars.render(path.join(templates, 'webhook-off.html.hbs'), context, { cache: true }),

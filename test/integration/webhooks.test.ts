@@ -256,6 +256,27 @@ describe('webhooks: subscribe, signed delivery of what happens, retries', functi
     receiver.received.length = 0;
   });
 
+  it('two workers delivering at once send each message once', async () => {
+    const { id } = await subscribe(['response.created']);
+    for (let i = 0; i < 12; i++) await ctx.api.post(`/api/v1/webhooks/${id}/test`).expect(202);
+    const [a, b] = await Promise.all([deliverDueWebhooks(ctx.deps, 'worker-a'), deliverDueWebhooks(ctx.deps, 'worker-b')]);
+    expect(a.delivered + b.delivered).to.equal(12);
+    expect(receiver.received).to.have.length(12);
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).to.equal(12);
+    expect((await deliverDueWebhooks(ctx.deps)).delivered).to.equal(0);
+  });
+
+  it('does not follow a redirect: a 3xx is a failed attempt, retried later', async () => {
+    const { id } = await subscribe(['response.created']);
+    receiver.statuses.push(302);
+    await ctx.api.post(`/api/v1/webhooks/${id}/test`).expect(202);
+    expect((await deliverDueWebhooks(ctx.deps)).retried).to.equal(1);
+    expect(receiver.received).to.have.length(1);
+    const [message] = (await ctx.api.get(`/api/v1/webhooks/${id}/messages`).expect(200)).body.messages;
+    expect(message).to.include({ state: 'pending', attempts: 1 });
+    expect(message.tries[0].status).to.equal(302);
+  });
+
   it('signs with both secrets while a rotated one overlaps', async () => {
     const { id, secret: old } = await subscribe(['response.created']);
     const { secret: rotated } = (await ctx.api.patch(`/api/v1/webhooks/${id}`).send({ rotate_secret: true }).expect(200)).body;
