@@ -45,12 +45,18 @@ describe('Webhooks pages in a browser', function () {
     await new Promise((resolve) => receiver?.close(resolve));
   });
 
-  it('an admin adds an endpoint, sends a test event and sees it delivered, signed with the secret shown once', async () => {
+  /** A new page signed in as the first admin. */
+  const signInAsAdmin = async () => {
     const page = await openWatchedPage(browser, problems, { ignoreFavicon: true });
     await page.goto(`${served.base}/login`);
     await page.fill('#f-email', 'admin@example.com');
     await page.fill('#f-password', 'correct horse battery');
     await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.click('button[type="submit"]')]);
+    return page;
+  };
+
+  it('an admin adds an endpoint, sends a test event and sees it delivered, signed with the secret shown once', async () => {
+    const page = await signInAsAdmin();
 
     await page.goto(`${served.base}/webhooks`);
     await checkPage(page, '/webhooks');
@@ -91,11 +97,7 @@ describe('Webhooks pages in a browser', function () {
   it('an admin posts a survey\'s alerts to Slack: chosen on the form, a test alert arrives formatted for Slack', async () => {
     await createSurvey(ctx.deps.db, { key: 'delivery-nps', touchpoint: 'delivery', metric: 'nps', status: 'active' }, ctx.clock.now());
     received.length = 0;
-    const page = await openWatchedPage(browser, problems, { ignoreFavicon: true });
-    await page.goto(`${served.base}/login`);
-    await page.fill('#f-email', 'admin@example.com');
-    await page.fill('#f-password', 'correct horse battery');
-    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.click('button[type="submit"]')]);
+    const page = await signInAsAdmin();
     await page.goto(`${served.base}/webhooks`);
     await page.fill('#f-url', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/slack`);
     await page.selectOption('#f-kind', 'slack');
