@@ -36,14 +36,13 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
     } catch (err) {
       deps.log.error({ err }, 'worker run failed');
     }
-    // Held answers settle before alerts look for new answers; alerts and the weekly digest: their errors are logged and never hold up sending.
-    for (const pass of [settleDueAnswers, deliverWebhooks, runFollowUpAlerts, runWeeklyDigests, pruneCounters, pruneAudit]) {
+    // Held answers settle before alerts look for new answers (and before webhooks, so an answer settled in this run goes out in it);
+    // alerts and the weekly digest: their errors are logged and never hold up sending.
+    for (const pass of [settleDueAnswers, deliverDueWebhooks, runFollowUpAlerts, runWeeklyDigests, pruneCounters, pruneAudit]) {
       if (stopped) break;
       await pass(deps).catch((err: unknown) => deps.log.error({ err, pass: pass.name }, 'worker pass failed'));
     }
   };
-  // Webhooks after the answers settle: a response settled in this run goes out in it.
-  const deliverWebhooks = (d: Deps) => deliverDueWebhooks(d);
   let prunedAt = 0;
   // Rate-limit windows end within a day: forget those of the day before yesterday, once an hour.
   const pruneCounters = async (d: Deps) => {

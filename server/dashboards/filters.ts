@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { addDays, daysBetween, localDate } from '../dates.ts';
 import { ValidationError } from '../errors.ts';
 import { blankToUndefined, calendarDateParam } from '../validation.ts';
-import type { Metric } from '../surveys/model.ts';
+import { scoreGroupBounds, type Metric } from '../surveys/model.ts';
 import { intervals, type Interval } from '../metrics/series.ts';
 import { propertyNameSchema, whereSchema } from '../metrics/property-filter.ts';
 import { sourceChoices } from '../metrics/sources.ts';
@@ -13,12 +13,16 @@ export const presets = ['7d', '30d', '90d', 'quarter'] as const;
 export type Preset = (typeof presets)[number];
 export const presetLabels: Record<Preset, string> = { '7d': 'Last 7 days', '30d': 'Last 30 days', '90d': 'Last 90 days', quarter: 'This quarter' };
 
-/** Comment groups per metric: NPS by promoter class, CSAT and CES by low / middle / high scores. */
-export const scoreGroups: Record<Metric, Record<string, { label: string; min: number; max: number }>> = {
-  nps: { detractor: { label: 'Detractors (0–6)', min: 0, max: 6 }, passive: { label: 'Passives (7–8)', min: 7, max: 8 }, promoter: { label: 'Promoters (9–10)', min: 9, max: 10 } },
-  csat: { low: { label: 'Low (1–2)', min: 1, max: 2 }, mid: { label: 'Middle (3)', min: 3, max: 3 }, high: { label: 'High (4–5)', min: 4, max: 5 } },
-  ces: { low: { label: 'Low (1–3)', min: 1, max: 3 }, mid: { label: 'Middle (4)', min: 4, max: 4 }, high: { label: 'High (5–7)', min: 5, max: 7 } },
-};
+/** Comment groups per metric (surveys/model.ts scoreGroupBounds), with their labels. */
+const groupNames: Record<string, string> = { detractor: 'Detractors', passive: 'Passives', promoter: 'Promoters', low: 'Low', mid: 'Middle', high: 'High' };
+export const scoreGroups = Object.fromEntries(
+  (Object.entries(scoreGroupBounds) as [Metric, Record<string, { min: number; max: number }>][]).map(([metric, groups]) => [
+    metric,
+    Object.fromEntries(
+      Object.entries(groups).map(([name, b]) => [name, { label: `${groupNames[name]} (${b.min === b.max ? b.min : `${b.min}–${b.max}`})`, ...b }]),
+    ),
+  ]),
+) as Record<Metric, Record<string, { label: string; min: number; max: number }>>;
 
 const optionalText = (max: number) =>
   z

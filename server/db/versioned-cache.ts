@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * What a request needs on every call, read once per process (issue 13): the settings, touchpoints and
- * active surveys, API keys. Each kind has a version in the table cache_versions; a write that changes
+ * active surveys, API keys, the enabled webhook endpoints. Each kind has a version in the table cache_versions; a write that changes
  * what is cached moves it on in its own transaction (bumpVersion). A process reads the versions at most
  * once a second (VERSION_CHECK_MS) and forgets the kinds whose version moved, so another process's
  * change is seen within a second; a change this process makes is seen here at once (bumpVersion
@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
  * The cache belongs to the database a knex instance opened (its transactions share it): several
  * instances in one process, as in the tests, each have their own.
  */
-export type CacheName = 'settings' | 'surveys' | 'api_keys';
+export type CacheName = 'settings' | 'surveys' | 'api_keys' | 'webhooks';
 
 /** At most this long between two reads of the versions, per process and database. */
 const VERSION_CHECK_MS = 1000;
@@ -179,6 +179,8 @@ function kindsWritten(obj: { method?: string; sql?: string }): CacheName[] {
       return ['surveys'];
     case 'api_keys':
       return /^\s*update\s+\S+\s+set\s+[`"]?last_used_at[`"]?\s*=\s*(\?|\$\d+)\s+where\b/i.test(obj.sql) ? [] : ['api_keys'];
+    case 'webhook_endpoints':
+      return ['webhooks'];
     case 'users':
       // A key carries its owner's deactivation.
       return /^\s*delete/i.test(obj.sql) || /deactivated_at/i.test(obj.sql) ? ['api_keys'] : [];

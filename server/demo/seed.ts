@@ -7,11 +7,11 @@ import { getSettings } from '../settings/service.ts';
 import { createSurvey } from '../surveys/service.ts';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { hashToken, invitationToken, newTokenSalt } from '../tokens.ts';
-import { insertInvitationValues, insertSendRollups, invitationValueRowsOf, sendRollupRowsOf } from '../rollups/sends.ts';
-import { eventRollupRowsOf, eventValueRowsOf, insertEventRollup, insertEventValues } from '../rollups/events.ts';
+import { insertSendRollups, invitationValueRows, sendRollupRowsOf } from '../rollups/sends.ts';
+import { eventRollupRowsOf, eventValueRowsOf, insertEventRollup } from '../rollups/events.ts';
 import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
 import { rollupRowsOf } from '../rollups/responses.ts';
-import { insertResponseValues, responseValueRows } from '../rollups/response-values.ts';
+import { responseValueRows } from '../rollups/response-values.ts';
 
 const HISTORY_DAYS = 182;
 const CUSTOMERS = 3000;
@@ -220,8 +220,9 @@ export async function loadDemo(deps: Deps): Promise<string> {
     const responses = answered.map((p) => p.response!);
     const responseIds = await insertReturning(trx, 'responses', responses, 'invitation_id');
     // Each response's property values, as insertResponse writes them (filters on several properties).
-    await insertResponseValues(
+    await insertAll(
       trx,
+      'response_values',
       responses.flatMap((r) =>
         responseValueRows(responseIds.get(r.invitation_id)!, {
           survey_id: Number(r.survey_id),
@@ -242,11 +243,12 @@ export async function loadDemo(deps: Deps): Promise<string> {
     await insertSendRollups(trx, sendRollupRowsOf(sends, reportingTz));
     await insertEventRollup(trx, eventRollupRowsOf(planned.map((p) => ({ touchpoint_id: Number(p.event.touchpoint_id), received_at: String(p.event.received_at), properties: String(p.event.properties) })), reportingTz));
     // Each event's and sent invitation's property values, as storing the event and the worker write them.
-    await insertEventValues(
+    await insertAll(
       trx,
+      'event_values',
       eventValueRowsOf(planned.map((p) => ({ id: eventIds.get(p.event.transaction_id)!, touchpoint_id: Number(p.event.touchpoint_id), received_at: String(p.event.received_at), properties: String(p.event.properties) }))),
     );
-    await insertInvitationValues(trx, invitationValueRowsOf(invited.map((p, k) => ({ ...sends[k], id: invitationIds.get(p.invitation!.event_id)! }))));
+    await insertAll(trx, 'invitation_values', invited.flatMap((p, k) => invitationValueRows({ ...sends[k], id: invitationIds.get(p.invitation!.event_id)! })));
     counts.events = planned.length;
     counts.invitations = invited.length;
     counts.responses = responses.length;

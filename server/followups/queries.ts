@@ -1,8 +1,6 @@
 import type { Knex } from 'knex';
 import { toCount } from '../db/dialect.ts';
-
-/** The highest score that makes a detractor: NPS 0–6, CSAT 1–2, CES 1–3. */
-const detractorMax = { nps: 6, csat: 2, ces: 3 } as const;
+import { lowScoreMax, metrics } from '../surveys/model.ts';
 
 /** Responses of detractors who left a comment (responses joined with their survey). */
 function detractorComments(db: Knex): Knex.QueryBuilder {
@@ -11,9 +9,8 @@ function detractorComments(db: Knex): Knex.QueryBuilder {
     .whereNotNull('responses.comment')
     .whereNot('responses.comment', '')
     .where((q) => {
-      for (const [metric, max] of Object.entries(detractorMax)) {
-        q.orWhere((m) => m.where('surveys.metric', metric).where('responses.score', '<=', max));
-      }
+      // A detractor's score: the lowest group of each metric (NPS 0–6, CSAT 1–2, CES 1–3).
+      for (const metric of metrics) q.orWhere((m) => m.where('surveys.metric', metric).where('responses.score', '<=', lowScoreMax(metric)));
     });
 }
 

@@ -154,11 +154,14 @@ export async function markRetry(db: Knex, id: number, owner: string, error: stri
 }
 
 /** Failed for good; `owner` null: a stale claim found while claiming (its row is locked by the claim). */
-export async function markFailed(db: Knex | Knex.Transaction, id: number, owner: string | null, error: string, nowIso: string): Promise<boolean> {
-  const row = owner ? owned(db, id, owner) : db('invitations').where({ id }).whereIn('state', [InvitationStates.sending, InvitationStates.scheduled]);
-  const marked = await row.update({ state: InvitationStates.failed, last_error: error, next_attempt_at: null, ...released, updated_at: nowIso });
-  if (marked > 0) await enqueueWebhook(db, 'invitation.failed', new Date(nowIso), () => invitationData(db, id, { failed_at: nowIso, error }));
-  return marked > 0;
+export function markFailed(db: Knex | Knex.Transaction, id: number, owner: string | null, error: string, nowIso: string): Promise<boolean> {
+  // Its own transaction (a savepoint inside the caller's), so the mark and its webhook commit together.
+  return writeTransaction(db, async (trx) => {
+    const row = owner ? owned(trx, id, owner) : trx('invitations').where({ id }).whereIn('state', [InvitationStates.sending, InvitationStates.scheduled]);
+    const marked = await row.update({ state: InvitationStates.failed, last_error: error, next_attempt_at: null, ...released, updated_at: nowIso });
+    if (marked > 0) await enqueueWebhook(trx, 'invitation.failed', new Date(nowIso), () => invitationData(trx, id, { failed_at: nowIso, error }));
+    return marked > 0;
+  });
 }
 
 /** A hard bounce: the address gets nothing more (eligibility reads bounced_at). */

@@ -25,6 +25,10 @@ export async function rollupDayCounts(db: Knex, surveyId: number, period: Period
   return days;
 }
 
+/** Rows whose quarter-hour `column` lies in [from, until). */
+const inQuarters = (q: Knex.QueryBuilder, quarters: { from: number; until: number }, column = 'quarter') =>
+  q.where(column, '>=', quarters.from).where(column, '<', quarters.until);
+
 /**
  * SQL for the local day number (days since 1970-01-01) of the quarter-hour in `column`, under the zone's
  * offsets: one CASE branch per clock change. The numbers are integers from offsetSpans, written into the
@@ -43,10 +47,7 @@ function localDayNumber(column: string, spans: QuarterHours['spans']): string {
  * however many responses.
  */
 export async function quarterDayCounts(db: Knex, surveyId: number, quarters: QuarterHours): Promise<Map<string, ScoreCounts>> {
-  const rows: { day_number: unknown; score: number; count: unknown }[] = await db('response_quarter_hours')
-    .where({ survey_id: surveyId })
-    .where('quarter', '>=', quarters.from)
-    .where('quarter', '<', quarters.until)
+  const rows: { day_number: unknown; score: number; count: unknown }[] = await inQuarters(db('response_quarter_hours').where({ survey_id: surveyId }), quarters)
     .select({ day_number: db.raw(localDayNumber('quarter', quarters.spans)), score: 'score' })
     .sum({ count: 'count' })
     .groupBy('day_number', 'score');
@@ -57,10 +58,7 @@ export async function quarterDayCounts(db: Knex, surveyId: number, quarters: Qua
 
 /** Invitations of the survey sent in the quarter-hours [from, until) and how many were answered, per local day of sending, from the quarter-hour rollup. */
 export async function quarterSendDays(db: Knex, surveyId: number, quarters: QuarterHours): Promise<Map<string, { sent: number; responded: number }>> {
-  const rows: { day_number: unknown; sent: unknown; responded: unknown }[] = await db('invitation_quarter_hours')
-    .where({ survey_id: surveyId })
-    .where('quarter', '>=', quarters.from)
-    .where('quarter', '<', quarters.until)
+  const rows: { day_number: unknown; sent: unknown; responded: unknown }[] = await inQuarters(db('invitation_quarter_hours').where({ survey_id: surveyId }), quarters)
     .select({ day_number: db.raw(localDayNumber('quarter', quarters.spans)) })
     .sum({ sent: 'sent', responded: 'responded' })
     .groupBy('day_number');
@@ -93,10 +91,7 @@ function valuesMatching(
   quarters: { from: number; until: number },
   where: PropertyFilter[],
 ): Knex.QueryBuilder {
-  const q = db({ [anchor]: t.table })
-    .where(`${anchor}.${t.scope}`, scopeId)
-    .where(`${anchor}.quarter`, '>=', quarters.from)
-    .where(`${anchor}.quarter`, '<', quarters.until);
+  const q = inQuarters(db({ [anchor]: t.table }).where(`${anchor}.${t.scope}`, scopeId), quarters, `${anchor}.quarter`);
   where.forEach((f, i) => {
     const v = `f${i}`;
     q.whereExists((sub) =>
@@ -171,10 +166,7 @@ async function quarterSegmentCounts(db: Knex, surveyId: number, property: string
   }
   const [rows, totals] = (await Promise.all([
     valuesMatching(db, responseValues, 's', surveyId, quarters, []).where('s.name', property).select({ value: 's.value', score: 's.score' }).count({ count: '*' }).groupBy('s.value', 's.score'),
-    db('response_quarter_hours')
-      .where({ survey_id: surveyId })
-      .where('quarter', '>=', quarters.from)
-      .where('quarter', '<', quarters.until)
+    inQuarters(db('response_quarter_hours').where({ survey_id: surveyId }), quarters)
       .select('score')
       .sum({ count: 'count' })
       .groupBy('score'),

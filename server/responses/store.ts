@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { toDbTime } from '../db/time.ts';
 import { countResponse } from '../rollups/responses.ts';
-import { insertResponseValues, rescoreResponseValues, responseValueRows } from '../rollups/response-values.ts';
+import { rescoreResponseValues, responseValueRows } from '../rollups/response-values.ts';
 
 export interface NewResponse {
   survey_id: number;
@@ -63,7 +63,8 @@ export async function insertResponse(trx: Knex.Transaction, response: NewRespons
     .returning('id');
   const id: number = typeof row === 'object' ? row.id : row;
   await countResponse(trx, response, 1, reportingTimeZone);
-  await insertResponseValues(trx, responseValueRows(id, response));
+  const values = responseValueRows(id, response);
+  if (values.length) await trx('response_values').insert(values);
   return id;
 }
 

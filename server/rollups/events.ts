@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { localDate, quarterHourOf } from '../dates.ts';
+import { localDate } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
-import { segmentPairs } from './segments.ts';
+import { segmentPairs, valueRowsOf } from './segments.ts';
 import { statementsOf, type Statements } from '../db/statements.ts';
 
 /**
@@ -59,23 +59,9 @@ export async function countEvents(sql: Statements, events: readonly StoredEvent[
   }
 }
 
-export interface EventValueRow {
-  touchpoint_id: number;
-  name: string;
-  value: string;
-  quarter: number;
-  event_id: number;
-}
-
-/** The event_values rows of stored events (bulk loaders: the demo). */
-export function eventValueRowsOf(events: Iterable<StoredEvent>): EventValueRow[] {
-  const rows: EventValueRow[] = [];
-  for (const e of events) {
-    const quarter = quarterHourOf(e.received_at);
-    for (const [name, value] of segmentPairs(e.properties)) rows.push({ touchpoint_id: Number(e.touchpoint_id), name, value, quarter, event_id: Number(e.id) });
-  }
-  return rows;
-}
+/** The event_values rows of stored events (countEvents; bulk loaders: the demo). */
+export const eventValueRowsOf = (events: readonly StoredEvent[]) =>
+  events.flatMap((e) => valueRowsOf({ touchpoint_id: Number(e.touchpoint_id), event_id: Number(e.id) }, e.properties, e.received_at));
 
 /** Takes a customer's events out of the counts, for erasure: call it before their properties are emptied. */
 export async function uncountCustomerEvents(trx: Knex.Transaction, customerId: number): Promise<void> {
@@ -107,10 +93,6 @@ export async function insertEventRollup(trx: Knex, rows: EventSegmentRow[]): Pro
   for (let i = 0; i < rows.length; i += 180) await trx('event_segment_daily').insert(rows.slice(i, i + 180));
 }
 
-/** Writes event_values rows in chunks (bulk loaders: the demo). */
-export async function insertEventValues(trx: Knex, rows: EventValueRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 180) await trx('event_values').insert(rows.slice(i, i + 180));
-}
 
 /** Recounts the rollup from the events, e.g. after the reporting time zone changed. */
 export async function rebuildEventRollup(trx: Knex, reportingTimeZone: string): Promise<void> {

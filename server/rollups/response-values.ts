@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { quarterHourOf } from '../dates.ts';
-import { segmentPairs } from './segments.ts';
+import { valueRowsOf } from './segments.ts';
 
 /**
  * response_values: one row per response and property value (as the segment rollup writes it), with the
@@ -9,35 +8,11 @@ import { segmentPairs } from './segments.ts';
  * erases a response.
  */
 
-export interface ResponseValueRow {
-  survey_id: number;
-  name: string;
-  value: string;
-  quarter: number;
-  response_id: number;
-  score: number;
-}
-
 /** The rows of one response. */
-export function responseValueRows(
+export const responseValueRows = (
   responseId: number,
-  response: { survey_id: number; answered_at: Date | string; score: number; properties?: Record<string, unknown> | string | null },
-): ResponseValueRow[] {
-  const quarter = quarterHourOf(response.answered_at);
-  return segmentPairs(response.properties).map(([name, value]) => ({
-    survey_id: response.survey_id,
-    name,
-    value,
-    quarter,
-    response_id: responseId,
-    score: response.score,
-  }));
-}
-
-/** Writes rows in chunks that stay under SQLite's bound-parameter limit (bulk loaders: the demo). */
-export async function insertResponseValues(trx: Knex, rows: ResponseValueRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 150) await trx('response_values').insert(rows.slice(i, i + 150));
-}
+  r: { survey_id: number; answered_at: Date | string; score: number; properties?: Record<string, unknown> | string | null },
+) => valueRowsOf({ survey_id: r.survey_id, response_id: responseId, score: r.score }, r.properties, r.answered_at);
 
 /** A response's score changed (within the edit window). */
 export async function rescoreResponseValues(trx: Knex, responseId: number, score: number): Promise<void> {

@@ -1,3 +1,5 @@
+import { quarterHourOf } from '../dates.ts';
+
 /** The (property, value) pairs that segment rollups count and property filters match. */
 
 /**
@@ -28,4 +30,13 @@ export function segmentPairs(properties: Record<string, unknown> | string | null
     if (value !== null) pairs.push([name, value]);
   }
   return pairs;
+}
+
+/**
+ * The rows of a property-value table (response_values, invitation_values, event_values): one per
+ * (name, value) pair of `properties`, each `base` with the pair and the UTC quarter-hour of `at`.
+ */
+export function valueRowsOf<B extends object>(base: B, properties: Record<string, unknown> | string | null | undefined, at: Date | string): (B & { name: string; value: string; quarter: number })[] {
+  const quarter = quarterHourOf(at);
+  return segmentPairs(properties).map(([name, value]) => ({ ...base, name, value, quarter }));
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { localDate, quarterHourOf } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
-import { segmentPairs } from './segments.ts';
+import { segmentPairs, valueRowsOf } from './segments.ts';
 
 /**
  * Response rates by the day invitations were sent, kept as they happen (DESIGN: per-day aggregates):
@@ -69,7 +69,7 @@ export async function countSent(trx: Knex, invitationId: number, reportingTimeZo
   const inv = await sentInvitation(trx, invitationId);
   if (!inv?.sent_at) return;
   await bump(trx, Number(inv.survey_id), inv.sent_at, reportingTimeZone, segmentPairs(inv.properties), 1, 0);
-  const values = invitationValueRowsOf([{ ...inv, id: invitationId, responded: false, sent_at: inv.sent_at }]);
+  const values = invitationValueRows({ ...inv, id: invitationId, responded: false, sent_at: inv.sent_at });
   // Rows already there (a send recorded twice) are kept as they are.
   if (values.length) await trx('invitation_values').insert(values).onConflict(['survey_id', 'name', 'value', 'quarter', 'invitation_id']).ignore();
 }
@@ -100,33 +100,9 @@ export async function uncountCustomerSends(trx: Knex.Transaction, customerId: nu
   await trx('invitation_values').whereIn('invitation_id', trx('invitations').where({ customer_id: customerId }).select('id')).del();
 }
 
-export interface InvitationValueRow {
-  survey_id: number;
-  name: string;
-  value: string;
-  quarter: number;
-  invitation_id: number;
-  responded: number;
-}
-
-/** The invitation_values rows of sent invitations (countSent; bulk loaders: the demo). */
-export function invitationValueRowsOf(
-  invitations: Iterable<{ id: number; survey_id: number; sent_at: string; properties: string | Record<string, unknown> | null; responded: boolean }>,
-): InvitationValueRow[] {
-  const rows: InvitationValueRow[] = [];
-  for (const inv of invitations) {
-    const quarter = quarterHourOf(inv.sent_at);
-    for (const [name, value] of segmentPairs(inv.properties)) {
-      rows.push({ survey_id: Number(inv.survey_id), name, value, quarter, invitation_id: Number(inv.id), responded: inv.responded ? 1 : 0 });
-    }
-  }
-  return rows;
-}
-
-/** Writes invitation_values rows in chunks (bulk loaders: the demo). */
-export async function insertInvitationValues(trx: Knex, rows: InvitationValueRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 150) await trx('invitation_values').insert(rows.slice(i, i + 150));
-}
+/** The invitation_values rows of a sent invitation (countSent; bulk loaders: the demo). */
+export const invitationValueRows = (inv: { id: number; survey_id: number; sent_at: string; properties: string | Record<string, unknown> | null; responded: boolean }) =>
+  valueRowsOf({ survey_id: Number(inv.survey_id), invitation_id: Number(inv.id), responded: inv.responded ? 1 : 0 }, inv.properties, inv.sent_at);
 
 /** The rows of both send rollups for a set of sent invitations (bulk loaders: the demo, rebuilds). */
 export function sendRollupRowsOf(

@@ -13,14 +13,27 @@ export const scales: Record<Metric, { min: number; max: number }> = {
 };
 
 /**
- * A score's group: NPS detractor (0–6), passive (7–8), promoter (9–10); CSAT and CES low, mid and high
- * (CSAT 1–2, 3, 4–5; CES 1–3, 4, 5–7), as the dashboards group comments.
+ * The score groups of each metric, lowest first: NPS detractor (0–6), passive (7–8), promoter (9–10);
+ * CSAT and CES low, mid and high (CSAT 1–2, 3, 4–5; CES 1–3, 4, 5–7). The dashboards group comments by
+ * them; the lowest group is what follow-ups, alerts and webhooks call a low score.
  */
+export const scoreGroupBounds: Record<Metric, Record<string, { min: number; max: number }>> = {
+  nps: { detractor: { min: 0, max: 6 }, passive: { min: 7, max: 8 }, promoter: { min: 9, max: 10 } },
+  csat: { low: { min: 1, max: 2 }, mid: { min: 3, max: 3 }, high: { min: 4, max: 5 } },
+  ces: { low: { min: 1, max: 3 }, mid: { min: 4, max: 4 }, high: { min: 5, max: 7 } },
+};
+
+/** The group a score of `metric` falls in. */
 export function scoreGroupOf(metric: Metric, score: number): string {
-  if (metric === 'nps') return score <= 6 ? 'detractor' : score <= 8 ? 'passive' : 'promoter';
-  const [low, mid] = metric === 'csat' ? [2, 3] : [3, 4];
-  return score <= low ? 'low' : score <= mid ? 'mid' : 'high';
+  const groups = Object.entries(scoreGroupBounds[metric]);
+  return (groups.find(([, b]) => score <= b.max) ?? groups[groups.length - 1])[0];
 }
+
+/** The highest score of the lowest group (NPS 6, CSAT 2, CES 3). */
+export const lowScoreMax = (metric: Metric): number => Object.values(scoreGroupBounds[metric])[0].max;
+
+/** Whether a score is in the lowest group: a detractor's, or CSAT 1–2, CES 1–3. */
+export const isLowScore = (metric: Metric, score: number): boolean => score <= lowScoreMax(metric);
 
 export const surveyStatuses = ['draft', 'active', 'paused', 'archived'] as const;
 type SurveyStatus = (typeof surveyStatuses)[number];

@@ -1,5 +1,4 @@
-import type { Metric } from '../surveys/model.ts';
-import { scoreGroupOf } from '../surveys/model.ts';
+import { isLowScore, scoreGroupOf, type Metric } from '../surveys/model.ts';
 
 /**
  * Survey alerts in chat (issue 14): a Slack incoming webhook or a Microsoft Teams workflow URL tied to a
@@ -17,10 +16,8 @@ export const ALERT_TYPE = 'alert';
 
 /** Whether an answer alerts under a survey's rule: its score group, and a comment when the rule needs one. */
 export function alertMatches(rule: { scores: AlertScoreRule; needsComment: boolean }, metric: Metric, score: number, comment: string | null): boolean {
-  const group = scoreGroupOf(metric, score);
-  const low = group === 'detractor' || group === 'low';
-  const middle = group === 'passive' || group === 'mid';
-  const scoreAlerts = rule.scores === 'any' || low || (rule.scores === 'passives_and_detractors' && middle);
+  const middle = ['passive', 'mid'].includes(scoreGroupOf(metric, score));
+  const scoreAlerts = rule.scores === 'any' || isLowScore(metric, score) || (rule.scores === 'passives_and_detractors' && middle);
   return scoreAlerts && (!rule.needsComment || Boolean(comment?.trim()));
 }
 

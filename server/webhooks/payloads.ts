@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { findSharedSurveyById } from '../surveys/queries.ts';
-import { scoreGroupOf } from '../surveys/model.ts';
-import { enqueueWebhook, insertMessages } from './outbox.ts';
-import { ALERT_TYPE, alertMatches, type AlertScoreRule } from './chat.ts';
+import { isLowScore, scoreGroupOf } from '../surveys/model.ts';
+import { enqueueWebhook, insertMessages, subscribers } from './outbox.ts';
+import { ALERT_TYPE, alertMatches } from './chat.ts';
 
 /** The `data` of each event type, read inside the transaction that reports it. */
 
@@ -67,20 +67,17 @@ export async function invitationData(db: Knex, invitationId: number, extra: Reco
  * detractor's, or CSAT 1–2 and CES 1–3: what the follow-ups list holds).
  */
 export async function enqueueResponseEvents(db: Knex, created: boolean, r: ResponseFacts, at: Date): Promise<void> {
-  await enqueueWebhook(db, created ? 'response.created' : 'response.updated', at, () => responseData(db, r));
+  // Read (customer, survey) once, and only when something wants it.
+  let read: Promise<Record<string, unknown>> | undefined;
+  const data = () => (read ??= responseData(db, r));
+  await enqueueWebhook(db, created ? 'response.created' : 'response.updated', at, data);
   if (!created) return;
   const survey = await findSharedSurveyById(db, r.survey_id);
   if (!survey) return;
   // The survey's chat alerts (Slack, Teams), each under its rule; anonymous answers never alert.
   if (r.source !== 'anonymous') {
-    const chats: { id: number; alert_scores: AlertScoreRule | null; alert_needs_comment: number | null }[] = await db('webhook_endpoints')
-      .where({ survey_id: r.survey_id })
-      .whereIn('kind', ['slack', 'teams'])
-      .whereNull('disabled_at')
-      .select('id', 'alert_scores', 'alert_needs_comment');
-    const alerting = chats.filter((c) => alertMatches({ scores: c.alert_scores ?? 'detractors', needsComment: Boolean(c.alert_needs_comment) }, survey.metric, r.score, r.comment));
-    if (alerting.length) await insertMessages(db, alerting.map((c) => c.id), ALERT_TYPE, at, await responseData(db, r));
+    const alerting = (await subscribers(db)).filter((c) => c.kind !== 'webhook' && c.survey_id === r.survey_id && alertMatches(c.alert, survey.metric, r.score, r.comment));
+    if (alerting.length) await insertMessages(db, alerting.map((c) => c.id), ALERT_TYPE, at, await data());
   }
-  if (!r.comment || !['detractor', 'low'].includes(scoreGroupOf(survey.metric, r.score))) return;
-  await enqueueWebhook(db, 'followup.created', at, async () => ({ response_id: r.id, response: await responseData(db, r) }));
+  if (r.comment && isLowScore(survey.metric, r.score)) await enqueueWebhook(db, 'followup.created', at, async () => ({ response_id: r.id, response: await data() }));
 }

@@ -1,7 +1,11 @@
 import type { Knex } from 'knex';
 import { forClaim } from '../db/dialect.ts';
+import { bumpVersion } from '../db/versioned-cache.ts';
 
-/** Reads and writes of webhook_endpoints, webhook_messages and webhook_attempts (the outbox's writes: outbox.ts). */
+/**
+ * Reads and writes of webhook_endpoints, webhook_messages and webhook_attempts (the outbox's writes:
+ * outbox.ts). Every write of an endpoint moves the 'webhooks' cache version on (outbox.ts subscribers).
+ */
 
 export interface EndpointRow {
   id: number;
@@ -29,21 +33,29 @@ export const findEndpoint = (db: Knex, id: number): Promise<EndpointRow | undefi
 
 export async function insertEndpoint(db: Knex, row: Omit<EndpointRow, 'id'>): Promise<number> {
   const [inserted] = await db('webhook_endpoints').insert(row).returning('id');
+  await bumpVersion(db, 'webhooks');
   return Number(typeof inserted === 'object' ? inserted.id : inserted);
 }
 
-export const updateEndpoint = (db: Knex, id: number, change: Partial<Omit<EndpointRow, 'id'>>): Promise<number> => db('webhook_endpoints').where({ id }).update(change);
+export async function updateEndpoint(db: Knex, id: number, change: Partial<Omit<EndpointRow, 'id'>>): Promise<void> {
+  await db('webhook_endpoints').where({ id }).update(change);
+  await bumpVersion(db, 'webhooks');
+}
 
 /** Turns an endpoint off with the reason; false when it was off already (another delivery turned it off first). */
 export async function disableEndpoint(db: Knex, id: number, reason: string, at: string): Promise<boolean> {
-  return (await db('webhook_endpoints').where({ id }).whereNull('disabled_at').update({ disabled_at: at, disabled_reason: reason, updated_at: at })) > 0;
+  const changed = (await db('webhook_endpoints').where({ id }).whereNull('disabled_at').update({ disabled_at: at, disabled_reason: reason, updated_at: at })) > 0;
+  if (changed) await bumpVersion(db, 'webhooks');
+  return changed;
 }
 
 export function deleteEndpoint(db: Knex, id: number): Promise<boolean> {
   return db.transaction(async (trx): Promise<boolean> => {
     await trx('webhook_attempts').whereIn('message_id', trx('webhook_messages').where({ endpoint_id: id }).select('id')).del();
     await trx('webhook_messages').where({ endpoint_id: id }).del();
-    return (await trx('webhook_endpoints').where({ id }).del()) > 0;
+    const deleted = (await trx('webhook_endpoints').where({ id }).del()) > 0;
+    await bumpVersion(trx, 'webhooks');
+    return deleted;
   });
 }
 

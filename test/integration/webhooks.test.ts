@@ -8,6 +8,7 @@ import { seedInvitation } from '../helpers/invitations.ts';
 import { deliverDueWebhooks, RETRY_DELAYS_MS } from '../../server/webhooks/delivery.ts';
 import { isPublicAddress } from '../../server/webhooks/address-guard.ts';
 import { runOnce } from '../../server/sending/worker.ts';
+import { MAX_ATTEMPTS } from '../../server/sending/failures.ts';
 import { webhookData, webhookMessage } from '../../server/openapi/webhook-payloads.ts';
 
 interface Received {
@@ -275,6 +276,34 @@ describe('webhooks: subscribe, signed delivery of what happens, retries', functi
     const [message] = (await ctx.api.get(`/api/v1/webhooks/${id}/messages`).expect(200)).body.messages;
     expect(message).to.include({ state: 'pending', attempts: 1 });
     expect(message.tries[0].status).to.equal(302);
+  });
+
+  it('sends response.updated when the person changes the answer within the edit window', async () => {
+    const { secret } = await subscribe(['response.updated']);
+    const seeded = await answer(3, 'Late again');
+    const agent = supertest(ctx.app);
+    const page = await agent.get(`/r/${seeded.token}?score=6`).expect(200);
+    const view = /name="view" value="(\d+)"/.exec(page.text)?.[1];
+    await agent.post(`/r/${seeded.token}`).type('form').send({ score: '6', comment: 'It came after all', trigger: 'click', input: 'pointer', view }).expect(200);
+    await deliverDueWebhooks(ctx.deps);
+    expect(receiver.received).to.have.length(1);
+    const event = new Webhook(secret).verify(receiver.received[0].body, receiver.received[0].headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
+    expect(event.type).to.equal('response.updated');
+    expect(event.data).to.deep.include({ score: 6, score_group: 'detractor', comment: 'It came after all', invitation_id: seeded.invitationId });
+  });
+
+  it('sends invitation.failed when the worker gives an invitation up, with the error', async () => {
+    const { secret } = await subscribe(['invitation.failed']);
+    const seeded = await seedInvitation(ctx, { properties: { region: 'east' } });
+    // A send that crashed its worker every time: the claim gives it up.
+    const stale = new Date(ctx.clock.now().getTime() - 2 * ctx.deps.config.workerLeaseMs).toISOString();
+    await ctx.deps.db('invitations').where({ id: seeded.invitationId }).update({ state: 'sending', attempts: MAX_ATTEMPTS, claimed_at: stale, claimed_by: 'gone:1' });
+    expect((await runOnce(ctx.deps)).failed).to.deep.equal([seeded.invitationId]);
+    await deliverDueWebhooks(ctx.deps);
+    const event = new Webhook(secret).verify(receiver.received[0].body, receiver.received[0].headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
+    expect(event.type).to.equal('invitation.failed');
+    expect(event.data).to.deep.include({ invitation_id: seeded.invitationId, survey: 'delivery-nps' });
+    expect(String(event.data.error)).to.match(/given up/);
   });
 
   it('signs with both secrets while a rotated one overlaps', async () => {
