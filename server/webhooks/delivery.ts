@@ -9,21 +9,20 @@ import { processWorkerId } from '../db/worker-id.ts';
 import { guardedLookup, literalHostRefused } from './address-guard.ts';
 import { tellAdminsWebhookOff } from './off-mail.ts';
 import { chatBody } from './chat.ts';
-import { claimDueMessages, disableEndpoint, findEndpoint, recordAttempt, updateEndpoint, type EndpointRow, type MessageRow } from './queries.ts';
+import { claimDueMessages, disableEndpoint, findEndpoint, recordAttempt, renewMessageClaims, updateEndpoint, type EndpointRow, type MessageRow } from './queries.ts';
 
 /**
  * The webhook worker pass (issue 14): claims due messages of the outbox, signs each the Standard Webhooks
  * way and POSTs it, and records the attempt: a 2xx delivers it; anything else, a timeout or a refused
  * address tries again later (RETRY_DELAYS_MS), then fails it; a 410 turns the endpoint off, and so does
- * failing for FAILING_DAYS in a row. At least once: a message whose worker died is claimed again once
- * its claim is stale, with the same webhook-id.
+ * failing for FAILING_DAYS in a row. At least once: the claim is held like the sending worker's (a lease of
+ * WORKER_LEASE_SECONDS, renewed every third of it while the pass runs), so a message whose worker died is
+ * claimed again once its lease has run out, with the same webhook-id, and a live worker's never is.
  */
 
 /** After the nth failed attempt the next waits RETRY_DELAYS_MS[n - 1]; after the last, the message fails. */
 export const RETRY_DELAYS_MS = [5_000, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
 const TIMEOUT_MS = 10_000;
-/** A claim older than this belongs to a worker that stopped. */
-const CLAIM_STALE_MS = 2 * MINUTE;
 /** An endpoint failing every attempt this long is turned off. */
 const FAILING_DAYS = 5;
 const CLAIM_LIMIT = 100;
@@ -82,21 +81,34 @@ export interface WebhookRun {
 export async function deliverDueWebhooks(deps: Deps, owner = processWorkerId): Promise<WebhookRun> {
   const run: WebhookRun = { delivered: 0, retried: 0, failed: 0 };
   const now = deps.clock.now();
-  const claimed = await writeTransaction(deps.db, (trx) => claimDueMessages(trx, owner, toDbTime(now), toDbTime(new Date(now.getTime() - CLAIM_STALE_MS)), CLAIM_LIMIT));
+  const staleBefore = toDbTime(new Date(now.getTime() - deps.config.workerLeaseMs));
+  const claimed = await writeTransaction(deps.db, (trx) => claimDueMessages(trx, owner, toDbTime(now), staleBefore, CLAIM_LIMIT));
   if (claimed.length === 0) return run;
   const queue = [...claimed];
+  /** Claimed and not yet recorded: what the lease renewal keeps. */
+  const held = new Set(claimed.map((m) => m.id));
   const worker = async () => {
     for (let m = queue.shift(); m; m = queue.shift()) {
       try {
         const outcome = await deliverOne(deps, m, owner);
         if (outcome) run[outcome]++;
       } catch (err) {
-        // The message stays claimed; it is taken again once the claim is stale.
+        // The message stays claimed; it is taken again once the lease runs out.
         deps.log.error({ err, webhookMessage: m.message_id }, 'delivering a webhook failed');
+      } finally {
+        held.delete(m.id);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT, queue.length) }, worker));
+  // Real time, as the sending worker's lease: it is about real crashes.
+  const timer = setInterval(() => {
+    if (held.size) renewMessageClaims(deps.db, [...held], owner, toDbTime(deps.clock.now())).catch((err: unknown) => deps.log.warn({ err }, 'renewing the claim on webhook messages failed'));
+  }, Math.max(500, deps.config.workerLeaseMs / 3));
+  try {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENT, queue.length) }, worker));
+  } finally {
+    clearInterval(timer);
+  }
   if (run.delivered || run.retried || run.failed) deps.log.info(run, 'webhooks delivered');
   return run;
 }

@@ -90,6 +90,11 @@ export async function claimDueMessages(trx: Knex.Transaction, owner: string, now
   return due;
 }
 
+/** Renews `owner`'s claim on messages it is still delivering (its lease runs from `nowIso` again). */
+export async function renewMessageClaims(db: Knex, ids: number[], owner: string, nowIso: string): Promise<void> {
+  await db('webhook_messages').whereIn('id', ids).andWhere({ state: 'pending', claimed_by: owner }).update({ claimed_at: nowIso });
+}
+
 /** Records one attempt of a message `owner` holds and what comes next for it; false when another worker took it over. */
 export async function recordAttempt(
   trx: Knex.Transaction,
