@@ -15,6 +15,7 @@ import { adminRoutes } from './admin.ts';
 import { brandLocals, brandStylesheet } from './http/brand.ts';
 import { currentUser, setupGate } from './auth/middleware.ts';
 import { healthRoutes } from './health/routes.ts';
+import { widgetRoutes } from './widget/routes.ts';
 
 const publicDir = path.resolve(viewsDir, '../public');
 // chart.js's UMD build, served by the app (no CDN); its package exports do not list the file.
@@ -50,6 +51,9 @@ export function createApp(deps: Deps): express.Express {
   app.get('/brand.css', brandStylesheet(deps));
   // Probes and Prometheus (/healthz, /readyz, /metrics): no session, no CSRF.
   app.use(healthRoutes(deps));
+
+  // The widget on the company's site: signed customers from the listed sites; no cookies, no CSRF.
+  app.use(widgetRoutes(deps));
 
   // The JSON API: API keys, no cookies, no CSRF.
   app.use('/api/v1', apiRoutes(deps));

@@ -11,6 +11,8 @@ import { importEvents } from './imports/events.ts';
 import { loadDemo } from './demo/seed.ts';
 import { exportSurveyFile } from './surveys/files.ts';
 import { summaryLine, type ImportReport } from './imports/report.ts';
+import { signingSecret } from './settings/signing-secrets.ts';
+import { allowWidgetOrigin } from './widget/service.ts';
 
 const usage = `Usage: touchpoint <command>
 
@@ -32,6 +34,9 @@ const usage = `Usage: touchpoint <command>
                                           records each event's decision but emails nobody unless --send is given (then
                                           events within each survey's maximum age are surveyed); --dry-run writes nothing
   surveys export KEY                      write a survey as a file in surveys/
+  widget secret                           prints the widget's secret alone on its last line (your server signs
+                                          each customer id with it: lowercase hex HMAC-SHA256)
+  widget allow ORIGIN                     lets the site ORIGIN (such as https://shop.example) show the widget
   demo                                    load a demo workspace with six months of history
 
 Configuration comes from the environment; see .env.example.`;
@@ -126,6 +131,16 @@ async function main(argv: string[]): Promise<number> {
       case 'surveys export': {
         if (!arg) throw new AppError(2, 'usage', 'Name the survey: touchpoint surveys export KEY');
         console.log(`Wrote ${await exportSurveyFile(deps, arg)}`);
+        return 0;
+      }
+      case 'widget secret':
+        console.log('The widget secret; keep it on your server, which signs each customer id with it:');
+        console.log(await signingSecret(deps.db, 'widget'));
+        return 0;
+      case 'widget allow': {
+        if (!arg) throw new AppError(2, 'usage', 'Name the site: touchpoint widget allow https://shop.example');
+        const origins = await allowWidgetOrigin(deps, arg, cliActor);
+        console.log(`The widget may be shown on: ${origins.join(', ')}`);
         return 0;
       }
       case 'demo': {

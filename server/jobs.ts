@@ -7,9 +7,11 @@ import { deliverDueWebhooks } from './webhooks/delivery.ts';
 import { runFollowUpAlerts } from './followups/alerts.ts';
 import { runWeeklyDigests } from './digest/service.ts';
 import { pruneAuditLog } from './audit-log/retention.ts';
+import { endDueWebWindows } from './widget/service.ts';
 
 /**
- * What runs in the background (inside `serve`, or alone as `touchpoint worker`): the sending worker
+ * What runs in the background (inside `serve`, or alone as `touchpoint worker`): web invitations whose
+ * window ended (expired or turned into email), the sending worker
  * (invitations, then reminders), then held answers settling, webhook deliveries, follow-up alerts, the
  * weekly digest and housekeeping, one pass after the other, every WORKER_INTERVAL_MS.
  */
@@ -30,6 +32,8 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
   const stopping = new AbortController();
 
   const run = async () => {
+    // Web invitations whose window ended: expired, or emails due now (sent in this very run).
+    await endDueWebWindows(deps).catch((err: unknown) => deps.log.error({ err }, 'ending web windows failed'));
     try {
       const result = await runUntilDone(deps, { signal: stopping.signal });
       if (result.claimed || result.reminders.claimed) deps.log.info(summary(result), 'worker run');

@@ -158,6 +158,7 @@ export const sentences: Record<string, Sentence> = {
   'settings.changed': (_r, d) => `changed the settings: ${changesText(d.changes)}`,
   'contact_rules.changed': (_r, d) => `changed the global contact rules: ${changesText(d.changes)}`,
   'settings.link_secret_replaced': () => 'replaced the secret for signed web links (links signed with the old one stop working)',
+  'settings.widget_secret_replaced': () => 'replaced the widget secret (pages signed with the old one show no survey)',
   // Surveys.
   'survey.created': (_r, d, t) => `created ${t}${str(d.status) ? ` (${str(d.status)})` : ''}${str(d.file) ? ` from its file ${str(d.file)}` : ''}`,
   'survey.status_changed': (_r, d, t) => {

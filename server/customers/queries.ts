@@ -154,6 +154,8 @@ export async function customerRecords(db: Knex, customerId: number) {
         'invitations.state',
         'invitations.send_at',
         'invitations.sent_at',
+        'invitations.web_until',
+        'invitations.dismissed_at',
         'invitations.responded_at',
         'invitations.attempts',
         'invitations.last_error',

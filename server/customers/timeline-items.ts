@@ -8,6 +8,9 @@ const stateNames: Record<string, string> = {
   scheduled: 'scheduled, waiting for its send time',
   sending: 'being sent',
   sent: 'sent',
+  waiting: 'waiting for the customer on the website',
+  shown: 'shown on the website',
+  dismissed: 'dismissed on the website',
   responded: 'answered',
   suppressed: 'stopped before sending',
   failed: 'failed',
@@ -83,14 +86,16 @@ export function timelineItem(entry: TimelineEntry, shown: InstantFormat): Timeli
         when,
         title: `Invitation #${entry.invitation_id}`,
         outcome: stateNames[state] ?? state,
-        tone: stopped ? 'stop' : state === 'scheduled' || state === 'sending' ? 'info' : 'ok',
+        tone: stopped || state === 'dismissed' ? 'stop' : state === 'scheduled' || state === 'sending' || state === 'waiting' ? 'info' : 'ok',
         explanation: state === 'suppressed' && entry.reason ? `Stopped at send time because ${reasonText(String(entry.reason))}.` : undefined,
         facts: facts(
           surveyLink(entry.survey),
           text('Channel', entry.channel),
           text('Language', entry.locale),
           time('Planned for', entry.send_at),
-          time('Sent', entry.sent_at),
+          time(entry.channel === 'web' ? 'Shown' : 'Sent', entry.sent_at),
+          time('Shown until', entry.state === 'waiting' ? entry.web_until : null),
+          time('Dismissed', entry.dismissed_at),
           time('Answered', entry.responded_at),
           Number(entry.attempts) > 0 ? text('Attempts', entry.attempts) : null,
           text('Last error', entry.last_error),
@@ -99,7 +104,9 @@ export function timelineItem(entry: TimelineEntry, shown: InstantFormat): Timeli
       };
     }
     case 'sent':
-      return { kind: 'sent', at: entry.at, when, title: `Invitation #${entry.invitation_id} sent`, tone: 'ok', facts: facts(surveyLink(entry.survey)) };
+      return { kind: 'sent', at: entry.at, when, title: `Invitation #${entry.invitation_id} ${entry.channel === 'web' ? 'shown on the website' : 'sent'}`, tone: 'ok', facts: facts(surveyLink(entry.survey)) };
+    case 'dismissed':
+      return { kind: 'dismissed', at: entry.at, when, title: `Invitation #${entry.invitation_id} dismissed on the website`, tone: 'stop', facts: facts(surveyLink(entry.survey)) };
     case 'response':
       return {
         kind: 'response',

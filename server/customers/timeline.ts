@@ -18,7 +18,7 @@ export const presentCustomer = (c: CustomerRow) => ({
 });
 
 // Entries at the same instant read in the order things happen.
-const kindOrder = ['event', 'invitation', 'sent', 'response', 'unsubscribe', 'bounce', 'bounce_cleared', 'erased'];
+const kindOrder = ['event', 'invitation', 'sent', 'dismissed', 'response', 'unsubscribe', 'bounce', 'bounce_cleared', 'erased'];
 
 /** A JSON column's value; {} when it does not parse. */
 export const parseJson = (text: string) => {
@@ -69,6 +69,7 @@ export async function customerTimeline(db: Knex, externalId: string): Promise<{ 
       state: i.state,
       send_at: i.send_at,
       sent_at: i.sent_at,
+      ...(i.channel === 'web' ? { web_until: i.web_until, dismissed_at: i.dismissed_at } : {}),
       responded_at: i.responded_at,
       attempts: i.attempts,
       last_error: i.last_error,
@@ -76,7 +77,8 @@ export async function customerTimeline(db: Knex, externalId: string): Promise<{ 
       detail: i.reason_detail,
       updated_at: i.updated_at,
     });
-    if (i.sent_at) timeline.push({ kind: 'sent', at: i.sent_at, invitation_id: i.id, survey: i.survey });
+    if (i.sent_at) timeline.push({ kind: 'sent', at: i.sent_at, invitation_id: i.id, survey: i.survey, channel: i.channel });
+    if (i.dismissed_at) timeline.push({ kind: 'dismissed', at: i.dismissed_at, invitation_id: i.id, survey: i.survey });
   }
   for (const r of records.responses) {
     timeline.push({

@@ -3,7 +3,7 @@ import type { Statements } from '../db/statements.ts';
 import { DAY } from '../clock.ts';
 import { toDbTime } from '../db/time.ts';
 import type { Settings } from '../settings/service.ts';
-import type { Survey } from '../surveys/model.ts';
+import { usesWidget, type Survey } from '../surveys/model.ts';
 import { factFields, findCustomersByExternalIds, upsertCustomers, type CustomerFacts, type CustomerRow } from '../customers/queries.ts';
 import { decisionReads, unsubscribeKey } from '../eligibility/history.ts';
 import { decide } from '../eligibility/rules.ts';
@@ -157,7 +157,10 @@ async function writeDecided(sql: Statements, deps: Pick<Deps, 'config'>, decided
         survey_id: survey!.id,
         event_id: id,
         customer_id: customer.id,
-        channel: survey!.channel,
+        // A widget survey's invitation waits for the customer's page view (email_or_web: emailed after the window).
+        ...(usesWidget(survey!)
+          ? { channel: 'web', state: 'waiting' as const, web_until: toDbTime(new Date(sendAt!.getTime() + survey!.web_window_days * DAY)) }
+          : { channel: survey!.channel, state: 'scheduled' as const, web_until: null }),
         locale: invitationLocale(survey!, customer.locale),
         send_at: toDbTime(sendAt!),
         ...tokenColumns,

@@ -3,7 +3,7 @@ import { AppError, NotFoundError, UnavailableError } from '../errors.ts';
 import { isTransientDbError } from '../db/dialect.ts';
 import type { Log } from '../log.ts';
 
-const isApi = (req: Request) => req.originalUrl.startsWith('/api/');
+const isApi = (req: Request) => req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/widget/');
 
 /** Errors body-parser raises for bad bodies, named for people. */
 function fromParserError(err: { type?: string; status?: number; message?: string }): AppError | null {

@@ -2,6 +2,11 @@
 export const surveyPageMessages: { en: Record<string, string>; de: Record<string, string> } = {
   en: {
     'survey.title': 'Your feedback',
+    'widget.dialog': 'A quick question',
+    'widget.close': 'Close',
+    'widget.comment': 'Your comment (optional)',
+    'widget.score': '{score} of {max}',
+    'widget.error': 'That did not work. Please try again.',
     'survey.scale_hint': 'Choose a number from {min} to {max}.',
     'survey.comment_default': 'Anything you would like to add?',
     'survey.comment_optional': 'Optional, up to {max} characters.',
@@ -34,6 +39,11 @@ export const surveyPageMessages: { en: Record<string, string>; de: Record<string
   },
   de: {
     'survey.title': 'Ihre Meinung',
+    'widget.dialog': 'Eine kurze Frage',
+    'widget.close': 'Schließen',
+    'widget.comment': 'Ihr Kommentar (freiwillig)',
+    'widget.score': '{score} von {max}',
+    'widget.error': 'Das hat nicht geklappt. Bitte versuchen Sie es noch einmal.',
     'survey.scale_hint': 'Wählen Sie eine Zahl von {min} bis {max}.',
     'survey.comment_default': 'Möchten Sie uns noch etwas sagen?',
     'survey.comment_optional': 'Freiwillig, bis zu {max} Zeichen.',

@@ -15,8 +15,11 @@ export interface NewInvitation {
   event_id: number;
   customer_id: number;
   channel: string;
+  /** scheduled (the worker emails it when due), or waiting (for the widget, until web_until). */
+  state: 'scheduled' | 'waiting';
   locale: string;
   send_at: string;
+  web_until: string | null;
   token_salt: string;
   /** Which key the link token is derived with (server/tokens.ts). */
   token_key_version: number;
@@ -25,7 +28,7 @@ export interface NewInvitation {
   created_at: string;
 }
 
-const newInvitationColumns = ['survey_id', 'event_id', 'customer_id', 'channel', 'locale', 'send_at', 'token_salt', 'token_key_version', 'token_hash', 'expires_at', 'created_at'] as const;
+const newInvitationColumns = ['survey_id', 'event_id', 'customer_id', 'channel', 'state', 'locale', 'send_at', 'web_until', 'token_salt', 'token_key_version', 'token_hash', 'expires_at', 'created_at'] as const;
 // Every field of NewInvitation has its column (a field left out would be dropped without a word).
 const allColumns: Exclude<keyof NewInvitation, (typeof newInvitationColumns)[number]> extends never ? true : never = true;
 void allColumns;
@@ -36,10 +39,10 @@ void allColumns;
  */
 export async function insertScheduledInvitations(sql: Statements, invitations: readonly NewInvitation[]): Promise<number[]> {
   if (invitations.length === 0) return [];
-  const row = `(${newInvitationColumns.map(() => '?').join(', ')}, ?, 0, ?)`;
+  const row = `(${newInvitationColumns.map(() => '?').join(', ')}, 0, ?)`;
   const rows = await sql.rows<{ id: number; event_id: number }>(
-    `INSERT INTO invitations (${newInvitationColumns.join(', ')}, state, attempts, updated_at) VALUES ${invitations.map(() => row).join(', ')} RETURNING id, event_id`,
-    invitations.flatMap((invitation) => [...newInvitationColumns.map((column) => invitation[column]), InvitationStates.scheduled, invitation.created_at]),
+    `INSERT INTO invitations (${newInvitationColumns.join(', ')}, attempts, updated_at) VALUES ${invitations.map(() => row).join(', ')} RETURNING id, event_id`,
+    invitations.flatMap((invitation) => [...newInvitationColumns.map((column) => invitation[column]), invitation.created_at]),
   );
   // RETURNING's order is not promised: matched by event (an event has at most one invitation).
   const ids = new Map(rows.map((r) => [Number(r.event_id), Number(r.id)]));

@@ -28,6 +28,8 @@ const writable = {
   high_label: perLocale,
   comment_prompt: perLocale,
   thank_you: perLocale,
+  channel: 'How the survey reaches the customer: `email`; `web`, shown by the widget on the company\'s site; `email_or_web`, the widget within the web window, else email; `link`, its public link only.',
+  web_window_days: 'For `web` and `email_or_web`: how many days an invitation waits for the customer\'s next page view before it expires (`web`) or is emailed (`email_or_web`).',
   public_link: 'Whether the public web link /s/KEY takes answers. Always on for channel `link`; off by default for email surveys.',
   count_anonymous: 'Whether anonymous web-link answers count in the metrics by default (`source` on the metrics call picks one source either way).',
   max_event_age_days: 'Events older than this are recorded as suppressed `too_old`; null: any age.',

@@ -40,6 +40,7 @@ const surveyShape = {
   comment_prompt: wording,
   thank_you: wording,
   channel: patch.channel.unwrap(),
+  web_window_days: patch.web_window_days.unwrap(),
   public_link: z.boolean(),
   count_anonymous: z.boolean(),
   max_event_age_days: patch.max_event_age_days.unwrap(),
@@ -135,7 +136,7 @@ export const timeline = z
     timeline: z
       .array(
         z.looseObject({
-          kind: z.string().meta({ description: 'event, invitation, sent, response, unsubscribe, bounce, bounce_cleared or erased; each kind has its own fields.' }),
+          kind: z.string().meta({ description: 'event, invitation, sent (emailed, or shown by the widget: channel web), dismissed (the widget closed unanswered), response, unsubscribe, bounce, bounce_cleared or erased; each kind has its own fields.' }),
           at: instant,
           decision: eventStatus.optional().meta({ description: 'An event: whether it was surveyed.' }),
           reason: z.string().nullable().optional().meta({ description: 'An event or invitation: why no survey; a bounce: what the mail server answered.' }),

@@ -94,3 +94,13 @@ export const formValues = (parsed: ParsedAnswer, body: Record<string, unknown>) 
   comment: typeof body.comment === 'string' ? body.comment : '',
   openId: parsed.openId,
 });
+
+/** An event's stored properties (JSON text), copied onto its answer; {} for anything else. */
+export function parseProperties(text: string | null): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text ?? '{}');
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  } catch {
+    return {};
+  }
+}

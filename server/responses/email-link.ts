@@ -7,7 +7,7 @@ import { findSharedSurveyById } from '../surveys/queries.ts';
 import { wordingFor, type Survey, type Wording } from '../surveys/model.ts';
 import type { Locale } from '../i18n/index.ts';
 import { hashToken } from '../tokens.ts';
-import { asLocale, editableUntil, formValues, parseAnswer, scoreOnScale, type ParsedAnswer, type SurveyPage } from './answer-page.ts';
+import { asLocale, editableUntil, formValues, parseAnswer, parseProperties, scoreOnScale, type ParsedAnswer, type SurveyPage } from './answer-page.ts';
 import { discardOtherHeld, insertAnswer, latestHeldAnswer, type AnswerState, type NewAnswer } from './answer-queries.ts';
 import { isPerson, judgeHeld, type ScannerSignal } from './scanner.ts';
 import { applyAnswer, type AnswerTarget, type StoredAnswer } from './settle.ts';
@@ -256,13 +256,4 @@ async function storeAnswer(
   const id = await insertAnswer(trx, answer('held', 'held', new Date(now.getTime() + at.windowMs)));
   await discardOtherHeld(trx, of, id, 'replaced', now);
   return { state: 'held', held: { score, comment: parsed.comment ?? null, answered_at: now.toISOString() } };
-}
-
-function parseProperties(text: string | null): Record<string, unknown> {
-  try {
-    const value = JSON.parse(text ?? '{}');
-    return value && typeof value === 'object' && !Array.isArray(value) ? value : {};
-  } catch {
-    return {};
-  }
 }

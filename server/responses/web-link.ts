@@ -7,7 +7,7 @@ import { toDbTime } from '../db/time.ts';
 import { writeTransaction } from '../db/dialect.ts';
 import { withinLimits } from '../db/rate-counters.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
-import { linkSignatureMatches, linkSigningSecret } from '../settings/link-secret.ts';
+import { signatureMatches, signingSecret, signMessage } from '../settings/signing-secrets.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
 import { keySchema, publicLinkOpen, type Survey } from '../surveys/model.ts';
 import { pickLocale, type Locale } from '../i18n/index.ts';
@@ -61,7 +61,7 @@ function readWebIdentity(rawQuery: string, secret: string, now: Date): WebIdenti
   if (at < 0) return { kind: 'invalid' };
   const signed = rawQuery.slice(0, at);
   const signature = rawQuery.slice(at + 5).split('&')[0];
-  if (!linkSignatureMatches(secret, signed, signature)) return { kind: 'invalid' };
+  if (!signatureMatches(secret, signed, signature)) return { kind: 'invalid' };
   const fields = new URLSearchParams(signed);
   const customer = fields.get('customer') ?? '';
   if (customer.trim() === '' || customer.length > 200 || CONTROL.test(customer)) return { kind: 'invalid' };
@@ -110,7 +110,7 @@ async function findWebLink(deps: Deps, key: string, rawQuery: string, wantedLoca
   const survey = await findSurveyByKey(deps.db, key);
   if (!survey || !publicLinkOpen(survey)) return { kind: 'unknown' };
   const now = deps.clock.now();
-  const identity = readWebIdentity(rawQuery, await linkSigningSecret(deps.db), now);
+  const identity = readWebIdentity(rawQuery, await signingSecret(deps.db, 'link'), now);
   const settings = await getSettings(deps.db);
   const localeWanted = wantedLocale ?? (identity.kind === 'signed' ? identity.locale : undefined);
   const locale = localeWanted ? pickLocale(localeWanted, survey.default_locale) : survey.default_locale;
@@ -141,7 +141,8 @@ export async function openWebSurveyPage(deps: Deps, key: string, rawQuery: strin
 }
 
 /** The address a limit counts, hashed: the database keeps no addresses. */
-const addressKey = (secret: string, address: string) => crypto.createHmac('sha256', secret).update(address).digest('hex').slice(0, 32);
+/** A rate counter's key for an address: keyed, so the database never holds the address itself. */
+const addressKey = (secret: string, address: string) => signMessage(secret, address).slice(0, 32);
 
 export async function answerWebSurvey(
   deps: Deps,
@@ -154,7 +155,7 @@ export async function answerWebSurvey(
   if ('kind' in found) return found;
   const { survey, identity, page, settings } = found;
   const now = deps.clock.now();
-  const secret = await linkSigningSecret(deps.db);
+  const secret = await signingSecret(deps.db, 'link');
   if (!(await withinLimits(deps.db, `web-answer:${addressKey(secret, request.address)}`, WEB_ANSWER_LIMITS, now))) {
     return { kind: 'too_many', locale: page.locale };
   }

@@ -79,7 +79,7 @@ export function readSettingsForm(raw: unknown): SettingsForm {
  * The settings a submitted form asks for, checking every field at once so the
  * page can show each error beside its field (a ValidationError naming form fields).
  */
-export function settingsFromForm(form: SettingsForm): Settings {
+export function settingsFromForm(form: SettingsForm): Omit<Settings, 'widget_origins'> {
   const errors: FieldError[] = [];
   const pairOff = (a: string, b: string): boolean => {
     if (form[a] === '' && form[b] === '') return true;
@@ -117,7 +117,8 @@ export function settingsFromForm(form: SettingsForm): Settings {
     },
   };
 
-  const checkedBySchema = settingsSchema.safeParse(settings);
+  // The widget's sites have their own form (widgetOriginsFromForm).
+  const checkedBySchema = settingsSchema.omit({ widget_origins: true }).safeParse(settings);
   if (!checkedBySchema.success) {
     for (const issue of checkedBySchema.error.issues) {
       const field = formFieldOf(issue.path.map(String).join('.'));
@@ -126,7 +127,17 @@ export function settingsFromForm(form: SettingsForm): Settings {
     }
   }
   if (errors.length) throw new ValidationError(errors);
-  return checkedBySchema.data as Settings;
+  return checkedBySchema.data as Omit<Settings, 'widget_origins'>;
+}
+
+/** The widget's sites as the Settings page's text box gives them: one per line (a trailing slash dropped); each line's error names it. */
+export function widgetOriginsFromForm(text: string): string[] {
+  const origins = [...new Set(text.split(/\r?\n/).map((line) => line.trim().replace(/\/+$/, '')).filter(Boolean))];
+  const parsed = settingsSchema.shape.widget_origins.safeParse(origins);
+  if (!parsed.success) {
+    throw new ValidationError(parsed.error.issues.map((issue) => ({ field: 'widget_origins', message: typeof issue.path[0] === 'number' ? `line "${origins[issue.path[0]]}" ${issue.message}` : issue.message })));
+  }
+  return parsed.data;
 }
 
 const blank: Settings = {
@@ -149,4 +160,5 @@ const blank: Settings = {
   min_bucket_responses: 1,
   audit_retention_days: 30,
   admins_require_two_factor: false,
+  widget_origins: [],
 };

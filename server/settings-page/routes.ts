@@ -6,8 +6,9 @@ import { requestActor } from '../audit/actor.ts';
 import { writeTransaction } from '../db/dialect.ts';
 
 import { getSettings, timeZoneChoices, updateSettings, type Settings } from '../settings/service.ts';
-import { linkSigningSecret, replaceLinkSigningSecret } from '../settings/link-secret.ts';
-import { formFieldOf, formFromSettings, readSettingsForm, settingsFromForm, type SettingsForm } from './form.ts';
+import { signingSecret, replaceSigningSecret } from '../settings/signing-secrets.ts';
+import { formFieldOf, formFromSettings, readSettingsForm, settingsFromForm, widgetOriginsFromForm, type SettingsForm } from './form.ts';
+import { formRaw } from '../http/forms.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { rebuildDailyRollup } from '../rollups/rebuild.ts';
 
@@ -24,7 +25,9 @@ export function settingsRoutes(deps: Deps): Router {
       title: 'Settings',
       nav: 'settings',
       values,
-      linkSecret: await linkSigningSecret(deps.db),
+      linkSecret: await signingSecret(deps.db, 'link'),
+      widgetSecret: await signingSecret(deps.db, 'widget'),
+      widgetOrigins: (await getSettings(deps.db)).widget_origins.join('\n'),
       baseUrl: deps.config.baseUrl,
       logoPreview: saved?.logo_url ?? '',
       zones: list.map((zone) => ({ value: zone, label: zone, selected: zone === tz })),
@@ -63,13 +66,37 @@ export function settingsRoutes(deps: Deps): Router {
   // A new secret for signed web links: links signed with the old one stop working.
   router.post('/settings/link-secret', admin, async (req, res) => {
     await writeTransaction(deps.db, async (trx) => {
-      await replaceLinkSigningSecret(trx);
+      await replaceSigningSecret(trx, 'link');
       // That it was replaced, never the secret.
       await audit(trx, { actor: requestActor(req, res), action: 'settings.link_secret_replaced', target: { type: 'settings', label: 'Link signing secret' } }, deps.clock.now());
     });
     deps.log.info({ userId: req.session.userId }, 'web link signing secret replaced');
     setFlash(req, 'A new link secret is in force. Links signed with the old one no longer work.');
     res.redirect(303, '/settings#signed-links');
+  });
+
+  // The sites allowed to show the widget, one origin a line.
+  router.post('/settings/widget-origins', admin, async (req, res) => {
+    const text = formRaw(req.body, 'widget_origins');
+    try {
+      await updateSettings(deps.db, { widget_origins: widgetOriginsFromForm(text) }, { actor: requestActor(req, res), at: deps.clock.now() });
+    } catch (err) {
+      const failed = fieldErrors(err);
+      const settings = await getSettings(deps.db);
+      return res.status(failed.status).render('pages/settings/index', await page(formFromSettings(settings), { widgetOrigins: text, widgetErrors: failed.errors, formError: failed.message }, settings));
+    }
+    setFlash(req, 'The widget\'s sites are saved.');
+    res.redirect(303, '/settings#widget');
+  });
+
+  // A new widget secret: snippets signed with the old one show nothing until the site signs with the new one.
+  router.post('/settings/widget-secret', admin, async (req, res) => {
+    await writeTransaction(deps.db, async (trx) => {
+      await replaceSigningSecret(trx, 'widget');
+      await audit(trx, { actor: requestActor(req, res), action: 'settings.widget_secret_replaced', target: { type: 'settings', label: 'Widget secret' } }, deps.clock.now());
+    });
+    setFlash(req, 'A new widget secret is in force. Pages signed with the old one show no survey until your site signs with the new one.');
+    res.redirect(303, '/settings#widget');
   });
 
   return router;

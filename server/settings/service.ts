@@ -68,6 +68,16 @@ export const globalRulesSchema = z.object({
 });
 export type GlobalRules = z.infer<typeof globalRulesSchema>;
 
+/** A site's origin as browsers send it: http(s)://host[:port], no path, lower case. */
+const widgetOriginSchema = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be a site\'s origin such as https://shop.example (scheme and host, a port if any, no path or trailing slash)');
+
 export const settingsSchema = z.object({
   reporting_time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   default_locale: z.enum(['en', 'de']),
@@ -91,6 +101,8 @@ export const settingsSchema = z.object({
     .max(3650, 'must be at most 3650 days (10 years)'),
   /** Admins without a second factor are sent to enrol at sign-in and can use nothing else until they have (server/auth/two-factor-routes.ts). */
   admins_require_two_factor: z.boolean('must be on or off'),
+  /** The sites allowed to show the widget (widget/), each an origin such as https://shop.example. */
+  widget_origins: z.array(widgetOriginSchema).max(50, 'must be at most 50 sites'),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -114,6 +126,7 @@ export const defaultSettings: Settings = {
   min_bucket_responses: 30,
   audit_retention_days: 365,
   admins_require_two_factor: false,
+  widget_origins: [],
 };
 
 /**

@@ -20,6 +20,7 @@ const plainFields = [
   'send_delay_minutes',
   'sample_rate',
   'channel',
+  'web_window_days',
   'public_link',
   'count_anonymous',
   'max_event_age_days',
@@ -41,12 +42,13 @@ const numberFields = {
   send_delay_minutes: formNumber(inputFields.send_delay_minutes),
   sample_rate: formNumber(inputFields.sample_rate, { decimal: true }),
   max_event_age_days: formNumber(inputFields.max_event_age_days, { optional: true }),
+  web_window_days: formNumber(inputFields.web_window_days, { optional: true }),
   reminder_after_days: formNumber(ruleFields.reminder_after_days, { optional: true }),
   cooldown_after_invitation_days: formNumber(ruleFields.cooldown_after_invitation_days, { optional: true }),
   cooldown_after_response_days: formNumber(ruleFields.cooldown_after_response_days, { optional: true }),
 };
 /** A default of the survey schema, as the form shows it. */
-const schemaDefault = (field: 'send_delay_minutes' | 'sample_rate' | 'max_event_age_days') => n(inputFields[field].parse(undefined));
+const schemaDefault = (field: 'send_delay_minutes' | 'sample_rate' | 'max_event_age_days' | 'web_window_days') => n(inputFields[field].parse(undefined));
 
 function wordingValues(content: Record<string, Wording | undefined>): SurveyForm {
   const values: SurveyForm = {};
@@ -66,6 +68,7 @@ export function formFromTemplate(metric: Metric): SurveyForm {
     send_delay_minutes: schemaDefault('send_delay_minutes'),
     sample_rate: schemaDefault('sample_rate'),
     channel: 'email',
+    web_window_days: schemaDefault('web_window_days'),
     public_link: 'off',
     count_anonymous: 'on',
     max_event_age_days: schemaDefault('max_event_age_days'),
@@ -91,6 +94,7 @@ export function formFromSurvey(survey: Survey): SurveyForm {
     send_delay_minutes: String(survey.send_delay_minutes),
     sample_rate: String(survey.sample_rate),
     channel: survey.channel,
+    web_window_days: String(survey.web_window_days),
     public_link: survey.public_link ? 'on' : 'off',
     count_anonymous: survey.count_anonymous ? 'on' : 'off',
     max_event_age_days: n(survey.max_event_age_days),
@@ -161,6 +165,8 @@ export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputS
     sample_rate: numbers.sample_rate,
     // Absent (an older form): the survey's channel stays, a new one is emailed.
     ...(form.channel ? { channel: form.channel as Survey['channel'] } : {}),
+    // Blank or absent: as it was (on a new survey, the default).
+    ...(numbers.web_window_days !== undefined ? { web_window_days: numbers.web_window_days } : {}),
     // Absent (an older form): as they were; on a new survey, the defaults.
     ...(form.public_link ? { public_link: form.public_link === 'on' } : {}),
     ...(form.count_anonymous ? { count_anonymous: form.count_anonymous === 'on' } : {}),

@@ -52,6 +52,7 @@ export async function draftSurvey(db: Knex, form: SurveyForm, saved?: Survey): P
     sample_rate: parsed.sample_rate,
     rules,
     channel: parsed.channel,
+    web_window_days: parsed.web_window_days,
     public_link: parsed.public_link,
     count_anonymous: parsed.count_anonymous,
     max_event_age_days: parsed.max_event_age_days,

@@ -46,7 +46,9 @@ async function formPage(deps: Deps, values: SurveyForm, extra: { survey?: Survey
     templateLinks: metrics.map((m) => ({ metric: m, label: metricNames[m], current: m === values.metric })),
     statusOptions: options(surveyStatuses, values.status),
     channelOptions: [
-      { value: 'email', label: 'Email: each event can send an invitation', selected: values.channel !== 'link' },
+      { value: 'email', label: 'Email: each event can send an invitation', selected: !['web', 'email_or_web', 'link'].includes(String(values.channel)) },
+      { value: 'web', label: 'Website: shown by the widget on your site (Settings)', selected: values.channel === 'web' },
+      { value: 'email_or_web', label: 'Website, else email: the widget if the customer visits within the web window, else an email', selected: values.channel === 'email_or_web' },
       { value: 'link', label: 'Web link only: events send no email', selected: values.channel === 'link' },
     ],
     publicLinkOptions: [

@@ -35,6 +35,16 @@ export const lowScoreMax = (metric: Metric): number => Object.values(scoreGroupB
 /** Whether a score is in the lowest group: a detractor's, or CSAT 1–2, CES 1–3. */
 export const isLowScore = (metric: Metric, score: number): boolean => score <= lowScoreMax(metric);
 
+/**
+ * How a survey reaches the customer (DESIGN.md): by email; in the widget on the company's site (web);
+ * in the widget within the survey's web window, else by email (email_or_web); or by its public link only.
+ */
+export const surveyChannels = ['email', 'web', 'email_or_web', 'link'] as const;
+type SurveyChannel = (typeof surveyChannels)[number];
+
+/** Whether the survey's invitations wait for the widget first. */
+export const usesWidget = (survey: Pick<Survey, 'channel'>): boolean => survey.channel === 'web' || survey.channel === 'email_or_web';
+
 export const surveyStatuses = ['draft', 'active', 'paused', 'archived'] as const;
 type SurveyStatus = (typeof surveyStatuses)[number];
 
@@ -127,7 +137,9 @@ export interface Survey {
   send_delay_minutes: number;
   sample_rate: number;
   rules: SurveyRules;
-  channel: 'email' | 'link';
+  channel: SurveyChannel;
+  /** web and email_or_web: how many days a web invitation waits for the customer's page view (then expires, or is emailed). */
+  web_window_days: number;
   /** The public web link (/s/:key) takes answers: always for link-only surveys, else when the editor turns it on. */
   public_link: boolean;
   /** Anonymous web-link answers count in the metrics (when false they are shown apart, filtered out by default). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { locales } from '../i18n/index.ts';
 import { quietHoursSchema } from '../settings/service.ts';
-import { DEFAULT_MAX_EVENT_AGE_DAYS, keySchema, metrics, nameSchema, sampleRateSchema, surveyKeySchema, surveyRulesSchema, surveyStatuses } from './model.ts';
+import { DEFAULT_MAX_EVENT_AGE_DAYS, keySchema, surveyChannels, metrics, nameSchema, sampleRateSchema, surveyKeySchema, surveyRulesSchema, surveyStatuses } from './model.ts';
 
 /** The survey as integrators, files and the editor give it: one schema, with every limit. */
 
@@ -24,7 +24,12 @@ const surveyFields = {
   thank_you: perLocale.optional(),
   default_locale: localeSchema,
   status: z.enum(surveyStatuses, 'must be draft, active, paused or archived'),
-  channel: z.enum(['email', 'link'], 'must be email or link'),
+  channel: z.enum(surveyChannels, 'must be email, web, email_or_web or link'),
+  web_window_days: z
+    .number('must be a whole number of days from 1 to 30')
+    .int('must be a whole number of days from 1 to 30')
+    .min(1, 'must be from 1 to 30 days')
+    .max(30, 'must be from 1 to 30 days'),
   public_link: z.boolean('must be true or false'),
   count_anonymous: z.boolean('must be true or false'),
   max_event_age_days: z
@@ -45,6 +50,7 @@ export const surveyInputSchema = z.object({
   default_locale: surveyFields.default_locale.default('en'),
   status: surveyFields.status.default('draft'),
   channel: surveyFields.channel.default('email'),
+  web_window_days: surveyFields.web_window_days.default(2),
   public_link: surveyFields.public_link.default(false),
   count_anonymous: surveyFields.count_anonymous.default(true),
   max_event_age_days: surveyFields.max_event_age_days.default(DEFAULT_MAX_EVENT_AGE_DAYS),

@@ -9,7 +9,7 @@ import { DAY, HOUR, MINUTE, ManualClock } from '../../server/clock.ts';
 import { audit, cliActor, systemActor } from '../../server/audit/record.ts';
 import { pruneAuditLog } from '../../server/audit-log/retention.ts';
 import { getSettings, updateSettings } from '../../server/settings/service.ts';
-import { linkSigningSecret } from '../../server/settings/link-secret.ts';
+import { signingSecret } from '../../server/settings/signing-secrets.ts';
 import { importResponses } from '../../server/imports/responses.ts';
 import { importEvents } from '../../server/imports/events.ts';
 import { loadSurveyFiles } from '../../server/surveys/files.ts';
@@ -156,7 +156,7 @@ describe('audit log', function () {
       const seeded = await seedInvitation(ctx, { surveyKey: 'delivery-nps', state: 'sent' });
       invitationId = seeded.invitationId;
       seededEmail = seeded.email;
-      secretBefore = await linkSigningSecret(ctx.deps.db);
+      secretBefore = await signingSecret(ctx.deps.db, 'link');
       // A customer whose id is not an email, through the API (not audited: events are not in the log).
       await api('post', '/events')
         .send({ touchpoint: 'delivery', transaction_id: 'order-1', customer: { id: 'cust-42', email: 'cust42@example.com' } })
@@ -176,7 +176,7 @@ describe('audit log', function () {
 
       step();
       await form('/settings/link-secret').expect(303);
-      secretAfter = await linkSigningSecret(ctx.deps.db);
+      secretAfter = await signingSecret(ctx.deps.db, 'link');
       byAdmin('settings.link_secret_replaced', 'replaced the secret for signed web links (links signed with the old one stop working)');
 
       step();
