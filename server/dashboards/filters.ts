@@ -5,7 +5,7 @@ import { blankToUndefined, calendarDateParam } from '../validation.ts';
 import { scoreGroupBounds, type Metric } from '../surveys/model.ts';
 import { intervals, type Interval } from '../metrics/series.ts';
 import { propertyNameSchema, whereSchema } from '../metrics/property-filter.ts';
-import { sourceChoices } from '../metrics/sources.ts';
+import { answerChannels, sourceChoices } from '../metrics/sources.ts';
 
 const DEFAULT_DAYS = 90;
 
@@ -41,6 +41,7 @@ export const dashboardQuerySchema = z.object({
   segment: z.preprocess(blankToUndefined, propertyNameSchema.optional()),
   where: whereSchema,
   source: z.preprocess(blankToUndefined, z.enum(sourceChoices, 'must be all, identified or anonymous').optional()),
+  channel: z.preprocess(blankToUndefined, z.enum(answerChannels, 'must be email, web, link or import').optional()),
   group: z.preprocess(blankToUndefined, z.enum(['detractor', 'passive', 'promoter', 'low', 'mid', 'high'], 'is not a score group').optional()),
   q: optionalText(100),
 });

@@ -7,7 +7,7 @@ import type { Interval } from '../metrics/series.ts';
 import { surveyReport, type ResponseRate, type SurveyReport } from '../metrics/report.ts';
 import { describeFilters, type PropertyFilter } from '../metrics/property-filter.ts';
 import { testNames } from '../metrics/significance.ts';
-import { sourceFor, sourcesOf, type SourceChoice } from '../metrics/sources.ts';
+import { answerFilter, sourceFor, type AnswerChannelChoice, type SourceChoice } from '../metrics/sources.ts';
 import { latestComments, recentProperties } from './queries.ts';
 import { filterView, pageHref, propertyOptions, type FilterView } from './property-filters.ts';
 import { dayRange, presetLabels, presets, previousRange, type DayRange, type Preset } from './filters.ts';
@@ -33,10 +33,10 @@ export function rangeReport(
   survey: Survey,
   range: DayRange,
   settings: { tz: string; min: number },
-  options: { interval: Interval; where: PropertyFilter[]; segment?: string; funnel?: boolean; source?: SourceChoice },
+  options: { interval: Interval; where: PropertyFilter[]; segment?: string; funnel?: boolean; source?: SourceChoice; channel?: AnswerChannelChoice },
 ): Promise<SurveyReport> {
   const previous = previousRange(range);
-  const { source, ...rest } = options;
+  const { source, channel, ...rest } = options;
   return surveyReport(db, {
     survey,
     period: parsePeriod(range.from, range.to, settings.tz),
@@ -45,7 +45,7 @@ export function rangeReport(
     reportingTz: settings.tz,
     min: settings.min,
     fill: range,
-    sources: sourcesOf(sourceFor(survey, source)),
+    answers: answerFilter(sourceFor(survey, source), channel),
     ...rest,
   });
 }

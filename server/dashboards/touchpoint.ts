@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
-import { scales, type Metric, type Survey } from '../surveys/model.ts';
+import { scales, usesWidget, type Metric, type Survey } from '../surveys/model.ts';
 import { describeFilters } from '../metrics/property-filter.ts';
 import { parsePeriod } from '../metrics/range.ts';
 import type { Interval } from '../metrics/series.ts';
@@ -14,12 +14,19 @@ import { changeView, formatMargin, formatPercent, formatScore, metricNames } fro
 import { presetLinks, rangeParams, rangeReport, rangeText, rateView } from './service.ts';
 import { filterView, pageHref, propertyOptions, withFilter } from './property-filters.ts';
 import { formatInstant, formatLocalDate } from '../dates.ts';
-import { sourceChoices, sourceFor, type SourceChoice } from '../metrics/sources.ts';
+import { answerChannels, sourceChoices, sourceFor, type AnswerChannelChoice, type SourceChoice } from '../metrics/sources.ts';
 
 const sourceLabels: Record<SourceChoice, string> = {
   all: 'All answers',
   identified: 'Customers only (email, signed links, imports)',
   anonymous: 'Anonymous web-link answers only',
+};
+
+const channelLabels: Record<AnswerChannelChoice, string> = {
+  email: 'Email',
+  web: 'Website (widget)',
+  link: 'Web link',
+  import: 'Imported',
 };
 
 const COMMENTS_SHOWN = 50;
@@ -38,13 +45,13 @@ export async function pageScope(db: Knex, query: DashboardQuery, now: Date) {
   const tz = settings.reporting_time_zone;
   const range = dayRange(query, now, tz);
   const interval: Interval = query.interval ?? defaultInterval(range.days);
-  return { tz, range, interval, where: query.where, source: query.source, period: parsePeriod(range.from, range.to, tz), min: settings.min_bucket_responses };
+  return { tz, range, interval, where: query.where, source: query.source, channel: query.channel, period: parsePeriod(range.from, range.to, tz), min: settings.min_bucket_responses };
 }
 export type PageScope = Awaited<ReturnType<typeof pageScope>>;
 
 /** The report of a touchpoint page (and of its series.csv). */
-export function pageReport(db: Knex, survey: Survey, scope: PageScope, extra: { segment?: string; funnel?: boolean } = {}): Promise<SurveyReport> {
-  return rangeReport(db, survey, scope.range, { tz: scope.tz, min: scope.min }, { interval: scope.interval, where: scope.where, source: scope.source, ...extra });
+export function pageReport(db: Knex, survey: Survey, scope: PageScope, extra: { segment?: string; funnel?: boolean; byChannel?: boolean } = {}): Promise<SurveyReport> {
+  return rangeReport(db, survey, scope.range, { tz: scope.tz, min: scope.min }, { interval: scope.interval, where: scope.where, source: scope.source, channel: scope.channel, ...extra });
 }
 
 function distributionOf(metric: Metric, report: SurveyReport, locale: string) {
@@ -77,7 +84,8 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   const { tz, range, interval, period, where } = scope;
   const group = query.group ? groups[query.group] : null;
   const [report, found, sample] = await Promise.all([
-    pageReport(db, survey, scope, { segment: query.segment, funnel: true }),
+    // A survey shown by the widget is read by channel too (the website's answers beside the emailed ones).
+    pageReport(db, survey, scope, { segment: query.segment, funnel: true, byChannel: usesWidget(survey) }),
     matchingComments(db, survey.id, period, { where, minScore: group?.min ?? null, maxScore: group?.max ?? null, text: query.q ?? null }, COMMENTS_SHOWN),
     recentProperties(db, survey.id, period, PROPERTY_SAMPLE),
   ]);
@@ -96,7 +104,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   ];
 
   const base = `/dashboard/${encodeURIComponent(survey.key)}`;
-  const keep = { interval: query.interval, segment: query.segment, source: query.source, group: query.group, q: query.q };
+  const keep = { interval: query.interval, segment: query.segment, source: query.source, channel: query.channel, group: query.group, q: query.q };
   const source = sourceFor(survey, query.source);
   const pageParams = { ...rangeParams(range), ...keep };
   const segments = Object.entries(report.segments ?? {})
@@ -125,6 +133,11 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
     filters: { from: range.from, to: range.to, preset: range.preset, interval, segment: query.segment ?? '', group: query.group ?? '', q: query.q ?? '' },
     sources: sourceChoices.map((value) => ({ value, label: sourceLabels[value], selected: value === source })),
     sourceText: source === 'all' ? null : sourceLabels[source],
+    channels: [{ value: '', label: 'Every channel', selected: !query.channel }, ...answerChannels.map((value) => ({ value, label: channelLabels[value], selected: value === query.channel }))],
+    channelText: query.channel ? `${channelLabels[query.channel]} answers only` : null,
+    byChannel: report.channels
+      ? Object.entries(report.channels).map(([value, f]) => ({ label: channelLabels[value as AnswerChannelChoice] ?? value, scoreText: formatScore(metric, f.score, locale), marginText: formatMargin(metric, f.moe95, locale), n: f.n, tooSmall: f.too_small }))
+      : null,
     propertyFilters: filterView(base, pageParams, where, options),
     filterText: where.length ? describeFilters(where) : null,
     previous,

@@ -85,7 +85,8 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
   const at = (iso: string | null | undefined) => time(iso, shown);
 
   let email = null;
-  if (survey && customer) {
+  // A web invitation (the widget on the company's site) was never an email; one emailed after its web window is.
+  if (survey && customer && row.channel !== 'web') {
     const mail = await rerenderEmail(deps, row, customer, survey, settings, false);
     const reminderMail = row.reminder_state === 'sent' ? await rerenderEmail(deps, row, customer, survey, settings, true) : null;
     if (mail) {

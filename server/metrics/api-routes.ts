@@ -5,7 +5,7 @@ import { parseInput } from '../validation.ts';
 import { surveyMetrics } from './service.ts';
 import { intervals } from './series.ts';
 import { propertyNameSchema, whereSchema } from './property-filter.ts';
-import { sourceSchema } from './sources.ts';
+import { channelSchema, sourceSchema } from './sources.ts';
 import { periodEndParam } from './range.ts';
 
 const text = (max: number) => z.string().trim().max(max);
@@ -19,6 +19,8 @@ export const metricsQuerySchema = z.object({
   segment: propertyNameSchema.optional(),
   where: whereSchema,
   source: sourceSchema,
+  channel: channelSchema,
+  split: z.enum(['channel'], 'must be channel').optional(),
 });
 
 /** GET /api/v1/metrics?survey=KEY&from&to&interval&tz&segment&where=name:value… */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { propertyValueText, toCount } from '../db/dialect.ts';
 import type { ScoreCounts } from './compute.ts';
 import type { PropertyFilter } from './property-filter.ts';
+import type { AnswerFilter } from './sources.ts';
 import { getSettings } from '../settings/service.ts';
 import { quarterBounds, type Period, type QuarterHours } from './range.ts';
 import { addDays, dateOfDayNumber, localMidnight } from '../dates.ts';
@@ -214,12 +215,17 @@ export const inPeriodAt = (q: Knex.QueryBuilder, column: string, period: Period)
 };
 const inPeriod = (q: Knex.QueryBuilder, period: Period) => inPeriodAt(q, 'answered_at', period);
 
-/** Only the rows of these sources (invitation, signed, anonymous, import); null: all. */
-const ofSources = (q: Knex.QueryBuilder, sources: readonly string[] | null) => (sources ? q.whereIn('source', sources) : q);
+/** Only the rows (of `table`, when joined) of the filter's sources and channels; null: all. */
+function ofAnswers(q: Knex.QueryBuilder, answers: AnswerFilter | null, table?: string): Knex.QueryBuilder {
+  const column = (name: string) => (table ? `${table}.${name}` : name);
+  if (answers?.sources) q.whereIn(column('source'), answers.sources);
+  if (answers?.channels) q.whereIn(column('channel'), answers.channels);
+  return q;
+}
 
 /** When each held answer of the survey matching `where` was given (held answers are few: they settle within minutes). */
-export async function heldAnswerTimes(db: Knex, surveyId: number, period: Period, where: PropertyFilter[], sources: readonly string[] | null): Promise<string[]> {
-  const q = ofSources(inPeriod(db('answers').where({ survey_id: surveyId, state: 'held' }).select('answered_at'), period), sources);
+export async function heldAnswerTimes(db: Knex, surveyId: number, period: Period, where: PropertyFilter[], answers: AnswerFilter | null): Promise<string[]> {
+  const q = ofAnswers(inPeriod(db('answers').where({ survey_id: surveyId, state: 'held' }).select('answered_at'), period), answers);
   const rows = (await matchingProperties(db, q, 'properties', where)) as unknown as { answered_at: string }[];
   return rows.map((r) => r.answered_at);
 }
@@ -235,16 +241,16 @@ export async function responseCountsBy(
   period: Period,
   where: PropertyFilter[],
   chars: 13 | 16,
-  sources: readonly string[] | null = null,
+  answers: AnswerFilter | null = null,
 ): Promise<{ at: string; score: number; count: number }[]> {
-  const q = ofSources(inPeriod(
+  const q = ofAnswers(inPeriod(
     db('responses')
       .where({ survey_id: surveyId })
       .select({ answered_prefix: db.raw('substr(answered_at, 1, ?)', [chars]), score: 'score' })
       .count({ count: '*' })
       .groupBy('answered_prefix', 'score'),
     period,
-  ), sources);
+  ), answers);
   const rows = (await matchingProperties(db, q, 'properties', where)) as unknown as { answered_prefix: string; score: unknown; count: unknown }[];
   return rows.map((r) => ({ at: r.answered_prefix, score: Number(r.score), count: toCount(r.count) }));
 }
@@ -256,19 +262,19 @@ export async function rawSegmentCounts(
   property: string,
   period: Period,
   where: PropertyFilter[] = [],
-  sources: readonly string[] | null = null,
+  answers: AnswerFilter | null = null,
 ): Promise<Map<string, ScoreCounts>> {
   // Grouped by the output name: PostgreSQL would see the expression's two bindings as different expressions.
   const rows: { segment_value: unknown; score: number; count: unknown }[] = await matchingProperties(
     db,
-    ofSources(inPeriod(
+    ofAnswers(inPeriod(
       db('responses')
         .where({ survey_id: surveyId })
         .select({ segment_value: propertyValueText(db, 'properties', property), score: 'score' })
         .count({ count: '*' })
         .groupBy('segment_value', 'score'),
       period,
-    ), sources),
+    ), answers),
     'properties',
     where,
   );
@@ -278,6 +284,15 @@ export async function rawSegmentCounts(
     addTo(segments, value, Number(r.score), toCount(r.count));
   }
   return segments;
+}
+
+/** Channel (email, web, link, import) → score → count of the survey's responses in the period matching `where` and the answer filter. */
+export async function channelCounts(db: Knex, surveyId: number, period: Period, where: PropertyFilter[], answers: AnswerFilter | null): Promise<Map<string, ScoreCounts>> {
+  const q = ofAnswers(inPeriod(db('responses').where({ survey_id: surveyId }).select('channel', 'score').count({ count: '*' }).groupBy('channel', 'score'), period), answers);
+  const rows = (await matchingProperties(db, q, 'properties', where)) as unknown as { channel: string; score: number; count: unknown }[];
+  const channels = new Map<string, ScoreCounts>();
+  for (const r of rows) addTo(channels, String(r.channel), Number(r.score), toCount(r.count));
+  return channels;
 }
 
 /**
@@ -326,13 +341,13 @@ export async function segmentCounts(
   period: Period,
   reportingTz?: string,
   where: PropertyFilter[] = [],
-  sources: readonly string[] | null = null,
+  answers: AnswerFilter | null = null,
 ): Promise<Map<string, ScoreCounts>> {
   const zone = reportingTz ?? (await getSettings(db)).reporting_time_zone;
-  if (sources !== null) return rawSegmentCounts(db, surveyId, property, period, where, sources);
+  if (answers !== null) return rawSegmentCounts(db, surveyId, property, period, where, answers);
   if (where.length === 0 && wholeDaysIn(period, zone)) return rollupSegmentCounts(db, surveyId, property, period);
   const quarters = quarterBounds(period);
-  return quarters ? quarterSegmentCounts(db, surveyId, property, quarters, where) : rawSegmentCounts(db, surveyId, property, period, where, sources);
+  return quarters ? quarterSegmentCounts(db, surveyId, property, quarters, where) : rawSegmentCounts(db, surveyId, property, period, where, answers);
 }
 
 /**
@@ -360,6 +375,8 @@ export async function sentAndAnsweredBy(
   period: Period,
   where: PropertyFilter[],
   chars: 13 | 16,
+  /** Only invitations of these channels (email, web); null: all. */
+  channels: readonly string[] | null = null,
 ): Promise<{ at: string; sent: number; answered: number }[]> {
   // Answered: the invitation's responded_at, set with its first answer (the (survey_id, sent_at, responded_at) index holds both).
   const q = db('invitations')
@@ -370,6 +387,7 @@ export async function sentAndAnsweredBy(
     .count({ answered: 'invitations.responded_at' })
     .groupBy('sent_at_prefix');
   inPeriodAt(q, 'invitations.sent_at', period);
+  if (channels) q.whereIn('invitations.channel', channels);
   if (where.length) matchingProperties(db, q.join('events', 'events.id', 'invitations.event_id'), 'events.properties', where);
   const rows = (await q) as unknown as { sent_at_prefix: string; sent: unknown; answered: unknown }[];
   return rows.map((r) => ({ at: r.sent_at_prefix, sent: toCount(r.sent), answered: toCount(r.answered) }));
@@ -403,7 +421,7 @@ export interface ListedResponseRow {
 /** A page of responses in id order after `afterId` (keyset pagination). */
 export function responsesAfter(
   db: Knex,
-  filter: { surveyId: number | null; period: Period; afterId: number; limit: number; where?: PropertyFilter[]; sources?: readonly string[] | null },
+  filter: { surveyId: number | null; period: Period; afterId: number; limit: number; where?: PropertyFilter[]; answers?: AnswerFilter | null },
 ): Promise<ListedResponseRow[]> {
   const q = db('responses')
     .join('surveys', 'surveys.id', 'responses.survey_id')
@@ -424,6 +442,6 @@ export function responsesAfter(
   if (filter.surveyId !== null) q.where('responses.survey_id', filter.surveyId);
   if (filter.period.fromIso) q.where('responses.answered_at', '>=', filter.period.fromIso);
   if (filter.period.untilIso) q.where('responses.answered_at', '<', filter.period.untilIso);
-  if (filter.sources) q.whereIn('responses.source', filter.sources);
+  ofAnswers(q, filter.answers ?? null, 'responses');
   return matchingProperties(db, q, 'responses.properties', filter.where ?? []);
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
 import { addCounts, figuresOf, type MarkedFigures, type ScoreCounts } from './compute.ts';
 import {
+  channelCounts,
   eventCount,
   filteredEventCount,
   filteredQuarterSendDays,
@@ -14,6 +15,7 @@ import {
 } from './queries.ts';
 import { inLocalDays, localDays } from './local-days.ts';
 import type { PropertyFilter } from './property-filter.ts';
+import type { AnswerFilter } from './sources.ts';
 import { joinPeriods, quarterBounds, quarterHoursOf, rollupsAnswer, type Period } from './range.ts';
 import { bucketStart, bucketStarts, groupDays, type Interval } from './series.ts';
 import { dayCounts } from './day-counts.ts';
@@ -34,12 +36,14 @@ export interface ReportScope {
   where: PropertyFilter[];
   /** A property to split the period's figures by. */
   segment?: string;
+  /** Split the period's figures by the channel the answers came by too. */
+  byChannel?: boolean;
   /** Local dates whose every bucket the series lists, empty ones too (so charts draw gaps); else only buckets with data. */
   fill?: { from: string; to: string };
   /** Count the touchpoint's events for the funnel (one more query). */
   funnel?: boolean;
-  /** Only answers of these sources (invitation, signed, anonymous, import); null or absent: all. */
-  sources?: readonly string[] | null;
+  /** Only answers of these sources (invitation, signed, anonymous, import) and channels (email, web, link, import); null or absent: all. */
+  answers?: AnswerFilter | null;
 }
 
 export interface ResponseRate {
@@ -70,6 +74,8 @@ export interface SurveyReport {
   funnel?: { events: number; invitations_sent: number; responses: number };
   series: ReportBucket[];
   segments?: Record<string, MarkedFigures>;
+  /** With byChannel: figures per channel the answers came by (email, web, link, import). */
+  channels?: Record<string, MarkedFigures>;
 }
 
 const scoreRange: Record<Metric, [number, number]> = { nps: [-100, 100], csat: [0, 100], ces: [1, 7] };
@@ -92,16 +98,16 @@ const totalOf = (days: Map<string, ScoreCounts>): ScoreCounts => {
 /** Day counts of the period and of the one before: one read when both are whole local days. */
 async function periodDays(db: Knex, scope: ReportScope): Promise<{ current: Map<string, ScoreCounts>; before: Map<string, ScoreCounts> | null }> {
   const { survey, period, previous, tz, reportingTz, where } = scope;
-  const sources = scope.sources ?? null;
-  if (!previous) return { current: await dayCounts(db, survey, period, tz, reportingTz, where, sources), before: null };
+  const answers = scope.answers ?? null;
+  if (!previous) return { current: await dayCounts(db, survey, period, tz, reportingTz, where, answers), before: null };
   if (period.fromDay && period.byDay && previous.byDay) {
-    const both = await dayCounts(db, survey, joinPeriods(previous, period), tz, reportingTz, where, sources);
+    const both = await dayCounts(db, survey, joinPeriods(previous, period), tz, reportingTz, where, answers);
     const current = new Map<string, ScoreCounts>();
     const before = new Map<string, ScoreCounts>();
     for (const [day, counts] of both) (day >= period.fromDay ? current : before).set(day, counts);
     return { current, before };
   }
-  const [current, before] = await Promise.all([dayCounts(db, survey, period, tz, reportingTz, where, sources), dayCounts(db, survey, previous, tz, reportingTz, where, sources)]);
+  const [current, before] = await Promise.all([dayCounts(db, survey, period, tz, reportingTz, where, answers), dayCounts(db, survey, previous, tz, reportingTz, where, answers)]);
   return { current, before };
 }
 
@@ -110,15 +116,17 @@ async function periodDays(db: Knex, scope: ReportScope): Promise<{ current: Map<
  * answer, the quarter-hour one in another zone, invitation_values under filters on several properties.
  */
 async function sendDays(db: Knex, scope: ReportScope): Promise<Map<string, { sent: number; responded: number }>> {
-  if (scope.where.length <= 1 && rollupsAnswer(scope.period, scope.tz, scope.reportingTz)) {
+  // The send rollups count every channel: one channel alone is counted from the invitations.
+  const channels = scope.answers?.channels ?? null;
+  if (channels === null && scope.where.length <= 1 && rollupsAnswer(scope.period, scope.tz, scope.reportingTz)) {
     return rollupSendDays(db, scope.survey.id, scope.period, scope.where[0] ?? null);
   }
-  const quarters = quarterHoursOf(scope.period, scope.tz);
+  const quarters = channels === null ? quarterHoursOf(scope.period, scope.tz) : null;
   if (quarters) {
     return scope.where.length === 0 ? quarterSendDays(db, scope.survey.id, quarters) : filteredQuarterSendDays(db, scope.survey.id, scope.where, quarters);
   }
   const days = new Map<string, { sent: number; responded: number }>();
-  for (const { day, row } of await inLocalDays(scope.tz, (chars) => sentAndAnsweredBy(db, scope.survey.id, scope.period, scope.where, chars))) {
+  for (const { day, row } of await inLocalDays(scope.tz, (chars) => sentAndAnsweredBy(db, scope.survey.id, scope.period, scope.where, chars, channels))) {
     const d = days.get(day) ?? days.set(day, { sent: 0, responded: 0 }).get(day)!;
     d.sent += row.sent;
     d.responded += row.answered;
@@ -142,13 +150,14 @@ function funnelEvents(db: Knex, scope: ReportScope): Promise<number> {
 export async function surveyReport(db: Knex, scope: ReportScope): Promise<SurveyReport> {
   const { survey, min, interval } = scope;
   const metric = survey.metric;
-  const sources = scope.sources ?? null;
-  const [{ current, before }, sends, events, segments, heldTimes] = await Promise.all([
+  const answers = scope.answers ?? null;
+  const [{ current, before }, sends, events, segments, heldTimes, channels] = await Promise.all([
     periodDays(db, scope),
     sendDays(db, scope),
     scope.funnel ? funnelEvents(db, scope) : Promise.resolve(null),
-    scope.segment ? segmentCounts(db, survey.id, scope.segment, scope.period, scope.reportingTz, scope.where, sources) : Promise.resolve(null),
-    heldAnswerTimes(db, survey.id, scope.period, scope.where, sources),
+    scope.segment ? segmentCounts(db, survey.id, scope.segment, scope.period, scope.reportingTz, scope.where, answers) : Promise.resolve(null),
+    heldAnswerTimes(db, survey.id, scope.period, scope.where, answers),
+    scope.byChannel ? channelCounts(db, survey.id, scope.period, scope.where, answers) : Promise.resolve(null),
   ]);
   const heldBuckets = new Map<string, number>();
   const { ofInstant } = localDays(scope.tz);
@@ -196,10 +205,8 @@ export async function surveyReport(db: Knex, scope: ReportScope): Promise<Survey
     series,
   };
   if (events !== null) report.funnel = { events, invitations_sent: sent, responses: responded };
-  if (segments) {
-    report.segments = Object.fromEntries(
-      [...segments].sort(([a], [b]) => a.localeCompare(b)).map(([value, counts]) => [value, figuresOf(metric, counts, min)]),
-    );
-  }
+  const figuresBy = (counts: Map<string, ScoreCounts>) => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)).map(([value, c]) => [value, figuresOf(metric, c, min)]));
+  if (segments) report.segments = figuresBy(segments);
+  if (channels) report.channels = figuresBy(channels);
   return report;
 }

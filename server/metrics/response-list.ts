@@ -4,7 +4,7 @@ import { getSettings, isTimeZone } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
 import { parsePeriod } from './range.ts';
 import { responsesAfter, type ListedResponseRow } from './queries.ts';
-import { sourceFor, sourcesOf, type SourceChoice } from './sources.ts';
+import { answerFilter, sourceFor, type SourceChoice } from './sources.ts';
 
 export interface ResponsesQuery {
   survey?: string;
@@ -37,13 +37,13 @@ export async function listResponses(db: Knex, query: ResponsesQuery): Promise<{ 
   const afterId = decodeCursor(query.cursor);
   let surveyId: number | null = null;
   // Every source unless asked: a list of answers shows each with its source.
-  const sources = sourcesOf(sourceFor(null, query.source));
+  const answers = answerFilter(sourceFor(null, query.source));
   if (query.survey) {
     const survey = await findSurveyByKey(db, query.survey);
     if (!survey) throw new NotFoundError(`No survey with the key ${query.survey}`);
     surveyId = survey.id;
   }
-  const rows = await responsesAfter(db, { surveyId, period, afterId, limit: query.limit + 1, sources });
+  const rows = await responsesAfter(db, { surveyId, period, afterId, limit: query.limit + 1, answers });
   const page = rows.slice(0, query.limit);
   return {
     responses: page.map((r) => ({

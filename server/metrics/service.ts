@@ -8,7 +8,7 @@ import { parsePeriod, previousPeriod } from './range.ts';
 import { surveyReport, type SurveyReport } from './report.ts';
 import type { Interval } from './series.ts';
 import { testNames } from './significance.ts';
-import { sourceFor, sourcesOf, type SourceChoice } from './sources.ts';
+import { answerFilter, sourceFor, type AnswerChannelChoice, type SourceChoice } from './sources.ts';
 
 export interface MetricsQuery {
   survey: string;
@@ -23,6 +23,10 @@ export interface MetricsQuery {
   where?: PropertyFilter[];
   /** Which answers count: all, identified or anonymous; default: the survey's. */
   source?: SourceChoice;
+  /** Only answers given by this channel (and, for the response rate, invitations of it); default: every channel. */
+  channel?: AnswerChannelChoice;
+  /** `channel`: figures per channel too. */
+  split?: 'channel';
 }
 
 export type MetricsResult = {
@@ -36,6 +40,7 @@ export type MetricsResult = {
   to: string | null;
   where: Record<string, string[]>;
   source: SourceChoice;
+  channel: AnswerChannelChoice | null;
 } & SurveyReport;
 
 /**
@@ -62,7 +67,8 @@ export async function surveyMetrics(db: Knex, query: MetricsQuery): Promise<Metr
     where,
     segment: query.segment,
     funnel: true,
-    sources: sourcesOf(source),
+    answers: answerFilter(source, query.channel),
+    byChannel: query.split === 'channel',
   });
   return {
     survey: survey.key,
@@ -74,6 +80,7 @@ export async function surveyMetrics(db: Knex, query: MetricsQuery): Promise<Metr
     to: period.to,
     where: Object.fromEntries(where.map((f) => [f.name, f.values])),
     source,
+    channel: query.channel ?? null,
     ...report,
   };
 }

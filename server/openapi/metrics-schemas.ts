@@ -5,7 +5,7 @@ import type { ResponseRate, SurveyReport } from '../metrics/report.ts';
 import type { MetricsResult } from '../metrics/service.ts';
 import type { Comparison } from '../metrics/significance.ts';
 import { intervals } from '../metrics/series.ts';
-import { sourceChoices } from '../metrics/sources.ts';
+import { answerChannels, sourceChoices } from '../metrics/sources.ts';
 import { metricScales } from './request-schemas.ts';
 
 /**
@@ -99,6 +99,7 @@ const reportShape = {
     }),
   ),
   segments: z.record(z.string(), figures).optional().meta({ description: 'With `segment`: figures per value of that property.' }),
+  channels: z.record(z.string(), figures).optional().meta({ description: 'With `split=channel`: figures per channel the answers came by (email, web, link, import).' }),
 } satisfies Shape<SurveyReport>;
 
 export const metricsAnswer = z
@@ -114,6 +115,10 @@ export const metricsAnswer = z
     source: z
       .enum(sourceChoices)
       .meta({ description: "Which answers count: the `source` asked for, else the survey's default (`identified` when the survey leaves anonymous answers out)." }),
+    channel: z
+      .enum(answerChannels)
+      .nullable()
+      .meta({ description: 'The `channel` asked for (only answers given by it, and the response rate of its invitations: `web` counts those the widget showed), else null: every channel.' }),
     ...reportShape,
   } satisfies Shape<MetricsResult>)
   .meta({ id: 'Metrics' });

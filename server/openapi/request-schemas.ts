@@ -103,6 +103,9 @@ export const metricsQuery = describeFields(metricsQuerySchema, {
   },
   source:
     'Which answers count: all, identified (invitations, signed links, imports) or anonymous (the public web link). Default: all, or identified where the survey leaves anonymous answers out.',
+  split: 'channel: also the figures per channel the answers came by (`channels`).',
+  channel:
+    'Only answers given by this channel: email (the email links), web (the widget on your site), link (the web link) or import; the response rate then counts only that channel\'s invitations (web: those the widget showed). Default: every channel.',
 });
 
 export const responsesQuery = describeFields(responsesQuerySchema, {

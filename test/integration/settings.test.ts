@@ -82,6 +82,8 @@ describe('settings page', () => {
       audit_retention_days: 365,
       // Not in the form sent: a checkbox left unticked is off.
       admins_require_two_factor: false,
+      // The widget's sites have a form of their own; this one leaves them as they were.
+      widget_origins: [],
       contact_rules: {
         cooldown_after_invitation_days: null,
         cooldown_after_response_days: 60,

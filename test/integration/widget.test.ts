@@ -120,6 +120,27 @@ describe('the widget: web invitations shown in the company’s page', function (
     const metrics = (await ctx.api.get('/api/v1/metrics').query({ survey: 'checkout-nps', from: '2026-11-01', to: '2026-11-30' }).expect(200)).body;
     expect(metrics.overall.n).to.equal(1);
     expect(metrics.response_rate).to.deep.include({ sent: 1, responded: 1, rate: 1 });
+    // Split and filtered by channel: the website's answer is web, none came by email.
+    const period = { survey: 'checkout-nps', from: '2026-11-01', to: '2026-11-30' };
+    const split = (await ctx.api.get('/api/v1/metrics').query({ ...period, split: 'channel' }).expect(200)).body;
+    expect(Object.keys(split.channels)).to.deep.equal(['web']);
+    expect(split.channels.web).to.include({ n: 1, score: -100 });
+    const web = (await ctx.api.get('/api/v1/metrics').query({ ...period, channel: 'web' }).expect(200)).body;
+    expect(web).to.deep.include({ channel: 'web' });
+    expect(web.overall.n).to.equal(1);
+    expect(web.response_rate).to.deep.include({ sent: 1, responded: 1 });
+    const email = (await ctx.api.get('/api/v1/metrics').query({ ...period, channel: 'email' }).expect(200)).body;
+    expect(email.overall.n).to.equal(0);
+    expect(email.response_rate).to.deep.include({ sent: 0, responded: 0 });
+    await ctx.api.get('/api/v1/metrics').query({ ...period, channel: 'fax' }).expect(422);
+    // The touchpoint page: by channel, and filtered to one.
+    const { agent } = await ctx.signIn('viewer');
+    const page = (await agent.get('/dashboard/checkout-nps').query({ from: '2026-11-01', to: '2026-11-30' }).expect(200)).text;
+    expect(page).to.match(/<h2 id="channels-title">By channel<\/h2>/);
+    expect(page).to.match(/<th scope="row">Website \(widget\)<\/th><td>\u2212100 /);
+    const emailOnly = (await agent.get('/dashboard/checkout-nps').query({ from: '2026-11-01', to: '2026-11-30', channel: 'email' }).expect(200)).text;
+    expect(emailOnly).to.contain('Email answers only');
+    expect(emailOnly).to.not.match(/<th scope="row">Website \(widget\)<\/th>/);
 
     const bad = await widget('answer', { ...body, score: 11 }).expect(422);
     expect(bad.body.errors[0].field).to.equal('score');
@@ -143,6 +164,12 @@ describe('the widget: web invitations shown in the company’s page', function (
     expect(await invitation(decided.invitation_id)).to.include({ state: 'dismissed' });
     const timeline = (await ctx.api.get('/api/v1/customers/c-7/timeline').expect(200)).body.timeline;
     expect(timeline.map((e: { kind: string }) => e.kind)).to.include('dismissed');
+    // The delivery log lists it by that state, with its channel; its page shows no email.
+    const { agent } = await ctx.signIn('editor');
+    const log = (await agent.get('/deliveries').query({ state: 'dismissed' }).expect(200)).text;
+    expect(log).to.match(/<td>dismissed<\/td>\s*<td>web<\/td>/);
+    expect((await agent.get('/deliveries').query({ state: 'waiting' }).expect(200)).text).to.not.contain('<td>dismissed</td>');
+    await agent.get(`/deliveries/${decided.invitation_id}`).expect(200);
     // The global cooldown after an invitation (30 days) holds against the dismissed one.
     ctx.clock.advance(DAY);
     const next = await event('c-7', 't-7b');
@@ -179,5 +206,20 @@ describe('the widget: web invitations shown in the company’s page', function (
     let last = 0;
     for (let i = 0; i < 61; i++) last = (await ask('nobody')).status;
     expect(last).to.equal(429);
+  });
+
+  it('the Settings page shows the snippet and the secret, lists the sites and refuses a bad one naming the line', async () => {
+    const { agent, csrf } = await ctx.signIn('admin');
+    const page = (await agent.get('/settings').expect(200)).text;
+    const shown = /id="widget-secret">([^<]+)</.exec(page)?.[1];
+    expect(shown).to.equal(await signingSecret(ctx.deps.db, 'widget'));
+    expect(page).to.contain('/widget.js" data-customer="CUSTOMER_ID" data-signature="SIGNATURE" async&gt;');
+    await agent.post('/settings/widget-origins').type('form').send({ _csrf: csrf, widget_origins: `${SHOP}/\nhttp://127.0.0.1:8080` }).expect(303);
+    expect((await getSettings(ctx.deps.db)).widget_origins).to.deep.equal([SHOP, 'http://127.0.0.1:8080']);
+    const bad = await agent.post('/settings/widget-origins').type('form').send({ _csrf: csrf, widget_origins: 'https://shop.example/checkout' }).expect(422);
+    expect(bad.text).to.contain('line &quot;https://shop.example/checkout&quot; must be a site');
+    expect((await getSettings(ctx.deps.db)).widget_origins).to.have.length(2);
+    await agent.post('/settings/widget-secret').type('form').send({ _csrf: csrf }).expect(303);
+    expect(await signingSecret(ctx.deps.db, 'widget')).to.not.equal(shown);
   });
 });
