@@ -13,6 +13,7 @@ import { exportSurveyFile } from './surveys/files.ts';
 import { summaryLine, type ImportReport } from './imports/report.ts';
 import { signingSecret } from './settings/signing-secrets.ts';
 import { allowWidgetOrigin } from './widget/service.ts';
+import { plural } from './eligibility/reasons.ts';
 
 const usage = `Usage: touchpoint <command>
 
@@ -55,6 +56,18 @@ function printReport(report: ImportReport, events?: { send: boolean }): void {
   console.log(summaryLine(report));
 }
 
+/**
+ * A refused field as one sentence: a message that is one already ("Expires must be …") as it is; "must be
+ * an email address" of the field email as "Email must be an email address."; anything else after the field's
+ * name (widget_origins.0: must be …).
+ */
+function refusalSentence(field: string, message: string): string {
+  const text = message.replace(/[.]$/, '');
+  if (/^[A-Z]/.test(text)) return `${text}.`;
+  if (/^[a-z]+$/.test(field) && /^(must|is|are|cannot|should|has|was)\b/.test(text)) return `${field.charAt(0).toUpperCase()}${field.slice(1)} ${text}.`;
+  return `${field}: ${text}.`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -76,7 +89,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return command || values.help ? 0 : 2;
   }
-  const deps = await bootstrap();
+  // serve and worker log to standard output; every other command keeps it for its own output and logs to standard error.
+  const deps = await bootstrap(undefined, { logTo: command === 'serve' || command === 'worker' ? 1 : 2 });
   if (command === 'serve') return serve(deps).then(() => -1);
   if (command === 'worker') return work(deps).then(() => -1);
   try {
@@ -115,10 +129,12 @@ async function main(argv: string[]): Promise<number> {
         if (sub === 'responses' && values.send) throw new AppError(2, 'usage', '--send is for import events: imported responses send no email');
         const dryRun = !!values['dry-run'];
         const send = !!values.send;
+        // Progress only to a terminal (a log file would get the lines glued together).
         let progressShown = false;
         const showProgress = (done: number) => {
+          if (!process.stderr.isTTY) return;
           progressShown = true;
-          process.stderr.write(`\r${done} rows read…`);
+          process.stderr.write(`\r${plural(done, 'row')} read…`);
         };
         const report = await (sub === 'responses'
           ? importResponses(deps, arg, showProgress, { dryRun })
@@ -162,9 +178,11 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err) => {
-    if (err instanceof ConfigError || err instanceof AppError) {
+    if (err instanceof AppError && err.errors.length) {
+      // Each refused field once, as a sentence naming it.
+      for (const e of err.errors) console.error(refusalSentence(e.field, e.message));
+    } else if (err instanceof ConfigError || err instanceof AppError) {
       console.error(err.message);
-      if (err instanceof AppError) for (const e of err.errors) console.error(`  ${e.field}: ${e.message}`);
     } else {
       console.error(err);
     }

@@ -13,8 +13,8 @@ import { checkLinkKey } from './tokens.ts';
 import { startWorker, stopWaitMs } from './jobs.ts';
 
 /** Config, database (migrated), mail transport and log: everything a command needs. */
-export async function bootstrap(config: Config = loadConfig()): Promise<Deps> {
-  const log = createLog(config.logLevel);
+export async function bootstrap(config: Config = loadConfig(), options: { logTo?: 1 | 2 } = {}): Promise<Deps> {
+  const log = createLog(config.logLevel, options.logTo);
   const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax });
   const applied = await migrateLatest(db);
   if (applied.length) log.info({ applied }, 'database migrated');

@@ -1,5 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { audit, cliActor } from '../audit/record.ts';
+import { plural } from '../eligibility/reasons.ts';
 
 /** What an import did: rows taken, and each refused row with its line number and reason. */
 export interface ImportReport {
@@ -13,8 +14,7 @@ export interface ImportReport {
   dryRun?: boolean;
 }
 
-// "rows" even for one: the wording stays the same for scripts that read it.
-const rows = (n: number) => `${n} rows`;
+const rows = (n: number) => plural(n, 'row');
 
 /** The last line of an import: rows taken and refused (and skipped as already imported, for responses); a dry run says so. */
 export function summaryLine(report: ImportReport): string {

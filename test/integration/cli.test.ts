@@ -33,7 +33,11 @@ describe('the touchpoint command', function () {
   it('refuses a bad role, naming the field', async () => {
     const failed = await touchpoint(ctx, 'user', 'create', '--email', 'x@example.com', '--role', 'boss').catch((e) => e);
     expect(failed.code).to.equal(1);
-    expect(failed.stderr).to.match(/role/);
+    expect(failed.stderr.trim()).to.equal('Role must be admin, editor or viewer.');
+    // Each field once, as a sentence; no log lines among them (the database was migrated before).
+    const both = await touchpoint(ctx, 'user', 'create', '--email', 'x', '--role', 'boss').catch((e) => e);
+    expect(both.stderr.trim().split('\n')).to.deep.equal(['Email must be an email address.', 'Role must be admin, editor or viewer.']);
+    expect(failed.stdout).to.equal('');
   });
 
   it('creates an API key, printed alone on the last line, that the API accepts', async () => {
@@ -83,7 +87,9 @@ describe('the touchpoint command', function () {
     expect(empty.stderr).to.contain('Scopes must include at least one scope');
     const expiry = await touchpoint(ctx, 'apikey', 'create', '--name', 'bad', '--expires', 'soon').catch((e) => e);
     expect(expiry.code).to.equal(1);
-    expect(expiry.stderr).to.contain('expires: Expires must be a date (YYYY-MM-DD) or an ISO 8601 instant');
+    expect(expiry.stderr).to.contain('Expires must be a date (YYYY-MM-DD) or an ISO 8601 instant');
+    // Once, not repeated under a summary.
+    expect(expiry.stderr.match(/Expires must be a date/g)).to.have.length(1);
     const past = await touchpoint(ctx, 'apikey', 'create', '--name', 'bad', '--expires', '2020-01-01').catch((e) => e);
     expect(past.code).to.equal(1);
     expect(past.stderr).to.contain('Expires must be in the future.');

@@ -105,7 +105,7 @@ describe('import responses from CSV', function () {
     const before = await written();
     const first = await touchpoint(ctx, 'import', 'responses', file);
     expect(first.code).to.equal(0);
-    expect(lastLine(first.stdout)).to.equal('5 rows taken, 0 rows refused, 1 rows skipped as already imported');
+    expect(lastLine(first.stdout)).to.equal('5 rows taken, 0 rows refused, 1 row skipped as already imported');
     const after = await written();
     expect(after.responses - before.responses).to.equal(5);
     const stored = await ctx.deps.db('responses').where('answered_at', '2026-04-01T10:00:00.000Z').orderBy('id');
@@ -140,7 +140,7 @@ describe('import responses from CSV', function () {
     const cli = write('future-cli.csv', 'survey,score,answered_at\ndelivery-nps,5,2026-05-01T10:00:00Z\ndelivery-nps,5,2099-05-01T10:00:00Z\n');
     const run = await touchpoint(ctx, 'import', 'responses', cli);
     expect(run.stdout).to.match(/^line 3: answered_at "2099-05-01T10:00:00Z" is in the future/m);
-    expect(lastLine(run.stdout)).to.equal('1 rows taken, 1 rows refused, 0 rows skipped as already imported');
+    expect(lastLine(run.stdout)).to.equal('1 row taken, 1 row refused, 0 rows skipped as already imported');
   });
 
   it('takes one row per response_id in a survey (the same id in another survey is another answer)', async () => {
