@@ -278,6 +278,12 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
             return { scrollWidth, over };
           });
           expect(wide.scrollWidth, `${label}: scrolls sideways (scrollWidth ${wide.scrollWidth}); widest: ${wide.over.join(', ')}`).to.be.at.most(321);
+          // The answer page: the 0–10 scale on one row, every button a tap target of at least 24 × 24 px (WCAG 2.2 AA).
+          const scale = await page.evaluate(() => [...document.querySelectorAll('.scale-option label')].map((el) => el.getBoundingClientRect()).map((r) => ({ top: Math.round(r.top), width: r.width, height: r.height })));
+          if (scale.length) {
+            expect(new Set(scale.map((b) => b.top)).size, `${label}: the scale's rows`).to.equal(1);
+            for (const b of scale) expect(Math.min(b.width, b.height), `${label}: a score button's size`).to.be.at.least(24);
+          }
         }
       });
     }
