@@ -49,6 +49,8 @@ export function setupRoutes(deps: Deps): Router {
     askCode: deps.config.setupCodeRequired,
     passwordHint: passwordRules,
     zones: zones.map((zone) => ({ value: zone, label: zone, selected: zone === values.reporting_time_zone })),
+    // Picks the browser's time zone while the choice is still the default (no inline scripts: a file).
+    scripts: ['/public/js/setup.js'],
     ...extra,
   });
 
@@ -68,6 +70,7 @@ export function setupRoutes(deps: Deps): Router {
       password: formRaw(req.body, 'password'),
       password_confirm: formRaw(req.body, 'password_confirm'),
       reporting_time_zone: formText(req.body, 'reporting_time_zone') || 'UTC',
+      company_name: formText(req.body, 'company_name'),
       setup_code: formText(req.body, 'setup_code'),
     };
     const demo = formChecked(req.body, 'demo');

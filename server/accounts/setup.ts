@@ -19,6 +19,8 @@ const setupSchema = z.object({
   password: newUserSchema.shape.password,
   password_confirm: z.string(),
   reporting_time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  /** Who the survey emails come from ("Acme customer care"): the settings' sender name; blank: the name in MAIL_FROM. */
+  company_name: z.string().trim().max(200, 'must be at most 200 characters').optional(),
   setup_code: z.string().max(100).optional(),
 });
 export type SetupInput = z.input<typeof setupSchema>;
@@ -114,7 +116,7 @@ export async function completeSetup(db: Knex, input: SetupInput, now: Date, opti
       await claimFirstRunSetup(trx, toDbTime(now));
       await forgetSetupCodes(trx);
       const admin = await createUser(trx, { email: values.email, name: values.name, role: 'admin', password: values.password }, now, options.actor);
-      await updateSettings(trx, { reporting_time_zone: values.reporting_time_zone });
+      await updateSettings(trx, { reporting_time_zone: values.reporting_time_zone, ...(values.company_name ? { sender_name: values.company_name } : {}) });
       return admin;
     });
   } catch (err) {

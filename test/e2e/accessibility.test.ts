@@ -302,7 +302,8 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
       await empty.deps.db('users').del();
       emptyServed = await serveApp(empty.app);
       emptyBase = emptyServed.base;
-      page = await (await browser.newContext()).newPage();
+      // A browser in Berlin: setup guesses the reporting time zone from it.
+      page = await (await browser.newContext({ timezoneId: 'Europe/Berlin' })).newPage();
     });
 
     after(async () => {
@@ -321,6 +322,7 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
         const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
         expect(bad.map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).to.deep.equal([]);
         if (width === 320) expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(321);
+        expect(await page.locator('#f-reporting_time_zone').inputValue(), 'the zone chosen from the browser').to.equal('Europe/Berlin');
       });
     }
   });

@@ -47,7 +47,7 @@ describe('first-run setup', () => {
     expect(form.text).to.match(/<label for="f-demo">/);
     const csrf = await csrfFrom(agent, '/setup');
     const res = await agent.post('/setup').type('form').send({
-      _csrf: csrf, email: 'owner@example.com', name: 'Olga Owner', password: strong, password_confirm: strong, reporting_time_zone: 'Europe/Berlin',
+      _csrf: csrf, email: 'owner@example.com', name: 'Olga Owner', password: strong, password_confirm: strong, reporting_time_zone: 'Europe/Berlin', company_name: ' Acme care ',
     }).expect(303);
     expect(res.headers.location).to.equal('/dashboard');
 
@@ -56,6 +56,8 @@ describe('first-run setup', () => {
     expect(owner?.name).to.equal('Olga Owner');
     expect(owner?.password_hash).to.match(/^scrypt\$/);
     expect((await getSettings(ctx.deps.db)).reporting_time_zone).to.equal('Europe/Berlin');
+    // The company's name signs the survey emails.
+    expect((await getSettings(ctx.deps.db)).sender_name).to.equal('Acme care');
 
     // Signed in: an admin page opens.
     const users = await agent.get('/users').expect(200);
