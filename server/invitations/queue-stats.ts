@@ -33,3 +33,17 @@ export async function queueStats(db: Knex, nowIso: string, staleBeforeIso: strin
     staleClaims: Number(claimed?.stale ?? 0),
   };
 }
+
+/** The scheduled invitation the worker will email next: its send time (or retry time, when later), survey and address; null when none waits. */
+export async function nextScheduled(db: Knex): Promise<{ at: string; survey: string; email: string | null; count: number } | null> {
+  const row = await db('invitations')
+    .join('surveys', 'surveys.id', 'invitations.survey_id')
+    .join('customers', 'customers.id', 'invitations.customer_id')
+    .where('invitations.state', InvitationStates.scheduled)
+    .orderBy('invitations.send_at')
+    .first('invitations.send_at', 'invitations.next_attempt_at', 'surveys.key as survey', 'customers.email');
+  if (!row) return null;
+  const count = await db('invitations').where('state', InvitationStates.scheduled).count({ n: '*' }).first();
+  const at = row.next_attempt_at && row.next_attempt_at > row.send_at ? row.next_attempt_at : row.send_at;
+  return { at, survey: row.survey, email: row.email, count: Number(count?.n ?? 0) };
+}

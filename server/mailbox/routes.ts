@@ -6,6 +6,8 @@ import { getSettings } from '../settings/service.ts';
 import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from '../mail/mailbox-queries.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { inertLinks } from '../tokens.ts';
+import { nextScheduled } from '../invitations/queue-stats.ts';
+import { plural } from '../eligibility/reasons.ts';
 
 const LIST_LIMIT = 200;
 
@@ -42,6 +44,15 @@ export function mailboxRoutes(deps: Deps): Router {
 
   const instants = async (locals: Record<string, unknown>) => pageInstants((await getSettings(deps.db)).reporting_time_zone, locals);
 
+  /** When the worker sends its next email, in words: "at 14:05 (in 12 minutes)", or "now". */
+  const nextEmail = async (locals: Record<string, unknown>) => {
+    const next = await nextScheduled(deps.db);
+    if (!next) return null;
+    const minutes = Math.ceil((Date.parse(next.at) - deps.clock.now().getTime()) / 60_000);
+    const when = minutes <= 0 ? 'now: the worker sends it within seconds' : `${formatInstant(next.at, await instants(locals))} (in ${minutes < 120 ? plural(minutes, 'minute') : plural(Math.round(minutes / 60), 'hour')}; the survey's send delay and quiet hours set it)`;
+    return { ...next, when, waiting: plural(next.count, 'invitation') };
+  };
+
   router.get('/mailbox', admin, async (_req, res) => {
     const shown = await instants(res.locals);
     const messages = (await listMailboxMessages(deps.db, LIST_LIMIT)).map((m) => ({ ...m, at: formatInstant(m.created_at, shown) }));
@@ -49,9 +60,19 @@ export function mailboxRoutes(deps: Deps): Router {
       title: 'Mailbox',
       nav: 'mailbox',
       messages,
+      next: await nextEmail(res.locals),
       usesSmtp: deps.mail.kind === 'smtp',
       limit: LIST_LIMIT,
+      // Looks for new messages every few seconds and shows them without a reload.
+      scripts: ['/public/js/mailbox.js'],
     });
+  });
+
+  // What the page's script polls: the newest message's id.
+  router.get('/mailbox/latest', admin, async (_req, res) => {
+    const [newest] = await listMailboxMessages(deps.db, 1);
+    res.set('Cache-Control', 'no-store');
+    res.json({ newest: newest?.id ?? null });
   });
 
   router.get('/mailbox/:id', admin, async (req, res) => {

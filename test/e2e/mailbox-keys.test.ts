@@ -151,4 +151,19 @@ describe('the mailbox carries no keys (Chromium, no SMTP_URL)', function () {
     await screenshot(admin, 'mailbox-message');
     expect(await answerTables(ctx.deps.db), 'nothing stored').to.deep.equal(stored);
   });
+
+  it('the Mailbox says when the next scheduled email is due, and shows a new message by itself', async () => {
+    // One more invitation, due in 45 minutes.
+    const later = await seedInvitation(ctx, { sendAt: new Date(ctx.clock.now().getTime() + 45 * 60_000) });
+    await admin.goto(`${base}/mailbox`);
+    const next = admin.locator('#mailbox-next');
+    expect(await next.innerText()).to.match(/^Next scheduled email: delivery-nps to customer-[a-z0-9]+@example\.com, .* \(in 45 minutes; the survey's send delay and quiet hours set it\)\. 1 invitation scheduled in all\.$/);
+    expect(await admin.locator('main tbody tr').count()).to.equal(1);
+    // Its time comes and the worker sends it: the page shows it without a reload, and says so.
+    ctx.clock.advance(46 * 60_000);
+    expect((await runOnce(ctx.deps)).sent).to.deep.equal([later.invitationId]);
+    await admin.locator('main tbody tr').nth(1).waitFor({ timeout: 15_000 });
+    expect(await admin.locator('#mailbox-status').innerText()).to.match(/^New message: /);
+    expect(await next.innerText()).to.contain('No email is scheduled');
+  });
 });
