@@ -3,8 +3,11 @@
 (function () {
   'use strict';
   if (typeof window.Chart === 'undefined') return;
-  var ranges = { nps: { min: -100, max: 100 }, csat: { min: 0, max: 100 }, ces: { min: 1, max: 7 } };
-  var brand = getComputedStyle(document.documentElement).getPropertyValue('--brand').trim() || '#2f5fd0';
+  // Each metric's whole range, and the least span its axis shows (so a flat line is not magnified into noise).
+  var ranges = { nps: { min: -100, max: 100, span: 20 }, csat: { min: 0, max: 100, span: 10 }, ces: { min: 1, max: 7, span: 1 } };
+  var rootStyle = getComputedStyle(document.documentElement);
+  var tone = function (name) { return rootStyle.getPropertyValue('--score-' + name).trim() || '#5b6477'; };
+  var brand = rootStyle.getPropertyValue('--brand').trim() || '#2f5fd0';
   var band = 'rgba(47, 95, 208, 0.15)';
 
   // Numbers on the axes and in tooltips follow the reader's locale (en, de), as the tables do.
@@ -19,26 +22,48 @@
   function trend(data) {
     var points = data.points || [];
     var number = numberFormat(data.locale);
-    var range = ranges[data.metric] || {};
+    var range = ranges[data.metric] || { span: 1 };
+    var readable = function (p) { return !p.too_small && p.score !== null && p.score !== undefined; };
     var hasBand = points.some(function (p) { return p.low !== undefined; });
     var datasets = [{
+      // The line joins only buckets with enough answers to read; the others are hollow points of their own.
       label: data.label,
-      data: points.map(function (p) { return p.score; }),
+      data: points.map(function (p) { return readable(p) ? p.score : null; }),
       borderColor: brand,
       backgroundColor: brand,
       spanGaps: false,
       tension: 0.2,
-      // Buckets with too few answers are drawn as hollow points.
-      pointBackgroundColor: points.map(function (p) { return p.too_small ? '#fff' : brand; }),
       pointRadius: 3,
+      order: 0
+    }, {
+      label: 'too few answers to read',
+      data: points.map(function (p) { return !readable(p) && p.score !== null && p.score !== undefined ? p.score : null; }),
+      showLine: false,
+      borderColor: brand,
+      pointBackgroundColor: '#fff',
+      pointBorderWidth: 2,
+      pointRadius: 4,
       order: 0
     }];
     if (hasBand) {
-      // The 95 % band: the high line filled down to the low line.
+      // The 95 % band of the readable buckets: the high line filled down to the low line.
       datasets.push(
-        { label: 'low', data: points.map(function (p) { return p.low; }), borderWidth: 0, pointRadius: 0, fill: false, spanGaps: false, order: 1 },
-        { label: 'high', data: points.map(function (p) { return p.high; }), borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: band, spanGaps: false, order: 1 }
+        { label: 'low', data: points.map(function (p) { return readable(p) ? p.low : null; }), borderWidth: 0, pointRadius: 0, fill: false, spanGaps: false, order: 1 },
+        { label: 'high', data: points.map(function (p) { return readable(p) ? p.high : null; }), borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: band, spanGaps: false, order: 1 }
       );
+    }
+    // The axis follows the data (scores and bands), padded, within the metric's range.
+    var values = [];
+    points.forEach(function (p) {
+      [p.score, readable(p) ? p.low : null, readable(p) ? p.high : null].forEach(function (v) { if (typeof v === 'number') values.push(v); });
+    });
+    var y = {};
+    if (values.length) {
+      var lo = Math.min.apply(null, values);
+      var hi = Math.max.apply(null, values);
+      var pad = Math.max((hi - lo) * 0.1, (range.span - (hi - lo)) / 2, 0);
+      y.min = range.min === undefined ? lo - pad : Math.max(range.min, lo - pad);
+      y.max = range.max === undefined ? hi + pad : Math.min(range.max, hi + pad);
     }
     return {
       type: 'line',
@@ -48,11 +73,11 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        scales: { y: { suggestedMin: range.min, suggestedMax: range.max } },
+        scales: { y: y },
         plugins: {
           legend: { display: false },
           tooltip: {
-            filter: function (item) { return item.datasetIndex === 0; },
+            filter: function (item) { return item.datasetIndex <= 1 && item.raw !== null; },
             callbacks: {
               afterLabel: function (ctx) {
                 var p = points[ctx.dataIndex];
@@ -70,7 +95,8 @@
   function bar(data) {
     return {
       type: 'bar',
-      data: { labels: data.labels || [], datasets: [{ label: data.label, data: data.values || [], backgroundColor: brand }] },
+      // A distribution's bars in their score group's colour (the table beside it names each group).
+      data: { labels: data.labels || [], datasets: [{ label: data.label, data: data.values || [], backgroundColor: data.tones ? data.tones.map(tone) : brand }] },
       options: {
         locale: data.locale || 'en',
         responsive: true,

@@ -13,16 +13,19 @@ export const presets = ['7d', '30d', '90d', 'quarter'] as const;
 export type Preset = (typeof presets)[number];
 export const presetLabels: Record<Preset, string> = { '7d': 'Last 7 days', '30d': 'Last 30 days', '90d': 'Last 90 days', quarter: 'This quarter' };
 
+/** The colour tone of each score group (public/css/app.css --score-low, --score-mid, --score-high): the lowest group, the middle, the highest. */
+export const groupTones: Record<string, 'low' | 'mid' | 'high'> = { detractor: 'low', passive: 'mid', promoter: 'high', low: 'low', mid: 'mid', high: 'high' };
+
 /** Comment groups per metric (surveys/model.ts scoreGroupBounds), with their labels. */
 const groupNames: Record<string, string> = { detractor: 'Detractors', passive: 'Passives', promoter: 'Promoters', low: 'Low', mid: 'Middle', high: 'High' };
 export const scoreGroups = Object.fromEntries(
   (Object.entries(scoreGroupBounds) as [Metric, Record<string, { min: number; max: number }>][]).map(([metric, groups]) => [
     metric,
     Object.fromEntries(
-      Object.entries(groups).map(([name, b]) => [name, { label: `${groupNames[name]} (${b.min === b.max ? b.min : `${b.min}–${b.max}`})`, ...b }]),
+      Object.entries(groups).map(([name, b]) => [name, { label: `${groupNames[name]} (${b.min === b.max ? b.min : `${b.min}–${b.max}`})`, name: groupNames[name], tone: groupTones[name], ...b }]),
     ),
   ]),
-) as Record<Metric, Record<string, { label: string; min: number; max: number }>>;
+) as Record<Metric, Record<string, { label: string; name: string; tone: 'low' | 'mid' | 'high'; min: number; max: number }>>;
 
 const optionalText = (max: number) =>
   z

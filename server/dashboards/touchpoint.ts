@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
-import { scales, usesWidget, type Metric, type Survey } from '../surveys/model.ts';
+import { scales, scoreGroupOf, usesWidget, type Metric, type Survey } from '../surveys/model.ts';
 import { describeFilters } from '../metrics/property-filter.ts';
 import { parsePeriod } from '../metrics/range.ts';
 import type { Interval } from '../metrics/series.ts';
@@ -54,21 +54,26 @@ export function pageReport(db: Knex, survey: Survey, scope: PageScope, extra: { 
   return rangeReport(db, survey, scope.range, { tz: scope.tz, min: scope.min }, { interval: scope.interval, where: scope.where, source: scope.source, channel: scope.channel, ...extra });
 }
 
+/** The score group (name and colour tone) a score of `metric` falls in. */
+const groupOf = (metric: Metric, score: number) => scoreGroups[metric][scoreGroupOf(metric, score)];
+
 function distributionOf(metric: Metric, report: SurveyReport, locale: string) {
   const n = report.overall.n;
   const share = (count: number) => (n > 0 ? formatPercent(count / n, locale) : '–');
   const countOf = (score: number) => report.distribution[String(score)] ?? 0;
-  if (metric === 'nps') {
-    // Detractors, passives, promoters: the score groups the comments are filtered by.
-    return Object.values(scoreGroups.nps).map((g) => {
-      let count = 0;
-      for (let s = g.min; s <= g.max; s++) count += countOf(s);
-      return { label: g.label, count, share: share(count) };
-    });
-  }
+  // Every score of the scale, with its group (the comments' groups: detractors, passives, promoters …) and the group's colour tone.
+  const groups = Object.values(scoreGroups[metric]);
   const rows = [];
-  for (let s = scales[metric].min; s <= scales[metric].max; s++) rows.push({ label: String(s), count: countOf(s), share: share(countOf(s)) });
-  return rows;
+  for (let s = scales[metric].min; s <= scales[metric].max; s++) {
+    const group = groups.find((g) => s >= g.min && s <= g.max)!;
+    rows.push({ label: String(s), group: group.name, tone: group.tone, count: countOf(s), share: share(countOf(s)) });
+  }
+  const totals = groups.map((g) => {
+    let count = 0;
+    for (let s = g.min; s <= g.max; s++) count += countOf(s);
+    return { label: g.label, tone: g.tone, count, share: share(count) };
+  });
+  return { rows, totals };
 }
 
 /** GET /dashboard/:surveyKey: trend with band, distribution, funnel, segments and comments of one survey. */
@@ -172,8 +177,9 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
       })),
     },
     distribution: {
-      chart: { kind: 'bar', label: metric === 'nps' ? 'Promoters, passives and detractors' : `Responses by score (${scales[metric].min}–${scales[metric].max})`, locale, labels: distribution.map((d) => d.label), values: distribution.map((d) => d.count) },
-      rows: distribution,
+      chart: { kind: 'bar', label: `Responses by score (${scales[metric].min}–${scales[metric].max}), coloured by group`, locale, labels: distribution.rows.map((d) => d.label), values: distribution.rows.map((d) => d.count), tones: distribution.rows.map((d) => d.tone) },
+      rows: distribution.rows,
+      totals: distribution.totals,
     },
     funnel: {
       chart: { kind: 'bar', label: 'Events, invitations sent and responses', locale, labels: funnel.map((f) => f.label), values: funnel.map((f) => f.count) },
@@ -188,7 +194,10 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
       groups: Object.entries(groups).map(([value, g]) => ({ value, label: g.label, selected: value === query.group })),
       total: found.total,
       shown: found.rows.length,
-      rows: found.rows.map((c) => ({ score: Number(c.score), comment: c.comment, locale: c.locale, when: formatInstant(c.answered_at, { timeZone: tz, locale }) })),
+      rows: found.rows.map((c) => {
+        const g = groupOf(metric, Number(c.score));
+        return { score: Number(c.score), group: g.name, tone: g.tone, comment: c.comment, locale: c.locale, when: formatInstant(c.answered_at, { timeZone: tz, locale }) };
+      }),
     },
     exports: {
       responses: pageHref(`${base}/responses.csv`, exportParams, where),

@@ -132,12 +132,17 @@ describe('touchpoint dashboard, period comparison and CSV exports', function () 
     expect(html).to.contain('z-test on the NPS difference');
     expect(html).to.match(/\+75\.0 points against 18 Oct 2026 to 31 Oct 2026 · significant/);
 
-    expect(chartOf(html, 'chart-distribution')).to.deep.include({ labels: ['Detractors (0–6)', 'Passives (7–8)', 'Promoters (9–10)'], values: [5, 10, 25] });
-    expect(rowsAfter(html, 'id="distribution-title"')).to.deep.equal([
-      ['Detractors (0–6)', '5', '13 %'],
-      ['Passives (7–8)', '10', '25 %'],
-      ['Promoters (9–10)', '25', '63 %'],
-    ]);
+    // Every score 0–10, each bar in its group's colour; the groups' totals beside it.
+    const dist = chartOf(html, 'chart-distribution') as { labels: string[]; values: number[]; tones: string[] };
+    expect(dist.labels).to.deep.equal(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+    expect(dist.tones).to.deep.equal(['low', 'low', 'low', 'low', 'low', 'low', 'low', 'mid', 'mid', 'high', 'high']);
+    const sum = (from: number, to: number) => dist.values.slice(from, to + 1).reduce((a, b) => a + b, 0);
+    expect([sum(0, 6), sum(7, 8), sum(9, 10)]).to.deep.equal([5, 10, 25]);
+    const distRows = rowsAfter(html, 'id="distribution-title"');
+    expect(distRows.map((r) => r.slice(0, 3))).to.deep.equal(dist.labels.map((label, i) => [label, i <= 6 ? 'Detractors' : i <= 8 ? 'Passives' : 'Promoters', String(dist.values[i])]));
+    expect(html).to.contain('<span class="pill tone-low">Detractors (0–6)</span> 5 (13 %)');
+    expect(html).to.contain('<span class="pill tone-mid">Passives (7–8)</span> 10 (25 %)');
+    expect(html).to.contain('<span class="pill tone-high">Promoters (9–10)</span> 25 (63 %)');
     expect(chartOf(html, 'chart-funnel').values).to.deep.equal([10, 10, 4]);
     expect(rowsAfter(html, 'id="funnel-title"')).to.deep.equal([
       ['Events', '10', ''],
