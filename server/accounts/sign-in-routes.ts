@@ -58,7 +58,7 @@ export function authRoutes(deps: Deps): Router {
     const subject = { account: email || null, address: req.ip ?? null };
     const anonymous = requestActor(req, res);
     const refuse = (hold: ThrottleHold) =>
-      setRetryAfter(res, hold).render('pages/login', { title: 'Sign in', error: signInThrottledMessage(hold), email, next: nextOf(req) });
+      setRetryAfter(res, hold).render('pages/login', { title: 'Sign in', signInError: signInThrottledMessage(hold), email, next: nextOf(req) });
 
     // A held account or address is refused at once, before any password is looked at.
     const held = await throttle.check('sign_in', subject, now);
@@ -78,7 +78,7 @@ export function authRoutes(deps: Deps): Router {
           return refuse(hold);
         }
       }
-      return res.status(401).render('pages/login', { title: 'Sign in', error: 'The email or password is wrong.', email, next: nextOf(req) });
+      return res.status(401).render('pages/login', { title: 'Sign in', signInError: 'The email or password is wrong.', email, next: nextOf(req) });
     }
     // The right password wipes this address's failures for this account (not the account's, nor the address's).
     await throttle.clear('sign_in', subject, ['account_address']);

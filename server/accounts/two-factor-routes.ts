@@ -123,7 +123,7 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
     await endSession(req, res);
     res.status(status).render('pages/login', {
       title: 'Sign in',
-      error: 'Signing in took too long or was interrupted, so it has stopped. Sign in again with your email and password.',
+      signInError: 'Signing in took too long or was interrupted, so it has stopped. Sign in again with your email and password.',
       next,
       csrfToken: csrfTokenOf(res),
     });
