@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config.ts';
-import { AppError } from './errors.ts';
+import { AppError, fieldSentence } from './errors.ts';
 import { bootstrap, serve, shutdown, work } from './main.ts';
 import { createUser } from './auth/service.ts';
 import { generatePassword } from './auth/password-policy.ts';
@@ -54,18 +54,6 @@ function printReport(report: ImportReport, events?: { send: boolean }): void {
     console.log(`--send: ${n} event${n === 1 ? '' : 's'} scheduled an invitation; events older than a survey's maximum age were recorded as too_old`);
   }
   console.log(summaryLine(report));
-}
-
-/**
- * A refused field as one sentence: a message that is one already ("Expires must be …") as it is; "must be
- * an email address" of the field email as "Email must be an email address."; anything else after the field's
- * name (widget_origins.0: must be …).
- */
-function refusalSentence(field: string, message: string): string {
-  const text = message.replace(/[.]$/, '');
-  if (/^[A-Z]/.test(text)) return `${text}.`;
-  if (/^[a-z]+$/.test(field) && /^(must|is|are|cannot|should|has|was)\b/.test(text)) return `${field.charAt(0).toUpperCase()}${field.slice(1)} ${text}.`;
-  return `${field}: ${text}.`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -180,7 +168,7 @@ main(process.argv.slice(2)).then(
   (err) => {
     if (err instanceof AppError && err.errors.length) {
       // Each refused field once, as a sentence naming it.
-      for (const e of err.errors) console.error(refusalSentence(e.field, e.message));
+      for (const e of err.errors) console.error(fieldSentence(e.field, e.message));
     } else if (err instanceof ConfigError || err instanceof AppError) {
       console.error(err.message);
     } else {

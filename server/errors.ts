@@ -69,3 +69,15 @@ export class ConflictError extends AppError {
     super(409, 'conflict', message, { errors });
   }
 }
+
+/**
+ * A refused field as one sentence: a message that is one already ("Expires must be …") as it is; "must be
+ * an email address" of the field email as "Email must be an email address."; anything else after the field's
+ * name (widget_origins.0: must be …).
+ */
+export function fieldSentence(field: string, message: string): string {
+  const text = message.replace(/[.]$/, '');
+  if (/^[A-Z]/.test(text)) return `${text}.`;
+  if (/^[a-z]+$/.test(field) && /^(must|is|are|cannot|should|has|was)\b/.test(text)) return `${field.charAt(0).toUpperCase()}${field.slice(1)} ${text}.`;
+  return `${field}: ${text}.`;
+}

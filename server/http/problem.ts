@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { AppError, NotFoundError, UnavailableError } from '../errors.ts';
+import { AppError, fieldSentence, NotFoundError, UnavailableError } from '../errors.ts';
 import { isTransientDbError } from '../db/dialect.ts';
 import type { Log } from '../log.ts';
 
@@ -50,7 +50,8 @@ export function errorHandler(log: Log): ErrorRequestHandler {
           type: `https://touchpoint.dev/problems/${problem.type}`,
           title: problem.message,
           status: problem.status,
-          ...(problem.hint ? { detail: problem.hint } : {}),
+          // A refusal's detail: each failing field once, as a sentence naming it ("Email must be an email address.").
+          ...(problem.hint ? { detail: problem.hint } : problem.errors.length ? { detail: problem.errors.map((e) => fieldSentence(e.field, e.message)).join(' ') } : {}),
           ...(problem.errors.length ? { errors: problem.errors } : {}),
         }),
       );

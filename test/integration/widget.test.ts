@@ -102,6 +102,8 @@ describe('the widget: web invitations shown in the company’s page', function (
     expect(await invitation(decided.invitation_id)).to.include({ state: 'waiting' });
     const bad = await widget('invitation', { customer: '', signature: 5 }).expect(422);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).to.deep.equal(['customer', 'signature']);
+    // The detail says each field once, as a sentence.
+    expect(bad.body.detail).to.equal('Customer must not be empty. Signature must be the snippet\u2019s signature.');
   });
 
   it('stores a score as the customer’s settled answer with the event’s properties, then its comment; refuses another customer’s invitation', async () => {
