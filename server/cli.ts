@@ -13,7 +13,7 @@ import { exportSurveyFile } from './surveys/files.ts';
 import { summaryLine, type ImportReport } from './imports/report.ts';
 import { signingSecret } from './settings/signing-secrets.ts';
 import { allowWidgetOrigin } from './widget/service.ts';
-import { plural } from './eligibility/reasons.ts';
+import { plural } from './i18n/index.ts';
 
 const usage = `Usage: touchpoint <command>
 

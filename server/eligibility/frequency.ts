@@ -1,5 +1,6 @@
 import { DAY } from '../clock.ts';
-import { ago, isoDay, plural, type Refusal } from './reasons.ts';
+import { ago, isoDay, type Refusal } from './reasons.ts';
+import { plural } from '../i18n/index.ts';
 import type { EffectiveRules, History } from './model.ts';
 
 /**

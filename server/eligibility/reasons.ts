@@ -1,4 +1,5 @@
 import { DAY } from '../clock.ts';
+import { plural } from '../i18n/index.ts';
 
 /**
  * Why an event got no survey: the closed list of reasons, in the order the rules check them, each with
@@ -43,7 +44,6 @@ export const reasonText = (reason: string): string => reasonTexts[reason as Supp
 export type Refusal = { reason: SuppressionReason; detail: string };
 
 export const isoDay = (at: Date) => at.toISOString().slice(0, 10);
-export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** "21 days ago", "today", "in 2 days" for a past or planned instant. */
 export function ago(at: Date, now: Date): string {

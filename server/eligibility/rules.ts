@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { checkFrequency } from './frequency.ts';
 import { sendTime } from './quiet-hours.ts';
-import { isoDay, plural, type Refusal } from './reasons.ts';
+import { isoDay, type Refusal } from './reasons.ts';
+import { plural } from '../i18n/index.ts';
 import { DAY } from '../clock.ts';
 import type { GlobalRules } from '../settings/service.ts';
 import { DEFAULT_MAX_EVENT_AGE_DAYS, type SurveyRules } from '../surveys/model.ts';

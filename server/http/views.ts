@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { plural } from '../i18n/index.ts';
 import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { create } from 'express-handlebars';
@@ -11,6 +12,8 @@ type HelperOptions = { data: { root: Record<string, unknown> }; hash: Record<str
 /** Handlebars helpers every view may use. Keep them few and general. */
 const helpers = {
   eq: (a: unknown, b: unknown) => a === b,
+  /** {{plural n "response"}}: "1 response", "2 responses" (named so that no model field it could shadow is called plural). */
+  plural: (n: unknown, word: unknown) => plural(Number(n), String(word)),
   /** {{t "key" name=value}}: a message in the page's `locale`. */
   t(key: string, options: HelperOptions) {
     return t(pickLocale(options.data.root.locale as string | undefined), key, options.hash);

@@ -20,6 +20,9 @@ export function pickLocale(wanted: string | null | undefined, fallback: Locale =
   return (locales as readonly string[]).includes(base) ? (base as Locale) : fallback;
 }
 
+/** "1 row", "2 rows": a count with an English noun, singular for one (the staff pages' and the command line's words). */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** A message in the locale, with {name} placeholders filled; English when a key is missing. */
 export function t(locale: Locale, key: string, vars: Record<string, string | number> = {}): string {
   const template = catalogs[locale][key] ?? catalogs.en[key] ?? key;

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { audit, cliActor } from '../audit/record.ts';
-import { plural } from '../eligibility/reasons.ts';
+import { plural } from '../i18n/index.ts';
 
 /** What an import did: rows taken, and each refused row with its line number and reason. */
 export interface ImportReport {

@@ -7,7 +7,7 @@ import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from 
 import { requireRole } from '../auth/middleware.ts';
 import { inertLinks } from '../tokens.ts';
 import { nextScheduled } from '../invitations/queue-stats.ts';
-import { plural } from '../eligibility/reasons.ts';
+import { plural } from '../i18n/index.ts';
 
 const LIST_LIMIT = 200;
 
