@@ -14,7 +14,7 @@ export type Preset = (typeof presets)[number];
 export const presetLabels: Record<Preset, string> = { '7d': 'Last 7 days', '30d': 'Last 30 days', '90d': 'Last 90 days', quarter: 'This quarter' };
 
 /** The colour tone of each score group (public/css/app.css --score-low, --score-mid, --score-high): the lowest group, the middle, the highest. */
-export const groupTones: Record<string, 'low' | 'mid' | 'high'> = { detractor: 'low', passive: 'mid', promoter: 'high', low: 'low', mid: 'mid', high: 'high' };
+const groupTones: Record<string, 'low' | 'mid' | 'high'> = { detractor: 'low', passive: 'mid', promoter: 'high', low: 'low', mid: 'mid', high: 'high' };
 
 /** Comment groups per metric (surveys/model.ts scoreGroupBounds), with their labels. */
 const groupNames: Record<string, string> = { detractor: 'Detractors', passive: 'Passives', promoter: 'Promoters', low: 'Low', mid: 'Middle', high: 'High' };
