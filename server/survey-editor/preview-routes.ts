@@ -6,8 +6,8 @@ import { fieldErrors, localPath, setFlash } from '../http/forms.ts';
 import { formModel, thanksModel } from '../responses/page-model.ts';
 import type { Survey } from '../surveys/model.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
-import { formFieldOf, readSurveyForm, wordingFields, type SurveyForm } from './form.ts';
-import * as surveyAdmin from './routes.ts';
+import { formFieldOf, readSurveyForm, type SurveyForm } from './form.ts';
+import { formPage } from './form-page.ts';
 import { draftSurvey, duplicateSurvey, previewEmail, previewLocale, previewPage, sendTestEmail, surveyLocales } from './preview.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
 
@@ -31,16 +31,7 @@ const PAGE_CSP = "sandbox allow-same-origin; default-src 'none'; style-src 'self
 
 type Source = { kind: 'draft'; id: string; survey: Survey } | { kind: 'saved'; survey: Survey };
 
-/** The survey form page with the draft's errors beside its fields (admin-routes' formPage, once it is exported). */
-type FormPage = (deps: Deps, values: SurveyForm, extra: { survey?: Survey; errors?: Record<string, string>; formError?: string }) => Promise<object>;
-const sharedFormPage = (surveyAdmin as unknown as { formPage?: FormPage }).formPage;
 
-const fieldLabel = (name: string): string => {
-  const wording = (wordingFields as readonly string[]).find((f) => name.startsWith(`${f}_`));
-  const words = (s: string) => s.charAt(0).toUpperCase() + s.slice(1).replace(/_/g, ' ');
-  if (wording) return `${words(wording)} (${localeNames[name.slice(wording.length + 1)] ?? name.slice(wording.length + 1)})`;
-  return words(name);
-};
 
 /**
  * /surveys/preview, /surveys/:key/preview, /surveys/:key/test,
@@ -104,7 +95,8 @@ export function surveyPreviewRoutes(deps: Deps): Router {
       survey,
       unsaved: source.kind === 'draft',
       draftId: source.kind === 'draft' ? source.id : undefined,
-      editHref: source.kind === 'saved' || source.survey.id ? surveyPath(survey.key) : undefined,
+      // A draft goes back to the form with what was typed; a saved survey to its page.
+      editHref: source.kind === 'draft' ? `${base(source)}/edit` : surveyPath(survey.key),
       sections,
       testAction: source.kind === 'draft' ? '/surveys/preview/test' : `${surveyPath(survey.key)}/test`,
       testLocales: sections.map((s) => ({ value: s.locale, label: s.name, selected: s.isDefault })),
@@ -112,20 +104,10 @@ export function surveyPreviewRoutes(deps: Deps): Router {
     });
   }
 
-  /** The form's errors: on the survey form when admin-routes shares it, else listed on the preview page. */
+  /** The form's errors: the survey form again, with what was typed and each error beside its field. */
   async function renderErrors(res: Response, err: unknown, values: SurveyForm, saved?: Survey) {
     const failed = fieldErrors(err, (f) => formFieldOf(f, values.default_locale));
-    if (sharedFormPage) {
-      return res.status(failed.status).render('pages/surveys/form', await sharedFormPage(deps, values, { survey: saved, errors: failed.errors, formError: failed.message }));
-    }
-    res.status(failed.status).render('pages/surveys/preview', {
-      title: 'Preview',
-      nav: 'surveys',
-      invalid: true,
-      formError: failed.message,
-      fieldErrors: Object.entries(failed.errors).map(([name, message]) => ({ name, label: fieldLabel(name), message })),
-      editHref: saved ? surveyPath(saved.key) : '/surveys/new',
-    });
+    res.status(failed.status).render('pages/surveys/form', await formPage(deps, values, { survey: saved, errors: failed.errors, formError: failed.message }));
   }
 
   async function previewDraft(req: Request, res: Response, saved?: Survey) {
@@ -190,6 +172,16 @@ export function surveyPreviewRoutes(deps: Deps): Router {
 
   router.get('/surveys/preview/draft/:id', editor, async (req, res) => {
     await renderPreview(res, await draftOr404(req, req.params.id as string));
+  });
+
+  // Back from a draft's preview to its form, with everything as typed (the browser's Back may have lost it).
+  router.get('/surveys/preview/draft/:id/edit', editor, async (req, res) => {
+    const id = req.params.id as string;
+    const kept = DRAFT_ID.test(id) ? req.session.surveyPreviews?.[id] : undefined;
+    if (!kept) throw new NotFoundError('This preview is no longer kept; preview the survey form again');
+    const saved = kept.key ? await savedOr404(kept.key) : undefined;
+    const values = saved ? { ...kept.form, key: saved.key, touchpoint: saved.touchpoint_key, metric: saved.metric } : kept.form;
+    res.render('pages/surveys/form', await formPage(deps, values, { survey: saved }));
   });
 
   router.get('/surveys/preview/draft/:id/:locale/:part', editor, async (req, res) => {

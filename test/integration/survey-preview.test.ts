@@ -80,6 +80,18 @@ describe('survey preview: the unsaved draft as the customer sees it', () => {
     expect(await findSurveyByKey(ctx.deps.db, 'locker-nps')).to.equal(undefined);
   });
 
+  it('goes back from the preview to the form with everything as typed, and the form then creates the survey', async () => {
+    const res = await editor.agent.post('/surveys/preview').type('form').send({ ...newForm({ key: 'kiosk-nps', touchpoint: 'kiosk' }), _csrf: editor.csrf }).expect(200);
+    const back = /<a href="(\/surveys\/preview\/draft\/[0-9a-f]{16}\/edit)">Back to the form, with everything as you typed it<\/a>/.exec(res.text)?.[1];
+    expect(back, 'the way back').to.be.a('string');
+    const form = await editor.agent.get(back!).expect(200);
+    expect(form.text).to.include('action="/surveys"');
+    expect(form.text).to.match(/name="key"[^>]*value="kiosk-nps"|value="kiosk-nps"[^>]*name="key"/);
+    expect(form.text).to.match(/name="touchpoint"[^>]*value="kiosk"|value="kiosk"[^>]*name="touchpoint"/);
+    expect(unescape(form.text)).to.include(DE_Q);
+    expect(await findSurveyByKey(ctx.deps.db, 'kiosk-nps')).to.equal(undefined);
+  });
+
   it('shows only the languages the draft has', async () => {
     const res = await editor.agent.post('/surveys/preview').type('form').send({ ...newForm({ question_de: '' }), _csrf: editor.csrf }).expect(200);
     expect(res.text).to.include('id="preview-en"');
