@@ -6,6 +6,8 @@ import { writeTransaction } from '../db/dialect.ts';
 import { getSettings } from '../settings/service.ts';
 import { createSurvey } from '../surveys/service.ts';
 import { scales, type Metric, type Survey } from '../surveys/model.ts';
+import { decide } from '../eligibility/rules.ts';
+import type { History } from '../eligibility/model.ts';
 import { hashToken, invitationToken, newTokenSalt } from '../tokens.ts';
 import { insertSendRollups, invitationValueRows, sendRollupRowsOf } from '../rollups/sends.ts';
 import { eventRollupRowsOf, eventValueRowsOf, insertEventRollup } from '../rollups/events.ts';
@@ -47,7 +49,6 @@ const demoTouchpoints: DemoTouchpoint[] = [
 ];
 
 const regionEffect: Record<string, number> = { north: 0.3, south: 0.1, east: -0.1, west: -0.4 };
-const suppressionReasons = ['cooldown_global', 'cooldown_global', 'cooldown_survey', 'cap_window', 'sampled_out'];
 
 /** mulberry32: the same demo every time. */
 function randomSource(seed: number) {
@@ -127,79 +128,112 @@ export async function loadDemo(deps: Deps): Promise<string> {
     counts.customers = customers.length;
 
     type Planned = { event: Record<string, unknown>; invitation?: Record<string, unknown>; response?: Record<string, unknown> };
-    const planned: Planned[] = [];
+    // Every event of the half year first (each with its chances drawn), then decided in the order they
+    // arrive by the contact rules in force (eligibility/rules.ts decide, as the API and the rule simulation
+    // decide them), so the history obeys the workspace's own rules: the simulation with no change finds no
+    // difference.
+    type Candidate = { tp: DemoTouchpoint; customer: (typeof customers)[number]; occurred: Date; day: number; e: number; properties: Record<string, unknown>; answers: number; delay: number; noise: number; commentRoll: number; pickComment: number; pickAddendum: number };
+    const candidates: Candidate[] = [];
     for (let day = 0; day < HISTORY_DAYS; day++) {
       const dayStart = start.getTime() + day * DAY;
       const weekend = [0, 6].includes(new Date(dayStart).getUTCDay());
-      const progress = day / HISTORY_DAYS; // scores improve slowly over the half year
       for (const tp of demoTouchpoints) {
-        const survey = surveys.get(tp.key)!;
         const events = Math.round(tp.eventsPerDay * (weekend ? 0.4 : 1) * (0.7 + 0.6 * rnd.next()));
         for (let e = 0; e < events; e++) {
           const customer = customers[Math.floor(rnd.next() * customers.length)];
           const occurred = new Date(dayStart + (7 + 12 * rnd.next()) * 60 * MINUTE);
-          const sendAt = new Date(occurred.getTime() + tp.delayMinutes * MINUTE);
-          if (sendAt > now) continue;
           const region = JSON.parse(customer.properties).region as string;
           const properties = { region, ...tp.properties(rnd.pick) };
-          const transactionId = `demo-${tp.key}-${day}-${e}`;
-          const suppressed = rnd.next() < 0.12;
-          const item: Planned = {
-            event: {
-              touchpoint_id: survey.touchpoint_id,
-              transaction_id: transactionId,
-              customer_id: customerIds.get(customer.external_id),
-              occurred_at: toDbTime(occurred),
-              received_at: toDbTime(occurred),
-              properties: JSON.stringify(properties),
-              source: 'demo',
-              survey_id: survey.id,
-              decision: suppressed ? 'suppressed' : 'scheduled',
-              reason: suppressed ? rnd.pick(suppressionReasons) : null,
-              send_at: suppressed ? null : toDbTime(sendAt),
-            },
-          };
-          planned.push(item);
-          if (suppressed) continue;
-          const salt = newTokenSalt();
-          const answeredAt = new Date(sendAt.getTime() + Math.min(2 * DAY, (3 + rnd.next() ** 3 * 2880) * MINUTE));
-          const answers = rnd.next() < tp.responseRate && answeredAt <= now;
-          item.invitation = {
-            survey_id: survey.id,
-            customer_id: customerIds.get(customer.external_id),
-            channel: 'email',
-            locale: customer.locale,
-            state: answers ? 'responded' : 'sent',
-            send_at: toDbTime(sendAt),
-            token_salt: salt,
-            token_hash: hashToken(invitationToken(deps.config.sessionSecret, salt)),
-            expires_at: toDbTime(new Date(sendAt.getTime() + 30 * DAY)),
-            attempts: 1,
-            message_id: `<demo-${transactionId}@touchpoint.local>`,
-            sent_at: toDbTime(sendAt),
-            responded_at: answers ? toDbTime(answeredAt) : null,
-            created_at: toDbTime(occurred),
-            updated_at: toDbTime(answers ? answeredAt : sendAt),
-          };
-          if (!answers) continue;
-          const { min, max } = scales[tp.metric];
-          const lift = (max - min) * 0.06 * (progress - 0.5) + (regionEffect[region] ?? 0) * (max - min) / 10;
-          const score = Math.max(min, Math.min(max, Math.round(tp.mean + lift + tp.spread * rnd.normal())));
-          const locale = customer.locale as 'en' | 'de';
-          const withComment = rnd.next() < (moodOf(tp.metric, score) === 'fair' ? 0.25 : 0.45);
-          item.response = {
-            survey_id: survey.id,
-            customer_id: customerIds.get(customer.external_id),
-            score,
-            comment: withComment ? rnd.pick(comments[tp.key][locale][moodOf(tp.metric, score)]) + rnd.pick(addenda[locale]) : null,
-            channel: 'email',
-            locale,
-            answered_at: toDbTime(answeredAt),
-            updated_at: toDbTime(answeredAt),
-            properties: JSON.stringify(properties),
-          };
+          candidates.push({ tp, customer, occurred, day, e, properties, answers: rnd.next(), delay: rnd.next(), noise: rnd.normal(), commentRoll: rnd.next(), pickComment: rnd.next(), pickAddendum: rnd.next() });
         }
       }
+    }
+    candidates.sort((a, b) => a.occurred.getTime() - b.occurred.getTime() || a.day - b.day || a.e - b.e);
+
+    const { contact_rules: global } = await getSettings(trx);
+    const histories = new Map<string, { history: History; pending: { survey_id: number; at: Date }[] }>();
+    const planned: Planned[] = [];
+    for (const c of candidates) {
+      const { tp, customer, occurred, properties } = c;
+      const survey = surveys.get(tp.key)!;
+      const kept = histories.get(customer.external_id) ?? histories.set(customer.external_id, { history: { invitations: [], responses: [] }, pending: [] }).get(customer.external_id)!;
+      // Answers given before this event count for it (as the simulation replays them).
+      while (kept.pending.length && kept.pending[0].at <= occurred) kept.history.responses.push(kept.pending.shift()!);
+      const transactionId = `demo-${tp.key}-${c.day}-${c.e}`;
+      const decision = decide({
+        now: occurred,
+        occurredAt: occurred,
+        transactionId,
+        survey,
+        global,
+        reportingTimeZone: reportingTz,
+        customer: { email: customer.email, time_zone: customer.time_zone, unsubscribed_at: null, bounced_at: null, erased_at: null, unsubscribed_from_touchpoint_at: null },
+        history: kept.history,
+      });
+      // An invitation whose send time has not come yet would be sent at once by the worker: such events are left out.
+      if (decision.status === 'scheduled' && decision.sendAt > now) continue;
+      const sendAt = decision.sendAt ?? null;
+      const item: Planned = {
+        event: {
+          touchpoint_id: survey.touchpoint_id,
+          transaction_id: transactionId,
+          customer_id: customerIds.get(customer.external_id),
+          occurred_at: toDbTime(occurred),
+          received_at: toDbTime(occurred),
+          properties: JSON.stringify(properties),
+          source: 'demo',
+          survey_id: survey.id,
+          decision: decision.status,
+          reason: decision.reason ?? null,
+          reason_detail: decision.status === 'suppressed' ? decision.detail : decision.notes.join('; ') || null,
+          send_at: sendAt ? toDbTime(sendAt) : null,
+        },
+      };
+      planned.push(item);
+      if (!sendAt) continue;
+      kept.history.invitations.push({ survey_id: survey.id, state: 'scheduled', at: sendAt });
+      const salt = newTokenSalt();
+      const answeredAt = new Date(sendAt.getTime() + Math.min(2 * DAY, (3 + c.delay ** 3 * 2880) * MINUTE));
+      const answers = c.answers < tp.responseRate && answeredAt <= now;
+      item.invitation = {
+        survey_id: survey.id,
+        customer_id: customerIds.get(customer.external_id),
+        channel: 'email',
+        locale: customer.locale,
+        state: answers ? 'responded' : 'sent',
+        send_at: toDbTime(sendAt),
+        token_salt: salt,
+        token_hash: hashToken(invitationToken(deps.config.sessionSecret, salt)),
+        expires_at: toDbTime(new Date(sendAt.getTime() + 30 * DAY)),
+        attempts: 1,
+        message_id: `<demo-${transactionId}@touchpoint.local>`,
+        sent_at: toDbTime(sendAt),
+        responded_at: answers ? toDbTime(answeredAt) : null,
+        created_at: toDbTime(occurred),
+        updated_at: toDbTime(answers ? answeredAt : sendAt),
+      };
+      if (!answers) continue;
+      kept.pending.push({ survey_id: survey.id, at: answeredAt });
+      kept.pending.sort((a, b) => a.at.getTime() - b.at.getTime());
+      const progress = c.day / HISTORY_DAYS; // scores improve slowly over the half year
+      const region = String(properties.region);
+      const { min, max } = scales[tp.metric];
+      const lift = (max - min) * 0.06 * (progress - 0.5) + (regionEffect[region] ?? 0) * (max - min) / 10;
+      const score = Math.max(min, Math.min(max, Math.round(tp.mean + lift + tp.spread * c.noise)));
+      const locale = customer.locale as 'en' | 'de';
+      const withComment = c.commentRoll < (moodOf(tp.metric, score) === 'fair' ? 0.25 : 0.45);
+      const list = comments[tp.key][locale][moodOf(tp.metric, score)];
+      item.response = {
+        survey_id: survey.id,
+        customer_id: customerIds.get(customer.external_id),
+        score,
+        comment: withComment ? list[Math.floor(c.pickComment * list.length)] + addenda[locale][Math.floor(c.pickAddendum * addenda[locale].length)] : null,
+        channel: 'email',
+        locale,
+        answered_at: toDbTime(answeredAt),
+        updated_at: toDbTime(answeredAt),
+        properties: JSON.stringify(properties),
+      };
     }
 
     const eventIds = await insertReturning(trx, 'events', planned.map((p) => p.event), 'transaction_id');

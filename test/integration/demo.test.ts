@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { withTestContext } from '../helpers/context.ts';
 import { loadDemo } from '../../server/demo/seed.ts';
+import { simulateRules } from '../../server/simulation/service.ts';
 import { toCount } from '../../server/db/dialect.ts';
 import { localDate } from '../../server/dates.ts';
 import * as quarterHourRollups from '../../migrations/20261204120000_create_quarter_hour_rollups.ts';
@@ -88,6 +89,18 @@ describe('demo workspace', function () {
     const res = await ctx.api.get('/api/v1/metrics').query({ survey: 'delivery-nps', interval: 'month', segment: 'region' }).expect(200);
     expect(res.body.series.length).to.be.within(6, 8);
     expect(res.body.segments).to.have.keys(['north', 'south', 'east', 'west']);
+  });
+
+  it('has a history that obeys its own contact rules: the rule simulation with nothing changed finds no difference', async () => {
+    for (const survey of ['delivery-nps', 'support-csat', 'onboarding-ces']) {
+      const report = await simulateRules(ctx.deps.db, survey, {}, ctx.clock.now());
+      expect(report.totals.actual.events, `${survey}: events replayed`).to.be.greaterThan(100);
+      expect(report.totals.changed, `${survey}: decided differently with no rule changed`).to.equal(0);
+      expect(report.totals.simulated).to.deep.equal(report.totals.actual);
+    }
+    // The rules did something: some events were held back by them.
+    const held = await ctx.deps.db('events').whereIn('reason', ['cooldown_global', 'cooldown_survey', 'cap_window']).count({ n: '*' }).first();
+    expect(toCount(held?.n)).to.be.greaterThan(0);
   });
 
   it('refuses politely to load twice', async () => {
