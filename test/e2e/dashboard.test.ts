@@ -153,4 +153,20 @@ describe('dashboards in a browser: charts drawn, no console errors, no CSP viola
     expect((await drawnCharts()).every((c) => c.chart && c.painted > 100)).to.equal(true);
     expect(problems).to.deep.equal([]);
   });
+
+  it('on a 375 × 667 phone: the first score above the fold, the navigation behind a Menu button that opens it', async () => {
+    await page.setViewportSize({ width: 375, height: 667 });
+    await page.goto(`${base}/dashboard`);
+    const score = await page.locator('.touchpoint-card .score').first().boundingBox();
+    expect(score, 'the first score').to.not.equal(null);
+    expect(score!.y + score!.height, 'the first score’s bottom edge (px)').to.be.at.most(667);
+    const menu = page.getByRole('button', { name: 'Menu' });
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.isVisible(), 'the navigation, folded').to.equal(false);
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).to.equal('true');
+    await nav.getByRole('link', { name: 'Digest' }).click();
+    await page.waitForURL(/\/digest$/);
+    expect(problems).to.deep.equal([]);
+  });
 });
