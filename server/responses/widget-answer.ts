@@ -29,20 +29,8 @@ export async function storeWidgetAnswer(
   if (parsed.errors.length) return { state: 'invalid', errors: parsed.errors };
   const { now } = at;
   await lockInvitation(trx, invitation.id, now);
-  const target: AnswerTarget = {
-    survey_id: invitation.survey_id,
-    invitation_id: invitation.id,
-    customer_id: invitation.customer_id,
-    channel: 'web',
-    source: 'invitation',
-    locale,
-    link_key: null,
-    properties: parseProperties(invitation.event_properties),
-  };
-  const score = parsed.score!;
-  const sent = invitation.sent_at ? { survey_id: invitation.survey_id, sent_at: invitation.sent_at, properties: invitation.event_properties ?? '{}' } : undefined;
-  const applied = await applyAnswer(trx, target, { score, comment: parsed.comment, answeredAt: now }, settings, sent);
-  const ledger = {
+  // What the answer is about: the response's target and the ledger row's same columns.
+  const of = {
     survey_id: invitation.survey_id,
     invitation_id: invitation.id,
     customer_id: invitation.customer_id,
@@ -50,7 +38,14 @@ export async function storeWidgetAnswer(
     source: 'invitation' as const,
     locale,
     link_key: null,
-    properties: target.properties ?? null,
+    properties: parseProperties(invitation.event_properties),
+  };
+  const target: AnswerTarget = of;
+  const score = parsed.score!;
+  const sent = invitation.sent_at ? { survey_id: invitation.survey_id, sent_at: invitation.sent_at, properties: invitation.event_properties ?? '{}' } : undefined;
+  const applied = await applyAnswer(trx, target, { score, comment: parsed.comment, answeredAt: now }, settings, sent);
+  const ledger = {
+    ...of,
     score,
     comment: parsed.comment ?? null,
     trigger: parsed.evidence.trigger,

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.ts';
+import { renewWhileHeld } from '../db/lease.ts';
 import { toDbTime } from '../db/time.ts';
 import { processWorkerId } from '../db/worker-id.ts';
 import type { recheckBeforeSend } from '../eligibility/recheck.ts';
@@ -206,13 +207,11 @@ async function sendClaims(
       }
     }
   };
-  const timer = setInterval(() => {
-    if (held.size) how.renew([...held]).catch((err: unknown) => deps.log.warn({ err }, 'renewing the claim on rows being sent failed'));
-  }, Math.max(500, deps.config.workerLeaseMs / 3));
+  const stopRenewing = renewWhileHeld(deps.config.workerLeaseMs, held, how.renew, deps.log, 'rows being sent');
   try {
     await Promise.all(Array.from({ length: CONCURRENT_SENDS }, sender));
   } finally {
-    clearInterval(timer);
+    stopRenewing();
     how.signal?.removeEventListener('abort', onStop);
   }
   await Promise.all(givingBack);

@@ -6,6 +6,7 @@ import { DAY, HOUR, MINUTE } from '../clock.ts';
 import { writeTransaction } from '../db/dialect.ts';
 import { toDbTime } from '../db/time.ts';
 import { processWorkerId } from '../db/worker-id.ts';
+import { renewWhileHeld } from '../db/lease.ts';
 import { guardedLookup, literalHostRefused } from './address-guard.ts';
 import { tellAdminsWebhookOff } from './off-mail.ts';
 import { chatBody } from './chat.ts';
@@ -100,14 +101,11 @@ export async function deliverDueWebhooks(deps: Deps, owner = processWorkerId): P
       }
     }
   };
-  // Real time, as the sending worker's lease: it is about real crashes.
-  const timer = setInterval(() => {
-    if (held.size) renewMessageClaims(deps.db, [...held], owner, toDbTime(deps.clock.now())).catch((err: unknown) => deps.log.warn({ err }, 'renewing the claim on webhook messages failed'));
-  }, Math.max(500, deps.config.workerLeaseMs / 3));
+  const stopRenewing = renewWhileHeld(deps.config.workerLeaseMs, held, (ids) => renewMessageClaims(deps.db, ids, owner, toDbTime(deps.clock.now())), deps.log, 'webhook messages');
   try {
     await Promise.all(Array.from({ length: Math.min(CONCURRENT, queue.length) }, worker));
   } finally {
-    clearInterval(timer);
+    stopRenewing();
   }
   if (run.delivered || run.retried || run.failed) deps.log.info(run, 'webhooks delivered');
   return run;

@@ -60,6 +60,8 @@ export async function showDueSurvey(deps: Deps, identity: WidgetIdentity, pageLo
   if (!customer) return null;
   const now = deps.clock.now();
   const nowIso = toDbTime(now);
+  // Most page views have nothing due: one read, no write lock (on SQLite the only writer) unless something is.
+  if (!(await findDueWebInvitation(deps.db, customer.id, nowIso))) return null;
   const settings = await getSettings(deps.db);
   return writeTransaction(deps.db, async (trx) => {
     for (let i = 0; i < MAX_TRIES; i++) {

@@ -151,6 +151,22 @@ describe('the widget: web invitations shown in the company’s page', function (
     await widget('answer', { ...body, signature: sign(secret, 'c-5'), score: 10 }).expect(404);
   });
 
+  it('refuses a change after the edit window has closed, and keeps it in the ledger as not counted', async () => {
+    await install();
+    const decided = await event('c-11', 't-11');
+    await ask('c-11').expect(200);
+    const body = { customer: 'c-11', signature: sign(secret, 'c-11'), invitation: decided.invitation_id };
+    await widget('answer', { ...body, score: 8 }).expect(200);
+    ctx.clock.advance((await getSettings(ctx.deps.db)).edit_window_hours * 3_600_000 + 1000);
+    await widget('answer', { ...body, score: 2, comment: 'Changed my mind' }).expect(409);
+    expect(await ctx.deps.db('responses').where({ invitation_id: decided.invitation_id }).first()).to.include({ score: 8, comment: null });
+    const ledger = await ctx.deps.db('answers').where({ invitation_id: decided.invitation_id }).orderBy('id').select('state', 'reason', 'score');
+    expect(ledger).to.deep.equal([
+      { state: 'settled', reason: 'person', score: 8 },
+      { state: 'discarded', reason: 'closed', score: 2 },
+    ]);
+  });
+
   it('cannot answer an invitation that was never shown', async () => {
     await install();
     const decided = await event('c-6', 't-6');
