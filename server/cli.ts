@@ -78,7 +78,8 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   // serve and worker log to standard output; every other command keeps it for its own output and logs to standard error.
-  const deps = await bootstrap(undefined, { logTo: command === 'serve' || command === 'worker' ? 1 : 2 });
+  const longRunning = command === 'serve' || command === 'worker';
+  const deps = await bootstrap(undefined, { logTo: longRunning ? 1 : 2, longRunning });
   if (command === 'serve') return serve(deps).then(() => -1);
   if (command === 'worker') return work(deps).then(() => -1);
   try {

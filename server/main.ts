@@ -13,9 +13,13 @@ import { checkLinkKey } from './tokens.ts';
 import { startWorker, stopWaitMs } from './jobs.ts';
 
 /** Config, database (migrated), mail transport and log: everything a command needs. */
-export async function bootstrap(config: Config = loadConfig(), options: { logTo?: 1 | 2 } = {}): Promise<Deps> {
+export async function bootstrap(config: Config = loadConfig(), options: { logTo?: 1 | 2; longRunning?: boolean } = {}): Promise<Deps> {
   const log = createLog(config.logLevel, options.logTo);
-  const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax });
+  const db = openDb(config.databaseUrl, {
+    poolMax: config.databasePoolMax,
+    // serve and worker checkpoint SQLite's log in a thread of their own (db/checkpoints.ts).
+    ...(options.longRunning ? { checkpointInBackground: { onError: (message: string) => log.error({ error: message }, 'SQLite checkpoint failed') } } : {}),
+  });
   const applied = await migrateLatest(db);
   if (applied.length) log.info({ applied }, 'database migrated');
   const mail = createTransport(config, db, log);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { forgetOnWrites } from './versioned-cache.ts';
 import { keepPreparedStatements } from './statements.ts';
+import { AUTOCHECKPOINT_BACKSTOP, checkpointInBackground } from './checkpoints.ts';
 
 export type Db = Knex;
 
@@ -14,18 +15,38 @@ export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 /** PostgreSQL connections per process unless DATABASE_POOL_MAX says otherwise. */
 const DEFAULT_POOL_MAX = 10;
 
+export interface OpenOptions {
+  poolMax?: number;
+  /**
+   * SQLite: checkpoint the write-ahead log in a thread of this process (checkpoints.ts) instead of in the
+   * commits of requests; for the long-running processes. Told of a checkpoint that failed.
+   */
+  checkpointInBackground?: { onError(message: string): void };
+}
+
 /**
  * Opens the database: a SQLite file (WAL, foreign keys on, one connection whose prepared statements are
  * kept) or PostgreSQL (a pool of up to `poolMax` connections).
  */
-export function openDb(databaseUrl: string, options: { poolMax?: number } = {}): Db {
-  const db = connect(databaseUrl, options.poolMax ?? DEFAULT_POOL_MAX);
+export function openDb(databaseUrl: string, options: OpenOptions = {}): Db {
+  const background = isPostgresUrl(databaseUrl) ? undefined : options.checkpointInBackground;
+  const db = connect(databaseUrl, options.poolMax ?? DEFAULT_POOL_MAX, background ? AUTOCHECKPOINT_BACKSTOP : undefined);
   // What this process caches (versioned-cache.ts) is forgotten when it writes a cached table directly.
   forgetOnWrites(db);
+  if (background) {
+    const checkpoints = checkpointInBackground(path.resolve(databaseUrl), background.onError);
+    // Ended with the connection: knex's destroy() ends its client (knex itself is read-only).
+    const client = db.client as { destroy(callback?: unknown): Promise<unknown> };
+    const destroy = client.destroy.bind(client);
+    client.destroy = async (callback?: unknown) => {
+      await checkpoints.stop();
+      return destroy(callback);
+    };
+  }
   return db;
 }
 
-function connect(databaseUrl: string, poolMax: number): Db {
+function connect(databaseUrl: string, poolMax: number, autocheckpoint: number | undefined): Db {
   if (isPostgresUrl(databaseUrl)) {
     return knexFactory({
       client: 'pg',
@@ -45,6 +66,7 @@ function connect(databaseUrl: string, poolMax: number): Db {
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 10000');
         conn.pragma('synchronous = NORMAL');
+        if (autocheckpoint) conn.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
         // Dashboards read counters and indexes of a file that grows to gigabytes: 64 MiB of page cache (the
         // default is 2 MiB) and reads through a memory map of up to 1 GiB instead of a copy per page.
         conn.pragma('cache_size = -65536');

@@ -16,7 +16,7 @@ import { createUser } from '../../server/auth/service.ts';
 import { createApiKey } from '../../server/apikeys/service.ts';
 import { createSurvey } from '../../server/surveys/service.ts';
 import type { Metric, Survey } from '../../server/surveys/model.ts';
-import { NOW, listen } from './common.ts';
+import { NOW, listen, log } from './common.ts';
 
 export const SURVEYS = 20;
 export const HISTORY_DAYS = 730;
@@ -69,7 +69,8 @@ export async function openBench(pgUrl?: string): Promise<Bench> {
     BASE_URL: 'http://127.0.0.1:3000',
     LOG_LEVEL: 'silent',
   });
-  const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax });
+  // As `touchpoint serve` opens it (SQLite's log checkpointed in a thread).
+  const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax, checkpointInBackground: { onError: (message) => log(`checkpoint failed: ${message}`) } });
   await migrateLatest(db);
   const clock = new ManualClock(NOW);
   const deps: Deps = { config, db, clock, log: silentLog, mail: createTransport(config, db, silentLog) };
