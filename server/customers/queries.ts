@@ -61,9 +61,10 @@ export const factFields = ['email', 'name', 'locale', 'time_zone'] as const;
 
 /**
  * Creates each customer when new, else brings the fields its facts give (email, name, locale, time zone)
- * up to date (a field not given, or given as null, stays as stored), in one statement for them all that
- * also takes their locks: every decision about one of them is serialised from here to the end of the
- * transaction. It is the transaction's first write to each row and sets updated_at, as lockCustomer does
+ * up to date (a field not given, or given as null, stays as stored). One statement for them all inserts the
+ * new ones and takes every one's lock (every decision about one of them is serialised from here to the end
+ * of the transaction); a second one, only when some known customer's facts changed, writes those
+ * (updateChangedFacts). The upsert is the transaction's first write to each row and sets updated_at, as lockCustomer does
  * (server/db/dialect.ts): on PostgreSQL `ON CONFLICT DO UPDATE` locks each existing row until the commit (a
  * second transaction for the customer waits in this statement, then sees the first one's writes), and two
  * first events of a new customer meet on the unique external_id (the second waits for the first's insert,
@@ -84,21 +85,20 @@ export async function upsertCustomers(sql: Statements, facts: readonly CustomerF
   const found = new Map<string, CustomerRow>();
   if (facts.length === 0) return found;
   const sorted = [...facts].sort((a, b) => (a.external_id < b.external_id ? -1 : a.external_id > b.external_id ? 1 : 0));
-  const updates = [
-    'updated_at = excluded.updated_at',
-    ...factFields.map((field) => `${field} = CASE WHEN customers.erased_at IS NULL AND excluded.${field} IS NOT NULL THEN excluded.${field} ELSE customers.${field} END`),
-  ];
   const row = "SELECT ? AS external_id, ? AS email, ? AS name, ? AS locale, ? AS time_zone, '{}' AS properties, ? AS created_at, ? AS updated_at, ? AS erased_id";
+  // A known customer's row is touched for updated_at alone here: setting a fact to the value it has would
+  // still rewrite its index entries (email), a page written per event for nothing.
   const upserted = await sql.rows<CustomerRow>(
     `INSERT INTO customers (external_id, email, name, locale, time_zone, properties, created_at, updated_at)
      SELECT external_id, email, name, locale, time_zone, properties, created_at, updated_at
      FROM (${sorted.map(() => row).join(' UNION ALL ')}) AS given
      WHERE NOT EXISTS (SELECT 1 FROM customers WHERE customers.external_id = given.erased_id)
-     ON CONFLICT (external_id) DO UPDATE SET ${updates.join(', ')}
+     ON CONFLICT (external_id) DO UPDATE SET updated_at = excluded.updated_at
      RETURNING *`,
     sorted.flatMap((f) => [f.external_id, f.email ?? null, f.name ?? null, f.locale ?? null, f.time_zone ?? null, nowIso, nowIso, erasedExternalId(f.external_id)]),
   );
   for (const customer of upserted) found.set(customer.external_id, customer);
+  await updateChangedFacts(sql, sorted, found);
   const erasedIds = sorted.filter((f) => !found.has(f.external_id)).map((f) => erasedExternalId(f.external_id));
   if (erasedIds.length === 0) return found;
   // The erased customers whose ids these were: locked, and answered as stored.
@@ -111,6 +111,30 @@ export async function upsertCustomers(sql: Statements, facts: readonly CustomerF
     found.set(f.external_id, customer);
   }
   return found;
+}
+
+/**
+ * The facts that change a known customer (given, not null, not what is stored; an erased customer keeps
+ * nothing new) written in one statement for those customers only, and `found` brought up to date.
+ */
+async function updateChangedFacts(sql: Statements, facts: readonly CustomerFacts[], found: Map<string, CustomerRow>): Promise<void> {
+  const changed = facts.flatMap((f) => {
+    const stored = found.get(f.external_id);
+    return stored && !stored.erased_at && factFields.some((field) => f[field] != null && f[field] !== stored[field]) ? [{ stored, f }] : [];
+  });
+  if (changed.length === 0) return;
+  const row = 'SELECT CAST(? AS integer) AS id, ? AS email, ? AS name, ? AS locale, ? AS time_zone';
+  await sql.run(
+    `UPDATE customers SET ${factFields.map((field) => `${field} = COALESCE(given.${field}, customers.${field})`).join(', ')}
+     FROM (${changed.map(() => row).join(' UNION ALL ')}) AS given
+     WHERE customers.id = given.id`,
+    changed.flatMap(({ stored, f }) => [stored.id, ...factFields.map((field) => f[field] ?? null)]),
+  );
+  for (const { stored, f } of changed) {
+    const updated = { ...stored };
+    for (const field of factFields) updated[field] = f[field] ?? stored[field];
+    found.set(f.external_id, updated);
+  }
 }
 
 /** One customer's upsert (upsertCustomers). */

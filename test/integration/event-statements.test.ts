@@ -56,6 +56,23 @@ describe('the event path: one transaction of prepared statements, a counted numb
     expect(statements, list(statements)).to.have.length(10);
   });
 
+  it("a known customer's facts are written only when they change (an unchanged email's index entry is not rewritten)", async () => {
+    const customer = `known-${++seq}`;
+    await ctx.api.post('/api/v1/events').send(event(customer)).expect(202);
+    const writesTo = (statements: { sql: string }[]) => statements.filter((s) => /^\s*UPDATE customers/i.test(s.sql));
+    // The same facts again: the upsert touches updated_at, and no statement sets a fact.
+    const same = await statementsDuring(ctx.deps.db, () => ctx.api.post('/api/v1/events').send(event(customer)).expect(202));
+    expect(same.filter((s) => /\b(email|name|locale|time_zone)\s*=/i.test(s.sql)), list(same)).to.deep.equal([]);
+    const before = await ctx.deps.db('customers').where({ external_id: customer }).first();
+    // A new name and language: one statement writes them, and the email given as it was stays.
+    const body = { ...event(customer), customer: { id: customer, email: `${customer}@example.com`, name: 'Ada Lovelace', locale: 'de' } };
+    const changed = await statementsDuring(ctx.deps.db, () => ctx.api.post('/api/v1/events').send(body).expect(202));
+    expect(writesTo(changed), list(changed)).to.have.length(1);
+    const after = await ctx.deps.db('customers').where({ external_id: customer }).first();
+    expect({ name: after.name, locale: after.locale, email: after.email, time_zone: after.time_zone }).to.deep.equal({ name: 'Ada Lovelace', locale: 'de', email: before.email, time_zone: before.time_zone });
+    expect(after.updated_at >= before.updated_at).to.equal(true);
+  });
+
   it('a repeat writes nothing: the look for it, inside its transaction, answers it', async () => {
     const body = event();
     const first = await ctx.api.post('/api/v1/events').send(body).expect(202);
