@@ -13,6 +13,7 @@ import { filterView, pageHref, propertyOptions, type FilterView } from './proper
 import { dayRange, presetLabels, presets, previousRange, type DayRange, type Preset } from './filters.ts';
 import { changeView, formatMargin, formatPercent, formatScore, metricNames, type ChangeView } from './format.ts';
 import { formatInstant, formatLocalDate } from '../dates.ts';
+import { sparkline } from './sparkline.ts';
 
 
 /** Responses per card whose properties offer the overview's filter choices. */
@@ -74,6 +75,8 @@ interface DashboardCard {
   chartId: string;
   chart: { kind: 'trend'; label: string; metric: Metric; locale: string; points: SeriesPoint[] };
   weeks: { start: string; startText: string; scoreText: string; n: number; tooSmall: boolean }[];
+  /** The score tile's sparkline (sparkline.ts) and what it shows, in words. */
+  spark: { line: string; faint: string; text: string };
   comments: { score: number; comment: string; locale: string | null; when: string }[];
 }
 
@@ -144,8 +147,19 @@ async function cardFor(db: Knex, survey: Survey, range: DayRange, settings: { tz
     chartId: `trend-${survey.key}`,
     chart: { kind: 'trend', label: `${metricNames[survey.metric]} by week`, metric: survey.metric, locale, points },
     weeks: points.map((p) => ({ start: p.start, startText: p.label, scoreText: formatScore(survey.metric, p.score, locale), n: p.n, tooSmall: p.n > 0 && p.too_small })),
+    spark: { ...sparkline(points.map((p) => ({ score: p.score, tooSmall: p.too_small }))), text: sparkText(survey.metric, points, locale) },
     comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, locale: c.locale, when: formatInstant(c.answered_at, { timeZone: tz, locale }) })),
   };
+}
+
+/** The sparkline in words: the first and last readable week, or that none has enough responses. */
+function sparkText(metric: Metric, points: SeriesPoint[], locale: string): string {
+  const readable = points.filter((p) => p.score !== null && !p.too_small);
+  if (readable.length === 0) return 'No week with enough responses to read.';
+  const first = readable[0];
+  const last = readable[readable.length - 1];
+  const at = (p: SeriesPoint) => `${formatScore(metric, p.score, locale)} in the week of ${p.label}`;
+  return readable.length === 1 ? `By week: ${at(first)}.` : `By week: from ${at(first)} to ${at(last)}.`;
 }
 
 /** The survey each touchpoint's card shows: its active survey, else its newest (two queries for all touchpoints). */

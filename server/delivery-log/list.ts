@@ -59,7 +59,8 @@ function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, shown
     email: row.email,
     state: row.state,
     channel: row.channel,
-    sendTime: time(row.sent_at ?? row.send_at, shown)!,
+    // The zone is named once above the list, not in every one-line row.
+    sendTime: time(row.sent_at ?? row.send_at, { ...shown, zone: false })!,
     sendKind: sent ? 'sent' : 'scheduled',
     attempts: row.attempts,
     last_error: row.last_error,

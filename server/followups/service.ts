@@ -49,10 +49,10 @@ interface FollowUpItem {
   score: number;
   comment: string;
   answeredAt: string;
+  /** The date alone, for the list's one-line row (the time is in the row's disclosure). */
+  answeredDate: string;
   answeredAtIso: string;
   customerEmail: string | null;
-  /** The address in pieces, so a long one can wrap on a narrow screen (<wbr> between them). */
-  customerEmailParts: string[];
   customerHref: string | null;
   doneAt: string | null;
   doneBy: string | null;
@@ -85,9 +85,9 @@ const itemOf = (shown: InstantFormat) => (r: FollowUpRow): FollowUpItem => ({
   score: r.score,
   comment: r.comment,
   answeredAt: formatInstant(r.answered_at, shown),
+  answeredDate: formatInstant(r.answered_at, { ...shown, style: 'date' }),
   answeredAtIso: r.answered_at,
   customerEmail: r.customer_email,
-  customerEmailParts: r.customer_email ? r.customer_email.split(/(?<=[@.\-_+])/) : [],
   customerHref: r.customer_external_id ? `/customers/${encodeURIComponent(r.customer_external_id)}` : null,
   doneAt: r.done_at ? formatInstant(r.done_at, shown) : null,
   doneBy: r.done_by_email,

@@ -268,6 +268,14 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
           .join('\n');
         expect(bad.length, `${label}: ${bad.length} serious/critical axe violation(s):\n${report}\n`).to.equal(0);
 
+        // One primary button per page (issue 16): every other action is a secondary button or a link.
+        const primary = await page.$$eval('button, a.button, input[type="submit"]', (els) =>
+          els
+            .filter((el) => !el.closest('iframe') && !['secondary', 'link', 'menu-toggle'].some((c) => el.classList.contains(c)) && (el as HTMLElement).offsetParent !== null)
+            .map((el) => el.textContent!.trim()),
+        );
+        expect(primary, `${label}: primary buttons`).to.have.length.at.most(1);
+
         if (width === 320) {
           const wide = await page.evaluate(() => {
             const scrollWidth = document.documentElement.scrollWidth;

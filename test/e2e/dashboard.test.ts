@@ -154,10 +154,39 @@ describe('dashboards in a browser: charts drawn, no console errors, no CSP viola
     expect(problems).to.deep.equal([]);
   });
 
+  it("shows a score tile per touchpoint above the cards: its score, its change and a sparkline of its weeks", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${base}/dashboard`);
+    const tiles = await page.$$eval('.score-tile', (els) =>
+      els.map((el) => ({
+        name: el.querySelector('.tile-name')!.textContent!.trim(),
+        href: el.querySelector('.tile-name')!.getAttribute('href'),
+        score: el.querySelector('.score')!.textContent!.trim(),
+        change: el.querySelector('.tile-change')!.textContent!.replace(/\s+/g, ' ').trim(),
+        paths: [...el.querySelectorAll('svg.sparkline path')].map((p) => p.getAttribute('d')!),
+        words: el.querySelector('svg.sparkline + .visually-hidden')!.textContent!.trim(),
+        bottom: el.getBoundingClientRect().bottom,
+      })),
+    );
+    const cards = await page.$$eval('.touchpoint-card', (els) =>
+      els.map((el) => ({ name: el.querySelector('h2')!.textContent!.trim(), score: el.querySelector('.headline .score')!.textContent!.trim(), top: el.getBoundingClientRect().top })),
+    );
+    expect(tiles.map((t) => [t.name, t.score])).to.deep.equal(cards.map((c) => [c.name, c.score]));
+    for (const tile of tiles) {
+      expect(tile.href).to.match(/^\/dashboard\/[a-z-]+/);
+      expect(tile.change).to.match(/[+−±]|No change/);
+      expect(tile.paths.join(' '), `${tile.name}'s sparkline`).to.match(/^M[\d.]+ [\d.]+/);
+      expect(tile.words).to.match(/^By week|^No week/);
+      expect(tile.bottom).to.be.at.most(Math.min(...cards.map((c) => c.top)));
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
   it('on a 375 × 667 phone: the first score above the fold, the navigation behind a Menu button that opens it', async () => {
     await page.setViewportSize({ width: 375, height: 667 });
     await page.goto(`${base}/dashboard`);
-    const score = await page.locator('.touchpoint-card .score').first().boundingBox();
+    // The score tiles come first: the first one's score is the first score.
+    const score = await page.locator('.score-tile .score').first().boundingBox();
     expect(score, 'the first score').to.not.equal(null);
     expect(score!.y + score!.height, 'the first score’s bottom edge (px)').to.be.at.most(667);
     const menu = page.getByRole('button', { name: 'Menu' });

@@ -54,11 +54,14 @@ describe('follow-ups: detractors with a comment', () => {
     const res = await editor.agent.get('/follow-ups').expect(200);
     expect(listed(res.text)).to.deep.equal([ces3.responseId, csat2.responseId, nps6.responseId]);
     for (const out of [nps7, nps0, nps0Blank, csat3, ces4, nps10]) expect(res.text).not.to.contain(`id="follow-up-${out.responseId}"`);
-    // Survey, score, comment, customer email with a link to their page, time in the reporting time zone (10:00Z is 11:00 in Berlin).
-    expect(res.text).to.contain('NPS 6 · delivery');
-    expect(res.text).to.contain('Late again');
-    expect(res.text).to.contain('<a href="/customers/ann%40example.com">ann@<wbr>example.<wbr>com<wbr></a>');
-    expect(res.text).to.contain('>23 Nov 2026, 11:00</time>');
+    // One row each: score, comment, customer email with a link to their page, touchpoint, date; the time in the
+    // row's disclosure, in the reporting time zone (10:00Z is 11:00 in Berlin).
+    const row = /<tr id="follow-up-\d+">[\s\S]*?<\/tr>/.exec(res.text.slice(res.text.indexOf(`id="follow-up-${nps6.responseId}"`) - 8))![0];
+    expect(row).to.contain('<span class="pill tone-low">NPS 6</span>');
+    expect(row).to.contain('Late again');
+    expect(row).to.contain('<a href="/customers/ann%40example.com">ann@example.com</a>');
+    expect(row).to.contain('>23 Nov 2026</time>');
+    expect(row).to.contain('<strong>Answered:</strong> 23 Nov 2026, 11:00');
     expect(res.text).to.contain('Times in Europe/Berlin');
     expect(res.text).to.contain('name="_csrf"');
     expect(res.text).not.to.contain('style="');
