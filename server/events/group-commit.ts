@@ -1,78 +1,43 @@
 import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import { preparedTransaction } from '../db/statements.ts';
+import { groupCommitter } from '../db/group-commit.ts';
 import { getSettings } from '../settings/service.ts';
 import { findActiveSurveyForTouchpoint } from '../surveys/queries.ts';
 import type { Survey } from '../surveys/model.ts';
 import { storeEvents, type CheckedEvent, type EventOutcome, type StoreScope } from './store.ts';
 
 /**
- * Group commit for single events (issue 13): an event that arrives while another is being stored waits,
- * and the events that waited are stored together, in order of arrival, in one transaction (storeEvents:
- * each decided exactly as it would be alone, a customer's later event seeing what an earlier one
- * scheduled), committed before any of their requests is answered. With nothing in flight an event is
- * stored on the next turn of the event loop, alone: waiting adds next to no time, and under load one commit
- * (the costly part of a write) serves many events. A group the database refuses as a whole (a race on a transaction id with another
- * process, an event it cannot store) is stored again one event per transaction, so each request gets its
- * own answer or its own error.
+ * Group commit for single events (issue 13, db/group-commit.ts): an event that arrives while others are
+ * being stored waits, and the events that waited are stored together, in order of arrival, in one
+ * transaction (storeEvents: each decided exactly as it would be alone, a customer's later event seeing what
+ * an earlier one scheduled), committed before any of their requests is answered. A group the database
+ * refuses as a whole (a race on a transaction id with another process, an event it cannot store) is stored
+ * again one event per transaction, so each request gets its own answer or its own error.
  */
-
-/** Events stored together at most (as a batch's chunk). */
-const GROUP_MAX = 250;
 
 type Kind = Pick<StoreScope, 'source' | 'recordOnly'>;
 
-interface Waiting {
+interface Arrived {
+  deps: Deps;
   event: CheckedEvent;
   kind: Kind;
-  resolve(outcome: EventOutcome): void;
-  reject(err: unknown): void;
 }
 
-interface Queue {
-  waiting: Waiting[];
-  storing: boolean;
-}
-
-// One queue per database a knex instance opened (its transactions share the client's config).
-const queues = new WeakMap<object, Queue>();
+const joinGroup = groupCommitter<Arrived, EventOutcome>({
+  // As a batch's chunk.
+  max: 250,
+  // An import's record-only events are not mixed with the API's.
+  sameKind: (a, b) => a.kind.source === b.kind.source && Boolean(a.kind.recordOnly) === Boolean(b.kind.recordOnly),
+  async together(group) {
+    const outcomes = await storeTogether(group[0].deps, group.map((a) => a.event), group[0].kind);
+    return outcomes.map((value) => ({ ok: true as const, value }));
+  },
+  alone: async ({ deps, event, kind }) => (await storeTogether(deps, [event], kind))[0],
+});
 
 /** Stores one event, together with the others waiting at the time (see above); its outcome once committed. */
-export function storeWithOthers(deps: Deps, event: CheckedEvent, kind: Kind): Promise<EventOutcome> {
-  const key = deps.db.client.config as object;
-  let queue = queues.get(key);
-  if (!queue) queues.set(key, (queue = { waiting: [], storing: false }));
-  const stored = new Promise<EventOutcome>((resolve, reject) => queue.waiting.push({ event, kind, resolve, reject }));
-  if (!queue.storing) {
-    // Started on the next turn of the event loop, so requests whose bodies have already arrived join the
-    // first group (on SQLite a store never waits for the database, so nothing else would run in between).
-    queue.storing = true;
-    setImmediate(() => void drain(deps, queue));
-  }
-  return stored;
-}
-
-const sameKind = (a: Kind, b: Kind) => a.source === b.source && Boolean(a.recordOnly) === Boolean(b.recordOnly);
-
-async function drain(deps: Deps, queue: Queue): Promise<void> {
-  try {
-    while (queue.waiting.length) {
-      // The leading events of one kind (an import's record-only events are not mixed with the API's).
-      let count = 1;
-      while (count < Math.min(GROUP_MAX, queue.waiting.length) && sameKind(queue.waiting[count].kind, queue.waiting[0].kind)) count++;
-      const group = queue.waiting.splice(0, count);
-      try {
-        const outcomes = await storeTogether(deps, group.map((w) => w.event), group[0].kind);
-        group.forEach((w, i) => w.resolve(outcomes[i]));
-      } catch (err) {
-        if (group.length === 1) group[0].reject(err);
-        else await Promise.all(group.map((w) => storeTogether(deps, [w.event], w.kind).then(([outcome]) => w.resolve(outcome), w.reject)));
-      }
-    }
-  } finally {
-    queue.storing = false;
-  }
-}
+export const storeWithOthers = (deps: Deps, event: CheckedEvent, kind: Kind): Promise<EventOutcome> => joinGroup(deps.db, { deps, event, kind });
 
 /**
  * Events stored in one transaction (storeEvents), the settings and each touchpoint's active survey read

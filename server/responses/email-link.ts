@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import type { FieldError } from '../errors.ts';
-import { writeTransaction } from '../db/dialect.ts';
+import { writeTogether } from '../db/group-commit.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { findSharedSurveyById } from '../surveys/queries.ts';
 import { wordingFor, type Survey, type Wording } from '../surveys/model.ts';
@@ -142,8 +142,9 @@ export async function recordTrapClick(deps: Deps, token: string, userAgent: stri
  */
 export function answerInvitation(deps: Deps, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {
   // One transaction from the first read to the last write: the connection is taken once (on SQLite the
-  // only one: a request that took it again and again would queue again and again under load).
-  return writeTransaction(deps.db, (trx) => answerInside({ ...deps, db: trx }, trx, token, body, userAgent));
+  // only one: a request that took it again and again would queue again and again under load), and shared
+  // with the answers that arrive meanwhile (group commit: one commit for them all, each in its savepoint).
+  return writeTogether(deps.db, (trx) => answerInside({ ...deps, db: trx }, trx, token, body, userAgent));
 }
 
 async function answerInside(deps: Deps, trx: Knex.Transaction, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {

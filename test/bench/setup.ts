@@ -70,7 +70,7 @@ export async function openBench(pgUrl?: string): Promise<Bench> {
     LOG_LEVEL: 'silent',
   });
   // As `touchpoint serve` opens it (SQLite's log checkpointed in a thread).
-  const db = openDb(config.databaseUrl, { poolMax: config.databasePoolMax, checkpointInBackground: { onError: (message) => log(`checkpoint failed: ${message}`) } });
+  const db = openDb(config.databaseUrl, process.env.XNOBG ? {} : { poolMax: config.databasePoolMax, checkpointInBackground: { onError: (message) => log(`checkpoint failed: ${message}`) } });
   await migrateLatest(db);
   const clock = new ManualClock(NOW);
   const deps: Deps = { config, db, clock, log: silentLog, mail: createTransport(config, db, silentLog) };

@@ -185,8 +185,8 @@ describe('the widget: web invitations shown in the company’s page', function (
     // The delivery log lists it by that state, with its channel; its page shows no email.
     const { agent } = await ctx.signIn('editor');
     const log = (await agent.get('/deliveries').query({ state: 'dismissed' }).expect(200)).text;
-    expect(log).to.match(/<td>dismissed<\/td>\s*<td>web<\/td>/);
-    expect((await agent.get('/deliveries').query({ state: 'waiting' }).expect(200)).text).to.not.contain('<td>dismissed</td>');
+    expect(log).to.contain('<span class="pill state-dismissed">dismissed</span> <span class="muted">web</span>');
+    expect((await agent.get('/deliveries').query({ state: 'waiting' }).expect(200)).text).to.not.contain('state-dismissed');
     await agent.get(`/deliveries/${decided.invitation_id}`).expect(200);
     // The global cooldown after an invitation (30 days) holds against the dismissed one.
     ctx.clock.advance(DAY);
