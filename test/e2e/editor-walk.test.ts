@@ -243,7 +243,8 @@ describe('an editor walks from a template to the delivery log (Chromium)', funct
     const cells = await row.locator('td').allInnerTexts();
     expect(cells[0]).to.equal(SURVEY);
     expect(cells[1]).to.equal(CUSTOMER);
-    expect(cells[2]).to.equal('sent');
+    // The state's pill, then the channel.
+    expect(cells[2]).to.equal('sent email');
     await screenshot('delivery-log');
 
     await Promise.all([page.waitForURL(new RegExp(`/deliveries/${invitationId}$`)), row.getByRole('link', { name: `#${invitationId}` }).click()]);
