@@ -31,15 +31,19 @@ export type NewEvent = Omit<EventRow, 'id' | 'invitation_id'>;
 
 const marks = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
-/** The events stored before with these transaction ids at these touchpoints, inside a prepared transaction. */
+/**
+ * The events stored before with these transaction ids at these touchpoints, inside a prepared transaction:
+ * each key looked up in the unique (touchpoint_id, transaction_id) index (a join on the keys as a list of
+ * rows; two IN lists let PostgreSQL's generic plan for a named statement scan the table instead).
+ */
 export async function findEventsByTransactions(sql: Statements, keys: readonly { touchpointId: number; transactionId: string }[]): Promise<EventRow[]> {
   if (keys.length === 0) return [];
-  const touchpointIds = [...new Set(keys.map((k) => k.touchpointId))];
-  const transactionIds = [...new Set(keys.map((k) => k.transactionId))];
-  return sql.rows<EventRow>(`SELECT * FROM events WHERE touchpoint_id IN (${marks(touchpointIds.length)}) AND transaction_id IN (${marks(transactionIds.length)})`, [
-    ...touchpointIds,
-    ...transactionIds,
-  ]);
+  const unique = [...new Map(keys.map((k) => [`${k.touchpointId}\n${k.transactionId}`, k])).values()];
+  return sql.rows<EventRow>(
+    `SELECT events.* FROM events JOIN (${unique.map(() => 'SELECT CAST(? AS integer) AS touchpoint_id, CAST(? AS text) AS transaction_id').join(' UNION ALL ')}) AS wanted
+     ON events.touchpoint_id = wanted.touchpoint_id AND events.transaction_id = wanted.transaction_id`,
+    unique.flatMap((k) => [k.touchpointId, k.transactionId]),
+  );
 }
 
 /** Stores events in one statement and counts them in the funnel's per-property rollup; their ids, in the order given. */

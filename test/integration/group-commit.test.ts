@@ -48,7 +48,7 @@ describe('group commit: writes that arrive together share a transaction, each un
   });
 
   it('answers that arrive at once (POST /r/:token) are committed in one transaction, each stored once', async () => {
-    const seeded = [];
+    const seeded: Awaited<ReturnType<typeof seedInvitation>>[] = [];
     for (let i = 0; i < 12; i++) seeded.push(await seedInvitation(ctx, { state: 'sent' }));
     let kinds: string[] = [];
     const begun = await transactionsDuring(async () => {
