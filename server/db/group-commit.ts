@@ -114,5 +114,7 @@ const joinWrite = groupCommitter<Work, unknown>({
  * after the commit. `fn` must do all its database work through the transaction it is given.
  */
 export function writeTogether<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  // Inside a caller's transaction: a savepoint of it, as writeTransaction does (a group is of whole transactions).
+  if (db.isTransaction) return writeTransaction(db, fn);
   return joinWrite(db, { db, fn }) as Promise<T>;
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { sentStates } from '../invitations/states.ts';
 import { getSettings } from '../settings/service.ts';
-import { findSurveyById } from '../surveys/queries.ts';
+import { findSharedSurveyById } from '../surveys/queries.ts';
 import { customerHistory, touchpointUnsubscribedAt } from './history.ts';
 import { checkCustomer, effectiveRules, linkOnlyDetail } from './rules.ts';
 import { checkFrequency } from './frequency.ts';
@@ -26,7 +26,8 @@ export async function recheckBeforeSend(trx: Knex.Transaction, invitationId: num
     .where('invitations.id', invitationId)
     .first('invitations.survey_id', 'invitations.customer_id', 'events.touchpoint_id');
   if (!invitation) return { ok: false, reason: 'no_active_survey', detail: `no_active_survey: invitation ${invitationId} does not exist` };
-  const survey = await findSurveyById(trx, invitation.survey_id);
+  // From the process's cache, as the settings below (a change is seen at once here, within a second elsewhere).
+  const survey = await findSharedSurveyById(trx, invitation.survey_id);
   if (!survey || survey.status !== 'active') {
     const state = survey ? `the survey ${survey.key} is ${survey.status}` : 'the survey is gone';
     return { ok: false, reason: 'no_active_survey', detail: `no_active_survey: ${state}` };

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { writeTogether } from '../db/group-commit.ts';
 import { InvitationStates, type InvitationState } from './states.ts';
 import { forClaim, writeTransaction } from '../db/dialect.ts';
 import { countSent } from '../rollups/sends.ts';
@@ -128,7 +129,8 @@ export async function markSent(
   owner: string,
   sent: { sentAt: string; messageId: string; expiresAt: string; reportingTimeZone: string },
 ): Promise<boolean> {
-  return writeTransaction(db, async (trx) => {
+  // Shared with the other sends recorded meanwhile (group commit: one commit for them all).
+  return writeTogether(db, async (trx) => {
     const marked = await owned(trx, id, owner).update({
       state: InvitationStates.sent,
       sent_at: sent.sentAt,
