@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
+import { locales, pickLocale } from '../i18n/index.ts';
 import type { Config } from '../config.ts';
 import { DAY } from '../clock.ts';
 import { AppError, ForbiddenError } from '../errors.ts';
@@ -52,6 +53,8 @@ export function currentUser(deps: Deps): RequestHandler {
       }
     }
     res.locals.csrfToken = (res.locals.csrfTokenFor as () => string)();
+    // The staff pages' language: the signed-in user's choice (the account page), else the browser's.
+    res.locals.locale = pickLocale((res.locals.user as SignedInUser | undefined)?.locale ?? (req.acceptsLanguages(...locales) || undefined));
     next();
   };
 }

@@ -1,14 +1,42 @@
+import { IntlMessageFormat } from 'intl-messageformat';
 import { surveyPageMessages } from './survey-page.ts';
 import { customerMailMessages } from './customer-mail.ts';
 import { unsubscribePageMessages } from './unsubscribe-page.ts';
 import { staffMailMessages } from './staff-mail.ts';
+import { staffCommonMessages } from './staff/common.ts';
+import { staffAccountMessages } from './staff/accounts.ts';
+import { staffDashboardMessages } from './staff/dashboards.ts';
+import { staffSurveyMessages } from './staff/surveys.ts';
+import { staffDeliveryMessages } from './staff/deliveries.ts';
+import { staffCustomerMessages } from './staff/customers.ts';
+import { staffAdminMessages } from './staff/admin.ts';
+import type { Messages } from './messages.ts';
 
 /** The locales customers can be asked in. */
 export const locales = ['en', 'de'] as const;
 export type Locale = (typeof locales)[number];
 
-/** Every text of the app's catalogue, by locale; the keys are namespaced by where they appear (survey., email., unsubscribe., account., alert., digest.). */
-const parts = [surveyPageMessages, customerMailMessages, unsubscribePageMessages, staffMailMessages];
+/**
+ * Every text of the app, by locale, in ICU MessageFormat (FormatJS's intl-messageformat formats them:
+ * `{name}` fills in a value, `{count, plural, one {# answer} other {# answers}}` follows the locale's plural
+ * rules, numbers in the locale's way). Keys are namespaced by where they appear (survey., email.,
+ * unsubscribe., account., alert., digest., and the staff pages' own: nav., common., …). Each file is listed
+ * here once; a key in two files is refused by the catalogue test.
+ */
+export const catalogueParts: Readonly<Record<string, Messages>> = {
+  surveyPageMessages,
+  customerMailMessages,
+  unsubscribePageMessages,
+  staffMailMessages,
+  staffCommonMessages,
+  staffAccountMessages,
+  staffDashboardMessages,
+  staffSurveyMessages,
+  staffDeliveryMessages,
+  staffCustomerMessages,
+  staffAdminMessages,
+};
+const parts = Object.values(catalogueParts);
 export const catalogs: Readonly<Record<Locale, Readonly<Record<string, string>>>> = {
   en: Object.assign({}, ...parts.map((part) => part.en)),
   de: Object.assign({}, ...parts.map((part) => part.de)),
@@ -20,11 +48,44 @@ export function pickLocale(wanted: string | null | undefined, fallback: Locale =
   return (locales as readonly string[]).includes(base) ? (base as Locale) : fallback;
 }
 
-/** "1 row", "2 rows": a count with an English noun, singular for one (the staff pages' and the command line's words). */
+/** The language of the page being answered (res.locals.locale, set for the staff pages from the user's choice, else the browser's). */
+export const localeOf = (locals: Record<string, unknown>): Locale => pickLocale(locals.locale as string | undefined);
+
+/** "1 row", "2 rows": a count with an English noun, singular for one (the command line's words; pages use a catalogue text with a plural). */
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** A message in the locale, with {name} placeholders filled; English when a key is missing. */
+const formats = new Map<string, IntlMessageFormat | null>();
+
+/** The compiled message of `key` in `locale` (English when the locale lacks it); null when it cannot be read. */
+function compiled(locale: Locale, key: string): IntlMessageFormat | null {
+  const id = `${locale}\n${key}`;
+  let format = formats.get(id);
+  if (format === undefined) {
+    const template = catalogs[locale][key] ?? catalogs.en[key];
+    try {
+      format = template === undefined ? null : new IntlMessageFormat(template, locale === 'de' ? 'de-DE' : 'en-GB');
+    } catch {
+      format = null;
+    }
+    formats.set(id, format);
+  }
+  return format;
+}
+
+/**
+ * A message in the locale with its values filled in (ICU MessageFormat: plurals by the locale's rules);
+ * English when the locale lacks the key, the key itself when no locale has it. A message that cannot be
+ * formatted (a value missing) never breaks a page: its {name} placeholders are filled as far as they can be.
+ */
 export function t(locale: Locale, key: string, vars: Record<string, string | number> = {}): string {
+  const format = compiled(locale, key);
+  if (format) {
+    try {
+      return String(format.format(vars));
+    } catch {
+      // Falls through to the plain fill below.
+    }
+  }
   const template = catalogs[locale][key] ?? catalogs.en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
