@@ -113,8 +113,9 @@ export type DisplayLocale = (typeof displayLocales)[number];
 
 export const displayLocale = (locale: string | null | undefined): DisplayLocale => (locale === 'de' ? 'de' : 'en');
 
-/** The signed-in reader's locale for dates and numbers (res.locals.user.locale), English when nobody is signed in. */
-export const readerLocale = (locals: Record<string, unknown>): DisplayLocale => displayLocale((locals.user as { locale?: string | null } | undefined)?.locale);
+/** The reader's locale for dates and numbers: the page's language (res.locals.locale: the user's choice, else the browser's), English otherwise. */
+export const readerLocale = (locals: Record<string, unknown>): DisplayLocale =>
+  displayLocale((locals.locale as string | undefined) ?? (locals.user as { locale?: string | null } | undefined)?.locale);
 
 /** How a signed-in page shows instants: in the reporting time zone, named, in the reader's locale. */
 export const pageInstants = (timeZone: string, locals: Record<string, unknown>): InstantFormat => ({ timeZone, locale: readerLocale(locals), zone: true });

@@ -21,6 +21,8 @@
 
   function trend(data) {
     var points = data.points || [];
+    // The page's words for the hollow points and the band (in its language).
+    var words = data.words || {};
     var number = numberFormat(data.locale);
     var range = ranges[data.metric] || { span: 1 };
     var readable = function (p) { return !p.too_small && p.score !== null && p.score !== undefined; };
@@ -36,7 +38,7 @@
       pointRadius: 3,
       order: 0
     }, {
-      label: 'too few answers to read',
+      label: words.tooFew || 'too few answers to read',
       data: points.map(function (p) { return !readable(p) && p.score !== null && p.score !== undefined ? p.score : null; }),
       showLine: false,
       borderColor: brand,
@@ -48,8 +50,8 @@
     if (hasBand) {
       // The 95 % band of the readable buckets: the high line filled down to the low line.
       datasets.push(
-        { label: 'low', data: points.map(function (p) { return readable(p) ? p.low : null; }), borderWidth: 0, pointRadius: 0, fill: false, spanGaps: false, order: 1 },
-        { label: 'high', data: points.map(function (p) { return readable(p) ? p.high : null; }), borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: band, spanGaps: false, order: 1 }
+        { label: words.low || 'low', data: points.map(function (p) { return readable(p) ? p.low : null; }), borderWidth: 0, pointRadius: 0, fill: false, spanGaps: false, order: 1 },
+        { label: words.high || 'high', data: points.map(function (p) { return readable(p) ? p.high : null; }), borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: band, spanGaps: false, order: 1 }
       );
     }
     // The axis follows the data (scores and bands), padded, within the metric's range.

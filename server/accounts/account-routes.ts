@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';
@@ -7,7 +7,8 @@ import { requestActor } from '../audit/actor.ts';
 import { changePassword } from '../auth/service.ts';
 import { updateUser, type UserRow } from '../auth/queries.ts';
 import { deleteSessionsOfUser } from '../auth/token-queries.ts';
-import { passwordRules } from '../auth/password-policy.ts';
+import { passwordRulesIn } from './password-routes.ts';
+import { localeOf, t } from '../i18n/index.ts';
 import { fieldErrors, formRaw, formText, setFlash } from '../http/forms.ts';
 import { twoFactorSummary } from './two-factor-routes.ts';
 import { startSession } from '../auth/session.ts';
@@ -31,17 +32,26 @@ function languageChoices(current: string, now: Date) {
  */
 export function accountRoutes(deps: Deps): Router {
   const router = Router();
-  const page = async (user: SignedInUser, extra: Record<string, unknown> = {}) => ({
-    title: 'Your account',
-    nav: 'account',
-    languages: languageChoices(user.locale, deps.clock.now()),
-    passwordRules,
-    twoFactor: await twoFactorSummary(deps, user.id),
-    ...extra,
-  });
+  const page = async (res: Response, extra: Record<string, unknown> = {}) => {
+    const user = res.locals.user as SignedInUser;
+    const locale = localeOf(res.locals);
+    return {
+      title: t(locale, 'account.title'),
+      nav: 'account',
+      languages: languageChoices(user.locale, deps.clock.now()),
+      passwordRules: passwordRulesIn(locale),
+      twoFactor: await twoFactorSummary(deps, user.id),
+      ...extra,
+    };
+  };
+  /** The summary above a form that failed: the fields to correct, else the refusal's own words. */
+  const formMessage = (res: Response, failed: { errors: Record<string, string>; message: string }) => {
+    const locale = localeOf(res.locals);
+    return Object.keys(failed.errors).length ? t(locale, 'error.correct_fields') : failed.message;
+  };
 
   router.get('/account', requireRole('viewer'), async (_req, res) => {
-    res.render('pages/account', await page(res.locals.user as SignedInUser));
+    res.render('pages/account', await page(res));
   });
 
   router.post('/account/language', requireRole('viewer'), async (req, res) => {
@@ -50,11 +60,12 @@ export function accountRoutes(deps: Deps): Router {
       const { locale } = parseInput(languageSchema, { locale: formText(req.body, 'locale') });
       await updateUser(deps.db, user.id, { locale });
       deps.log.info({ userId: user.id, locale }, 'language changed');
-      setFlash(req, `Dates and numbers are now shown in ${languageNames[locale]}.`);
+      // In the language just chosen: the next page is in it.
+      setFlash(req, t(locale, 'account.language_saved', { language: languageNames[locale] }));
       res.redirect(303, '/account');
     } catch (err) {
       const failed = fieldErrors(err);
-      res.status(failed.status).render('pages/account', await page(user, { languageErrors: failed.errors, languageError: failed.message }));
+      res.status(failed.status).render('pages/account', await page(res, { languageErrors: failed.errors, languageError: formMessage(res, failed) }));
     }
   });
 
@@ -72,13 +83,14 @@ export function accountRoutes(deps: Deps): Router {
       );
     } catch (err) {
       const failed = fieldErrors(err);
-      return res.status(failed.status).render('pages/account', await page(user, { errors: failed.errors, formError: failed.message }));
+      return res.status(failed.status).render('pages/account', await page(res, { errors: failed.errors, formError: formMessage(res, failed) }));
     }
     deps.log.info({ userId: user.id }, 'password changed');
     // Every other session of the user has ended (the epoch moved on); their rows go too. This one
     // goes on under a new id: a session stolen before the change does not carry over.
     await deleteSessionsOfUser(deps.db, user.id).catch((err) => deps.log.warn({ err, userId: user.id }, 'could not delete the other sessions'));
-    setFlash(req, 'Your password is changed. Your other sessions are signed out.');
+    const locale = localeOf(res.locals);
+    setFlash(req, t(locale, 'account.password_changed'));
     await startSession(req, changed, now);
     res.redirect(303, '/account');
   });

@@ -11,14 +11,39 @@ import { requestPasswordReset } from './invite.ts';
 import { accountLinksGoToLog, sendAccountMail } from './account-mail.ts';
 import { fieldErrors, formRaw, formText, setFlash } from '../http/forms.ts';
 import { hasSecondFactor } from '../auth/two-factor.ts';
-import { passwordRules } from '../auth/password-policy.ts';
-import { waitText, type Throttle } from '../auth/throttle.ts';
-import { auditHold, setRetryAfter } from './throttle-pages.ts';
+import { PASSWORD_MIN_LENGTH } from '../auth/password-policy.ts';
+import type { Throttle } from '../auth/throttle.ts';
+import { auditHold, setRetryAfter, waitIn } from './throttle-pages.ts';
+import { localeOf, pickLocale, t, type Locale } from '../i18n/index.ts';
 import { startSecondFactorStep, startSession } from '../auth/session.ts';
 
 const emailSchema = z.email('must be an email address').max(254);
 
-const setTitles = { invite: 'Choose your password', reset: 'Choose a new password' } as const;
+const setTitle = (locale: Locale, purpose: string) => (purpose === 'invite' ? t(locale, 'password.set_invite_title') : t(locale, 'password.set_reset_title'));
+
+/** The rules of a new password in one sentence, for the hint beside the field. */
+export const passwordRulesIn = (locale: Locale) => t(locale, 'password.rules', { min: PASSWORD_MIN_LENGTH });
+
+/** Why a link no longer works, in the page's language (DeadLinkError's reasons; another one as it is). */
+function deadLinkReason(locale: Locale, message: string): string {
+  switch (message) {
+    case 'This link has been used already':
+      return t(locale, 'password.gone_used');
+    case 'This link has expired':
+      return t(locale, 'password.gone_expired');
+    case 'This account is deactivated':
+      return t(locale, 'password.gone_deactivated');
+    default:
+      return message;
+  }
+}
+
+/** The page that says a link no longer works (410). */
+const gonePage = (locale: Locale, err: DeadLinkError) => ({
+  title: t(locale, 'password.gone_title'),
+  message: deadLinkReason(locale, err.message),
+  invite: err.purpose === 'invite',
+});
 
 /**
  * For signed-out people: asking for a reset link (the answer never tells
@@ -30,15 +55,17 @@ export function passwordRoutes(deps: Deps, throttle: Throttle): Router {
   const token = (req: Request) => String(req.params.token ?? '');
 
   router.get('/password/forgot', (_req, res) => {
-    res.render('pages/password/forgot', { title: 'Forgot your password?', toLog: accountLinksGoToLog(deps) });
+    const locale = localeOf(res.locals);
+    res.render('pages/password/forgot', { title: t(locale, 'password.forgot_title'), toLog: accountLinksGoToLog(deps) });
   });
 
   router.post('/password/forgot', async (req, res) => {
+    const locale = localeOf(res.locals);
     const email = formText(req.body, 'email');
     const parsed = emailSchema.safeParse(email);
     if (!parsed.success) {
       return res.status(422).render('pages/password/forgot', {
-        title: 'Forgot your password?', toLog: accountLinksGoToLog(deps), email, errors: { email: 'must be an email address' }, formError: 'Please correct the fields marked below.',
+        title: t(locale, 'password.forgot_title'), toLog: accountLinksGoToLog(deps), email, errors: { email: t(locale, 'password.invalid_email') }, formError: t(locale, 'error.correct_fields'),
       });
     }
     const now = deps.clock.now();
@@ -47,7 +74,7 @@ export function passwordRoutes(deps: Deps, throttle: Throttle): Router {
     const held = await throttle.check('password_reset', subject, now);
     if (held) {
       return setRetryAfter(res, held).render('pages/password/forgot', {
-        title: 'Forgot your password?', toLog: accountLinksGoToLog(deps), email, formError: `Too many reset requests. Try again in ${waitText(held.retryAfterSeconds)}.`,
+        title: t(locale, 'password.forgot_title'), toLog: accountLinksGoToLog(deps), email, formError: t(locale, 'password.throttled', { wait: waitIn(locale, held.retryAfterSeconds) }),
       });
     }
     const actor = requestActor(req, res);
@@ -62,47 +89,52 @@ export function passwordRoutes(deps: Deps, throttle: Throttle): Router {
     };
     // Where links go depends on the server alone (SMTP_URL), never on the address: the page tells nothing about accounts.
     const toLog = accountLinksGoToLog(deps);
-    res.render('pages/password/sent', { title: toLog ? 'Ask the admin for your link' : 'Check your email', email: parsed.data, toLog });
+    res.render('pages/password/sent', { title: toLog ? t(locale, 'password.sent_log_title') : t(locale, 'password.sent_title'), email: parsed.data, toLog });
     work().catch((err) => deps.log.error({ err }, 'password reset email failed'));
   });
 
   router.get('/password/set/:token', async (req, res) => {
+    const locale = localeOf(res.locals);
     try {
       const { link, user } = await checkPasswordLink(deps.db, token(req), deps.clock.now());
-      res.render('pages/password/set', { title: setTitles[link.purpose], purpose: link.purpose, invite: link.purpose === 'invite', email: user.email, token: token(req), rules: passwordRules });
+      res.render('pages/password/set', { title: setTitle(locale, link.purpose), purpose: link.purpose, invite: link.purpose === 'invite', email: user.email, token: token(req), rules: passwordRulesIn(locale) });
     } catch (err) {
       if (!(err instanceof DeadLinkError)) throw err;
-      res.status(410).render('pages/password/gone', { title: 'This link no longer works', message: err.message, invite: err.purpose === 'invite' });
+      res.status(410).render('pages/password/gone', gonePage(locale, err));
     }
   });
 
   router.post('/password/set/:token', async (req, res) => {
+    const locale = localeOf(res.locals);
     const now = deps.clock.now();
     let user;
     try {
       user = await setPasswordWithLink(deps.db, token(req), { password: formRaw(req.body, 'password'), confirm: formRaw(req.body, 'password_confirm') }, now, req.ip ?? null);
     } catch (err) {
       if (err instanceof DeadLinkError) {
-        return res.status(410).render('pages/password/gone', { title: 'This link no longer works', message: err.message, invite: err.purpose === 'invite' });
+        return res.status(410).render('pages/password/gone', gonePage(locale, err));
       }
       const failed = fieldErrors(err);
       const { link, user: owner } = await checkPasswordLink(deps.db, token(req), now);
       return res.status(failed.status).render('pages/password/set', {
-        title: setTitles[link.purpose], purpose: link.purpose, invite: link.purpose === 'invite', email: owner.email, token: token(req), rules: passwordRules, errors: failed.errors, formError: failed.message,
+        title: setTitle(locale, link.purpose), purpose: link.purpose, invite: link.purpose === 'invite', email: owner.email, token: token(req), rules: passwordRulesIn(locale), errors: failed.errors,
+        formError: Object.keys(failed.errors).length ? t(locale, 'error.correct_fields') : failed.message,
       });
     }
     // Sessions signed in with the old password have ended (the epoch moved on; one reason to reset is
     // that someone else knows it); their rows go too.
     await deleteSessionsOfUser(deps.db, user.id).catch((err) => deps.log.warn({ err, userId: user.id }, 'could not delete the other sessions'));
     await touchLogin(deps.db, user.id, toDbTime(now));
+    // The next page is in the user's own language (the account page's choice).
+    const userLocale = pickLocale(user.locale);
     if (await hasSecondFactor(deps.db, user.id)) {
       // A link proves the email, not the second factor: the code step still comes before signing in.
-      setFlash(req, 'Your password is set. Enter a code to finish signing in.');
+      setFlash(req, t(locale, 'password.set_then_code'));
       await startSecondFactorStep(req, user, now);
       deps.log.info({ userId: user.id }, 'password set through a link; waiting for the second factor');
       return res.redirect(303, '/login/code');
     }
-    setFlash(req, 'Your password is set. You are signed in.');
+    setFlash(req, t(userLocale, 'password.set_signed_in'));
     await startSession(req, user, now);
     deps.log.info({ userId: user.id }, 'password set through a link');
     res.redirect(303, '/dashboard');

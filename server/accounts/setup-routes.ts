@@ -5,7 +5,8 @@ import { loadDemo } from '../demo/seed.ts';
 import { needsSetup } from '../auth/service.ts';
 import { completeSetup, removeSetupCodeFile } from './setup.ts';
 import { requestActor } from '../audit/actor.ts';
-import { passwordRules } from '../auth/password-policy.ts';
+import { passwordRulesIn } from './password-routes.ts';
+import { localeOf, pickLocale, t, type Locale } from '../i18n/index.ts';
 import { timeZoneChoices } from '../settings/service.ts';
 import { fieldErrors, formChecked, formRaw, formText, setFlash } from '../http/forms.ts';
 import { countHit } from '../db/rate-counters.ts';
@@ -34,20 +35,20 @@ async function setupCodeWait(deps: Deps, address: string, now: Date): Promise<nu
   return wait;
 }
 
-const inMinutes = (seconds: number) => {
+const inMinutes = (locale: Locale, seconds: number) => {
   const minutes = Math.max(1, Math.ceil(seconds / 60));
-  return minutes < 120 ? `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}` : `${Math.ceil(minutes / 60)} hours`;
+  return minutes < 120 ? t(locale, 'setup.wait', { unit: 'minute', count: minutes }) : t(locale, 'setup.wait', { unit: 'hour', count: Math.ceil(minutes / 60) });
 };
 
 /** First run: while no user exists, /setup creates the first admin; afterwards it is gone. */
 export function setupRoutes(deps: Deps): Router {
   const router = Router();
   const zones = timeZoneChoices();
-  const page = (values: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-    title: 'Set up Touchpoint',
+  const page = (locale: Locale, values: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    title: t(locale, 'setup.title'),
     values,
     askCode: deps.config.setupCodeRequired,
-    passwordHint: passwordRules,
+    passwordHint: passwordRulesIn(locale),
     zones: zones.map((zone) => ({ value: zone, label: zone, selected: zone === values.reporting_time_zone })),
     // Picks the browser's time zone while the choice is still the default (no inline scripts: a file).
     scripts: ['/public/js/setup.js'],
@@ -60,10 +61,11 @@ export function setupRoutes(deps: Deps): Router {
   });
 
   router.get('/setup', (_req, res) => {
-    res.render('pages/setup', page({ reporting_time_zone: 'UTC', demo: false }));
+    res.render('pages/setup', page(localeOf(res.locals), { reporting_time_zone: 'UTC', demo: false }));
   });
 
   router.post('/setup', async (req, res) => {
+    const locale = localeOf(res.locals);
     const values = {
       email: formText(req.body, 'email'),
       name: formText(req.body, 'name'),
@@ -85,32 +87,35 @@ export function setupRoutes(deps: Deps): Router {
       res.set('Retry-After', String(wait));
       return res.status(429).render(
         'pages/setup',
-        page(shown, {
-          errors: { setup_code: `has been tried too often from your address; try again in ${inMinutes(wait)}` },
-          formError: `Too many setup codes were tried from your address. Try again in ${inMinutes(wait)}.`,
+        page(locale, shown, {
+          errors: { setup_code: t(locale, 'setup.code_too_often', { wait: inMinutes(locale, wait) }) },
+          formError: t(locale, 'setup.too_often', { wait: inMinutes(locale, wait) }),
         }),
       );
     }
     let admin;
     try {
-      admin = await completeSetup(deps.db, values, now, { codeRequired, actor: requestActor(req, res) });
+      admin = await completeSetup(deps.db, values, now, { codeRequired, actor: requestActor(req, res), locale });
     } catch (err) {
       const failed = fieldErrors(err);
       if (failed.errors.setup_code && values.setup_code) deps.log.warn({ ip: req.ip }, 'wrong setup code');
-      return res.status(failed.status).render('pages/setup', page(shown, { errors: failed.errors, formError: failed.message }));
+      const formError = Object.keys(failed.errors).length ? t(locale, 'error.correct_fields') : failed.message;
+      return res.status(failed.status).render('pages/setup', page(locale, shown, { errors: failed.errors, formError }));
     }
     removeSetupCodeFile(varDir(deps.config.databaseUrl));
     deps.log.info({ userId: admin.id }, 'first admin created');
+    // The next page is in the new admin's own language.
+    const adminLocale = pickLocale(admin.locale);
     if (demo) {
       try {
         const summary = await loadDemo(deps);
-        setFlash(req, `Welcome. ${summary || 'The demo workspace is loaded.'}`);
+        setFlash(req, t(adminLocale, 'setup.welcome_demo', { summary: summary || t(adminLocale, 'setup.demo_loaded') }));
       } catch (err) {
         deps.log.warn({ err }, 'demo workspace failed to load');
-        setFlash(req, `Your account is ready, but the demo workspace could not be loaded: ${(err as Error).message}`);
+        setFlash(req, t(adminLocale, 'setup.demo_failed', { error: (err as Error).message }));
       }
     } else {
-      setFlash(req, 'Welcome. Your account is ready.');
+      setFlash(req, t(adminLocale, 'setup.welcome'));
     }
     await startSession(req, admin, now);
     res.redirect(303, '/dashboard');

@@ -9,7 +9,7 @@ import { toDbTime } from '../db/time.ts';
 import { isUniqueViolation, writeTransaction } from '../db/dialect.ts';
 import { isTimeZone, updateSettings } from '../settings/service.ts';
 import { keptValue } from '../config.ts';
-import { claimFirstRunSetup, countUsers, type UserRow } from '../auth/queries.ts';
+import { claimFirstRunSetup, countUsers, updateUser, type UserRow } from '../auth/queries.ts';
 import { createUser, newUserSchema } from '../auth/service.ts';
 import type { AuditActor } from '../audit/record.ts';
 
@@ -92,7 +92,7 @@ const alreadyDone = () => new NotFoundError('Touchpoint is set up already; sign 
  * It works only while no user exists, and only once even when two browsers
  * submit at the same moment (the second one's claim row collides).
  */
-export async function completeSetup(db: Knex, input: SetupInput, now: Date, options: { codeRequired?: boolean; actor?: AuditActor } = {}): Promise<UserRow> {
+export async function completeSetup(db: Knex, input: SetupInput, now: Date, options: { codeRequired?: boolean; actor?: AuditActor; locale?: string } = {}): Promise<UserRow> {
   if (options.codeRequired) {
     const code = (input.setup_code ?? '').trim();
     const problem = !(await anySetupCode(db))
@@ -115,7 +115,10 @@ export async function completeSetup(db: Knex, input: SetupInput, now: Date, opti
       if ((await countUsers(trx)) > 0) throw alreadyDone();
       await claimFirstRunSetup(trx, toDbTime(now));
       await forgetSetupCodes(trx);
-      const admin = await createUser(trx, { email: values.email, name: values.name, role: 'admin', password: values.password }, now, options.actor);
+      const created = await createUser(trx, { email: values.email, name: values.name, role: 'admin', password: values.password }, now, options.actor);
+      // The first admin keeps the language setup was done in (the browser's).
+      const admin = options.locale && options.locale !== created.locale ? { ...created, locale: options.locale } : created;
+      if (admin !== created) await updateUser(trx, admin.id, { locale: admin.locale });
       await updateSettings(trx, { reporting_time_zone: values.reporting_time_zone, ...(values.company_name ? { sender_name: values.company_name } : {}) });
       return admin;
     });

@@ -7,6 +7,7 @@ import { formRaw, formText, localPath, typedText } from '../http/forms.ts';
 import { createThrottle, type ThrottleHold } from '../auth/throttle.ts';
 import { auditHold, setRetryAfter, signInThrottledMessage } from './throttle-pages.ts';
 import { setupRoutes } from './setup-routes.ts';
+import { localeOf, t } from '../i18n/index.ts';
 import { accountRoutes } from './account-routes.ts';
 import { passwordRoutes } from './password-routes.ts';
 import { ENROLMENT_PATH, mustEnrol, twoFactorGate, twoFactorRoutes } from './two-factor-routes.ts';
@@ -48,7 +49,8 @@ export function authRoutes(deps: Deps): Router {
 
   router.get('/login', (req, res) => {
     if (res.locals.user) return res.redirect(303, nextOf(req) ?? '/dashboard');
-    res.render('pages/login', { title: 'Sign in', next: nextOf(req) });
+    const locale = localeOf(res.locals);
+    res.render('pages/login', { title: t(locale, 'signin.title'), next: nextOf(req) });
   });
 
   router.post('/login', async (req, res) => {
@@ -57,8 +59,9 @@ export function authRoutes(deps: Deps): Router {
     const now = deps.clock.now();
     const subject = { account: email || null, address: req.ip ?? null };
     const anonymous = requestActor(req, res);
+    const locale = localeOf(res.locals);
     const refuse = (hold: ThrottleHold) =>
-      setRetryAfter(res, hold).render('pages/login', { title: 'Sign in', signInError: signInThrottledMessage(hold), email, next: nextOf(req) });
+      setRetryAfter(res, hold).render('pages/login', { title: t(locale, 'signin.title'), signInError: signInThrottledMessage(locale, hold), email, next: nextOf(req) });
 
     // A held account or address is refused at once, before any password is looked at.
     const held = await throttle.check('sign_in', subject, now);
@@ -78,7 +81,7 @@ export function authRoutes(deps: Deps): Router {
           return refuse(hold);
         }
       }
-      return res.status(401).render('pages/login', { title: 'Sign in', signInError: 'The email or password is wrong.', email, next: nextOf(req) });
+      return res.status(401).render('pages/login', { title: t(locale, 'signin.title'), signInError: t(locale, 'signin.wrong'), email, next: nextOf(req) });
     }
     // The right password wipes this address's failures for this account (not the account's, nor the address's).
     await throttle.clear('sign_in', subject, ['account_address']);

@@ -28,6 +28,7 @@ import {
   type CodeCheck,
 } from '../auth/two-factor.ts';
 import { endSession, startSession } from '../auth/session.ts';
+import { localeOf, pickLocale, t } from '../i18n/index.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
 
 /** Where an admin who must enrol is sent, and the only other thing they may do there. */
@@ -53,11 +54,6 @@ export function twoFactorGate(deps: Deps): RequestHandler {
   };
 }
 
-const codeHint = 'The 6-digit code your authenticator app shows now for Touchpoint.';
-const wrongCode = 'The code is wrong or was used already. Enter the code your authenticator app shows now, or a recovery code you have not used.';
-const unreadableSecret =
-  'Codes from your authenticator app cannot be checked: the server key they are kept with (SESSION_SECRET) changed since you set them up. Use a recovery code, or ask an admin to reset your second factor.';
-
 interface CodeRefusal {
   status: number;
   message: string;
@@ -79,28 +75,30 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
    */
   async function tryCode(req: Request, res: Response, user: Pick<UserRow, 'id' | 'email'>, code: string, actor: AuditActor, wrongStatus: number): Promise<Extract<CodeCheck, { ok: true }> | CodeRefusal> {
     const now = deps.clock.now();
+    const locale = localeOf(res.locals);
+    const wrongCode = t(locale, 'twofactor.wrong_code');
     const subject = { account: user.id, address: req.ip ?? null };
     const held = await throttle.check('two_factor', subject, now);
     if (held) {
       setRetryAfter(res, held);
-      return { status: 429, message: twoFactorThrottledMessage(held) };
+      return { status: 429, message: twoFactorThrottledMessage(locale, held) };
     }
-    if (!code) return { status: 422, message: 'Code is required: enter the 6-digit code from your authenticator app, or a recovery code.' };
+    if (!code) return { status: 422, message: t(locale, 'twofactor.code_required') };
     if (code.length > 64) return { status: wrongStatus, message: wrongCode };
     const checked = await useSecondFactorCode(deps.db, key, user.id, code, now);
     if (checked.ok) return checked;
     if (checked.reason === 'unreadable_secret') {
       deps.log.error({ userId: user.id }, 'a TOTP secret cannot be opened: SESSION_SECRET changed since it was stored');
-      return { status: wrongStatus, message: unreadableSecret };
+      return { status: wrongStatus, message: t(locale, 'twofactor.unreadable_secret') };
     }
-    if (checked.reason === 'no_second_factor') return { status: 409, message: 'Two-factor sign-in is not on for this account.' };
+    if (checked.reason === 'no_second_factor') return { status: 409, message: t(locale, 'twofactor.not_on') };
     const hold = await throttle.hit('two_factor', subject, now);
     await audit(deps.db, { actor, action: 'auth.second_factor_failed', target: userTarget(user) }, now);
     if (hold) {
       deps.log.warn({ userId: user.id, scope: hold.scope, retryAfter: hold.retryAfterSeconds }, 'second-factor codes throttled');
       await auditHold(deps, actor, hold, user.email, now);
       setRetryAfter(res, hold);
-      return { status: 429, message: twoFactorThrottledMessage(hold) };
+      return { status: 429, message: twoFactorThrottledMessage(locale, hold) };
     }
     return { status: wrongStatus, message: wrongCode };
   }
@@ -120,22 +118,26 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
   /** Back to the password: the waiting sign-in (if any) ends with its session. */
   async function signInAgain(req: Request, res: Response, status: number) {
     const next = req.session?.twoFactor?.next;
+    const locale = localeOf(res.locals);
     await endSession(req, res);
     res.status(status).render('pages/login', {
-      title: 'Sign in',
-      signInError: 'Signing in took too long or was interrupted, so it has stopped. Sign in again with your email and password.',
+      title: t(locale, 'signin.title'),
+      signInError: t(locale, 'signin.interrupted'),
       next,
       csrfToken: csrfTokenOf(res),
     });
   }
 
-  const codePage = (extra: Record<string, unknown> = {}) => ({ title: 'Enter your code', codeHint, ...extra });
+  const codePage = (res: Response, extra: Record<string, unknown> = {}) => {
+    const locale = localeOf(res.locals);
+    return { title: t(locale, 'signin.code_title'), codeHint: t(locale, 'twofactor.code_hint'), ...extra };
+  };
 
   router.get('/login/code', async (req, res) => {
     if (res.locals.user) return res.redirect(303, '/dashboard');
     if (!req.session?.twoFactor) return res.redirect(303, '/login');
     if (!pendingSignIn(req)) return signInAgain(req, res, 200);
-    res.render('pages/login-code', codePage());
+    res.render('pages/login-code', codePage(res));
   });
 
   router.post('/login/code', async (req, res) => {
@@ -151,7 +153,7 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
     // Not signed in yet: the actor is the visitor, the target the account.
     const result = await tryCode(req, res, user, code, requestActor(req, res), 401);
     if (refused(result)) {
-      res.status(result.status).render('pages/login-code', codePage(viaRecovery ? { recoveryError: result.message, recoveryOpen: true } : { codeError: result.message }));
+      res.status(result.status).render('pages/login-code', codePage(res, viaRecovery ? { recoveryError: result.message, recoveryOpen: true } : { codeError: result.message }));
       return;
     }
     const now = deps.clock.now();
@@ -160,10 +162,11 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
     await startSession(req, user, now);
     if (result.method === 'recovery_code') {
       await audit(deps.db, { actor, action: 'auth.recovery_code_used', target: userTarget(user), detail: { left: result.recoveryCodesLeft } }, now);
+      // In the user's own language: the next page is in it.
+      const userLocale = pickLocale(user.locale);
       setFlash(
         req,
-        `You signed in with a recovery code; it no longer works. You have ${result.recoveryCodesLeft} ${result.recoveryCodesLeft === 1 ? 'recovery code' : 'recovery codes'} left.` +
-          (result.recoveryCodesLeft <= 3 ? ' Make new ones under Your account, Two-factor sign-in.' : ''),
+        t(userLocale, 'signin.recovery_used', { count: result.recoveryCodesLeft }) + (result.recoveryCodesLeft <= 3 ? ` ${t(userLocale, 'signin.recovery_low')}` : ''),
       );
     }
     await audit(deps.db, { actor, action: 'auth.sign_in', target: userTarget(user), detail: { method: result.method } }, now);
@@ -178,17 +181,18 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
 
   const setupPage = async (res: Response, status = 200, extra: Record<string, unknown> = {}) => {
     const user = me(res);
+    const locale = localeOf(res.locals);
     const enrolment = await beginEnrolment(deps.db, key, user, deps.clock.now());
     if (!enrolment) return res.redirect(303, '/account/two-factor');
     res.status(status).render('pages/two-factor/setup', {
-      title: 'Turn on two-factor sign-in',
+      title: t(locale, 'twofactor.setup_title'),
       nav: 'account',
       email: user.email,
       qr: enrolment.qrDataUrl,
       // In groups of four, for typing.
       secretGroups: enrolment.secret.match(/.{1,4}/g)?.join(' '),
       required: await mustEnrol(deps, user),
-      codeHint,
+      codeHint: t(locale, 'twofactor.code_hint'),
       ...extra,
     });
   };
@@ -200,13 +204,14 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
   router.post(ENROLMENT_PATH, viewer, async (req, res) => {
     const user = me(res);
     const now = deps.clock.now();
+    const locale = localeOf(res.locals);
     const code = formText(req.body, 'code');
-    if (!code) return setupPage(res, 422, { codeError: 'Code is required: enter the 6-digit code your authenticator app shows after adding Touchpoint.' });
+    if (!code) return setupPage(res, 422, { codeError: t(locale, 'twofactor.setup_code_required') });
     const done = await confirmEnrolment(deps.db, key, user, code.slice(0, 64), now, requestActor(req, res));
     if (!done.ok) {
       if (done.reason === 'no_enrolment' && (await hasSecondFactor(deps.db, user.id))) return res.redirect(303, '/account/two-factor');
       return setupPage(res, 422, {
-        codeError: 'The code is wrong. Enter the 6-digit code your authenticator app shows now for Touchpoint; if it keeps failing, check that the time on your phone is right.',
+        codeError: t(locale, 'twofactor.setup_wrong'),
       });
     }
     // Every other session of theirs ended (they may have been signed in with the password alone); this one
@@ -217,7 +222,7 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
     res.locals.csrfToken = csrfTokenOf(res);
     deps.log.info({ userId: user.id }, 'two-factor sign-in turned on');
     res.render('pages/two-factor/recovery-codes', {
-      title: 'Your recovery codes',
+      title: t(locale, 'twofactor.codes_title'),
       nav: 'account',
       codes: done.codes,
       enabled: true,
@@ -226,16 +231,17 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
 
   const managePage = async (res: Response, status = 200, extra: Record<string, unknown> = {}) => {
     const user = me(res);
+    const locale = localeOf(res.locals);
     const row = await findSecondFactor(deps.db, user.id);
     if (!row?.confirmed_at) return res.redirect(303, ENROLMENT_PATH);
     const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
     res.status(status).render('pages/two-factor/manage', {
-      title: 'Two-factor sign-in',
+      title: t(locale, 'twofactor.title'),
       nav: 'account',
       since: formatInstant(row.confirmed_at, shown),
       left: await unusedRecoveryCodes(deps.db, user.id),
       total: RECOVERY_CODE_COUNT,
-      codeHint: 'The 6-digit code your authenticator app shows now, or one of your recovery codes.',
+      codeHint: t(locale, 'twofactor.code_hint_any'),
       ...extra,
     });
   };
@@ -251,30 +257,33 @@ export function twoFactorRoutes(deps: Deps, throttle: Throttle): Router {
     if (refused(result)) return managePage(res, result.status, { codesError: result.message });
     const codes = await replaceRecoveryCodes(deps.db, user, deps.clock.now(), actor);
     deps.log.info({ userId: user.id }, 'new recovery codes made');
-    res.render('pages/two-factor/recovery-codes', { title: 'Your new recovery codes', nav: 'account', codes, replaced: true });
+    const locale = localeOf(res.locals);
+    res.render('pages/two-factor/recovery-codes', { title: t(locale, 'twofactor.new_codes_title'), nav: 'account', codes, replaced: true });
   });
 
   router.post('/account/two-factor/disable', viewer, async (req, res) => {
     const user = me(res);
     const actor = requestActor(req, res);
+    const locale = localeOf(res.locals);
+    const correctFields = t(locale, 'error.correct_fields');
     const row = await findUserById(deps.db, user.id);
     // The password first (not throttled here, as on the password form), then the code (throttled).
     const password = formRaw(req.body, 'current_password');
     if (!row || password.length > 200 || !(await verifyPassword(password, row.password_hash))) {
-      return managePage(res, 422, { disableErrors: { current_password: 'Current password is not your current password.' }, disableError: 'Please correct the fields marked below.' });
+      return managePage(res, 422, { disableErrors: { current_password: t(locale, 'twofactor.not_current_password') }, disableError: correctFields });
     }
     const result = await tryCode(req, res, user, formText(req.body, 'disable_code'), actor, 422);
     if (refused(result)) {
       const held = result.status === 429;
-      return managePage(res, result.status, { disableErrors: held ? {} : { disable_code: result.message }, disableError: held ? result.message : 'Please correct the fields marked below.' });
+      return managePage(res, result.status, { disableErrors: held ? {} : { disable_code: result.message }, disableError: held ? result.message : correctFields });
     }
     await removeSecondFactor(deps.db, user, 'disabled', deps.clock.now(), actor);
     deps.log.info({ userId: user.id }, 'two-factor sign-in turned off');
     if (await mustEnrol(deps, user)) {
-      setFlash(req, 'Two-factor sign-in is off and your recovery codes no longer work. Admins must use it: set it up again, for example with your new phone.');
+      setFlash(req, t(locale, 'twofactor.disabled_must_enrol'));
       return res.redirect(303, ENROLMENT_PATH);
     }
-    setFlash(req, 'Two-factor sign-in is off, and your recovery codes no longer work. Signing in now needs only your password.');
+    setFlash(req, t(locale, 'twofactor.disabled'));
     res.redirect(303, '/account');
   });
 

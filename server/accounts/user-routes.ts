@@ -19,11 +19,15 @@ import { accountLinksGoToLog, sendAccountMail, type AccountMailRoute } from './a
 import type { UserRow } from '../auth/queries.ts';
 import type { IssuedLink } from '../auth/links.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
+import { localeOf, t, type Locale } from '../i18n/index.ts';
 
 /** The hint beside the initial password of a user added by an admin. */
-const initialPasswordHint = `Only when you set it now: at least ${PASSWORD_MIN_LENGTH} characters, not a common or easily guessed password, and not containing their email address. Give it to them in person or by a separate channel; they can change it under Your account.`;
+const initialPasswordHint = (locale: Locale) => t(locale, 'users.initial_password_hint', { min: PASSWORD_MIN_LENGTH });
 
-const roleChoices = (selected: string) => roles.map((role) => ({ value: role, label: role, selected: role === selected }));
+/** A role as the page names it (English: the role's own name). */
+const roleName = (locale: Locale, role: string) => t(locale, 'nav.role', { role });
+
+const roleChoices = (locale: Locale, selected: string) => roles.map((role) => ({ value: role, label: roleName(locale, role), selected: role === selected }));
 
 /** /users: admins add or invite people, change their roles, deactivate and reactivate them. */
 export function userAdminRoutes(deps: Deps): Router {
@@ -35,6 +39,7 @@ export function userAdminRoutes(deps: Deps): Router {
   const userId = (raw: string | string[] | undefined) => Number(raw);
 
   router.get('/users', admin, async (_req, res) => {
+    const locale = localeOf(res.locals);
     const me = actor(res);
     const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
     const withSecondFactor = await usersWithSecondFactor(deps.db);
@@ -49,13 +54,14 @@ export function userAdminRoutes(deps: Deps): Router {
       invited: !u.deactivated_at && !u.password_hash,
       twoFactor: withSecondFactor.has(u.id),
       isMe: u.id === me,
-      roles: roleChoices(u.role),
+      roles: roleChoices(locale, u.role),
     }));
-    res.render('pages/users/index', { title: 'Users', nav: 'users', users });
+    res.render('pages/users/index', { title: t(locale, 'users.title'), nav: 'users', users });
   });
 
   router.get('/users/new', admin, (_req, res) => {
-    res.render('pages/users/new', { title: 'Add a user', nav: 'users', values: { role: 'viewer', invite: true }, roles: roleChoices('viewer'), linkToLog: accountLinksGoToLog(deps), passwordHint: initialPasswordHint });
+    const locale = localeOf(res.locals);
+    res.render('pages/users/new', { title: t(locale, 'users.add'), nav: 'users', values: { role: 'viewer', invite: true }, roles: roleChoices(locale, 'viewer'), linkToLog: accountLinksGoToLog(deps), passwordHint: initialPasswordHint(locale) });
   });
 
   /** Sends an invitation link (or, with no mail server, writes it to the log); a failed send is reported, and the admin can send it again from the list. */
@@ -69,10 +75,10 @@ export function userAdminRoutes(deps: Deps): Router {
   };
 
   /** No mail server: the admin is the one who passes the link on. */
-  const loggedNote = (email: string) =>
-    `No mail server is set (SMTP_URL), so the invitation link for ${email} was not emailed: it was written to the server log. Give it to them yourself; it works once, for 7 days.`;
+  const loggedNote = (locale: Locale, email: string) => t(locale, 'users.flash_logged_note', { email });
 
   router.post('/users', admin, async (req, res) => {
+    const locale = localeOf(res.locals);
     // Without an explicit choice (older forms, scripts), a given password is used.
     const invite = formText(req.body, 'access') === 'invite';
     const values = { email: formText(req.body, 'email'), name: formText(req.body, 'name'), role: formText(req.body, 'role'), password: formRaw(req.body, 'password'), invite };
@@ -81,42 +87,45 @@ export function userAdminRoutes(deps: Deps): Router {
         const { user, link } = await inviteUser(deps.db, values, deps.clock.now(), auditor(req, res));
         deps.log.info({ userId: user.id, by: actor(res) }, 'user invited');
         const sent = await sendInvitation(user, link);
+        const role = roleName(locale, user.role);
         setFlash(req, 'failure' in sent
-          ? `${user.email} is added as ${user.role}, but the invitation email could not be sent (${sent.failure}). Send it again from this list.`
+          ? t(locale, 'users.flash_added_send_failed', { email: user.email, role, failure: sent.failure })
           : sent.route === 'logged'
-            ? `${user.email} is added as ${user.role}. ${loggedNote(user.email)}`
-            : `An invitation is on its way to ${user.email} (${user.role}). Its link works for 7 days.`);
+            ? t(locale, 'users.flash_added_logged', { email: user.email, role, note: loggedNote(locale, user.email) })
+            : t(locale, 'users.flash_invited', { email: user.email, role }));
       } else {
         // createUser validates the role; the cast only quiets the compiler.
         const user = await createUser(deps.db, values as NewUser, deps.clock.now(), auditor(req, res));
         deps.log.info({ userId: user.id, by: actor(res) }, 'user created');
-        setFlash(req, `${user.email} can now sign in as ${user.role}. Give them their initial password in person or by a separate channel.`);
+        setFlash(req, t(locale, 'users.flash_created', { email: user.email, role: roleName(locale, user.role) }));
       }
       res.redirect(303, '/users');
     } catch (err) {
       const failed = fieldErrors(err);
       res.status(failed.status).render('pages/users/new', {
-        title: 'Add a user', nav: 'users', values, roles: roleChoices(values.role), errors: failed.errors, formError: failed.message, linkToLog: accountLinksGoToLog(deps), passwordHint: initialPasswordHint,
+        title: t(locale, 'users.add'), nav: 'users', values, roles: roleChoices(locale, values.role), errors: failed.errors, formError: failed.message, linkToLog: accountLinksGoToLog(deps), passwordHint: initialPasswordHint(locale),
       });
     }
   });
 
   router.post('/users/:id/invite', admin, async (req, res) => {
+    const locale = localeOf(res.locals);
     const { user, link } = await reissueInvitation(deps.db, userId(req.params.id), deps.clock.now(), auditor(req, res));
     deps.log.info({ userId: user.id, by: actor(res) }, 'invitation sent again');
     const sent = await sendInvitation(user, link);
     setFlash(req, 'failure' in sent
-      ? `The invitation email to ${user.email} could not be sent (${sent.failure}).`
+      ? t(locale, 'users.flash_resend_failed', { email: user.email, failure: sent.failure })
       : sent.route === 'logged'
-        ? `A new invitation link for ${user.email} is made; earlier links no longer work. ${loggedNote(user.email)}`
-        : `A new invitation is on its way to ${user.email}; earlier links no longer work.`);
+        ? t(locale, 'users.flash_resent_logged', { email: user.email, note: loggedNote(locale, user.email) })
+        : t(locale, 'users.flash_resent', { email: user.email }));
     res.redirect(303, '/users');
   });
 
   router.post('/users/:id/role', admin, async (req, res) => {
     // Their sessions get a new id at their next request (see currentUser); the role is read afresh on every request.
     const user = await changeUserRole(deps.db, auditor(req, res), userId(req.params.id), formText(req.body, 'role'), deps.clock.now());
-    setFlash(req, `${user.email} is now ${user.role}.`);
+    const locale = localeOf(res.locals);
+    setFlash(req, t(locale, 'users.flash_role', { email: user.email, role: roleName(locale, user.role) }));
     res.redirect(303, '/users');
   });
 
@@ -126,13 +135,14 @@ export function userAdminRoutes(deps: Deps): Router {
     // Their sessions ended with the epoch; their rows go too. The API keys they made are revoked for good.
     await deleteSessionsOfUser(deps.db, user.id).catch((err) => deps.log.warn({ err, userId: user.id }, 'could not delete the sessions'));
     const keys = await revokeApiKeysOfUser(deps.db, user.id, deps.clock.now(), actor);
-    setFlash(req, `${user.email} is deactivated and can no longer sign in.${keys ? ` Their ${keys === 1 ? 'API key is' : `${keys} API keys are`} revoked.` : ''}`);
+    const locale = localeOf(res.locals);
+    setFlash(req, `${t(locale, 'users.flash_deactivated', { email: user.email })}${keys ? ` ${t(locale, 'users.flash_keys_revoked', { count: keys })}` : ''}`);
     res.redirect(303, '/users');
   });
 
   router.post('/users/:id/reactivate', admin, async (req, res) => {
     const user = await setUserActive(deps.db, auditor(req, res), userId(req.params.id), true, deps.clock.now());
-    setFlash(req, `${user.email} can sign in again.`);
+    setFlash(req, t(localeOf(res.locals), 'users.flash_reactivated', { email: user.email }));
     res.redirect(303, '/users');
   });
 
@@ -145,9 +155,10 @@ export function userAdminRoutes(deps: Deps): Router {
     if (user.id === actor(res)) throw new ForbiddenError('You cannot reset your own second factor here; turn it off under Your account');
     const done = await resetSecondFactor(deps, auditor(req, res), user);
     deps.log.info({ userId: user.id, by: actor(res), done }, 'second factor reset');
+    const locale = localeOf(res.locals);
     setFlash(req, done
-      ? `The second factor of ${user.email} is reset: two-factor sign-in is off for them, their recovery codes no longer work and their sessions are signed out. They can turn it on again under Your account.`
-      : `${user.email} had no second factor to reset.`);
+      ? t(locale, 'users.flash_second_factor_reset', { email: user.email })
+      : t(locale, 'users.flash_no_second_factor', { email: user.email }));
     res.redirect(303, '/users');
   });
 

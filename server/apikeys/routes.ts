@@ -8,8 +8,9 @@ import { fieldErrors, formText, setFlash } from '../http/forms.ts';
 import { requestActor } from '../audit/actor.ts';
 import { apiKeyStatus, createApiKey, mayRevoke, narrowApiKeyScopes, revokeApiKeyById, type KeyManager, type KeyStatus } from './service.ts';
 import { findApiKeyById, listApiKeys, type ApiKeyWithOwner } from './queries.ts';
-import { adminOnlyScopes, apiScopes, hasEveryScope, scopeDescriptions, scopesFromDb, type ApiScope } from './scopes.ts';
+import { adminOnlyScopes, apiScopes, hasEveryScope, scopesFromDb, type ApiScope } from './scopes.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
+import { localeOf, t, type Locale } from '../i18n/index.ts';
 
 /** The signed-in user as the manager of keys, for the service's rules and the audit log. */
 function managerOf(req: Request, res: Response): KeyManager {
@@ -45,12 +46,27 @@ function exampleCall(scopes: readonly ApiScope[], key: string, baseUrl: string):
   return `${auth} ${baseUrl}/api/v1/...`;
 }
 
-const statusText: Record<KeyStatus, string> = {
-  active: 'Active',
-  expired: 'Expired',
-  revoked: 'Revoked',
-  owner_deactivated: 'Stopped: its owner is deactivated',
-};
+/** A key's state as the page words it. */
+const statusText = (locale: Locale, status: KeyStatus): string =>
+  ({
+    active: t(locale, 'apikeys.status_active'),
+    expired: t(locale, 'apikeys.status_expired'),
+    revoked: t(locale, 'apikeys.status_revoked'),
+    owner_deactivated: t(locale, 'apikeys.status_owner_deactivated'),
+  })[status];
+
+/** What a scope allows, as the page words it (the English is scopeDescriptions' for the API and OpenAPI). */
+const scopeDescription = (locale: Locale, scope: ApiScope): string =>
+  ({
+    'events:write': t(locale, 'apikeys.scope_events_write'),
+    'surveys:read': t(locale, 'apikeys.scope_surveys_read'),
+    'surveys:write': t(locale, 'apikeys.scope_surveys_write'),
+    'metrics:read': t(locale, 'apikeys.scope_metrics_read'),
+    'responses:read': t(locale, 'apikeys.scope_responses_read'),
+    'customers:read': t(locale, 'apikeys.scope_customers_read'),
+    'customers:write': t(locale, 'apikeys.scope_customers_write'),
+    'webhooks:write': t(locale, 'apikeys.scope_webhooks_write'),
+  })[scope];
 
 /** /api-keys: editors create keys (shown once) and revoke their own; admins also give customers:write, narrow scopes and revoke any key. */
 export function apiKeyAdminRoutes(deps: Deps): Router {
@@ -58,7 +74,7 @@ export function apiKeyAdminRoutes(deps: Deps): Router {
   const editor = requireRole('editor');
   const admin = requireRole('admin');
 
-  const present = (k: ApiKeyWithOwner, shown: InstantFormat, me: KeyManager) => {
+  const present = (locale: Locale, k: ApiKeyWithOwner, shown: InstantFormat, me: KeyManager) => {
     const scopes = scopesFromDb(k.scopes);
     const status = apiKeyStatus(k, deps.clock.now());
     return {
@@ -74,7 +90,7 @@ export function apiKeyAdminRoutes(deps: Deps): Router {
       expires: formatInstant(k.expires_at, shown) || null,
       lastUsed: formatInstant(k.last_used_at, shown) || null,
       status,
-      statusText: statusText[status],
+      statusText: statusText(locale, status),
       active: status === 'active',
       revoked: formatInstant(k.revoked_at, shown) || null,
       revokedBy: k.revoked_by_label,
@@ -83,14 +99,14 @@ export function apiKeyAdminRoutes(deps: Deps): Router {
   };
 
   /** The scope checkboxes: checked as chosen (default: every scope the manager may give); admin-only ones disabled for editors. */
-  const scopeChoices = (me: KeyManager, chosen: readonly string[] | null, only?: readonly ApiScope[]) =>
+  const scopeChoices = (locale: Locale, me: KeyManager, chosen: readonly string[] | null, only?: readonly ApiScope[]) =>
     (only ?? apiScopes).map((scope) => {
       const adminOnly = adminOnlyScopes.includes(scope);
       const disabled = adminOnly && !me.isAdmin;
       return {
         value: scope,
         id: `f-scope-${scope.replace(':', '-')}`,
-        description: scopeDescriptions[scope],
+        description: scopeDescription(locale, scope),
         adminOnly,
         disabled,
         checked: !disabled && (chosen === null ? true : chosen.includes(scope)),
@@ -98,35 +114,37 @@ export function apiKeyAdminRoutes(deps: Deps): Router {
     });
 
   const listPage = async (req: Request, res: Response, extra: { values?: { name?: string; expires?: string; scopes?: string[] }; errors?: Record<string, string>; formError?: string } = {}) => {
+    const locale = localeOf(res.locals);
     const settings = await getSettings(deps.db);
     const shown = pageInstants(settings.reporting_time_zone, res.locals);
     const me = managerOf(req, res);
     return {
-      title: 'API keys',
+      title: t(locale, 'apikeys.title'),
       nav: 'api-keys',
-      keys: (await listApiKeys(deps.db)).map((k) => present(k, shown, me)),
+      keys: (await listApiKeys(deps.db)).map((k) => present(locale, k, shown, me)),
       isAdmin: me.isAdmin,
-      scopeChoices: scopeChoices(me, extra.values?.scopes ?? null),
-      expiresHint: `The key works through this day (${settings.reporting_time_zone}) and is refused after it; leave empty for a key that does not expire.`,
+      scopeChoices: scopeChoices(locale, me, extra.values?.scopes ?? null),
+      expiresHint: t(locale, 'apikeys.expires_hint', { zone: settings.reporting_time_zone }),
       today: localDate(deps.clock.now(), settings.reporting_time_zone),
       ...extra,
     };
   };
 
   const keyPage = async (req: Request, res: Response, id: number, extra: { errors?: Record<string, string>; formError?: string; chosen?: string[] } = {}) => {
+    const locale = localeOf(res.locals);
     const key = await findApiKeyById(deps.db, id);
     if (!key) throw new NotFoundError('There is no such API key');
     const shown = pageInstants((await getSettings(deps.db)).reporting_time_zone, res.locals);
     const me = managerOf(req, res);
-    const k = present(key, shown, me);
+    const k = present(locale, key, shown, me);
     return {
-      title: `API key ${key.name}`,
+      title: t(locale, 'apikeys.key_page_title', { name: key.name }),
       nav: 'api-keys',
       key: k,
-      scopeList: k.scopes.map((s) => ({ value: s, description: scopeDescriptions[s] })),
+      scopeList: k.scopes.map((s) => ({ value: s, description: scopeDescription(locale, s) })),
       // Narrowing: admins, while the key is not revoked; only the key's own scopes can stay.
       canNarrow: me.isAdmin && k.status !== 'revoked',
-      narrowChoices: scopeChoices({ ...me, isAdmin: true }, extra.chosen ?? k.scopes, k.scopes),
+      narrowChoices: scopeChoices(locale, { ...me, isAdmin: true }, extra.chosen ?? k.scopes, k.scopes),
       ...extra,
     };
   };
@@ -146,7 +164,7 @@ export function apiKeyAdminRoutes(deps: Deps): Router {
       // The key is in this page only; never cached, never stored in clear.
       res.set('Cache-Control', 'no-store');
       res.status(201).render('pages/apikeys/created', {
-        title: 'API key created',
+        title: t(localeOf(res.locals), 'apikeys.created_title'),
         nav: 'api-keys',
         created,
         allScopes: hasEveryScope(created.scopes),
@@ -170,7 +188,8 @@ export function apiKeyAdminRoutes(deps: Deps): Router {
     try {
       const result = await narrowApiKeyScopes(deps.db, id, scopes, deps.clock.now(), managerOf(req, res));
       if (result.changed) deps.log.info({ apiKeyId: id, scopes: result.scopes }, 'API key scopes narrowed');
-      setFlash(req, result.changed ? `The key "${result.key.name}" now has the scopes ${result.scopes.join(', ')}.` : `The scopes of "${result.key.name}" are unchanged.`);
+      const locale = localeOf(res.locals);
+      setFlash(req, result.changed ? t(locale, 'apikeys.flash_narrowed', { name: result.key.name, scopes: result.scopes.join(', ') }) : t(locale, 'apikeys.flash_unchanged', { name: result.key.name }));
       res.redirect(303, `/api-keys/${id}`);
     } catch (err) {
       const failed = fieldErrors(err);
@@ -182,7 +201,7 @@ export function apiKeyAdminRoutes(deps: Deps): Router {
   router.post('/api-keys/:id/revoke', editor, async (req, res) => {
     const { key, changed } = await revokeApiKeyById(deps.db, keyId(req.params.id), deps.clock.now(), managerOf(req, res));
     if (changed) deps.log.info({ apiKeyId: key.id }, 'API key revoked');
-    setFlash(req, `The key "${key.name}" (${key.prefix}…) is revoked; calls with it are refused from now on.`);
+    setFlash(req, t(localeOf(res.locals), 'apikeys.flash_revoked', { name: key.name, prefix: key.prefix }));
     res.redirect(303, '/api-keys');
   });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
-import { addDays, formatInstant, formatNumber, localDate, localMidnight, pageInstants, readerLocale, type InstantFormat } from '../dates.ts';
+import { addDays, formatInstant, localDate, localMidnight, pageInstants, type InstantFormat } from '../dates.ts';
 import { ValidationError } from '../errors.ts';
 import { pageView, type PageView } from '../http/paging.ts';
 import { blankToUndefined, calendarDateParam, pageNumberSchema, parseInput } from '../validation.ts';
@@ -9,6 +9,7 @@ import { erasedExternalId } from '../customers/queries.ts';
 import { CSV_BOM, csvLine } from '../http/csv.ts';
 import { auditActions, countAudit, eachAuditPage, listAudit, type AuditFilter, type AuditRow } from './queries.ts';
 import { actionSentence, actorText, parseDetail, valueText } from './sentences.ts';
+import { localeOf, t, type Locale } from '../i18n/index.ts';
 
 /** The Audit page (/audit, admins) and its CSV (/audit.csv): the same filters, all in the URL. */
 
@@ -66,7 +67,7 @@ interface AuditItem {
 }
 
 /** The detail of a line as name/value pairs; changes read "from → to". */
-function detailItems(row: AuditRow): { name: string; value: string }[] {
+function detailItems(row: AuditRow, locale: Locale): { name: string; value: string }[] {
   const detail = parseDetail(row.detail);
   const items: { name: string; value: string }[] = [];
   if (row.target_type) items.push({ name: row.target_type, value: [row.target_label, row.target_id && row.target_id !== row.target_label ? `#${row.target_id}` : null].filter(Boolean).join(' ') || '–' });
@@ -74,25 +75,26 @@ function detailItems(row: AuditRow): { name: string; value: string }[] {
     if (row.target_type === name && value === row.target_label) continue;
     if (name === 'changes' && value && typeof value === 'object') {
       for (const [key, change] of Object.entries(value as Record<string, { from?: unknown; to?: unknown }>)) {
-        items.push({ name: key, value: `${valueText(change?.from)} → ${valueText(change?.to)}` });
+        items.push({ name: key, value: `${valueText(change?.from, locale)} → ${valueText(change?.to, locale)}` });
       }
     } else {
-      items.push({ name, value: typeof value === 'string' ? value : value === null ? '–' : valueText(value) });
+      items.push({ name, value: typeof value === 'string' ? value : value === null ? '–' : valueText(value, locale) });
     }
   }
   return items;
 }
 
-function item(row: AuditRow, shown: InstantFormat): AuditItem {
+/** One line as the page shows it, in the reader's language (the CSV keeps English). */
+function item(row: AuditRow, shown: InstantFormat, locale: Locale): AuditItem {
   return {
     id: row.id,
     when: { iso: row.at, text: formatInstant(row.at, shown) },
-    who: actorText(row),
+    who: actorText(row, locale),
     actorType: row.actor_type,
     where: row.ip,
-    sentence: actionSentence(row),
+    sentence: actionSentence(row, parseDetail(row.detail), locale),
     action: row.action,
-    detail: detailItems(row),
+    detail: detailItems(row, locale),
   };
 }
 
@@ -103,12 +105,12 @@ interface Option {
 }
 
 /** The action filter's choices: every action present, and each area's prefix (auth. …). */
-async function actionOptions(deps: Deps, selected: string): Promise<Option[]> {
+async function actionOptions(deps: Deps, selected: string, locale: Locale): Promise<Option[]> {
   const actions = await auditActions(deps.db);
   const areas = [...new Set(actions.map((a) => a.split('.')[0]))];
-  const options: Option[] = [{ value: '', label: 'All actions', selected: selected === '' }];
+  const options: Option[] = [{ value: '', label: t(locale, 'audit.all_actions'), selected: selected === '' }];
   for (const area of areas) {
-    options.push({ value: `${area}.`, label: `${area}.… (every ${area} action)`, selected: selected === `${area}.` });
+    options.push({ value: `${area}.`, label: t(locale, 'audit.every_action', { area }), selected: selected === `${area}.` });
     for (const action of actions.filter((a) => a.split('.')[0] === area)) options.push({ value: action, label: action, selected: selected === action });
   }
   if (selected && !options.some((o) => o.value === selected)) options.push({ value: selected, label: selected, selected: true });
@@ -144,16 +146,17 @@ export async function auditPage(deps: Deps, rawQuery: unknown, locals: Record<st
   const [rows, total, actions] = await Promise.all([
     listAudit(deps.db, filter, AUDIT_PAGE_SIZE, (page - 1) * AUDIT_PAGE_SIZE),
     countAudit(deps.db, filter),
-    actionOptions(deps, query.action ?? ''),
+    actionOptions(deps, query.action ?? '', localeOf(locals)),
   ]);
   const shown = pageInstants(tz, locals);
+  const locale = localeOf(locals);
   const filters: Filters = { action: query.action ?? '', actor: query.actor ?? '', target: query.target ?? '', from: query.from ?? '', to: query.to ?? '' };
   const csvQuery = queryString(filters);
   return {
     filters,
-    items: rows.map((row) => item(row, shown)),
+    items: rows.map((row) => item(row, shown, locale)),
     total,
-    totalText: `${formatNumber(total, readerLocale(locals))} ${total === 1 ? 'line' : 'lines'}`,
+    totalText: t(locale, 'audit.lines', { count: total }),
     timeZone: tz,
     retentionDays: settings.audit_retention_days,
     actions,
@@ -163,7 +166,7 @@ export async function auditPage(deps: Deps, rawQuery: unknown, locals: Record<st
 }
 
 /** The page when the filters were refused: the form with the values as typed and each error beside its field. */
-export async function refusedAuditPage(deps: Deps, rawQuery: unknown, err: ValidationError) {
+export async function refusedAuditPage(deps: Deps, rawQuery: unknown, err: ValidationError, locale: Locale = 'en') {
   const raw = (rawQuery && typeof rawQuery === 'object' ? rawQuery : {}) as Record<string, unknown>;
   const typed = (name: string) => (typeof raw[name] === 'string' ? (raw[name] as string) : '');
   const errors: Record<string, string> = {};
@@ -172,11 +175,11 @@ export async function refusedAuditPage(deps: Deps, rawQuery: unknown, err: Valid
   return {
     filters: { action: typed('action'), actor: typed('actor'), target: typed('target'), from: typed('from'), to: typed('to') },
     errors,
-    formError: `These filters cannot be used: ${err.message}`,
+    formError: t(locale, 'audit.refused', { message: err.message }),
     refused: true,
     timeZone: settings.reporting_time_zone,
     retentionDays: settings.audit_retention_days,
-    actions: await actionOptions(deps, /^[a-z0-9_.]{1,64}$/.test(typed('action')) ? typed('action') : ''),
+    actions: await actionOptions(deps, /^[a-z0-9_.]{1,64}$/.test(typed('action')) ? typed('action') : '', locale),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import { ValidationError } from '../errors.ts';
 import { auditCsv, auditCsvName, auditPage, refusedAuditPage } from './page.ts';
 import { requireRole } from '../auth/middleware.ts';
+import { localeOf, t } from '../i18n/index.ts';
 
 /**
  * /audit: admins read the audit log, newest first, filtered by action, actor, target and dates;
@@ -14,12 +15,13 @@ export function auditRoutes(deps: Deps): Router {
 
   router.get('/audit', admin, async (req, res) => {
     res.set('Cache-Control', 'no-store');
+    const locale = localeOf(res.locals);
     try {
       const page = await auditPage(deps, req.query, res.locals);
-      res.render('pages/audit/index', { title: 'Audit log', nav: 'audit', ...page });
+      res.render('pages/audit/index', { title: t(locale, 'audit.title'), nav: 'audit', ...page });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      res.status(422).render('pages/audit/index', { title: 'Audit log', nav: 'audit', ...(await refusedAuditPage(deps, req.query, err)) });
+      res.status(422).render('pages/audit/index', { title: t(locale, 'audit.title'), nav: 'audit', ...(await refusedAuditPage(deps, req.query, err, locale)) });
     }
   });
 

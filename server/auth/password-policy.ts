@@ -28,9 +28,6 @@ export const passwordMessages = {
   email: (part: string) => `The password must not contain the first part of the email address (${part}).`,
 } as const;
 
-/** The rules in one sentence, for the hint beside a new-password field. */
-export const passwordRules = `At least ${PASSWORD_MIN_LENGTH} characters, not a common or easily guessed password, and not containing your email address. Three or four unrelated words make a good one.`;
-
 /** Whose password it is: their email and name are words a guesser tries first. */
 export interface PasswordOwner {
   email?: string | null;

@@ -6,7 +6,7 @@ import { customerHistory } from '../eligibility/history.ts';
 import type { History } from '../eligibility/model.ts';
 import { checkCustomer, effectiveRules } from '../eligibility/rules.ts';
 import { nextAllowedAt, type Wait } from '../eligibility/frequency.ts';
-import { reasonText } from '../eligibility/reasons.ts';
+import { t, type Locale } from '../i18n/index.ts';
 import { countingStates } from '../invitations/states.ts';
 import { findCustomerByExternalId, searchCustomers, type CustomerRow } from './queries.ts';
 import { customerTimeline, presentCustomer } from './timeline.ts';
@@ -22,46 +22,47 @@ export interface ContactStatus {
 }
 
 /** The words of a rule that waits, times in the reporting zone. */
-function waitText(wait: Wait, shown: InstantFormat): string {
-  if (wait.reason === 'cap_window') return `Cap: ${wait.invitations} invitations in the last ${wait.windowDays} days; at most ${wait.count}.`;
-  if (wait.after === 'invitation') return `Global cooldown: last invitation ${shownAt(wait.last, shown)}, ${wait.days} days.`;
-  return `Global cooldown after a response: last answer ${shownAt(wait.last, shown)}, ${wait.days} days.`;
+function waitText(wait: Wait, shown: InstantFormat, locale: Locale): string {
+  if (wait.reason === 'cap_window') return t(locale, 'customers.wait_cap', { invitations: String(wait.invitations), days: String(wait.windowDays), count: String(wait.count) });
+  if (wait.after === 'invitation') return t(locale, 'customers.wait_invitation', { last: shownAt(wait.last, shown), days: String(wait.days) });
+  return t(locale, 'customers.wait_response', { last: shownAt(wait.last, shown), days: String(wait.days) });
 }
 
-function contactStatus(customer: CustomerRow, history: History, rules: GlobalRules, now: Date, shown: InstantFormat): ContactStatus {
+function contactStatus(customer: CustomerRow, history: History, rules: GlobalRules, now: Date, shown: InstantFormat, locale: Locale): ContactStatus {
   const refusal = checkCustomer({ ...customer, unsubscribed_from_touchpoint_at: null });
-  if (refusal) return { canBeSurveyed: false, headline: `Gets no survey: ${reasonText(refusal.reason)}.`, reasons: [refusal.detail] };
+  // The refusal's detail ("unsubscribed: from all surveys on …") is the eligibility rules' own English, as the API gives it.
+  if (refusal) return { canBeSurveyed: false, headline: t(locale, 'customers.gets_none', { reason: t(locale, 'customers.reason', { reason: refusal.reason }) }), reasons: [refusal.detail] };
   const next = nextAllowedAt(effectiveRules(rules, {}), null, history, now);
-  if (next.at) return { canBeSurveyed: false, headline: `No survey before ${shownAt(next.at, shown)}.`, reasons: next.waits.map((w) => waitText(w, shown)) };
+  if (next.at) return { canBeSurveyed: false, headline: t(locale, 'customers.no_survey_before', { when: shownAt(next.at, shown) }), reasons: next.waits.map((w) => waitText(w, shown, locale)) };
   return {
     canBeSurveyed: true,
-    headline: 'Can get a survey now under the global rules.',
-    reasons: ["Each survey's own cooldowns, its sample rate and touchpoint unsubscribes still apply."],
+    headline: t(locale, 'customers.can_now'),
+    reasons: [t(locale, 'customers.can_now_note')],
   };
 }
 
-/** Everything the customer page shows, times in the reporting time zone. */
-export async function customerPage(db: Knex, externalId: string, now: Date, locale = 'en') {
+/** Everything the customer page shows, in the page's language `lang`, times in the reporting time zone in the reader's `locale`. */
+export async function customerPage(db: Knex, externalId: string, now: Date, locale = 'en', lang: Locale = 'en') {
   const row = await findCustomerByExternalId(db, externalId);
   if (!row) throw new NotFoundError(`No customer has the id ${externalId}`);
   const settings = await getSettings(db);
   const tz = settings.reporting_time_zone;
   const [{ timeline }, history] = await Promise.all([customerTimeline(db, externalId), customerHistory(db, row.id, countingStates)]);
   const shown: InstantFormat = { timeZone: tz, locale, zone: true };
-  const items = timeline.map((entry) => timelineItem(entry, shown));
+  const items = timeline.map((entry) => timelineItem(entry, shown, lang));
   const lastEvent = [...items].reverse().find((i) => i.kind === 'event');
   return {
     customer: presentCustomer(row),
     idParts: breakable(row.external_id),
     facts: facts(
-      { label: 'Customer id', value: row.external_id },
-      { label: 'Email', value: row.email ?? '' },
-      { label: 'Name', value: row.name ?? '' },
-      { label: 'Language', value: row.locale ?? '' },
-      { label: 'Time zone', value: row.time_zone ?? '' },
-      { label: 'First seen', value: shownAt(row.created_at, shown) },
+      { label: t(lang, 'customers.customer_id'), value: row.external_id },
+      { label: t(lang, 'customers.email'), value: row.email ?? '' },
+      { label: t(lang, 'customers.name'), value: row.name ?? '' },
+      { label: t(lang, 'customers.language'), value: row.locale ?? '' },
+      { label: t(lang, 'customers.time_zone'), value: row.time_zone ?? '' },
+      { label: t(lang, 'customers.first_seen'), value: shownAt(row.created_at, shown) },
     ),
-    status: contactStatus(row, history, settings.contact_rules, now, shown),
+    status: contactStatus(row, history, settings.contact_rules, now, shown, lang),
     bounce: row.bounced_at && !row.erased_at ? { at: row.bounced_at, when: shownAt(row.bounced_at, shown), reason: row.bounce_reason ?? '' } : null,
     unsubscribed: row.unsubscribed_at && !row.erased_at ? { at: row.unsubscribed_at, when: shownAt(row.unsubscribed_at, shown) } : null,
     href: `/customers/${encodeURIComponent(row.external_id)}`,

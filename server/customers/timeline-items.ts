@@ -1,21 +1,8 @@
 import { formatInstant as shownAt, type InstantFormat } from '../dates.ts';
-import { reasonText } from '../eligibility/reasons.ts';
+import { t, type Locale } from '../i18n/index.ts';
 import type { TimelineEntry } from './timeline.ts';
 
 /** The timeline as a CX manager reads it: each entry with a title, an outcome, an explanation and its facts. */
-
-const stateNames: Record<string, string> = {
-  scheduled: 'scheduled, waiting for its send time',
-  sending: 'being sent',
-  sent: 'sent',
-  waiting: 'waiting for the customer on the website',
-  shown: 'shown on the website',
-  dismissed: 'dismissed on the website',
-  responded: 'answered',
-  suppressed: 'stopped before sending',
-  failed: 'failed',
-  expired: 'expired',
-};
 
 export interface Fact {
   label: string;
@@ -45,13 +32,15 @@ export interface TimelineItem {
   facts: Fact[];
 }
 
-const surveyLink = (key: unknown): Fact | null => (key ? { label: 'Survey', value: String(key), href: `/surveys/${encodeURIComponent(String(key))}` } : null);
+const surveyLink = (locale: Locale, key: unknown): Fact | null => (key ? { label: t(locale, 'customers.fact.survey'), value: String(key), href: `/surveys/${encodeURIComponent(String(key))}` } : null);
 export const facts = (...list: (Fact | null | false | undefined)[]): Fact[] =>
   list.filter((f): f is Fact => !!f && f.value !== '').map((f) => ({ ...f, parts: breakable(f.value) }));
 
-/** One timeline entry as the page shows it, times in the reporting zone. */
-export function timelineItem(entry: TimelineEntry, shown: InstantFormat): TimelineItem {
+/** One timeline entry as the page shows it, in the page's locale, times in the reporting zone. */
+export function timelineItem(entry: TimelineEntry, shown: InstantFormat, locale: Locale): TimelineItem {
   const when = shownAt(entry.at, shown);
+  // Why an event got no survey, in the page's words (the API keeps server/eligibility/reasons.ts's English).
+  const because = (reason: unknown) => t(locale, 'customers.reason', { reason: String(reason) });
   const time = (label: string, value: unknown): Fact | null => (value ? { label, value: shownAt(String(value), shown) } : null);
   const text = (label: string, value: unknown): Fact | null => (value === null || value === undefined || value === '' ? null : { label, value: String(value) });
   switch (entry.kind) {
@@ -62,18 +51,18 @@ export function timelineItem(entry: TimelineEntry, shown: InstantFormat): Timeli
         kind: 'event',
         at: entry.at,
         when,
-        title: `Event on ${entry.touchpoint}`,
-        outcome: scheduled ? 'Invitation scheduled' : `No survey: ${entry.reason}`,
+        title: t(locale, 'customers.event_on', { touchpoint: String(entry.touchpoint) }),
+        outcome: scheduled ? t(locale, 'customers.invitation_scheduled') : t(locale, 'customers.no_survey_code', { reason: String(entry.reason) }),
         tone: scheduled ? 'ok' : 'stop',
-        explanation: scheduled ? undefined : `No survey because ${reasonText(String(entry.reason))}.`,
+        explanation: scheduled ? undefined : t(locale, 'customers.no_survey_because', { reason: because(entry.reason) }),
         facts: facts(
-          text('Transaction', entry.transaction_id),
-          time('Occurred', entry.occurred_at),
-          surveyLink(entry.survey),
-          time('Send time', entry.send_at),
-          text(scheduled ? 'Notes' : 'Detail', entry.detail),
-          text('Source', entry.source),
-          props.length ? { label: 'Properties', value: props.map(([k, v]) => `${k}: ${String(v)}`).join(', ') } : null,
+          text(t(locale, 'customers.fact.transaction'), entry.transaction_id),
+          time(t(locale, 'customers.fact.occurred'), entry.occurred_at),
+          surveyLink(locale, entry.survey),
+          time(t(locale, 'customers.fact.send_time'), entry.send_at),
+          text(scheduled ? t(locale, 'customers.fact.notes') : t(locale, 'customers.fact.detail'), entry.detail),
+          text(t(locale, 'customers.fact.source'), entry.source),
+          props.length ? { label: t(locale, 'customers.fact.properties'), value: props.map(([k, v]) => `${k}: ${String(v)}`).join(', ') } : null,
         ),
       };
     }
@@ -84,63 +73,63 @@ export function timelineItem(entry: TimelineEntry, shown: InstantFormat): Timeli
         kind: 'invitation',
         at: entry.at,
         when,
-        title: `Invitation #${entry.invitation_id}`,
-        outcome: stateNames[state] ?? state,
+        title: t(locale, 'customers.invitation_no', { id: String(entry.invitation_id) }),
+        outcome: t(locale, 'customers.invitation_state', { state }),
         tone: stopped || state === 'dismissed' ? 'stop' : state === 'scheduled' || state === 'sending' || state === 'waiting' ? 'info' : 'ok',
-        explanation: state === 'suppressed' && entry.reason ? `Stopped at send time because ${reasonText(String(entry.reason))}.` : undefined,
+        explanation: state === 'suppressed' && entry.reason ? t(locale, 'customers.stopped_because', { reason: because(entry.reason) }) : undefined,
         facts: facts(
-          surveyLink(entry.survey),
-          text('Channel', entry.channel),
-          text('Language', entry.locale),
-          time('Planned for', entry.send_at),
-          time(entry.channel === 'web' ? 'Shown' : 'Sent', entry.sent_at),
-          time('Shown until', entry.state === 'waiting' ? entry.web_until : null),
-          time('Dismissed', entry.dismissed_at),
-          time('Answered', entry.responded_at),
-          Number(entry.attempts) > 0 ? text('Attempts', entry.attempts) : null,
-          text('Last error', entry.last_error),
-          text('Detail', entry.detail),
+          surveyLink(locale, entry.survey),
+          text(t(locale, 'customers.fact.channel'), entry.channel),
+          text(t(locale, 'customers.fact.language'), entry.locale),
+          time(t(locale, 'customers.fact.planned_for'), entry.send_at),
+          time(entry.channel === 'web' ? t(locale, 'customers.fact.shown') : t(locale, 'customers.fact.sent'), entry.sent_at),
+          time(t(locale, 'customers.fact.shown_until'), entry.state === 'waiting' ? entry.web_until : null),
+          time(t(locale, 'customers.fact.dismissed'), entry.dismissed_at),
+          time(t(locale, 'customers.fact.answered'), entry.responded_at),
+          Number(entry.attempts) > 0 ? text(t(locale, 'customers.fact.attempts'), entry.attempts) : null,
+          text(t(locale, 'customers.fact.last_error'), entry.last_error),
+          text(t(locale, 'customers.fact.detail'), entry.detail),
         ),
       };
     }
     case 'sent':
-      return { kind: 'sent', at: entry.at, when, title: `Invitation #${entry.invitation_id} ${entry.channel === 'web' ? 'shown on the website' : 'sent'}`, tone: 'ok', facts: facts(surveyLink(entry.survey)) };
+      return { kind: 'sent', at: entry.at, when, title: t(locale, entry.channel === 'web' ? 'customers.invitation_shown' : 'customers.invitation_sent', { id: String(entry.invitation_id) }), tone: 'ok', facts: facts(surveyLink(locale, entry.survey)) };
     case 'dismissed':
-      return { kind: 'dismissed', at: entry.at, when, title: `Invitation #${entry.invitation_id} dismissed on the website`, tone: 'stop', facts: facts(surveyLink(entry.survey)) };
+      return { kind: 'dismissed', at: entry.at, when, title: t(locale, 'customers.invitation_dismissed', { id: String(entry.invitation_id) }), tone: 'stop', facts: facts(surveyLink(locale, entry.survey)) };
     case 'response':
       return {
         kind: 'response',
         at: entry.at,
         when,
-        title: `Answer: ${entry.score} (${String(entry.metric).toUpperCase()})`,
-        outcome: 'Answered',
+        title: t(locale, 'customers.answer', { score: String(entry.score), metric: String(entry.metric).toUpperCase() }),
+        outcome: t(locale, 'customers.answered'),
         tone: 'ok',
-        facts: facts(surveyLink(entry.survey), text('Comment', entry.comment), text('Channel', entry.channel), entry.invitation_id ? text('Invitation', `#${entry.invitation_id}`) : null, time('Last changed', entry.updated_at !== entry.at ? entry.updated_at : null)),
+        facts: facts(surveyLink(locale, entry.survey), text(t(locale, 'customers.fact.comment'), entry.comment), text(t(locale, 'customers.fact.channel'), entry.channel), entry.invitation_id ? text(t(locale, 'customers.fact.invitation'), `#${entry.invitation_id}`) : null, time(t(locale, 'customers.fact.last_changed'), entry.updated_at !== entry.at ? entry.updated_at : null)),
       };
     case 'unsubscribe':
       return {
         kind: 'unsubscribe',
         at: entry.at,
         when,
-        title: entry.scope === 'all' ? 'Unsubscribed from all surveys' : `Unsubscribed from the touchpoint ${entry.touchpoint}`,
-        outcome: 'Unsubscribed',
+        title: entry.scope === 'all' ? t(locale, 'customers.unsubscribed_all') : t(locale, 'customers.unsubscribed_touchpoint', { touchpoint: String(entry.touchpoint) }),
+        outcome: t(locale, 'customers.unsubscribed'),
         tone: 'stop',
         facts: [],
       };
     case 'bounce':
-      return { kind: 'bounce', at: entry.at, when, title: 'Email hard-bounced', outcome: 'Bounced', tone: 'stop', facts: facts(text('Server answer', entry.reason), time('Cleared', entry.cleared_at)) };
+      return { kind: 'bounce', at: entry.at, when, title: t(locale, 'customers.hard_bounced'), outcome: t(locale, 'customers.bounced'), tone: 'stop', facts: facts(text(t(locale, 'customers.fact.server_answer'), entry.reason), time(t(locale, 'customers.fact.cleared'), entry.cleared_at)) };
     case 'bounce_cleared':
       return {
         kind: 'bounce_cleared',
         at: entry.at,
         when,
-        title: 'Hard bounce cleared',
-        outcome: 'Email may be sent again',
+        title: t(locale, 'customers.bounce_cleared_title'),
+        outcome: t(locale, 'customers.may_send_again'),
         tone: 'ok',
-        facts: facts(text('Cleared by', entry.by), time('Bounce of', entry.bounced_at)),
+        facts: facts(text(t(locale, 'customers.fact.cleared_by'), entry.by), time(t(locale, 'customers.fact.bounce_of'), entry.bounced_at)),
       };
     case 'erased':
-      return { kind: 'erased', at: entry.at, when, title: 'Customer erased', outcome: 'Erased', tone: 'stop', facts: facts(text('Erased by', entry.by)) };
+      return { kind: 'erased', at: entry.at, when, title: t(locale, 'customers.erased_title'), outcome: t(locale, 'customers.erased'), tone: 'stop', facts: facts(text(t(locale, 'customers.fact.erased_by'), entry.by)) };
     default:
       return { kind: entry.kind, at: entry.at, when, title: entry.kind, tone: 'info', facts: [] };
   }

@@ -6,26 +6,44 @@ import { scoreGroupBounds, type Metric } from '../surveys/model.ts';
 import { intervals, type Interval } from '../metrics/series.ts';
 import { propertyNameSchema, whereSchema } from '../metrics/property-filter.ts';
 import { answerChannels, sourceChoices } from '../metrics/sources.ts';
+import { t, type Locale } from '../i18n/index.ts';
 
 const DEFAULT_DAYS = 90;
 
 export const presets = ['7d', '30d', '90d', 'quarter'] as const;
 export type Preset = (typeof presets)[number];
-export const presetLabels: Record<Preset, string> = { '7d': 'Last 7 days', '30d': 'Last 30 days', '90d': 'Last 90 days', quarter: 'This quarter' };
+/** A preset's link text in the page's language: "Last 7 days", "This quarter". */
+export function presetLabel(locale: Locale, preset: Preset): string {
+  if (preset === '7d') return t(locale, 'dashboard.preset_last_week');
+  if (preset === '30d') return t(locale, 'dashboard.preset_last_month');
+  if (preset === '90d') return t(locale, 'dashboard.preset_last_quarter');
+  return t(locale, 'dashboard.preset_this_quarter');
+}
 
 /** The colour tone of each score group (public/css/app.css --score-low, --score-mid, --score-high): the lowest group, the middle, the highest. */
 const groupTones: Record<string, 'low' | 'mid' | 'high'> = { detractor: 'low', passive: 'mid', promoter: 'high', low: 'low', mid: 'mid', high: 'high' };
 
-/** Comment groups per metric (surveys/model.ts scoreGroupBounds), with their labels. */
-const groupNames: Record<string, string> = { detractor: 'Detractors', passive: 'Passives', promoter: 'Promoters', low: 'Low', mid: 'Middle', high: 'High' };
-export const scoreGroups = Object.fromEntries(
-  (Object.entries(scoreGroupBounds) as [Metric, Record<string, { min: number; max: number }>][]).map(([metric, groups]) => [
-    metric,
-    Object.fromEntries(
-      Object.entries(groups).map(([name, b]) => [name, { label: `${groupNames[name]} (${b.min === b.max ? b.min : `${b.min}–${b.max}`})`, name: groupNames[name], tone: groupTones[name], ...b }]),
-    ),
-  ]),
-) as Record<Metric, Record<string, { label: string; name: string; tone: 'low' | 'mid' | 'high'; min: number; max: number }>>;
+export interface ScoreGroup {
+  /** "Detractors (0–6)" */
+  label: string;
+  /** "Detractors" */
+  name: string;
+  tone: 'low' | 'mid' | 'high';
+  min: number;
+  max: number;
+}
+
+/** Comment groups of a metric (surveys/model.ts scoreGroupBounds), with their labels in the page's language ("Detractors (0–6)", de "Kritiker (0–6)"). */
+export function scoreGroups(metric: Metric, locale: Locale = 'en'): Record<string, ScoreGroup> {
+  const bounds = scoreGroupBounds[metric];
+  return Object.fromEntries(
+    Object.entries(bounds).map(([group, b]) => {
+      const name = t(locale, 'dashboard.group', { group });
+      const range = b.min === b.max ? String(b.min) : `${b.min}–${b.max}`;
+      return [group, { label: t(locale, 'dashboard.group_label', { group: name, range }), name, tone: groupTones[group], ...b }];
+    }),
+  );
+}
 
 const optionalText = (max: number) =>
   z

@@ -8,6 +8,7 @@ import { dashboardQuerySchema } from './filters.ts';
 import { buildTouchpointPage, pageReport, pageScope, surveyForDashboard } from './touchpoint.ts';
 import { seriesCsv, writeResponsesCsv } from './export.ts';
 import { requireRole } from '../auth/middleware.ts';
+import { localeOf, t } from '../i18n/index.ts';
 
 const surveyKeySchema = z.object({ surveyKey: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'is not a survey key') });
 const charts = ['/vendor/chart.umd.js', '/public/js/charts.js'];
@@ -21,12 +22,13 @@ export function dashboardRoutes(deps: Deps): Router {
   const router = Router();
 
   router.get('/dashboard', requireRole('viewer'), async (req, res) => {
-    const dashboard = await buildDashboard(deps.db, filtersOf(req), deps.clock.now(), readerLocale(res.locals));
-    res.render('pages/dashboard/index', { title: 'Dashboard', nav: 'dashboard', scripts: charts, ...dashboard });
+    const locale = localeOf(res.locals);
+    const dashboard = await buildDashboard(deps.db, filtersOf(req), deps.clock.now(), readerLocale(res.locals), locale);
+    res.render('pages/dashboard/index', { title: t(locale, 'dashboard.title'), nav: 'dashboard', scripts: charts, ...dashboard });
   });
 
   router.get('/dashboard/:surveyKey', requireRole('viewer'), async (req, res) => {
-    const page = await buildTouchpointPage(deps.db, surveyKeyOf(req), filtersOf(req), deps.clock.now(), readerLocale(res.locals));
+    const page = await buildTouchpointPage(deps.db, surveyKeyOf(req), filtersOf(req), deps.clock.now(), readerLocale(res.locals), localeOf(res.locals));
     res.render('pages/dashboard/touchpoint', { nav: 'dashboard', scripts: charts, ...page });
   });
 

@@ -5,15 +5,15 @@ import type { Metric, Survey } from '../surveys/model.ts';
 import { parsePeriod } from '../metrics/range.ts';
 import type { Interval } from '../metrics/series.ts';
 import { surveyReport, type ResponseRate, type SurveyReport } from '../metrics/report.ts';
-import { describeFilters, type PropertyFilter } from '../metrics/property-filter.ts';
-import { testNames } from '../metrics/significance.ts';
+import type { PropertyFilter } from '../metrics/property-filter.ts';
 import { answerFilter, sourceFor, type AnswerChannelChoice, type SourceChoice } from '../metrics/sources.ts';
 import { latestComments, recentProperties } from './queries.ts';
 import { filterView, pageHref, propertyOptions, type FilterView } from './property-filters.ts';
-import { dayRange, presetLabels, presets, previousRange, type DayRange, type Preset } from './filters.ts';
-import { changeView, formatMargin, formatPercent, formatScore, metricNames, type ChangeView } from './format.ts';
+import { dayRange, presetLabel, presets, previousRange, type DayRange, type Preset } from './filters.ts';
+import { changeView, formatMargin, formatPercent, formatScore, metricNames, testName, type ChangeView } from './format.ts';
 import { formatInstant, formatLocalDate } from '../dates.ts';
 import { sparkline } from './sparkline.ts';
+import { t, type Locale } from '../i18n/index.ts';
 
 
 /** Responses per card whose properties offer the overview's filter choices. */
@@ -59,6 +59,19 @@ export interface RateView {
 
 export const rateView = (rate: ResponseRate, locale: string): RateView => ({ sent: rate.sent, answered: rate.responded, text: formatPercent(rate.rate, locale) });
 
+/** The words a trend chart draws (public/js/charts.js): its hollow points' and its band's names. */
+interface TrendWords {
+  tooFew: string;
+  low: string;
+  high: string;
+}
+
+export const trendWords = (language: Locale): TrendWords => ({
+  tooFew: t(language, 'dashboard.chart_too_few'),
+  low: t(language, 'dashboard.chart_low'),
+  high: t(language, 'dashboard.chart_high'),
+});
+
 interface DashboardCard {
   touchpoint: { key: string; name: string };
   survey: { key: string; status: string } | null;
@@ -73,7 +86,7 @@ interface DashboardCard {
   previousScoreText: string;
   rate: RateView;
   chartId: string;
-  chart: { kind: 'trend'; label: string; metric: Metric; locale: string; points: SeriesPoint[] };
+  chart: { kind: 'trend'; label: string; metric: Metric; locale: string; points: SeriesPoint[]; words: TrendWords };
   weeks: { start: string; startText: string; scoreText: string; n: number; tooSmall: boolean }[];
   /** The score tile's sparkline (sparkline.ts) and what it shows, in words. */
   spark: { line: string; faint: string; text: string };
@@ -114,15 +127,28 @@ export interface Dashboard {
   cards: DashboardCard[];
 }
 
-/** Links to the presets of a page, keeping its other filters. */
-export function presetLinks(path: string, range: DayRange, keep: Record<string, string | undefined> = {}, where: PropertyFilter[] = []): PresetLink[] {
-  return presets.map((preset) => ({ label: presetLabels[preset], href: pageHref(path, { preset, ...keep }, where), current: range.preset === preset }));
+/** The property filters in words, in the page's language: "region is north or south; plan is team". */
+export function filterWords(where: PropertyFilter[], language: Locale): string {
+  return where.map((f) => t(language, 'dashboard.filter_is', { name: f.name, values: f.values.join(t(language, 'dashboard.filter_or')) })).join(t(language, 'dashboard.filter_and'));
+}
+
+/** Links to the presets of a page, keeping its other filters; labelled in the page's language. */
+export function presetLinks(path: string, range: DayRange, keep: Record<string, string | undefined> = {}, where: PropertyFilter[] = [], language: Locale = 'en'): PresetLink[] {
+  return presets.map((preset) => ({ label: presetLabel(language, preset), href: pageHref(path, { preset, ...keep }, where), current: range.preset === preset }));
 }
 
 /** The URL parameters of a range: its preset, else its dates. */
 export const rangeParams = (range: DayRange): Record<string, string> => (range.preset ? { preset: range.preset } : { from: range.from, to: range.to });
 
-async function cardFor(db: Knex, survey: Survey, range: DayRange, settings: { tz: string; min: number }, where: PropertyFilter[], locale: string): Promise<DashboardCard> {
+async function cardFor(
+  db: Knex,
+  survey: Survey,
+  range: DayRange,
+  settings: { tz: string; min: number },
+  where: PropertyFilter[],
+  locale: string,
+  language: Locale,
+): Promise<DashboardCard> {
   const { tz } = settings;
   const [report, comments] = await Promise.all([
     rangeReport(db, survey, range, settings, { interval: 'week', where }),
@@ -140,26 +166,26 @@ async function cardFor(db: Knex, survey: Survey, range: DayRange, settings: { tz
     marginText: formatMargin(survey.metric, overall.moe95, locale),
     n: overall.n,
     tooSmall: overall.too_small,
-    change: changeView(survey.metric, report.change, locale),
+    change: changeView(survey.metric, report.change, locale, language),
     previousN: previousFigures.n,
     previousScoreText: formatScore(survey.metric, previousFigures.score, locale),
     rate: rateView(report.response_rate, locale),
     chartId: `trend-${survey.key}`,
-    chart: { kind: 'trend', label: `${metricNames[survey.metric]} by week`, metric: survey.metric, locale, points },
+    chart: { kind: 'trend', label: t(language, 'dashboard.by_week', { metric: metricNames[survey.metric] }), metric: survey.metric, locale, points, words: trendWords(language) },
     weeks: points.map((p) => ({ start: p.start, startText: p.label, scoreText: formatScore(survey.metric, p.score, locale), n: p.n, tooSmall: p.n > 0 && p.too_small })),
-    spark: { ...sparkline(points.map((p) => ({ score: p.score, tooSmall: p.too_small }))), text: sparkText(survey.metric, points, locale) },
+    spark: { ...sparkline(points.map((p) => ({ score: p.score, tooSmall: p.too_small }))), text: sparkText(survey.metric, points, locale, language) },
     comments: comments.map((c) => ({ score: Number(c.score), comment: c.comment, locale: c.locale, when: formatInstant(c.answered_at, { timeZone: tz, locale }) })),
   };
 }
 
 /** The sparkline in words: the first and last readable week, or that none has enough responses. */
-function sparkText(metric: Metric, points: SeriesPoint[], locale: string): string {
+function sparkText(metric: Metric, points: SeriesPoint[], locale: string, language: Locale): string {
   const readable = points.filter((p) => p.score !== null && !p.too_small);
-  if (readable.length === 0) return 'No week with enough responses to read.';
+  if (readable.length === 0) return t(language, 'dashboard.spark_none');
   const first = readable[0];
   const last = readable[readable.length - 1];
-  const at = (p: SeriesPoint) => `${formatScore(metric, p.score, locale)} in the week of ${p.label}`;
-  return readable.length === 1 ? `By week: ${at(first)}.` : `By week: from ${at(first)} to ${at(last)}.`;
+  const at = (p: SeriesPoint) => t(language, 'dashboard.spark_week', { score: formatScore(metric, p.score, locale), date: p.label });
+  return readable.length === 1 ? t(language, 'dashboard.spark_one', { week: at(first) }) : t(language, 'dashboard.spark_from_to', { first: at(first), last: at(last) });
 }
 
 /** The survey each touchpoint's card shows: its active survey, else its newest (two queries for all touchpoints). */
@@ -181,6 +207,7 @@ export async function buildDashboard(
   query: { from?: string; to?: string; preset?: Preset; where?: PropertyFilter[] },
   now: Date,
   locale = 'en',
+  language: Locale = 'en',
 ): Promise<Dashboard> {
   const settings = await getSettings(db);
   const tz = settings.reporting_time_zone;
@@ -191,20 +218,20 @@ export async function buildDashboard(
   const period = parsePeriod(range.from, range.to, tz);
   // Cards in parallel: PostgreSQL answers them on several connections; SQLite queues them on its one.
   const [cards, samples] = await Promise.all([
-    Promise.all(surveys.map((survey) => cardFor(db, survey, range, scope, where, locale))),
+    Promise.all(surveys.map((survey) => cardFor(db, survey, range, scope, where, locale, language))),
     Promise.all(surveys.map((survey) => recentProperties(db, survey.id, period, PROPERTY_SAMPLE_PER_CARD))),
   ]);
   return {
     from: range.from,
     to: range.to,
     filters: filterView('/dashboard', rangeParams(range), where, propertyOptions(samples.flat())),
-    filterText: where.length ? describeFilters(where) : null,
+    filterText: where.length ? filterWords(where, language) : null,
     previous: previousRange(range),
     text: rangeText(range, previousRange(range), locale),
     timeZone: tz,
     minResponses: settings.min_bucket_responses,
-    presets: presetLinks('/dashboard', range, {}, where),
-    tests: (['nps', 'csat', 'ces'] as const).map((m) => ({ metric: metricNames[m], test: testNames[m] })),
+    presets: presetLinks('/dashboard', range, {}, where, language),
+    tests: (['nps', 'csat', 'ces'] as const).map((m) => ({ metric: metricNames[m], test: testName(m, language) })),
     cards,
   };
 }

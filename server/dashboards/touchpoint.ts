@@ -3,31 +3,23 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
 import { scales, scoreGroupOf, usesWidget, type Metric, type Survey } from '../surveys/model.ts';
-import { describeFilters } from '../metrics/property-filter.ts';
 import { parsePeriod } from '../metrics/range.ts';
 import type { Interval } from '../metrics/series.ts';
 import type { SurveyReport } from '../metrics/report.ts';
-import { testNames } from '../metrics/significance.ts';
 import { matchingComments, recentProperties } from './queries.ts';
 import { dayRange, defaultInterval, previousRange, scoreGroups, type DashboardQuery } from './filters.ts';
-import { changeView, formatMargin, formatPercent, formatScore, metricNames } from './format.ts';
-import { presetLinks, rangeParams, rangeReport, rangeText, rateView } from './service.ts';
+import { changeView, formatMargin, formatPercent, formatScore, metricNames, testName } from './format.ts';
+import { filterWords, presetLinks, rangeParams, rangeReport, rangeText, rateView, trendWords } from './service.ts';
 import { filterView, pageHref, propertyOptions, withFilter } from './property-filters.ts';
 import { formatInstant, formatLocalDate } from '../dates.ts';
-import { answerChannels, sourceChoices, sourceFor, type AnswerChannelChoice, type SourceChoice } from '../metrics/sources.ts';
+import { answerChannels, sourceChoices, sourceFor, type SourceChoice } from '../metrics/sources.ts';
+import { t, type Locale } from '../i18n/index.ts';
 
-const sourceLabels: Record<SourceChoice, string> = {
-  all: 'All answers',
-  identified: 'Customers only (email, signed links, imports)',
-  anonymous: 'Anonymous web-link answers only',
-};
+/** Whose answers the page reads, in the page's language: "All answers", "Customers only (email, signed links, imports)" … */
+const sourceLabel = (language: Locale, source: SourceChoice): string => t(language, 'dashboard.source', { source });
 
-const channelLabels: Record<AnswerChannelChoice, string> = {
-  email: 'Email',
-  web: 'Website (widget)',
-  link: 'Web link',
-  import: 'Imported',
-};
+/** The channel an answer came by, in the page's language: "Email", "Website (widget)", "Web link", "Imported" (other values as they are). */
+const channelLabel = (language: Locale, channel: string): string => t(language, 'dashboard.channel_name', { channel });
 
 const COMMENTS_SHOWN = 50;
 const PROPERTY_SAMPLE = 1000;
@@ -55,14 +47,14 @@ export function pageReport(db: Knex, survey: Survey, scope: PageScope, extra: { 
 }
 
 /** The score group (name and colour tone) a score of `metric` falls in. */
-const groupOf = (metric: Metric, score: number) => scoreGroups[metric][scoreGroupOf(metric, score)];
+const groupOf = (metric: Metric, score: number, language: Locale) => scoreGroups(metric, language)[scoreGroupOf(metric, score)];
 
-function distributionOf(metric: Metric, report: SurveyReport, locale: string) {
+function distributionOf(metric: Metric, report: SurveyReport, locale: string, language: Locale) {
   const n = report.overall.n;
   const share = (count: number) => (n > 0 ? formatPercent(count / n, locale) : '–');
   const countOf = (score: number) => report.distribution[String(score)] ?? 0;
   // Every score of the scale, with its group (the comments' groups: detractors, passives, promoters …) and the group's colour tone.
-  const groups = Object.values(scoreGroups[metric]);
+  const groups = Object.values(scoreGroups(metric, language));
   const rows = [];
   for (let s = scales[metric].min; s <= scales[metric].max; s++) {
     const group = groups.find((g) => s >= g.min && s <= g.max)!;
@@ -77,11 +69,11 @@ function distributionOf(metric: Metric, report: SurveyReport, locale: string) {
 }
 
 /** GET /dashboard/:surveyKey: trend with band, distribution, funnel, segments and comments of one survey. */
-export async function buildTouchpointPage(db: Knex, surveyKey: string, query: DashboardQuery, now: Date, locale = 'en') {
+export async function buildTouchpointPage(db: Knex, surveyKey: string, query: DashboardQuery, now: Date, locale = 'en', language: Locale = 'en') {
   const survey = await surveyForDashboard(db, surveyKey);
   const metric = survey.metric;
   const name = metricNames[metric];
-  const groups = scoreGroups[metric];
+  const groups = scoreGroups(metric, language);
   if (query.group && !groups[query.group]) {
     throw ValidationError.field('group', `must be one of ${Object.keys(groups).join(', ')} for ${name}`);
   }
@@ -100,12 +92,12 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   const rate = rateView(report.response_rate, locale);
   const perInvitation = (r: { sent: number; rate: number | null }) => (r.sent > 0 ? formatPercent(r.rate, locale) : '–');
 
-  const distribution = distributionOf(metric, report, locale);
+  const distribution = distributionOf(metric, report, locale, language);
   const { events, invitations_sent: sent, responses } = report.funnel!;
   const funnel = [
-    { label: 'Events', count: events, share: '' },
-    { label: 'Invitations sent', count: sent, share: events > 0 ? `${formatPercent(sent / events, locale)} of events` : '' },
-    { label: 'Responses', count: responses, share: sent > 0 ? `${formatPercent(responses / sent, locale)} of invitations` : '' },
+    { label: t(language, 'dashboard.events'), count: events, share: '' },
+    { label: t(language, 'dashboard.invitations_sent'), count: sent, share: events > 0 ? t(language, 'dashboard.of_events', { share: formatPercent(sent / events, locale) }) : '' },
+    { label: t(language, 'dashboard.col_responses'), count: responses, share: sent > 0 ? t(language, 'dashboard.of_invitations', { share: formatPercent(responses / sent, locale) }) : '' },
   ];
 
   const base = `/dashboard/${encodeURIComponent(survey.key)}`;
@@ -125,7 +117,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
     }));
 
   const options = propertyOptions(sample);
-  const trendLabel = `${name} by ${interval}, with its 95 % band`;
+  const trendLabel = t(language, 'dashboard.trend_label', { metric: name, interval });
   const points = report.series.map((b) => ({ start: b.start, label: formatLocalDate(b.start, locale), score: b.score, low: b.low95, high: b.high95, n: b.n, too_small: b.too_small }));
   const exportParams = { ...rangeParams(range), interval: query.interval, source: query.source };
   return {
@@ -134,22 +126,25 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
     touchpoint: { key: survey.touchpoint_key, name: survey.touchpoint_name },
     metric: name,
     metricKey: metric,
-    test: testNames[metric],
+    test: testName(metric, language),
     filters: { from: range.from, to: range.to, preset: range.preset, interval, segment: query.segment ?? '', group: query.group ?? '', q: query.q ?? '' },
-    sources: sourceChoices.map((value) => ({ value, label: sourceLabels[value], selected: value === source })),
-    sourceText: source === 'all' ? null : sourceLabels[source],
-    channels: [{ value: '', label: 'Every channel', selected: !query.channel }, ...answerChannels.map((value) => ({ value, label: channelLabels[value], selected: value === query.channel }))],
-    channelText: query.channel ? `${channelLabels[query.channel]} answers only` : null,
+    sources: sourceChoices.map((value) => ({ value, label: sourceLabel(language, value), selected: value === source })),
+    sourceText: source === 'all' ? null : sourceLabel(language, source),
+    channels: [
+      { value: '', label: t(language, 'dashboard.every_channel'), selected: !query.channel },
+      ...answerChannels.map((value) => ({ value, label: channelLabel(language, value), selected: value === query.channel })),
+    ],
+    channelText: query.channel ? t(language, 'dashboard.channel_only', { channel: query.channel }) : null,
     byChannel: report.channels
-      ? Object.entries(report.channels).map(([value, f]) => ({ label: channelLabels[value as AnswerChannelChoice] ?? value, scoreText: formatScore(metric, f.score, locale), marginText: formatMargin(metric, f.moe95, locale), n: f.n, tooSmall: f.too_small }))
+      ? Object.entries(report.channels).map(([value, f]) => ({ label: channelLabel(language, value), scoreText: formatScore(metric, f.score, locale), marginText: formatMargin(metric, f.moe95, locale), n: f.n, tooSmall: f.too_small }))
       : null,
     propertyFilters: filterView(base, pageParams, where, options),
-    filterText: where.length ? describeFilters(where) : null,
+    filterText: where.length ? filterWords(where, language) : null,
     previous,
     text: rangeText(range, previous, locale),
     timeZone: tz,
     minResponses: scope.min,
-    presets: presetLinks(base, range, keep, where),
+    presets: presetLinks(base, range, keep, where, language),
     intervals: (['day', 'week', 'month'] as const).map((value) => ({ value, selected: value === interval })),
     headline: {
       scoreText: formatScore(metric, overall.score, locale),
@@ -157,19 +152,19 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
       n: overall.n,
       held: overall.held,
       tooSmall: overall.too_small,
-      change: changeView(metric, report.change, locale),
+      change: changeView(metric, report.change, locale, language),
       previousN: previousFigures.n,
       previousScoreText: formatScore(metric, previousFigures.score, locale),
       rateText: rate.text,
       rate,
     },
     trend: {
-      chart: { kind: 'trend', label: trendLabel, metric, locale, points },
+      chart: { kind: 'trend', label: trendLabel, metric, locale, points, words: trendWords(language) },
       rows: report.series.map((b, i) => ({
         start: b.start,
         startText: points[i].label,
         scoreText: formatScore(metric, b.score, locale),
-        bandText: b.low95 === null || b.high95 === null ? '–' : `${formatScore(metric, b.low95, locale)} to ${formatScore(metric, b.high95, locale)}`,
+        bandText: b.low95 === null || b.high95 === null ? '–' : t(language, 'dashboard.band_range', { low: formatScore(metric, b.low95, locale), high: formatScore(metric, b.high95, locale) }),
         n: b.n,
         tooSmall: b.n > 0 && b.too_small,
         sent: b.sent,
@@ -177,12 +172,12 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
       })),
     },
     distribution: {
-      chart: { kind: 'bar', label: `Responses by score (${scales[metric].min}–${scales[metric].max}), coloured by group`, locale, labels: distribution.rows.map((d) => d.label), values: distribution.rows.map((d) => d.count), tones: distribution.rows.map((d) => d.tone) },
+      chart: { kind: 'bar', label: t(language, 'dashboard.distribution_label', { min: scales[metric].min, max: scales[metric].max }), locale, labels: distribution.rows.map((d) => d.label), values: distribution.rows.map((d) => d.count), tones: distribution.rows.map((d) => d.tone) },
       rows: distribution.rows,
       totals: distribution.totals,
     },
     funnel: {
-      chart: { kind: 'bar', label: 'Events, invitations sent and responses', locale, labels: funnel.map((f) => f.label), values: funnel.map((f) => f.count) },
+      chart: { kind: 'bar', label: t(language, 'dashboard.funnel_label'), locale, labels: funnel.map((f) => f.label), values: funnel.map((f) => f.count) },
       rows: funnel,
     },
     segments: {
@@ -195,7 +190,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
       total: found.total,
       shown: found.rows.length,
       rows: found.rows.map((c) => {
-        const g = groupOf(metric, Number(c.score));
+        const g = groupOf(metric, Number(c.score), language);
         return { score: Number(c.score), group: g.name, tone: g.tone, comment: c.comment, locale: c.locale, when: formatInstant(c.answered_at, { timeZone: tz, locale }) };
       }),
     },

@@ -16,7 +16,7 @@ import { isTransientDbError, writeTransaction } from './dialect.ts';
  */
 
 /** One item's outcome within its group: its value, or the error that undid it alone. */
-export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
 export interface Grouping<I, O> {
   /** Items written together at most. */

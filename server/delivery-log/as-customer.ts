@@ -9,6 +9,7 @@ import { getSettings } from '../settings/service.ts';
 import { blankSurveyPage, editableUntil, formValues, parseAnswer, type SurveyPage } from '../responses/answer-page.ts';
 import { formModel, thanksModel } from '../responses/page-model.ts';
 import { findDelivery } from './queries.ts';
+import { t, type Locale } from '../i18n/index.ts';
 
 /**
  * "Open as the customer": the survey page the customer of an invitation sees
@@ -47,7 +48,7 @@ export interface PreviewPage {
   model: Record<string, unknown>;
 }
 
-async function preview(view: CustomerView, part: 'survey' | 'thanks', model: Record<string, unknown>, formId: string | null): Promise<PreviewPage> {
+async function preview(view: CustomerView, locale: Locale, part: 'survey' | 'thanks', model: Record<string, unknown>, formId: string | null): Promise<PreviewPage> {
   // The customer's page, rendered by its own view without a layout; the preview page wraps it.
   const customerPage = await handlebars.render(path.join(respondViews, `${part}.hbs`), model, { cache: true });
   return {
@@ -55,7 +56,14 @@ async function preview(view: CustomerView, part: 'survey' | 'thanks', model: Rec
     model: {
       layout: 'public',
       locale: model.locale,
-      title: `Preview: ${String(model.title)}`,
+      // The page is in the customer's locale; the preview's own words are in the staff user's (`locale`).
+      title: t(locale, 'deliveries.preview_page_title', { title: String(model.title) }),
+      staffLocale: locale,
+      note: {
+        title: t(locale, 'deliveries.preview_note', { part, id: String(view.invitationId) }),
+        body: t(locale, 'deliveries.preview_body'),
+        back: t(locale, 'deliveries.preview_back'),
+      },
       scripts: [],
       invitationId: view.invitationId,
       part,
@@ -67,10 +75,10 @@ async function preview(view: CustomerView, part: 'survey' | 'thanks', model: Rec
 }
 
 /** The survey form as the customer first sees it (or, with errors, as they sent it); it posts to the preview action. */
-export function previewForm(view: CustomerView, errors?: FieldError[], values: Partial<SurveyPage> = {}): Promise<PreviewPage> {
+export function previewForm(view: CustomerView, locale: Locale, errors?: FieldError[], values: Partial<SurveyPage> = {}): Promise<PreviewPage> {
   const page: SurveyPage = { ...view.page, ...values, openId: null, autosave: false };
   const model = { ...formModel(page, { action: asCustomerAnswerPath(view.invitationId), errors }), scripts: [] };
-  return preview(view, 'survey', model, 'survey-form');
+  return preview(view, locale, 'survey', model, 'survey-form');
 }
 
 /**
@@ -79,14 +87,14 @@ export function previewForm(view: CustomerView, errors?: FieldError[], values: P
  * box while the edit window is open, or the form with its errors. Nothing is
  * stored.
  */
-export function previewAnswer(view: CustomerView, body: Record<string, unknown>, now: Date): Promise<PreviewPage> {
+export function previewAnswer(view: CustomerView, locale: Locale, body: Record<string, unknown>, now: Date): Promise<PreviewPage> {
   const parsed = parseAnswer(view.page.survey, view.page.locale, body);
-  if (parsed.errors.length) return previewForm(view, parsed.errors, formValues(parsed, body));
+  if (parsed.errors.length) return previewForm(view, locale, parsed.errors, formValues(parsed, body));
   const score = parsed.score!;
   const comment = parsed.comment ?? '';
   // As if answered now: the edit window starts.
   const until = editableUntil({ answered_at: now.toISOString() }, { edit_window_hours: view.editWindowHours });
   const page: SurveyPage = { ...view.page, selected: score, comment, answer: { score, comment: comment || null, editableUntil: until } };
   const model = { ...thanksModel(page, { action: asCustomerAnswerPath(view.invitationId) }), scripts: [] };
-  return preview(view, 'thanks', model, 'comment-form');
+  return preview(view, locale, 'thanks', model, 'comment-form');
 }

@@ -1,6 +1,6 @@
 import { pageInstants } from '../dates.ts';
 import type { Deps } from '../deps.ts';
-import { answerReasonTexts, answersOfInvitation } from '../responses/answer-queries.ts';
+import { answersOfInvitation } from '../responses/answer-queries.ts';
 import { NotFoundError } from '../errors.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { type Survey } from '../surveys/model.ts';
@@ -11,6 +11,7 @@ import type { OutgoingMail } from '../mail/transport.ts';
 import { findDelivery, findEvent, findResponse, findTouchpointUnsubscribe, listClicks, type DeliveryRow } from './queries.ts';
 import { INERT_TOKEN } from '../tokens.ts';
 import { reminderStatus, time } from './reminder-status.ts';
+import { localeOf, t, type Locale } from '../i18n/index.ts';
 
 /** One invitation in the delivery log: its event, email (links inert), clicks, answers and reminder. */
 
@@ -56,12 +57,12 @@ export async function deliveryEmail(deps: Deps, id: number, reminder: boolean): 
   return mail;
 }
 
-const propertyList = (json: string | null | undefined): { name: string; value: string }[] => {
+const propertyList = (json: string | null | undefined, locale: Locale): { name: string; value: string }[] => {
   try {
     const parsed = JSON.parse(json || '{}') as Record<string, unknown>;
     return Object.entries(parsed).map(([name, value]) => ({ name, value: typeof value === 'string' ? value : JSON.stringify(value) }));
   } catch {
-    return [{ name: '(unreadable)', value: String(json) }];
+    return [{ name: t(locale, 'deliveries.unreadable'), value: String(json) }];
   }
 };
 
@@ -82,6 +83,7 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
   ]);
   const tz = settings.reporting_time_zone;
   const shown = pageInstants(tz, locals);
+  const locale = localeOf(locals);
   const at = (iso: string | null | undefined) => time(iso, shown);
 
   let email = null;
@@ -120,7 +122,7 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
         updated_at: at(row.updated_at),
       },
     },
-    reminder: reminderStatus(row, survey, shown),
+    reminder: reminderStatus(row, survey, shown, locale),
     reminderRow: { ...shownRow, sent: at(row.reminder_sent_at), next: at(row.reminder_next_attempt_at) },
     survey,
     customer: customer
@@ -133,7 +135,7 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
         }
       : null,
     event: event
-      ? { ...event, occurred: at(event.occurred_at), received: at(event.received_at), planned: at(event.send_at), propertyList: propertyList(event.properties) }
+      ? { ...event, occurred: at(event.occurred_at), received: at(event.received_at), planned: at(event.send_at), propertyList: propertyList(event.properties, locale) }
       : null,
     clicks: clicks.map((c) => ({ ...c, when: at(c.at), automated: c.kind !== 'open' || c.signal !== null })),
     answers: answers.map((a) => ({
@@ -141,8 +143,9 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
       score: a.score,
       comment: a.comment,
       state: a.state,
-      why: answerReasonTexts[a.reason] ?? a.reason,
-      how: `${a.trigger}${a.input ? ` after ${a.input} input` : ', no input'}`,
+      // The reasons' words as the catalogue has them, in the page's language.
+      why: t(locale, 'deliveries.answer_why', { reason: a.reason }),
+      how: a.input ? t(locale, 'deliveries.answer_how_input', { trigger: a.trigger, input: a.input }) : t(locale, 'deliveries.answer_how_none', { trigger: a.trigger }),
       when: at(a.answered_at),
       settles: a.state === 'held' ? at(a.settles_at) : null,
       secondsSinceSent: a.seconds_since_sent,

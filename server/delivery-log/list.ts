@@ -1,6 +1,6 @@
 import { pageView, type PageView } from '../http/paging.ts';
 import { z } from 'zod';
-import { addDays, formatNumber, localMidnight, pageInstants, readerLocale, type InstantFormat } from '../dates.ts';
+import { addDays, localMidnight, pageInstants, type InstantFormat } from '../dates.ts';
 import type { Deps } from '../deps.ts';
 import { ValidationError } from '../errors.ts';
 import { blankToUndefined, calendarDateParam, pageNumberSchema, parseInput } from '../validation.ts';
@@ -10,6 +10,7 @@ import { findSurveyByKey, listSurveys } from '../surveys/queries.ts';
 import { countDeliveries, listDeliveries, type DeliveryFilter, type DeliveryListRow } from './queries.ts';
 import { invitationStates } from '../invitations/states.ts';
 import { reminderStatus, time, type ShownTime } from './reminder-status.ts';
+import { localeOf, t, type Locale } from '../i18n/index.ts';
 
 /** The delivery log: invitations filtered by survey, state and local dates, a page at a time. */
 
@@ -32,7 +33,7 @@ interface DeliveryListItem {
   state: string;
   channel: string;
   sendTime: ShownTime;
-  /** "sent" or "scheduled": which time the row shows. */
+  /** "sent" or "scheduled" (in the page's language): which time the row shows. */
   sendKind: string;
   attempts: number;
   last_error: string | null;
@@ -50,7 +51,7 @@ export interface DeliveryLog extends PageView {
   totalText: string;
 }
 
-function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, shown: InstantFormat): DeliveryListItem {
+function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, shown: InstantFormat, locale: Locale): DeliveryListItem {
   const sent = row.sent_at !== null;
   return {
     id: row.id,
@@ -61,10 +62,10 @@ function listItem(row: DeliveryListRow, surveysByKey: Map<string, Survey>, shown
     channel: row.channel,
     // The zone is named once above the list, not in every one-line row.
     sendTime: time(row.sent_at ?? row.send_at, { ...shown, zone: false })!,
-    sendKind: sent ? 'sent' : 'scheduled',
+    sendKind: t(locale, 'deliveries.state', { state: sent ? 'sent' : 'scheduled' }),
     attempts: row.attempts,
     last_error: row.last_error,
-    reminder: reminderStatus(row, surveysByKey.get(row.survey_key), shown),
+    reminder: reminderStatus(row, surveysByKey.get(row.survey_key), shown, locale),
   };
 }
 
@@ -75,6 +76,7 @@ export async function deliveryLog(deps: Deps, rawQuery: unknown, locals: Record<
   const settings = await getSettings(db);
   const tz = settings.reporting_time_zone;
   const shown = pageInstants(tz, locals);
+  const locale = localeOf(locals);
   if (query.from && query.to && query.from > query.to) throw ValidationError.field('to', 'must not be before from');
   const filter: DeliveryFilter = { state: query.state };
   if (query.survey) {
@@ -101,12 +103,12 @@ export async function deliveryLog(deps: Deps, rawQuery: unknown, locals: Record<
   };
   return {
     filters,
-    items: rows.map((row) => listItem(row, surveysByKey, shown)),
+    items: rows.map((row) => listItem(row, surveysByKey, shown, locale)),
     total,
     timeZone: tz,
     surveys: surveys.map((s) => ({ key: s.key, label: `${s.key} (${s.touchpoint_name})`, selected: s.key === query.survey })),
     states: invitationStates.map((value) => ({ value, selected: value === query.state })),
-    totalText: `${formatNumber(total, readerLocale(locals))} ${total === 1 ? 'invitation' : 'invitations'}`,
+    totalText: t(locale, 'common.invitations', { count: total }),
     ...pageView(page, PAGE_SIZE, total, rows.length, link),
   };
 }

@@ -7,6 +7,7 @@ import { customerView, previewAnswer, previewForm, type PreviewPage } from './as
 import { audit } from '../audit/record.ts';
 import { requestActor } from '../audit/actor.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
+import { localeOf, t } from '../i18n/index.ts';
 
 /** The email's HTML in an opaque origin without scripts, forms or plugins: rendered, never trusted. */
 function sendSandboxedHtml(res: Response, html: string): void {
@@ -35,12 +36,14 @@ export function deliveriesRoutes(deps: Deps): Router {
 
   router.get('/deliveries', editor, async (req, res) => {
     const log = await deliveryLog(deps, req.query, res.locals);
-    res.render('pages/deliveries/index', { title: 'Delivery log', nav: 'deliveries', ...log });
+    const locale = localeOf(res.locals);
+    res.render('pages/deliveries/index', { title: t(locale, 'deliveries.title'), nav: 'deliveries', ...log });
   });
 
   router.get('/deliveries/:id', editor, async (req, res) => {
     const detail = await deliveryDetail(deps, parseId(req.params.id as string), res.locals);
-    res.render('pages/deliveries/show', { title: `Invitation ${detail.invitation.id}`, nav: 'deliveries', ...detail });
+    const locale = localeOf(res.locals);
+    res.render('pages/deliveries/show', { title: t(locale, 'deliveries.page_title', { id: String(detail.invitation.id) }), nav: 'deliveries', ...detail });
   });
 
   router.get('/deliveries/:id/email/html', editor, async (req, res) => {
@@ -56,7 +59,7 @@ export function deliveriesRoutes(deps: Deps): Router {
     const view = await customerView(deps, parseId(req.params.id as string));
     deps.log.info({ userId: (res.locals.user as SignedInUser).id, invitationId: view.invitationId }, `opened invitation ${view.invitationId} as the customer`);
     await audit(deps.db, { actor: requestActor(req, res), action: 'invitation.opened_as_customer', target: { type: 'invitation', id: view.invitationId } }, deps.clock.now());
-    sendPreview(res, await previewForm(view));
+    sendPreview(res, await previewForm(view, localeOf(res.locals)));
   });
 
   // The preview's form: the thanks page the customer would see; nothing is stored.
@@ -64,7 +67,7 @@ export function deliveriesRoutes(deps: Deps): Router {
     const view = await customerView(deps, parseId(req.params.id as string));
     const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
     deps.log.info({ userId: (res.locals.user as SignedInUser).id, invitationId: view.invitationId }, `previewed an answer to invitation ${view.invitationId} as the customer (nothing stored)`);
-    const preview = await previewAnswer(view, body, deps.clock.now());
+    const preview = await previewAnswer(view, localeOf(res.locals), body, deps.clock.now());
     res.status(preview.model.part === 'survey' ? 422 : 200);
     sendPreview(res, preview);
   });

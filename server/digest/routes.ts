@@ -5,6 +5,7 @@ import { getSettings } from '../settings/service.ts';
 import { digestPreference, setDigestPreference } from './service.ts';
 import { DIGEST_HOUR } from './schedule.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
+import { localeOf, t } from '../i18n/index.ts';
 
 /** /digest: anyone signed in chooses whether to get the weekly digest by email. */
 export function digestRoutes(deps: Deps): Router {
@@ -13,14 +14,15 @@ export function digestRoutes(deps: Deps): Router {
 
   router.get('/digest', viewer, async (_req, res) => {
     const user = res.locals.user as SignedInUser;
+    const locale = localeOf(res.locals);
     const [preference, settings] = await Promise.all([digestPreference(deps.db, user.id), getSettings(deps.db)]);
     res.render('pages/digest/index', {
-      title: 'Weekly digest',
+      title: t(locale, 'digest.page_title'),
       nav: 'digest',
       ...preference,
       timeZone: settings.reporting_time_zone,
       hour: `${String(DIGEST_HOUR).padStart(2, '0')}:00`,
-      hint: `Sent to ${user.email}, in ${user.locale === 'de' ? 'German' : 'English'} (your account's language).`,
+      hint: t(locale, 'digest.page_hint', { email: user.email, language: user.locale === 'de' ? 'de' : 'en' }),
     });
   });
 
@@ -29,7 +31,8 @@ export function digestRoutes(deps: Deps): Router {
     const weekly = formChecked(req.body, 'weekly');
     await setDigestPreference(deps.db, user.id, weekly, deps.clock.now());
     deps.log.info({ userId: user.id, weekly }, 'weekly digest preference');
-    setFlash(req, weekly ? `You will get the weekly digest on Mondays at ${user.email}.` : 'You will not get the weekly digest.');
+    const locale = localeOf(res.locals);
+    setFlash(req, weekly ? t(locale, 'digest.page_on', { email: user.email }) : t(locale, 'digest.page_off'));
     res.redirect(303, '/digest');
   });
 

@@ -37,9 +37,6 @@ export const reasonTexts: Readonly<Record<SuppressionReason, string>> = {
   cap_window: 'the customer reached the most invitations allowed in the rolling window (cap)',
 };
 
-/** The explanation of a stored reason (an unknown one as it is). */
-export const reasonText = (reason: string): string => reasonTexts[reason as SuppressionReason] ?? reason;
-
 /** A refused rule: its reason, and the detail with the numbers behind it. */
 export type Refusal = { reason: SuppressionReason; detail: string };
 

@@ -16,6 +16,7 @@ import {
   type FollowUpQuery,
 } from './service.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
+import { localeOf, t } from '../i18n/index.ts';
 
 const responseIdOf = (req: Request) => {
   const id = Number(req.params.responseId);
@@ -39,20 +40,21 @@ export function followUpRoutes(deps: Deps): Router {
   const editor = requireRole('editor');
 
   const page = async (locals: Record<string, unknown>, query: FollowUpQuery, extra: Record<string, unknown> = {}) => {
-    const [list, surveys, owners] = await Promise.all([followUpList(deps.db, query, readerLocale(locals)), listSurveys(deps.db), ownerChoices(deps.db)]);
+    const locale = localeOf(locals);
+    const [list, surveys, owners] = await Promise.all([followUpList(deps.db, query, readerLocale(locals), locale), listSurveys(deps.db), ownerChoices(deps.db, locale)]);
     const survey = list.survey ?? undefined;
     return {
-      title: 'Follow-ups',
+      title: t(locale, 'followups.title'),
       nav: 'follow-ups',
       ...list,
       open: list.status === 'open',
       paged: list.pages > 1 || list.page > 1,
       tabs: [
-        { label: 'Open', href: `/follow-ups${listLink({ status: 'open', survey }, 1)}`, current: list.status === 'open' },
-        { label: 'Done', href: `/follow-ups${listLink({ status: 'done', survey }, 1)}`, current: list.status === 'done' },
+        { label: t(locale, 'followups.tab_open'), href: `/follow-ups${listLink({ status: 'open', survey }, 1)}`, current: list.status === 'open' },
+        { label: t(locale, 'followups.tab_done'), href: `/follow-ups${listLink({ status: 'done', survey }, 1)}`, current: list.status === 'done' },
       ],
       surveyOptions: [
-        { value: '', label: 'All surveys', selected: !list.survey },
+        { value: '', label: t(locale, 'followups.all_surveys'), selected: !list.survey },
         ...surveys.map((s) => ({ value: s.key, label: `${s.touchpoint_name} · ${s.key}`, selected: s.key === list.survey })),
       ],
       noteMax: NOTE_MAX_LENGTH,
@@ -70,7 +72,8 @@ export function followUpRoutes(deps: Deps): Router {
     try {
       const { survey, owner } = await assignOwner(deps.db, req.body, deps.clock.now());
       deps.log.info({ survey, owner }, 'survey owner set');
-      setFlash(req, owner ? `${owner} now gets an email for each new detractor comment on ${survey}.` : `Nobody gets alert emails for ${survey} now.`);
+      const locale = localeOf(res.locals);
+      setFlash(req, owner ? t(locale, 'followups.owner_set', { owner, survey }) : t(locale, 'followups.owner_removed', { survey }));
       res.redirect(303, '/follow-ups#owners');
     } catch (err) {
       const failed = fieldErrors(err);
@@ -83,7 +86,8 @@ export function followUpRoutes(deps: Deps): Router {
     const responseId = responseIdOf(req);
     try {
       const marked = await markFollowedUp(deps.db, { responseId, userId: user.id, note: (req.body as Record<string, unknown>)?.note }, deps.clock.now());
-      setFlash(req, marked ? 'Marked as followed up.' : 'Someone had marked this one followed up already.');
+      const locale = localeOf(res.locals);
+      setFlash(req, marked ? t(locale, 'followups.marked') : t(locale, 'followups.marked_already'));
       res.redirect(303, backTo(req.body));
     } catch (err) {
       const failed = fieldErrors(err);
@@ -95,7 +99,8 @@ export function followUpRoutes(deps: Deps): Router {
 
   router.post('/follow-ups/:responseId/reopen', editor, async (req, res) => {
     await reopenFollowUp(deps.db, responseIdOf(req));
-    setFlash(req, 'Back on the open list.');
+    const locale = localeOf(res.locals);
+    setFlash(req, t(locale, 'followups.reopened'));
     res.redirect(303, backTo({ ...req.body, status: 'done' }));
   });
 

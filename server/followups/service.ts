@@ -9,7 +9,8 @@ import { blankToUndefined, pageNumberSchema, parseInput } from '../validation.ts
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey, listSurveys } from '../surveys/queries.ts';
 import { listUsers } from '../auth/queries.ts';
-import { formatInstant, formatNumber, type InstantFormat } from '../dates.ts';
+import { formatInstant, type InstantFormat } from '../dates.ts';
+import { t, type Locale } from '../i18n/index.ts';
 import {
   deleteFollowUp,
   insertFollowUp,
@@ -94,8 +95,8 @@ const itemOf = (shown: InstantFormat) => (r: FollowUpRow): FollowUpItem => ({
   note: r.note,
 });
 
-/** One page of detractors' comments, open or done, newest first, times in the reporting time zone. */
-export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en'): Promise<FollowUpList> {
+/** One page of detractors' comments, open or done, newest first, times in the reporting time zone (dates in the reader's `locale`, words in the page's `lang`). */
+export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en', lang: Locale = 'en'): Promise<FollowUpList> {
   const { reporting_time_zone: tz } = await getSettings(db);
   let surveyId: number | null = null;
   if (query.survey) {
@@ -110,7 +111,7 @@ export async function followUpList(db: Knex, query: FollowUpQuery, locale = 'en'
     survey: query.survey ?? null,
     timeZone: tz,
     total,
-    totalText: `${formatNumber(total, locale)} ${total === 1 ? 'follow-up' : 'follow-ups'}`,
+    totalText: t(lang, 'followups.count', { count: total }),
     items: rows.map(itemOf({ timeZone: tz, locale })),
     ...pageView(page, PAGE_SIZE, total, rows.length, (n) => listLink(query, n)),
   };
@@ -141,8 +142,8 @@ export interface OwnerChoice {
   users: { value: string; label: string; selected: boolean }[];
 }
 
-/** Every survey with its owner (if any) and the active users who could own it. */
-export async function ownerChoices(db: Knex): Promise<OwnerChoice[]> {
+/** Every survey with its owner (if any) and the active users who could own it, the choice of nobody in the page's `locale`. */
+export async function ownerChoices(db: Knex, locale: Locale = 'en'): Promise<OwnerChoice[]> {
   const [surveys, owners, users] = await Promise.all([listSurveys(db), listOwners(db), listUsers(db)]);
   const ownerOf = new Map(owners.map((o) => [o.survey_id, o.user_id]));
   return surveys
@@ -155,7 +156,7 @@ export async function ownerChoices(db: Knex): Promise<OwnerChoice[]> {
         surveyLabel: `${s.touchpoint_name} · ${s.key}`,
         ownerId,
         users: [
-          { value: '', label: 'Nobody (no alert emails)', selected: ownerId === null },
+          { value: '', label: t(locale, 'followups.nobody'), selected: ownerId === null },
           ...candidates.map((u) => ({ value: String(u.id), label: u.name ? `${u.name} <${u.email}>` : u.email, selected: u.id === ownerId })),
         ],
       };

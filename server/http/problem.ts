@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, fieldSentence, NotFoundError, UnavailableError } from '../errors.ts';
 import { isTransientDbError } from '../db/dialect.ts';
 import type { Log } from '../log.ts';
+import { localeOf, locales, pickLocale, t, type Locale } from '../i18n/index.ts';
 
 const isApi = (req: Request) => req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/widget/');
 
@@ -23,6 +24,33 @@ function fromParserError(err: { type?: string; status?: number; message?: string
       return typeof err.status === 'number' && err.status >= 400 && err.status < 500
         ? new AppError(err.status, 'bad-request', err.message ?? 'Bad request')
         : null;
+  }
+}
+
+/**
+ * The error page's words for the common errors, in the page's language; any other message as it is
+ * (the JSON API's problem bodies stay English).
+ */
+function pageText(locale: Locale, message: string): string {
+  switch (message) {
+    case 'There is nothing at this address':
+      return t(locale, 'error.nothing_here');
+    case 'Something went wrong on our side; it has been logged':
+      return t(locale, 'error.internal');
+    case 'The database is busy for a moment; nothing was changed':
+      return t(locale, 'error.busy');
+    case 'Try again in a moment.':
+      return t(locale, 'error.busy_hint');
+    case 'The form has expired; reload the page and try again':
+      return t(locale, 'error.form_expired');
+    case 'Sign in first':
+      return t(locale, 'error.sign_in_first');
+    case 'Touchpoint is set up already; sign in instead':
+      return t(locale, 'error.set_up_already');
+    case 'This link is not valid; check that you copied all of it':
+      return t(locale, 'error.link_invalid');
+    default:
+      return message;
   }
 }
 
@@ -57,12 +85,14 @@ export function errorHandler(log: Log): ErrorRequestHandler {
       );
       return;
     }
+    // The page's language; before the session's middleware set it (a form without its token), the browser's.
+    const locale = res.locals.locale ? localeOf(res.locals) : pickLocale(req.acceptsLanguages(...locales) || undefined);
     res.render('pages/error', {
       layout: res.locals.user ? 'main' : 'public',
-      title: problem.status === 404 ? 'Not found' : 'Error',
+      title: problem.status === 404 ? t(locale, 'error.not_found_title') : t(locale, 'error.title'),
       status: problem.status,
-      message: problem.message,
-      hint: problem.hint,
+      message: pageText(locale, problem.message),
+      hint: problem.hint === undefined ? undefined : pageText(locale, problem.hint),
     });
   };
 }

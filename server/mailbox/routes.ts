@@ -7,7 +7,7 @@ import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from 
 import { requireRole } from '../auth/middleware.ts';
 import { inertLinks } from '../tokens.ts';
 import { nextScheduled } from '../invitations/queue-stats.ts';
-import { plural } from '../i18n/index.ts';
+import { localeOf, t } from '../i18n/index.ts';
 
 const LIST_LIMIT = 200;
 
@@ -44,20 +44,27 @@ export function mailboxRoutes(deps: Deps): Router {
 
   const instants = async (locals: Record<string, unknown>) => pageInstants((await getSettings(deps.db)).reporting_time_zone, locals);
 
-  /** When the worker sends its next email, in words: "at 14:05 (in 12 minutes)", or "now". */
+  /** When the worker sends its next email, in words (the page's language): "at 14:05 (in 12 minutes)", or "now". */
   const nextEmail = async (locals: Record<string, unknown>) => {
     const next = await nextScheduled(deps.db);
     if (!next) return null;
+    const locale = localeOf(locals);
     const minutes = Math.ceil((Date.parse(next.at) - deps.clock.now().getTime()) / 60_000);
-    const when = minutes <= 0 ? 'now: the worker sends it within seconds' : `${formatInstant(next.at, await instants(locals))} (in ${minutes < 120 ? plural(minutes, 'minute') : plural(Math.round(minutes / 60), 'hour')}; the survey's send delay and quiet hours set it)`;
-    return { ...next, when, waiting: plural(next.count, 'invitation') };
+    const at = minutes <= 0 ? '' : formatInstant(next.at, await instants(locals));
+    const when =
+      minutes <= 0
+        ? t(locale, 'mailbox.next_now')
+        : minutes < 120
+          ? t(locale, 'mailbox.next_minutes', { at, count: minutes })
+          : t(locale, 'mailbox.next_hours', { at, count: Math.round(minutes / 60) });
+    return { ...next, when };
   };
 
   router.get('/mailbox', admin, async (_req, res) => {
     const shown = await instants(res.locals);
     const messages = (await listMailboxMessages(deps.db, LIST_LIMIT)).map((m) => ({ ...m, at: formatInstant(m.created_at, shown) }));
     res.render('pages/mailbox/index', {
-      title: 'Mailbox',
+      title: t(localeOf(res.locals), 'mailbox.title'),
       nav: 'mailbox',
       messages,
       next: await nextEmail(res.locals),

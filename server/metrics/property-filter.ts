@@ -51,5 +51,3 @@ export const whereSchema = z
 /** The filters as `where` entries, for URLs. */
 export const whereEntries = (filters: PropertyFilter[]): string[] => filters.flatMap((f) => f.values.map((v) => `${f.name}:${v}`));
 
-/** The filters in words: "region is north or south; plan is team". */
-export const describeFilters = (filters: PropertyFilter[]): string => filters.map((f) => `${f.name} is ${f.values.join(' or ')}`).join('; ');

@@ -19,18 +19,6 @@ type AnswerChannel = 'email' | 'link' | 'web';
  */
 export type AnswerReason = 'held' | 'person' | 'settle_window' | 'different_scores' | 'trap_link' | 'replaced' | 'closed' | 'erased';
 
-/** What each reason means, for the delivery log. */
-export const answerReasonTexts: Record<AnswerReason, string> = {
-  held: 'held: saved without a sign of a person; it counts when its settle window ends, unless a scanner shows itself first',
-  person: 'counted at once: Send after the customer used the page',
-  settle_window: 'counted: nothing suspicious happened within its settle window',
-  different_scores: 'discarded as automated: another score of this email was opened within its window (a link scanner)',
-  trap_link: 'discarded as automated: the hidden trap link was hit within its window (a link scanner)',
-  replaced: 'replaced by a later answer to the same email',
-  closed: 'not counted: it came after the edit window had closed',
-  erased: 'discarded: the customer was erased',
-};
-
 export interface NewAnswer {
   survey_id: number;
   invitation_id: number | null;

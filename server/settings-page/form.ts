@@ -2,6 +2,7 @@ import type { FieldError } from '../errors.ts';
 import { ValidationError } from '../errors.ts';
 import { formChecked, formNumber, formText, parseFormFields } from '../http/forms.ts';
 import { globalRulesSchema, settingsSchema, type Settings } from '../settings/service.ts';
+import { t, type Locale } from '../i18n/index.ts';
 
 /** The settings page's fields, flat as the form sends them (all strings; checkboxes on or absent). */
 export type SettingsForm = Record<string, string | boolean>;
@@ -79,11 +80,11 @@ export function readSettingsForm(raw: unknown): SettingsForm {
  * The settings a submitted form asks for, checking every field at once so the
  * page can show each error beside its field (a ValidationError naming form fields).
  */
-export function settingsFromForm(form: SettingsForm): Omit<Settings, 'widget_origins'> {
+export function settingsFromForm(form: SettingsForm, locale: Locale = 'en'): Omit<Settings, 'widget_origins'> {
   const errors: FieldError[] = [];
   const pairOff = (a: string, b: string): boolean => {
     if (form[a] === '' && form[b] === '') return true;
-    for (const name of [a, b]) if (form[name] === '') errors.push({ field: name, message: 'is needed too (leave both blank to turn this rule off)' });
+    for (const name of [a, b]) if (form[name] === '') errors.push({ field: name, message: t(locale, 'settings.pair_needed') });
     return false;
   };
 

@@ -11,6 +11,7 @@ import { formFieldOf, formFromSettings, readSettingsForm, settingsFromForm, widg
 import { formRaw } from '../http/forms.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { rebuildDailyRollup } from '../rollups/rebuild.ts';
+import { localeOf, t, type Locale } from '../i18n/index.ts';
 
 /** /settings: admins set the reporting time zone, sender, branding and the global contact rules. */
 export function settingsRoutes(deps: Deps): Router {
@@ -18,11 +19,11 @@ export function settingsRoutes(deps: Deps): Router {
   const admin = requireRole('admin');
   const zones = timeZoneChoices();
 
-  const page = async (values: SettingsForm, extra: Record<string, unknown> = {}, saved?: Settings) => {
+  const page = async (locale: Locale, values: SettingsForm, extra: Record<string, unknown> = {}, saved?: Settings) => {
     const tz = String(values.reporting_time_zone);
     const list = zones.includes(tz) || !tz ? zones : [tz, ...zones];
     return {
-      title: 'Settings',
+      title: t(locale, 'settings.title'),
       nav: 'settings',
       values,
       linkSecret: await signingSecret(deps.db, 'link'),
@@ -41,25 +42,26 @@ export function settingsRoutes(deps: Deps): Router {
 
   router.get('/settings', admin, async (_req, res) => {
     const settings = await getSettings(deps.db);
-    res.render('pages/settings/index', await page(formFromSettings(settings), {}, settings));
+    res.render('pages/settings/index', await page(localeOf(res.locals), formFromSettings(settings), {}, settings));
   });
 
   router.post('/settings', admin, async (req, res) => {
+    const locale = localeOf(res.locals);
     const form = readSettingsForm(req.body);
     const before = await getSettings(deps.db);
     let saved;
     try {
-      saved = await updateSettings(deps.db, settingsFromForm(form), { actor: requestActor(req, res), at: deps.clock.now() });
+      saved = await updateSettings(deps.db, settingsFromForm(form, locale), { actor: requestActor(req, res), at: deps.clock.now() });
     } catch (err) {
       const failed = fieldErrors(err, formFieldOf);
-      return res.status(failed.status).render('pages/settings/index', await page(form, { errors: failed.errors, formError: failed.message }, before));
+      return res.status(failed.status).render('pages/settings/index', await page(locale, form, { errors: failed.errors, formError: failed.message }, before));
     }
     if (saved.reporting_time_zone !== before.reporting_time_zone) {
       // Daily buckets are days in the reporting time zone: recount them in the new one.
       await rebuildDailyRollup(deps.db, saved.reporting_time_zone);
       deps.log.info({ from: before.reporting_time_zone, to: saved.reporting_time_zone }, 'reporting time zone changed; daily rollup rebuilt');
     }
-    setFlash(req, 'Settings saved.');
+    setFlash(req, t(locale, 'settings.flash_saved'));
     res.redirect(303, '/settings');
   });
 
@@ -71,7 +73,7 @@ export function settingsRoutes(deps: Deps): Router {
       await audit(trx, { actor: requestActor(req, res), action: 'settings.link_secret_replaced', target: { type: 'settings', label: 'Link signing secret' } }, deps.clock.now());
     });
     deps.log.info({ userId: req.session.userId }, 'web link signing secret replaced');
-    setFlash(req, 'A new link secret is in force. Links signed with the old one no longer work.');
+    setFlash(req, t(localeOf(res.locals), 'settings.flash_link_secret'));
     res.redirect(303, '/settings#signed-links');
   });
 
@@ -83,9 +85,9 @@ export function settingsRoutes(deps: Deps): Router {
     } catch (err) {
       const failed = fieldErrors(err);
       const settings = await getSettings(deps.db);
-      return res.status(failed.status).render('pages/settings/index', await page(formFromSettings(settings), { widgetOrigins: text, widgetErrors: failed.errors, formError: failed.message }, settings));
+      return res.status(failed.status).render('pages/settings/index', await page(localeOf(res.locals), formFromSettings(settings), { widgetOrigins: text, widgetErrors: failed.errors, formError: failed.message }, settings));
     }
-    setFlash(req, 'The widget\'s sites are saved.');
+    setFlash(req, t(localeOf(res.locals), 'settings.flash_origins'));
     res.redirect(303, '/settings#widget');
   });
 
@@ -95,7 +97,7 @@ export function settingsRoutes(deps: Deps): Router {
       await replaceSigningSecret(trx, 'widget');
       await audit(trx, { actor: requestActor(req, res), action: 'settings.widget_secret_replaced', target: { type: 'settings', label: 'Widget secret' } }, deps.clock.now());
     });
-    setFlash(req, 'A new widget secret is in force. Pages signed with the old one show no survey until your site signs with the new one.');
+    setFlash(req, t(localeOf(res.locals), 'settings.flash_widget_secret'));
     res.redirect(303, '/settings#widget');
   });
 

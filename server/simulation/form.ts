@@ -5,6 +5,7 @@ import { globalRulesSchema, type GlobalRules } from '../settings/service.ts';
 import { surveyRulesSchema, type Survey } from '../surveys/model.ts';
 import { surveyInputSchema } from '../surveys/schemas.ts';
 import type { ProposedRules } from './service.ts';
+import { t, type Locale } from '../i18n/index.ts';
 
 /**
  * The simulation form: the survey's rule fields (named as on the survey form,
@@ -51,12 +52,12 @@ function bounds(schema: z.core.$ZodType): { min: number | null; max: number | nu
 }
 
 /** A number out of its schema's range (or past what a number holds), in this page's words: "must be between 0 and 100". */
-function rangeMessage(issue: z.core.$ZodIssue, field: keyof typeof limits): string {
+const rangeMessage = (locale: Locale) => (issue: z.core.$ZodIssue, field: keyof typeof limits): string => {
   const outOfRange = issue.code === 'too_big' || issue.code === 'too_small' || (issue.code === 'invalid_type' && issue.expected === 'number');
   if (!outOfRange) return issue.message;
   const { min, max } = bounds(limits[field]);
-  return `must be between ${min} and ${max}`;
-}
+  return t(locale, 'simulation.between', { min: String(min), max: String(max) });
+};
 
 /** Today's rules as form values. */
 export function formFromRules(survey: Survey, global: GlobalRules): SimulationForm {
@@ -84,9 +85,9 @@ export function readSimulationForm(raw: unknown, today: SimulationForm): Simulat
   return form;
 }
 
-/** The proposed rules the form describes; a ValidationError names every bad field. */
-export function proposedFromForm(form: SimulationForm, survey: Survey, global: GlobalRules): ProposedRules {
-  const { values: numbers, errors } = parseFormFields(form, numberFields, rangeMessage);
+/** The proposed rules the form describes; a ValidationError names every bad field (in `locale`, where the message is this form's own). */
+export function proposedFromForm(form: SimulationForm, survey: Survey, global: GlobalRules, locale: Locale = 'en'): ProposedRules {
+  const { values: numbers, errors } = parseFormFields(form, numberFields, rangeMessage(locale));
   const rules = {
     // Rules the form does not show (reminders, overrides of the global cooldowns) stay as they are.
     ...survey.rules,
@@ -96,14 +97,14 @@ export function proposedFromForm(form: SimulationForm, survey: Survey, global: G
   delete rules.quiet_hours;
   if (form.quiet_hours_mode === 'off') rules.quiet_hours = null;
   else if (form.quiet_hours_mode === 'own') {
-    for (const end of ['start', 'end']) if (!form[`quiet_hours_${end}`]) errors.push({ field: `quiet_hours_${end}`, message: "is needed for the survey's own quiet hours" });
+    for (const end of ['start', 'end']) if (!form[`quiet_hours_${end}`]) errors.push({ field: `quiet_hours_${end}`, message: t(locale, 'surveys.quiet_hours_needed') });
     rules.quiet_hours = { start: form.quiet_hours_start, end: form.quiet_hours_end };
-  } else if (form.quiet_hours_mode !== 'global') errors.push({ field: 'quiet_hours_mode', message: 'must be global, own or off' });
+  } else if (form.quiet_hours_mode !== 'global') errors.push({ field: 'quiet_hours_mode', message: t(locale, 'simulation.quiet_mode_invalid') });
 
   const capCount = numbers.global_cap_count ?? null;
   const capWindow = numbers.global_cap_window_days ?? null;
   if ((capCount === null) !== (capWindow === null) && !errors.some((e) => e.field.startsWith('global_cap'))) {
-    errors.push({ field: capCount === null ? 'global_cap_count' : 'global_cap_window_days', message: 'give both the number of invitations and the window, or neither (no cap)' });
+    errors.push({ field: capCount === null ? 'global_cap_count' : 'global_cap_window_days', message: t(locale, 'simulation.cap_both') });
   }
   const proposedGlobal: GlobalRules = {
     ...global,

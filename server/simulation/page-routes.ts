@@ -8,43 +8,25 @@ import { formatInstant, pageInstants, type InstantFormat } from '../dates.ts';
 import { formFromRules, proposedFromForm, readSimulationForm, type SimulationForm } from './form.ts';
 import { simulateRules, type SimulationReport, type Tally } from './service.ts';
 import { requireRole } from '../auth/middleware.ts';
-
-const reasonLabels: Record<string, string> = {
-  no_active_survey: 'no active survey',
-  too_old: 'event too old',
-  invalid_contact: 'no usable email',
-  erased: 'erased',
-  unsubscribed: 'unsubscribed',
-  bounced: 'bounced',
-  sampled_out: 'sampled out',
-  cooldown_global: 'global cooldown',
-  cooldown_survey: 'survey cooldown',
-  cap_window: 'cap',
-};
-
-const fieldLabels: Record<string, string> = {
-  sample_rate: 'sample rate',
-  send_delay_minutes: 'send delay',
-  cooldown_after_invitation_days: "the survey's cooldown after an invitation",
-  cooldown_after_response_days: "the survey's cooldown after a response",
-  quiet_hours_mode: 'quiet hours',
-  quiet_hours_start: 'quiet hours start',
-  quiet_hours_end: 'quiet hours end',
-  global_cooldown_after_invitation_days: 'the global cooldown after an invitation',
-  global_cooldown_after_response_days: 'the global cooldown after a response',
-  global_cap_count: 'the cap (invitations)',
-  global_cap_window_days: 'the cap (window)',
-};
+import { localeOf, t, type Locale } from '../i18n/index.ts';
+import { quietOptions } from '../survey-editor/form-page.ts';
 
 const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '±0');
 
+/** An example's decision ("scheduled", "suppressed: cooldown_survey") in the page's language; the reason stays a code, as in the delivery log. */
+function outcome(locale: Locale, decision: string): string {
+  if (decision === 'scheduled') return t(locale, 'simulation.scheduled');
+  const suppressed = /^suppressed: (.*)$/.exec(decision);
+  return suppressed ? t(locale, 'simulation.suppressed', { reason: suppressed[1] }) : decision;
+}
+
 /** The report as the page shows it: per touchpoint, actual beside simulated, per reason. */
-function reportView(report: SimulationReport, shown: InstantFormat) {
+function reportView(locale: Locale, report: SimulationReport, shown: InstantFormat) {
   const reasons = report.reasons.filter((r) => r !== 'duplicate_event');
   const compare = (actual: Tally, simulated: Tally) => ({
     invitations: { actual: actual.invitations, simulated: simulated.invitations, change: signed(simulated.invitations - actual.invitations) },
     reasons: reasons
-      .map((r) => ({ reason: r, label: reasonLabels[r] ?? r, actual: actual.suppressed[r] ?? 0, simulated: simulated.suppressed[r] ?? 0 }))
+      .map((r) => ({ reason: r, label: t(locale, 'simulation.reason', { reason: r }), actual: actual.suppressed[r] ?? 0, simulated: simulated.suppressed[r] ?? 0 }))
       .filter((r) => r.actual || r.simulated)
       .map((r) => ({ ...r, change: signed(r.simulated - r.actual) })),
   });
@@ -60,7 +42,9 @@ function reportView(report: SimulationReport, shown: InstantFormat) {
     examples: report.examples.map((e) => ({
       ...e,
       when: formatInstant(e.received_at, shown),
-      detail: e.send_at ? `send at ${formatInstant(e.send_at, shown)}` : e.detail,
+      actual: outcome(locale, e.actual),
+      simulated: outcome(locale, e.simulated),
+      detail: e.send_at ? t(locale, 'simulation.send_at', { when: formatInstant(e.send_at, shown) }) : e.detail,
       href: `/customers/${encodeURIComponent(e.customer)}`,
     })),
   };
@@ -71,48 +55,46 @@ export function simulationPageRoutes(deps: Deps): Router {
   const router = Router();
   const editor = requireRole('editor');
 
-  async function page(key: string) {
+  async function page(key: string, locale: Locale) {
     const survey = await findSurveyByKey(deps.db, key);
-    if (!survey) throw new NotFoundError(`No survey has the key ${key}`);
+    if (!survey) throw new NotFoundError(t(locale, 'surveys.not_found', { key }));
     const settings = await getSettings(deps.db);
     return { survey, settings, today: formFromRules(survey, settings.contact_rules) };
   }
-  const view = (survey: { key: string; touchpoint_key: string; status: string }, values: SimulationForm, extra: Record<string, unknown>) => ({
-    title: `Simulate rules · ${survey.key}`,
+  const view = (locale: Locale, survey: { key: string; touchpoint_key: string; status: string }, values: SimulationForm, extra: Record<string, unknown>) => ({
+    title: t(locale, 'simulation.title', { key: survey.key }),
     nav: 'surveys',
     survey,
     values,
     action: `/surveys/${encodeURIComponent(survey.key)}/simulate`,
-    quietOptions: [
-      { value: 'global', label: 'Follow the global quiet hours', selected: values.quiet_hours_mode === 'global' },
-      { value: 'own', label: 'Use the times below', selected: values.quiet_hours_mode === 'own' },
-      { value: 'off', label: 'None: send at any hour', selected: values.quiet_hours_mode === 'off' },
-    ],
+    quietOptions: quietOptions(locale, values.quiet_hours_mode),
     errors: {},
     ...extra,
   });
 
   router.get('/surveys/:key/simulate', editor, async (req, res) => {
-    const { survey, today } = await page(req.params.key as string);
-    res.render('pages/simulation/index', view(survey, today, {}));
+    const locale = localeOf(res.locals);
+    const { survey, today } = await page(req.params.key as string, locale);
+    res.render('pages/simulation/index', view(locale, survey, today, {}));
   });
 
   router.post('/surveys/:key/simulate', editor, async (req, res) => {
-    const { survey, settings, today } = await page(req.params.key as string);
+    const locale = localeOf(res.locals);
+    const { survey, settings, today } = await page(req.params.key as string, locale);
     const values = readSimulationForm(req.body, today);
     let proposed;
     try {
-      proposed = proposedFromForm(values, survey, settings.contact_rules);
+      proposed = proposedFromForm(values, survey, settings.contact_rules, locale);
     } catch (err) {
       const failed = fieldErrors(err);
-      res.status(failed.status).render('pages/simulation/index', view(survey, values, { errors: failed.errors, formError: failed.message }));
+      res.status(failed.status).render('pages/simulation/index', view(locale, survey, values, { errors: failed.errors, formError: Object.keys(failed.errors).length ? t(locale, 'surveys.fix_fields') : failed.message }));
       return;
     }
     const report = await simulateRules(deps.db, survey.key, proposed, deps.clock.now());
     const changedFields = Object.keys(today)
       .filter((k) => today[k] !== values[k])
-      .map((k) => ({ field: k, label: fieldLabels[k] ?? k, from: today[k] || 'off', to: values[k] || 'off' }));
-    res.render('pages/simulation/index', view(survey, values, { report: reportView(report, pageInstants(settings.reporting_time_zone, res.locals)), changedFields, timeZone: settings.reporting_time_zone }));
+      .map((k) => ({ field: k, label: t(locale, 'simulation.field', { field: k }), from: today[k] || t(locale, 'simulation.off'), to: values[k] || t(locale, 'simulation.off') }));
+    res.render('pages/simulation/index', view(locale, survey, values, { report: reportView(locale, report, pageInstants(settings.reporting_time_zone, res.locals)), changedFields, timeZone: settings.reporting_time_zone }));
   });
 
   return router;

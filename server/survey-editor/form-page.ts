@@ -1,29 +1,44 @@
 import type { Deps } from '../deps.ts';
-import { locales } from '../i18n/index.ts';
+import { fieldErrors } from '../http/forms.ts';
+import { locales, t, type Locale } from '../i18n/index.ts';
 import { metrics, surveyStatuses, type Metric, type Survey } from '../surveys/model.ts';
 import { listTouchpoints } from '../surveys/queries.ts';
-import { wordingFields, type SurveyForm } from './form.ts';
+import { formFieldOf, wordingFields, type SurveyForm } from './form.ts';
 
 /** The survey form page (new, edit, and back from a preview): its view model. */
 
 const metricNames: Record<Metric, string> = { nps: 'NPS (0–10)', csat: 'CSAT (1–5)', ces: 'CES (1–7)' };
-const localeNames: Record<string, string> = { en: 'English', de: 'Deutsch' };
-const wordingLabels: Record<(typeof wordingFields)[number], { label: string; hint?: string }> = {
-  question: { label: 'Question', hint: 'Leave it blank to offer no survey in this language.' },
-  low_label: { label: 'Label at the low end of the scale' },
-  high_label: { label: 'Label at the high end of the scale' },
-  comment_prompt: { label: 'Comment prompt', hint: 'Asked after the score.' },
-  thank_you: { label: 'Thank-you message' },
-};
+/** A wording field's label and hint in the page's language. */
+function wordingLabel(locale: Locale, field: (typeof wordingFields)[number]): { label: string; hint?: string } {
+  switch (field) {
+    case 'question':
+      return { label: t(locale, 'surveys.wording_question'), hint: t(locale, 'surveys.wording_question_hint') };
+    case 'low_label':
+      return { label: t(locale, 'surveys.wording_low_label') };
+    case 'high_label':
+      return { label: t(locale, 'surveys.wording_high_label') };
+    case 'comment_prompt':
+      return { label: t(locale, 'surveys.wording_comment_prompt'), hint: t(locale, 'surveys.wording_comment_prompt_hint') };
+    case 'thank_you':
+      return { label: t(locale, 'surveys.wording_thank_you') };
+  }
+}
 const options = (values: readonly string[], selected: string, label: (v: string) => string = (v) => v) =>
   values.map((value) => ({ value, label: label(value), selected: value === selected }));
 
-/** The survey form's view model: values as typed, errors beside their fields. */
-export async function formPage(deps: Deps, values: SurveyForm, extra: { survey?: Survey; errors?: Record<string, string>; formError?: string } = {}) {
+/** The form's errors beside their fields, the summary above it in the page's language (the messages themselves are the service's). */
+export function formErrors(locale: Locale, err: unknown, values: SurveyForm): ReturnType<typeof fieldErrors> {
+  const failed = fieldErrors(err, (f) => formFieldOf(f, values.default_locale));
+  return Object.keys(failed.errors).length ? { ...failed, message: t(locale, 'surveys.fix_fields') } : failed;
+}
+
+/** The survey form's view model: values as typed, errors beside their fields, texts in the page's language. */
+export async function formPage(deps: Deps, locale: Locale, values: SurveyForm, extra: { survey?: Survey; errors?: Record<string, string>; formError?: string } = {}) {
   const errors = extra.errors ?? {};
   const survey = extra.survey;
+  const languageName = (l: string) => t(locale, 'surveys.language_name', { locale: l });
   return {
-    title: survey ? `Survey ${survey.key}` : 'New survey',
+    title: survey ? t(locale, 'surveys.survey_key', { key: survey.key }) : t(locale, 'surveys.new'),
     nav: 'surveys',
     values,
     errors,
@@ -35,37 +50,41 @@ export async function formPage(deps: Deps, values: SurveyForm, extra: { survey?:
     touchpoints: await listTouchpoints(deps.db),
     metricOptions: options(metrics, values.metric, (m) => metricNames[m as Metric]),
     templateLinks: metrics.map((m) => ({ metric: m, label: metricNames[m], current: m === values.metric })),
-    statusOptions: options(surveyStatuses, values.status),
+    statusOptions: options(surveyStatuses, values.status, (status) => t(locale, 'surveys.status_name', { status })),
     channelOptions: [
-      { value: 'email', label: 'Email: each event can send an invitation', selected: !['web', 'email_or_web', 'link'].includes(String(values.channel)) },
-      { value: 'web', label: 'Website: shown by the widget on your site (Settings)', selected: values.channel === 'web' },
-      { value: 'email_or_web', label: 'Website, else email: the widget if the customer visits within the web window, else an email', selected: values.channel === 'email_or_web' },
-      { value: 'link', label: 'Web link only: events send no email', selected: values.channel === 'link' },
+      { value: 'email', label: t(locale, 'surveys.channel_email'), selected: !['web', 'email_or_web', 'link'].includes(String(values.channel)) },
+      { value: 'web', label: t(locale, 'surveys.channel_web'), selected: values.channel === 'web' },
+      { value: 'email_or_web', label: t(locale, 'surveys.channel_email_or_web'), selected: values.channel === 'email_or_web' },
+      { value: 'link', label: t(locale, 'surveys.channel_link'), selected: values.channel === 'link' },
     ],
     publicLinkOptions: [
-      { value: 'off', label: 'Off: only the people the survey emails can answer', selected: values.public_link !== 'on' },
-      { value: 'on', label: 'On: anyone with the web link can answer', selected: values.public_link === 'on' },
+      { value: 'off', label: t(locale, 'surveys.public_link_off'), selected: values.public_link !== 'on' },
+      { value: 'on', label: t(locale, 'surveys.public_link_on'), selected: values.public_link === 'on' },
     ],
     countAnonymousOptions: [
-      { value: 'on', label: 'Count them in the scores (shown as their own source too)', selected: values.count_anonymous !== 'off' },
-      { value: 'off', label: 'Leave them out of the scores unless a filter asks for them', selected: values.count_anonymous === 'off' },
+      { value: 'on', label: t(locale, 'surveys.count_anonymous_on'), selected: values.count_anonymous !== 'off' },
+      { value: 'off', label: t(locale, 'surveys.count_anonymous_off'), selected: values.count_anonymous === 'off' },
     ],
-    localeOptions: options(locales, values.default_locale, (l) => localeNames[l] ?? l),
-    quietOptions: [
-      { value: 'global', label: 'Follow the global quiet hours', selected: values.quiet_hours_mode === 'global' },
-      { value: 'own', label: 'Use the times below', selected: values.quiet_hours_mode === 'own' },
-      { value: 'off', label: 'None: send at any hour', selected: values.quiet_hours_mode === 'off' },
-    ],
-    wordings: locales.map((locale) => ({
-      locale,
-      name: localeNames[locale] ?? locale,
+    localeOptions: options(locales, values.default_locale, languageName),
+    quietOptions: quietOptions(locale, values.quiet_hours_mode),
+    wordings: locales.map((wordingLocale) => ({
+      locale: wordingLocale,
+      name: languageName(wordingLocale),
       fields: wordingFields.map((f) => ({
-        name: `${f}_${locale}`,
-        label: wordingLabels[f].label,
-        hint: wordingLabels[f].hint,
-        value: values[`${f}_${locale}`],
-        error: errors[`${f}_${locale}`],
+        name: `${f}_${wordingLocale}`,
+        ...wordingLabel(locale, f),
+        value: values[`${f}_${wordingLocale}`],
+        error: errors[`${f}_${wordingLocale}`],
       })),
     })),
   };
+}
+
+/** The quiet-hours choices (the survey form's and the simulation's). */
+export function quietOptions(locale: Locale, mode: string | undefined) {
+  return [
+    { value: 'global', label: t(locale, 'surveys.quiet_global'), selected: mode === 'global' },
+    { value: 'own', label: t(locale, 'surveys.quiet_own'), selected: mode === 'own' },
+    { value: 'off', label: t(locale, 'surveys.quiet_off'), selected: mode === 'off' },
+  ];
 }

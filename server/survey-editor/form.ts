@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.ts';
 import { formNumber, formText, parseFormFields } from '../http/forms.ts';
-import { locales } from '../i18n/index.ts';
+import { locales, t, type Locale } from '../i18n/index.ts';
 import { defaultSurveyRules, surveyRulesSchema, type Metric, type Survey, type Wording } from '../surveys/model.ts';
 import { z } from 'zod';
 import { surveyInputSchema, type SurveyInput, type SurveyPatch } from '../surveys/schemas.ts';
@@ -135,9 +135,9 @@ export function rulesKeptFromSurvey(rules: Survey['rules']): Survey['rules'] {
  * The survey the form asks for, as the service takes it. The numbers are
  * parsed here (the form sends text) by the survey schema's own fields;
  * everything else is checked by the service, so the API, files and the form
- * share one set of rules.
+ * share one set of rules. `locale`: the language of the form's own messages.
  */
-export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputSchema): SurveyInput & SurveyPatch {
+export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputSchema, locale: Locale = 'en'): SurveyInput & SurveyPatch {
   const { values: numbers, errors } = parseFormFields(form, numberFields);
   const perLocale = (field: string, keepEmpty: boolean) => {
     const values: Record<string, string> = {};
@@ -183,7 +183,7 @@ export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputS
     },
   };
   if (quietMode === 'own') {
-    for (const end of ['start', 'end']) if (!form[`quiet_hours_${end}`]) errors.push({ field: `quiet_hours_${end}`, message: 'is needed for the survey\'s own quiet hours' });
+    for (const end of ['start', 'end']) if (!form[`quiet_hours_${end}`]) errors.push({ field: `quiet_hours_${end}`, message: t(locale, 'surveys.quiet_hours_needed') });
   }
   if (errors.length) {
     // Show every problem at once: what the service would say about the other fields too.

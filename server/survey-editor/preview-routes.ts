@@ -2,12 +2,13 @@ import crypto from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../deps.ts';
 import { AppError, NotFoundError } from '../errors.ts';
-import { fieldErrors, localPath, setFlash } from '../http/forms.ts';
+import { localPath, setFlash } from '../http/forms.ts';
 import { formModel, thanksModel } from '../responses/page-model.ts';
 import type { Survey } from '../surveys/model.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
-import { formFieldOf, readSurveyForm, type SurveyForm } from './form.ts';
-import { formPage } from './form-page.ts';
+import { readSurveyForm, type SurveyForm } from './form.ts';
+import { formErrors, formPage } from './form-page.ts';
+import { localeOf, t, type Locale } from '../i18n/index.ts';
 import { draftSurvey, duplicateSurvey, previewEmail, previewLocale, previewPage, sendTestEmail, surveyLocales } from './preview.ts';
 import { requireRole, type SignedInUser } from '../auth/middleware.ts';
 
@@ -20,7 +21,6 @@ declare module 'express-session' {
 
 /** Drafts kept per session; the oldest goes first. */
 const KEPT_DRAFTS = 5;
-const localeNames: Record<string, string> = { en: 'English', de: 'Deutsch' };
 const surveyPath = (key: string) => `/surveys/${encodeURIComponent(key)}`;
 const DRAFT_ID = /^[0-9a-f]{16}$/;
 
@@ -44,17 +44,17 @@ export function surveyPreviewRoutes(deps: Deps): Router {
   const router = Router();
   const editor = requireRole('editor');
 
-  const savedOr404 = async (key: string): Promise<Survey> => {
+  const savedOr404 = async (key: string, locale: Locale): Promise<Survey> => {
     const survey = await findSurveyByKey(deps.db, key);
-    if (!survey) throw new NotFoundError(`No survey has the key ${key}`);
+    if (!survey) throw new NotFoundError(t(locale, 'surveys.not_found', { key }));
     return survey;
   };
 
-  const draftOr404 = async (req: Request, id: string): Promise<Source> => {
+  const draftOr404 = async (req: Request, id: string, locale: Locale): Promise<Source> => {
     const kept = DRAFT_ID.test(id) ? req.session.surveyPreviews?.[id] : undefined;
-    if (!kept) throw new NotFoundError('This preview is no longer kept; preview the survey form again');
-    const saved = kept.key ? await savedOr404(kept.key) : undefined;
-    return { kind: 'draft', id, survey: await draftSurvey(deps.db, kept.form, saved) };
+    if (!kept) throw new NotFoundError(t(locale, 'surveys.preview_gone'));
+    const saved = kept.key ? await savedOr404(kept.key, locale) : undefined;
+    return { kind: 'draft', id, survey: await draftSurvey(deps.db, kept.form, saved, locale) };
   };
 
   const keepDraft = (req: Request, form: SurveyForm, key?: string): string => {
@@ -71,15 +71,16 @@ export function surveyPreviewRoutes(deps: Deps): Router {
   async function renderPreview(res: Response, source: Source, status = 200) {
     const { survey } = source;
     const user = res.locals.user as SignedInUser;
+    const locale = localeOf(res.locals);
     const shown = surveyLocales(survey);
     const sections = await Promise.all(
-      shown.map(async (locale) => {
-        const mail = await previewEmail(deps, survey, locale, { email: 'customer@example.com', name: null });
-        const frames = `${base(source)}/${locale}`;
+      shown.map(async (shownLocale) => {
+        const mail = await previewEmail(deps, survey, shownLocale, { email: 'customer@example.com', name: null });
+        const frames = `${base(source)}/${shownLocale}`;
         return {
-          locale,
-          name: localeNames[locale] ?? locale,
-          isDefault: locale === survey.default_locale,
+          locale: shownLocale,
+          name: t(locale, 'surveys.language_name', { locale: shownLocale }),
+          isDefault: shownLocale === survey.default_locale,
           subject: mail.subject,
           from: mail.from,
           text: mail.text,
@@ -90,7 +91,7 @@ export function surveyPreviewRoutes(deps: Deps): Router {
       }),
     );
     res.status(status).render('pages/surveys/preview', {
-      title: `Preview of ${survey.key}`,
+      title: t(locale, 'surveys.preview_title', { key: survey.key }),
       nav: 'surveys',
       survey,
       unsaved: source.kind === 'draft',
@@ -106,15 +107,16 @@ export function surveyPreviewRoutes(deps: Deps): Router {
 
   /** The form's errors: the survey form again, with what was typed and each error beside its field. */
   async function renderErrors(res: Response, err: unknown, values: SurveyForm, saved?: Survey) {
-    const failed = fieldErrors(err, (f) => formFieldOf(f, values.default_locale));
-    res.status(failed.status).render('pages/surveys/form', await formPage(deps, values, { survey: saved, errors: failed.errors, formError: failed.message }));
+    const locale = localeOf(res.locals);
+    const failed = formErrors(locale, err, values);
+    res.status(failed.status).render('pages/surveys/form', await formPage(deps, locale, values, { survey: saved, errors: failed.errors, formError: failed.message }));
   }
 
   async function previewDraft(req: Request, res: Response, saved?: Survey) {
     const values = readSurveyForm(req.body);
     let survey: Survey;
     try {
-      survey = await draftSurvey(deps.db, values, saved);
+      survey = await draftSurvey(deps.db, values, saved, localeOf(res.locals));
     } catch (err) {
       return renderErrors(res, err, saved ? { ...values, key: saved.key, touchpoint: saved.touchpoint_key, metric: saved.metric } : values, saved);
     }
@@ -126,7 +128,8 @@ export function surveyPreviewRoutes(deps: Deps): Router {
 
   async function serveFrame(res: Response, source: Source, localeParam: string, part: string) {
     const { survey } = source;
-    if (!surveyLocales(survey).includes(localeParam as never)) throw new NotFoundError(`The survey has no wording in ${localeParam}`);
+    const locale = localeOf(res.locals);
+    if (!surveyLocales(survey).includes(localeParam as never)) throw new NotFoundError(t(locale, 'surveys.preview_no_wording', { locale: localeParam }));
     res.set('X-Content-Type-Options', 'nosniff');
     res.set('Cache-Control', 'no-store');
     if (part === 'email') {
@@ -138,20 +141,24 @@ export function surveyPreviewRoutes(deps: Deps): Router {
     res.set('Content-Security-Policy', PAGE_CSP);
     if (part === 'page') return res.render('pages/respond/survey', { ...formModel(page, { action: '#' }), scripts: [] });
     if (part === 'thanks') return res.render('pages/respond/thanks', { ...thanksModel(page, {}), scripts: [] });
-    throw new NotFoundError('There is no such part of a preview');
+    throw new NotFoundError(t(locale, 'surveys.preview_no_part'));
   }
 
   async function sendTest(req: Request, res: Response, source: Source): Promise<string> {
     const user = res.locals.user as SignedInUser;
-    const locale = previewLocale(source.survey, req.body?.locale);
+    const locale: Locale = localeOf(res.locals);
+    const mailLocale = previewLocale(source.survey, req.body?.locale);
     try {
-      await sendTestEmail(deps, source.survey, locale, { email: user.email, name: user.name || null });
-      const where = deps.mail.kind === 'mailbox' ? ' It is in the development mailbox (no SMTP_URL is set), which admins can open.' : '';
-      return `A test email (${localeNames[locale] ?? locale}) was sent to ${user.email}.${where}`;
+      await sendTestEmail(deps, source.survey, mailLocale, { email: user.email, name: user.name || null });
+      const language = t(locale, 'surveys.language_name', { locale: mailLocale });
+      // In the development mailbox when no SMTP_URL is set.
+      return deps.mail.kind === 'mailbox'
+        ? t(locale, 'surveys.test_sent_mailbox', { language, email: user.email })
+        : t(locale, 'surveys.test_sent', { language, email: user.email });
     } catch (err) {
       if (err instanceof AppError) throw err;
       deps.log.warn({ err, survey: source.survey.key }, 'the test email was not sent');
-      return `The test email was not sent: ${(err as Error).message}`;
+      return t(locale, 'surveys.test_failed', { message: (err as Error).message });
     }
   }
 
@@ -165,54 +172,56 @@ export function surveyPreviewRoutes(deps: Deps): Router {
   // A test email of a draft being previewed (from the preview page: its id and a locale).
   router.post('/surveys/preview/test', editor, async (req, res) => {
     const id = typeof req.body?.draft === 'string' ? req.body.draft : '';
-    const source = await draftOr404(req, id);
+    const source = await draftOr404(req, id, localeOf(res.locals));
     setFlash(req, await sendTest(req, res, source));
     res.redirect(303, base(source));
   });
 
   router.get('/surveys/preview/draft/:id', editor, async (req, res) => {
-    await renderPreview(res, await draftOr404(req, req.params.id as string));
+    await renderPreview(res, await draftOr404(req, req.params.id as string, localeOf(res.locals)));
   });
 
   // Back from a draft's preview to its form, with everything as typed (the browser's Back may have lost it).
   router.get('/surveys/preview/draft/:id/edit', editor, async (req, res) => {
     const id = req.params.id as string;
     const kept = DRAFT_ID.test(id) ? req.session.surveyPreviews?.[id] : undefined;
-    if (!kept) throw new NotFoundError('This preview is no longer kept; preview the survey form again');
-    const saved = kept.key ? await savedOr404(kept.key) : undefined;
+    const locale = localeOf(res.locals);
+    if (!kept) throw new NotFoundError(t(locale, 'surveys.preview_gone'));
+    const saved = kept.key ? await savedOr404(kept.key, locale) : undefined;
     const values = saved ? { ...kept.form, key: saved.key, touchpoint: saved.touchpoint_key, metric: saved.metric } : kept.form;
-    res.render('pages/surveys/form', await formPage(deps, values, { survey: saved }));
+    res.render('pages/surveys/form', await formPage(deps, locale, values, { survey: saved }));
   });
 
   router.get('/surveys/preview/draft/:id/:locale/:part', editor, async (req, res) => {
-    await serveFrame(res, await draftOr404(req, req.params.id as string), req.params.locale as string, req.params.part as string);
+    await serveFrame(res, await draftOr404(req, req.params.id as string, localeOf(res.locals)), req.params.locale as string, req.params.part as string);
   });
 
   // The edit form's draft: key, touchpoint and metric are the saved survey's.
   router.post('/surveys/:key/preview', editor, async (req, res) => {
-    await previewDraft(req, res, await savedOr404(req.params.key as string));
+    await previewDraft(req, res, await savedOr404(req.params.key as string, localeOf(res.locals)));
   });
 
   router.get('/surveys/:key/preview', editor, async (req, res) => {
-    await renderPreview(res, { kind: 'saved', survey: await savedOr404(req.params.key as string) });
+    await renderPreview(res, { kind: 'saved', survey: await savedOr404(req.params.key as string, localeOf(res.locals)) });
   });
 
   router.get('/surveys/:key/preview/:locale/:part', editor, async (req, res) => {
-    const survey = await savedOr404(req.params.key as string);
+    const survey = await savedOr404(req.params.key as string, localeOf(res.locals));
     await serveFrame(res, { kind: 'saved', survey }, req.params.locale as string, req.params.part as string);
   });
 
   // A test email of the saved survey; back to `next` (a path on this site), else its preview.
   router.post('/surveys/:key/test', editor, async (req, res) => {
-    const source: Source = { kind: 'saved', survey: await savedOr404(req.params.key as string) };
+    const source: Source = { kind: 'saved', survey: await savedOr404(req.params.key as string, localeOf(res.locals)) };
     setFlash(req, await sendTest(req, res, source));
     res.redirect(303, localPath(req.body?.next, base(source)));
   });
 
   router.post('/surveys/:key/duplicate', editor, async (req, res) => {
-    const original = await savedOr404(req.params.key as string);
+    const locale = localeOf(res.locals);
+    const original = await savedOr404(req.params.key as string, locale);
     const copy = await duplicateSurvey(deps.db, original.key, deps.clock.now());
-    setFlash(req, `Survey ${original.key} copied to ${copy.key}, a draft.`);
+    setFlash(req, t(locale, 'surveys.duplicated', { key: original.key, copy: copy.key }));
     res.redirect(303, surveyPath(copy.key));
   });
 

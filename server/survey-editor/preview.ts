@@ -30,9 +30,9 @@ const INERT_HREF = '#';
  * saved survey's and blank labels keep the saved wording. Throws a
  * ValidationError naming the fields.
  */
-export async function draftSurvey(db: Knex, form: SurveyForm, saved?: Survey): Promise<Survey> {
+export async function draftSurvey(db: Knex, form: SurveyForm, saved?: Survey, locale: Locale = 'en'): Promise<Survey> {
   const values = saved ? { ...form, key: saved.key, touchpoint: saved.touchpoint_key, metric: saved.metric } : form;
-  const parsed = parseInput(surveyInputSchema, inputFromForm(values));
+  const parsed = parseInput(surveyInputSchema, inputFromForm(values, undefined, locale));
   const content = buildContent(parsed, saved?.content);
   const touchpoint = saved ? undefined : await findTouchpointByKey(db, parsed.touchpoint);
   const at = new Date(0).toISOString();

@@ -32,10 +32,10 @@ describe('dates and numbers in the reader’s locale, times in the reporting tim
     await german.agent.post('/account/language').type('form').send({ locale: 'de', _csrf: german.csrf }).expect(303).expect('Location', '/account');
   });
 
-  it('offers English and Deutsch on /account, saying the words stay English', async () => {
+  it('offers English and Deutsch on /account, and the page follows the choice', async () => {
     const page = (await german.agent.get('/account').expect(200)).text;
     expect(page).to.match(/<option value="de" selected>Deutsch/);
-    expect(page).to.contain('The words of these pages stay English');
+    expect(page).to.contain('<html lang="de">');
     expect(page).to.contain('<label for="f-locale">');
     const other = (await english.agent.get('/account').expect(200)).text;
     expect(other).to.match(/<option value="en" selected>English/);
@@ -52,11 +52,11 @@ describe('dates and numbers in the reader’s locale, times in the reporting tim
   it('shows a German reader German numbers and dates on /dashboard, in the reporting time zone', async () => {
     const de = text((await german.agent.get('/dashboard').query({ from: '2026-11-01', to: '2026-11-24' }).expect(200)).text);
     expect(de).to.contain('CES 5,0');
-    expect(de).to.contain('1. Nov. 2026 to 24. Nov. 2026');
+    expect(de).to.contain('1. Nov. 2026 bis 24. Nov. 2026');
     // Answered 10:00 UTC: 11:00 in Berlin.
-    expect(de).to.contain('Score 5 · 23. Nov. 2026, 11:00');
-    // The words stay English.
-    expect(de).to.contain('days and weeks in Europe/Berlin');
+    expect(de).to.contain('Wert 5 · 23. Nov. 2026, 11:00');
+    // The words are German too.
+    expect(de).to.contain('Tage und Wochen in Europe/Berlin');
 
     const en = text((await english.agent.get('/dashboard').query({ from: '2026-11-01', to: '2026-11-24' }).expect(200)).text);
     expect(en).to.contain('CES 5.0');

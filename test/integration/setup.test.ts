@@ -75,6 +75,19 @@ describe('first-run setup', () => {
     expect(await findUserByEmail(ctx.deps.db, 'intruder@example.com')).to.equal(undefined);
   });
 
+  it('gives the first admin the language setup was done in (the browser’s), so the next page is German too', async () => {
+    const agent = supertest.agent(app);
+    await agent.get('/setup').set('Accept-Language', 'de-DE,de;q=0.9').expect(200);
+    const csrf = await csrfFrom(agent, '/setup');
+    await agent.post('/setup').set('Accept-Language', 'de-DE,de;q=0.9').type('form').send({
+      _csrf: csrf, email: 'inhaber@example.com', name: 'Ina Inhaber', password: strong, password_confirm: strong, reporting_time_zone: 'Europe/Berlin',
+    }).expect(303);
+    expect((await findUserByEmail(ctx.deps.db, 'inhaber@example.com'))?.locale).to.equal('de');
+    // Signed in, with an English browser now: the pages follow the admin's language.
+    const page = (await agent.get('/dashboard').set('Accept-Language', 'en').expect(200)).text;
+    expect(page).to.contain('<html lang="de">');
+  });
+
   it('shows the errors beside the fields and keeps what was typed', async () => {
     const agent = supertest.agent(app);
     const csrf = await csrfFrom(agent, '/setup');
