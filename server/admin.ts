@@ -14,10 +14,13 @@ import { deliveriesRoutes } from './delivery-log/routes.ts';
 import { digestRoutes } from './digest/routes.ts';
 import { auditRoutes } from './audit-log/routes.ts';
 import { simulationPageRoutes } from './simulation/page-routes.ts';
+import { firstRunRoutes } from './first-run/routes.ts';
 
 /** The signed-in pages; each router checks the role it needs on every route. */
 export function adminRoutes(deps: Deps): Router {
   const pages = Router();
+  // The first-run checklist, and its line on the dashboard (before the dashboard's own route).
+  pages.use(firstRunRoutes(deps));
   pages.use(dashboardRoutes(deps));
   // Before the survey pages, so /surveys/preview is not read as a survey key.
   pages.use(surveyPreviewRoutes(deps));

@@ -46,8 +46,11 @@ export async function findEventsByTransactions(sql: Statements, keys: readonly {
   );
 }
 
-/** Stores events in one statement and counts them in the funnel's per-property rollup; their ids, in the order given. */
-export async function insertEvents(sql: Statements, reportingTimeZone: string, events: readonly NewEvent[]): Promise<number[]> {
+/**
+ * Stores events in one statement and counts them in the funnel's per-property rollup (`count: false`: a
+ * test event, which no figure counts); their ids, in the order given.
+ */
+export async function insertEvents(sql: Statements, reportingTimeZone: string, events: readonly NewEvent[], options: { count?: boolean } = {}): Promise<number[]> {
   if (events.length === 0) return [];
   const rows = await sql.rows<{ id: number; touchpoint_id: number; transaction_id: string }>(
     `INSERT INTO events (${eventColumns.join(', ')}) VALUES ${events.map(() => `(${marks(eventColumns.length)})`).join(', ')} RETURNING id, touchpoint_id, transaction_id`,
@@ -56,6 +59,6 @@ export async function insertEvents(sql: Statements, reportingTimeZone: string, e
   // RETURNING's order is not promised: matched by (touchpoint, transaction id), unique.
   const ids = new Map(rows.map((r) => [`${r.touchpoint_id}\n${r.transaction_id}`, Number(r.id)]));
   const stored = events.map((e) => ({ ...e, id: ids.get(`${e.touchpoint_id}\n${e.transaction_id}`)! }));
-  await countEvents(sql, stored, reportingTimeZone);
+  if (options.count !== false) await countEvents(sql, stored, reportingTimeZone);
   return stored.map((e) => e.id);
 }

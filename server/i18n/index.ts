@@ -10,6 +10,7 @@ import { staffSurveyMessages } from './staff/surveys.ts';
 import { staffDeliveryMessages } from './staff/deliveries.ts';
 import { staffCustomerMessages } from './staff/customers.ts';
 import { staffAdminMessages } from './staff/admin.ts';
+import { staffFirstRunMessages } from './staff/first-run.ts';
 import type { Messages } from './messages.ts';
 
 /** The locales customers can be asked in. */
@@ -35,6 +36,7 @@ export const catalogueParts: Readonly<Record<string, Messages>> = {
   staffDeliveryMessages,
   staffCustomerMessages,
   staffAdminMessages,
+  staffFirstRunMessages,
 };
 const parts = Object.values(catalogueParts);
 export const catalogs: Readonly<Record<Locale, Readonly<Record<string, string>>>> = {

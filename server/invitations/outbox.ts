@@ -19,6 +19,8 @@ export interface InvitationToSend {
   attempts: number;
   /** Tries of its reminder so far (the claim counts one). */
   reminder_attempts: number;
+  /** A test invitation (the first-run checklist's): sent at once, never counted. */
+  is_test: boolean | number;
   email: string | null;
   name: string | null;
 }
@@ -34,9 +36,9 @@ export function selectDueForClaim(
   nowIso: string,
   staleBeforeIso: string,
   limit: number,
-): Promise<{ id: number; state: InvitationState; attempts: number }[]> {
+): Promise<{ id: number; state: InvitationState; attempts: number; is_test: boolean | number }[]> {
   const query = trx('invitations')
-    .select('id', 'state', 'attempts')
+    .select('id', 'state', 'attempts', 'is_test')
     .where((due) =>
       due
         .where((scheduled) =>
@@ -115,6 +117,7 @@ export async function findInvitationToSend(db: Knex, id: number): Promise<Invita
       'invitations.token_hash',
       'invitations.attempts',
       'invitations.reminder_attempts',
+      'invitations.is_test',
       'customers.email',
       'customers.name',
     );
@@ -127,7 +130,7 @@ export async function markSent(
   db: Knex,
   id: number,
   owner: string,
-  sent: { sentAt: string; messageId: string; expiresAt: string; reportingTimeZone: string },
+  sent: { sentAt: string; messageId: string; expiresAt: string; reportingTimeZone: string; test?: boolean },
 ): Promise<boolean> {
   // Shared with the other sends recorded meanwhile (group commit: one commit for them all).
   return writeTogether(db, async (trx) => {
@@ -141,8 +144,9 @@ export async function markSent(
       ...released,
       updated_at: sent.sentAt,
     });
-    // The response rate by day of sending counts it in the same transaction, and webhooks hear of it.
-    if (marked > 0) {
+    // The response rate by day of sending counts it in the same transaction, and webhooks hear of it; a
+    // test invitation (the first-run checklist's) is neither counted nor announced.
+    if (marked > 0 && !sent.test) {
       await countSent(trx, id, sent.reportingTimeZone);
       await enqueueWebhook(trx, 'invitation.sent', new Date(sent.sentAt), () => invitationData(trx, id, { sent_at: sent.sentAt, message_id: sent.messageId }));
     }

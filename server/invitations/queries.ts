@@ -68,6 +68,8 @@ export interface InvitationForLink {
   customer_time_zone: string | null;
   customer_erased_at: string | null;
   event_properties: string | null;
+  /** A test invitation (the first-run checklist's): its answer is kept as a test, never counted. */
+  is_test: boolean | number;
 }
 
 export const findInvitationByTokenHash = (db: Knex, tokenHash: string): Promise<InvitationForLink | undefined> =>
@@ -88,6 +90,7 @@ export const findInvitationByTokenHash = (db: Knex, tokenHash: string): Promise<
       'customers.time_zone as customer_time_zone',
       'customers.erased_at as customer_erased_at',
       'events.properties as event_properties',
+      'invitations.is_test',
     );
 
 /**
@@ -105,4 +108,9 @@ export async function markInvitationResponded(trx: Knex.Transaction, invitationI
     .whereNull('responded_at')
     .update({ state: InvitationStates.responded, responded_at: toDbTime(at), updated_at: toDbTime(at) });
   if (marked > 0) await countResponded(trx, invitationId, reportingTimeZone, known);
+}
+
+/** Whether the email with this Message-ID is a test invitation's (the first-run checklist's, sent to the person who asked). */
+export async function isTestInvitationMail(db: Knex, messageId: string): Promise<boolean> {
+  return !!(await db('invitations').where({ message_id: messageId, is_test: true }).first('id'));
 }

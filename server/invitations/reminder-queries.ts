@@ -19,6 +19,8 @@ export function selectDueRemindersForClaim(
     .select('id', 'customer_id', 'reminder_state', 'reminder_attempts')
     .where('survey_id', due.surveyId)
     .andWhere('state', 'sent')
+    // A test invitation (the first-run checklist's) gets no reminder.
+    .andWhere('is_test', false)
     .andWhere('sent_at', '<=', due.sentBefore)
     // Links that have expired are never reminded of (history from before reminders were turned on stays untouched).
     .andWhere((open) => open.whereNull('expires_at').orWhere('expires_at', '>', due.nowIso))

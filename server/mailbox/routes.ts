@@ -7,6 +7,7 @@ import { findMailboxMessage, listMailboxMessages, type MailboxMessageRow } from 
 import { requireRole } from '../auth/middleware.ts';
 import { inertLinks } from '../tokens.ts';
 import { nextScheduled } from '../invitations/queue-stats.ts';
+import { isTestInvitationMail } from '../invitations/queries.ts';
 import { localeOf, t } from '../i18n/index.ts';
 
 const LIST_LIMIT = 200;
@@ -14,17 +15,24 @@ const LIST_LIMIT = 200;
 /**
  * A stored message as staff see it: every link token in its parts and
  * headers replaced by the inert placeholder. The row stays as delivered (the
- * mailbox plays the mail server); what leaves it never carries a live token.
+ * mailbox plays the mail server); what leaves it never carries a live token,
+ * but for a test invitation's (`live`: sent to the person who asked for it, by
+ * the first-run checklist), whose links are theirs to answer.
  */
-function shownMessage(row: MailboxMessageRow): Omit<MailboxMessageRow, 'headers'> & { headers: Record<string, string> } {
+function shownMessage(row: MailboxMessageRow, live: boolean): Omit<MailboxMessageRow, 'headers'> & { headers: Record<string, string>; live: boolean } {
   const headers = JSON.parse(row.headers || '{}') as Record<string, string>;
+  const shown = live ? (text: string) => text : inertLinks;
   return {
     ...row,
-    html: row.html === null ? null : inertLinks(row.html),
-    text: row.text === null ? null : inertLinks(row.text),
-    headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, inertLinks(String(value))])),
+    live,
+    html: row.html === null ? null : shown(row.html),
+    text: row.text === null ? null : shown(row.text),
+    headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, shown(String(value))])),
   };
 }
+
+/** The HTML part as the frame shows it: its links open the real page in a new tab (the frame lets them out of its sandbox). */
+const linksInNewTab = (html: string): string => (/<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (head) => `${head}<base target="_blank">`) : `<base target="_blank">${html}`);
 
 /**
  * /mailbox: the development mailbox (mail stored when SMTP_URL is unset), for
@@ -39,7 +47,7 @@ export function mailboxRoutes(deps: Deps): Router {
   const message = async (idParam: string) => {
     const found = /^\d{1,12}$/.test(idParam) ? await findMailboxMessage(deps.db, Number(idParam)) : undefined;
     if (!found) throw new NotFoundError('There is no such message in the mailbox');
-    return shownMessage(found);
+    return shownMessage(found, await isTestInvitationMail(deps.db, found.message_id));
   };
 
   const instants = async (locals: Record<string, unknown>) => pageInstants((await getSettings(deps.db)).reporting_time_zone, locals);
@@ -95,11 +103,12 @@ export function mailboxRoutes(deps: Deps): Router {
 
   router.get('/mailbox/:id/html', admin, async (req, res) => {
     const found = await message(req.params.id as string);
-    // An opaque origin without scripts, forms or plugins; the email's own inline styles and images still show.
-    res.set('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'");
+    // An opaque origin without scripts, forms or plugins; the email's own inline styles and images still show,
+    // and a link opens the real page in a new tab, outside the sandbox.
+    res.set('Content-Security-Policy', "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'");
     res.set('X-Content-Type-Options', 'nosniff');
     res.set('Cache-Control', 'no-store');
-    res.type('html').send(found.html ?? '');
+    res.type('html').send(linksInNewTab(found.html ?? ''));
   });
 
   router.get('/mailbox/:id/text', admin, async (req, res) => {

@@ -17,7 +17,7 @@ type AnswerChannel = 'email' | 'link' | 'web';
  * invitation took its place), `closed` (the edit window had closed), `erased` (the customer was erased
  * while it was held), or `held` while it waits.
  */
-export type AnswerReason = 'held' | 'person' | 'settle_window' | 'different_scores' | 'trap_link' | 'replaced' | 'closed' | 'erased';
+export type AnswerReason = 'held' | 'person' | 'settle_window' | 'different_scores' | 'trap_link' | 'replaced' | 'closed' | 'erased' | 'test';
 
 export interface NewAnswer {
   survey_id: number;

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import type { FieldError } from '../errors.ts';
 import { writeTogether } from '../db/group-commit.ts';
+import { toDbTime } from '../db/time.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { findSharedSurveyById } from '../surveys/queries.ts';
 import { wordingFor, type Survey, type Wording } from '../surveys/model.ts';
@@ -226,6 +227,13 @@ async function storeAnswer(
     answered_at: now,
     settles_at: settlesAt,
   });
+
+  // A test (the first-run checklist's "send a test event to me"): kept in the ledger as a test, shown as
+  // saved, never a response, so no figure counts it.
+  if (invitation.is_test) {
+    await insertAnswer(trx, answer('discarded', 'test'));
+    return { state: 'settled', response: { score, comment: parsed.comment ?? null, answered_at: toDbTime(now) } };
+  }
 
   if (isPerson(parsed.evidence)) {
     const sent = invitation.sent_at ? { survey_id: invitation.survey_id, sent_at: invitation.sent_at, properties: invitation.event_properties ?? '{}' } : undefined;

@@ -58,6 +58,11 @@ export async function claimDueInvitations(
         continue;
       }
       await markClaimed(trx, row.id, nowIso, owner);
+      // A test invitation goes to the person who asked for it, whatever the contact rules say.
+      if (row.is_test) {
+        result.toSend.push(row.id);
+        continue;
+      }
       let verdict;
       try {
         // A savepoint: a failing recheck leaves this row claimed (retried when the claim goes stale), not the batch undone.
@@ -85,6 +90,7 @@ export async function claimDueInvitations(
  */
 export async function deliverInvitation(deps: Deps, invitationId: number, settings: Settings, owner: string): Promise<DeliveryOutcome> {
   const { db, clock, config } = deps;
+  let isTest = false;
   return sendSteps(deps, {
     what: 'invitation',
     id: invitationId,
@@ -97,6 +103,7 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
         return { skip: 'suppressed' };
       }
       const survey = await findSharedSurveyById(db, invitation.survey_id);
+      isTest = Boolean(invitation.is_test);
       return {
         attempts: invitation.attempts,
         customerId: invitation.customer_id,
@@ -114,6 +121,7 @@ export async function deliverInvitation(deps: Deps, invitationId: number, settin
           messageId: mail.messageId,
           expiresAt: toDbTime(new Date(sentAt.getTime() + settings.token_expiry_days * DAY)),
           reportingTimeZone: settings.reporting_time_zone,
+          test: isTest,
         });
       }),
     release: (retryAt) => releaseClaim(db, invitationId, owner, toDbTime(retryAt), toDbTime(clock.now())),

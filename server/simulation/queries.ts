@@ -26,7 +26,9 @@ interface ReplayCustomer {
 
 /** The next customers (by id, after `afterId`) with an event received in [from, to). */
 export async function customersWithEvents(db: Knex, fromIso: string, toIso: string, afterId: number, limit: number): Promise<number[]> {
+  // Test events (the first-run checklist's, sent to a colleague) are no customer's: the replay leaves them out.
   const rows: { customer_id: number }[] = await db('events')
+    .whereNot('source', 'test')
     .where('received_at', '>=', fromIso)
     .andWhere('received_at', '<', toIso)
     .andWhere('customer_id', '>', afterId)
@@ -41,6 +43,7 @@ export async function replayRecords(db: Knex, customerIds: number[], fromIso: st
   const [events, customers, touchpointUnsubscribes, invitationsBefore, responses] = await Promise.all([
     db('events')
       .whereIn('customer_id', customerIds)
+      .whereNot('source', 'test')
       .andWhere('received_at', '>=', fromIso)
       .andWhere('received_at', '<', toIso)
       .orderBy([{ column: 'customer_id' }, { column: 'received_at' }, { column: 'id' }])
@@ -51,6 +54,7 @@ export async function replayRecords(db: Knex, customerIds: number[], fromIso: st
     db('invitations')
       .whereIn('customer_id', customerIds)
       .andWhere('created_at', '<', fromIso)
+      .andWhere('is_test', false)
       .whereIn('state', ['scheduled', 'sending', 'sent', 'responded'])
       .select('customer_id', 'survey_id', 'send_at', 'sent_at') as Promise<{ customer_id: number; survey_id: number; send_at: string; sent_at: string | null }[]>,
     // Responses up to the window's end, with the event their invitation came from.

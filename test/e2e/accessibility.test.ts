@@ -92,6 +92,7 @@ describe('accessibility: axe-core (no serious or critical violation) and 320 px 
       '/follow-ups',
       '/digest',
       '/audit',
+      '/getting-started',
     ].map((name): Target => ({ name, kind: 'signed-in', open: (p) => go(name)(p) })),
     {
       name: '/mailbox/<id>',

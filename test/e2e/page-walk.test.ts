@@ -68,6 +68,7 @@ const targets: PageTarget[] = [
   { name: 'settings', path: '/settings' },
   { name: 'account', path: '/account' },
   { name: 'audit', path: '/audit' },
+  { name: 'getting-started', path: '/getting-started' },
 ];
 
 describe('every page in English and in German, kept as screenshots; German pages without English words', function () {

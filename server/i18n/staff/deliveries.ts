@@ -111,7 +111,7 @@ export const staffDeliveryMessages: Messages = {
     'deliveries.until': 'until',
     'deliveries.answer_state': '{state, select, held {held} settled {settled} discarded {discarded} other {{state}}}',
     'deliveries.answer_why':
-      '{reason, select, held {held: saved without a sign of a person; it counts when its settle window ends, unless a scanner shows itself first} person {counted at once: Send after the customer used the page} settle_window {counted: nothing suspicious happened within its settle window} different_scores {discarded as automated: another score of this email was opened within its window (a link scanner)} trap_link {discarded as automated: the hidden trap link was hit within its window (a link scanner)} replaced {replaced by a later answer to the same email} closed {not counted: it came after the edit window had closed} erased {discarded: the customer was erased} other {{reason}}}',
+      '{reason, select, held {held: saved without a sign of a person; it counts when its settle window ends, unless a scanner shows itself first} person {counted at once: Send after the customer used the page} settle_window {counted: nothing suspicious happened within its settle window} different_scores {discarded as automated: another score of this email was opened within its window (a link scanner)} trap_link {discarded as automated: the hidden trap link was hit within its window (a link scanner)} replaced {replaced by a later answer to the same email} closed {not counted: it came after the edit window had closed} erased {discarded: the customer was erased} test {a test answer (the first-run checklist): kept here, left out of every figure} other {{reason}}}',
     'deliveries.answer_how_input': '{trigger} after {input} input',
     'deliveries.answer_how_none': '{trigger}, no input',
     'deliveries.no_answers': 'No answers.',
@@ -183,6 +183,7 @@ export const staffDeliveryMessages: Messages = {
     'mailbox.headers_caption': 'Message headers',
     'mailbox.html_part': 'HTML part',
     'mailbox.sandbox': 'Shown in a sandbox: scripts and forms in it do not run.',
+    'mailbox.live': 'Your test invitation (Getting started): its links are live. A score opens the survey page in a new tab; answer it there, as a customer would.',
     'mailbox.open_alone': 'Open it alone',
     'mailbox.html_frame': 'HTML part of the message',
     'mailbox.text_part': 'Text part',
@@ -422,7 +423,7 @@ export const staffDeliveryMessages: Messages = {
     'deliveries.until': 'bis',
     'deliveries.answer_state': '{state, select, held {zurückgehalten} settled {gezählt} discarded {verworfen} other {{state}}}',
     'deliveries.answer_why':
-      '{reason, select, held {zurückgehalten: ohne Anzeichen einer Person gespeichert; zählt, wenn die Wartezeit endet, sofern sich bis dahin kein Scanner zeigt} person {sofort gezählt: Senden, nachdem der Kunde die Seite benutzt hat} settle_window {gezählt: in der Wartezeit geschah nichts Verdächtiges} different_scores {als automatisch verworfen: In derselben Zeitspanne wurde ein anderer Wert dieser E-Mail aufgerufen (ein Link-Scanner)} trap_link {als automatisch verworfen: In derselben Zeitspanne wurde der versteckte Fallenlink aufgerufen (ein Link-Scanner)} replaced {ersetzt durch eine spätere Antwort auf dieselbe E-Mail} closed {nicht gezählt: kam nach Ablauf der Änderungsfrist} erased {verworfen: Der Kunde wurde gelöscht} other {{reason}}}',
+      '{reason, select, held {zurückgehalten: ohne Anzeichen einer Person gespeichert; zählt, wenn die Wartezeit endet, sofern sich bis dahin kein Scanner zeigt} person {sofort gezählt: Senden, nachdem der Kunde die Seite benutzt hat} settle_window {gezählt: in der Wartezeit geschah nichts Verdächtiges} different_scores {als automatisch verworfen: In derselben Zeitspanne wurde ein anderer Wert dieser E-Mail aufgerufen (ein Link-Scanner)} trap_link {als automatisch verworfen: In derselben Zeitspanne wurde der versteckte Fallenlink aufgerufen (ein Link-Scanner)} replaced {ersetzt durch eine spätere Antwort auf dieselbe E-Mail} closed {nicht gezählt: kam nach Ablauf der Änderungsfrist} erased {verworfen: Der Kunde wurde gelöscht} test {eine Testantwort (Erste Schritte): hier festgehalten, in keiner Zahl enthalten} other {{reason}}}',
     'deliveries.answer_how_input': '{trigger} nach Eingabe per {input}',
     'deliveries.answer_how_none': '{trigger}, ohne Eingabe',
     'deliveries.no_answers': 'Keine Antworten.',
@@ -496,6 +497,7 @@ export const staffDeliveryMessages: Messages = {
     'mailbox.headers_caption': 'Kopfzeilen der Nachricht',
     'mailbox.html_part': 'HTML-Teil',
     'mailbox.sandbox': 'In einer Sandbox angezeigt: Skripte und Formulare darin werden nicht ausgeführt.',
+    'mailbox.live': 'Ihre Testeinladung (Erste Schritte): Ihre Links sind echt. Ein Wert öffnet die Umfrageseite in einem neuen Tab; beantworten Sie sie dort wie ein Kunde.',
     'mailbox.open_alone': 'Einzeln öffnen',
     'mailbox.html_frame': 'HTML-Teil der Nachricht',
     'mailbox.text_part': 'Textteil',
