@@ -13,7 +13,8 @@ import { sendTestEvent, testableSurveys } from './test-event.ts';
 /**
  * The first run (issue 16): /getting-started lists the five steps to a first answer with what is done,
  * and sends a test event to the signed-in person ("send a test event to me"); the dashboard says how far
- * the checklist is and names the newest test answer, which its figures leave out.
+ * the checklist is (until the first customer answers) and names the newest test answer, which its figures
+ * leave out.
  */
 export function firstRunRoutes(deps: Deps): Router {
   const router = Router();
@@ -30,7 +31,8 @@ export function firstRunRoutes(deps: Deps): Router {
     if (!res.locals.isEditor) return next();
     const state = await firstRun(deps.db);
     const locale = localeOf(res.locals);
-    if (state.done < state.total) res.locals.firstRunLine = t(locale, 'firstrun.progress', { done: state.done, total: state.total });
+    // Until the first customer answers: a workspace with answers is past its first run.
+    if (state.done < state.total && !state.answered) res.locals.firstRunLine = t(locale, 'firstrun.progress', { done: state.done, total: state.total });
     res.locals.firstRunAnswer = await testAnswerText(locale, state, res.locals);
     next();
   });

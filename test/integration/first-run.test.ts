@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { withTestContext } from '../helpers/context.ts';
 import { runOnce } from '../../server/sending/worker.ts';
+import { seedInvitation } from '../helpers/invitations.ts';
 
 /**
  * Issue 16, point 5: the first answer in five minutes. /getting-started lists the steps and what is done;
@@ -88,5 +89,21 @@ describe('the first run: a checklist and a test event to oneself', function () {
     expect((await runOnce(ctx.deps)).sent).to.have.length(1);
     const latest = /href="\/mailbox\/(\d+)"/.exec((await admin.agent.get('/mailbox').expect(200)).text)![1];
     expect((await admin.agent.get(`/mailbox/${latest}/html`).expect(200)).text).to.contain('preview-token');
+  });
+});
+
+describe('the first run ends with the first customer’s answer', function () {
+  this.timeout(60_000);
+  const ctx = withTestContext();
+
+  it('points the dashboard to the checklist until a customer answers, checklist done or not', async () => {
+    const admin = await ctx.signIn('admin');
+    expect((await admin.agent.get('/dashboard').expect(200)).text).to.contain('Getting started: 1 of 5 steps done.');
+    const seeded = await seedInvitation(ctx, { state: 'sent' });
+    await supertest(ctx.app).post(`/r/${seeded.token}`).type('form').send({ score: '9', trigger: 'click', input: 'pointer' }).expect(200);
+    const page = (await admin.agent.get('/dashboard').expect(200)).text;
+    expect(page).not.to.contain('Getting started:');
+    // The checklist itself stays where it was.
+    expect((await admin.agent.get('/getting-started').expect(200)).text).to.contain('of 5 steps done');
   });
 });

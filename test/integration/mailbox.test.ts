@@ -43,12 +43,14 @@ describe('development mailbox (no SMTP_URL)', () => {
     expect(unescape(show.text)).to.contain('http://127.0.0.1:3000/r/preview-token?score=7');
     expect(show.text).to.contain('&lt;http://127.0.0.1:3000/u/preview-token&gt;');
     expect(show.text).not.to.contain(first.token);
-    expect(show.text).to.match(/<iframe[^>]*src="\/mailbox\/\d+\/html"[^>]*sandbox=""/);
+    // Sandboxed: no scripts, no forms, an opaque origin; only its links may open the real page in a new tab.
+    expect(show.text).to.match(/<iframe[^>]*src="\/mailbox\/\d+\/html"[^>]*sandbox="allow-popups allow-popups-to-escape-sandbox"/);
     // The HTML part is not inlined into the page.
     expect(show.text).not.to.contain('tp-card');
 
     const html = await agent.get(`/mailbox/${row.id}/html`).expect(200);
-    expect(html.headers['content-security-policy']).to.match(/^sandbox;/);
+    expect(html.headers['content-security-policy']).to.match(/^sandbox allow-popups allow-popups-to-escape-sandbox;/);
+    expect(html.headers['content-security-policy']).not.to.match(/allow-scripts|allow-same-origin|allow-forms/);
     expect(html.headers['content-type']).to.match(/^text\/html/);
     expect(html.text).to.contain('/r/preview-token/t');
     expect(unescape(html.text)).to.contain('/r/preview-token?score=0');
