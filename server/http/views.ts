@@ -3,7 +3,7 @@ import { plural } from '../i18n/index.ts';
 import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { create } from 'express-handlebars';
-import { pickLocale, t } from '../i18n/index.ts';
+import { pickLocale, t, translateKnown } from '../i18n/index.ts';
 
 export const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
 
@@ -17,6 +17,10 @@ const helpers = {
   /** {{t "key" name=value}}: a message in the page's `locale`. */
   t(key: string, options: HelperOptions) {
     return t(pickLocale(options.data.root.locale as string | undefined), key, options.hash);
+  },
+  /** {{tm error}}: a message from the shared schemas and services (English) in the page's `locale` when the catalogue knows it. */
+  tm(text: unknown, options: HelperOptions) {
+    return translateKnown(pickLocale(options.data.root.locale as string | undefined), text === undefined || text === null ? '' : String(text));
   },
   /** JSON for a <script type="application/json"> data block; `<` is escaped so it cannot close the tag. */
   json: (value: unknown) => JSON.stringify(value ?? null).replace(/</g, '\\u003c'),

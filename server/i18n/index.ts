@@ -11,6 +11,7 @@ import { staffDeliveryMessages } from './staff/deliveries.ts';
 import { staffCustomerMessages } from './staff/customers.ts';
 import { staffAdminMessages } from './staff/admin.ts';
 import { staffFirstRunMessages } from './staff/first-run.ts';
+import { staffValidationMessages } from './staff/validation.ts';
 import type { Messages } from './messages.ts';
 
 /** The locales customers can be asked in. */
@@ -37,6 +38,7 @@ export const catalogueParts: Readonly<Record<string, Messages>> = {
   staffCustomerMessages,
   staffAdminMessages,
   staffFirstRunMessages,
+  staffValidationMessages,
 };
 const parts = Object.values(catalogueParts);
 export const catalogs: Readonly<Record<Locale, Readonly<Record<string, string>>>> = {
@@ -90,4 +92,31 @@ export function t(locale: Locale, key: string, vars: Record<string, string | num
   }
   const template = catalogs[locale][key] ?? catalogs.en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** The `validation.*` texts' English as patterns ({name} a value to read back), compiled once. */
+let knownPatterns: { key: string; pattern: RegExp }[] | null = null;
+
+function patterns(): { key: string; pattern: RegExp }[] {
+  knownPatterns ??= Object.entries(catalogs.en)
+    .filter(([key]) => key.startsWith('validation.'))
+    .map(([key, text]) => ({
+      key,
+      pattern: new RegExp(`^${text.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => `(?<${name}>.+?)`)}$`),
+    }));
+  return knownPatterns;
+}
+
+/**
+ * A message the shared schemas and services give in English (a field's "must be an email address", the
+ * password policy's sentences), in the locale when the catalogue knows it (validation.*, its values read
+ * back out of the English), else as it is. English comes back unchanged.
+ */
+export function translateKnown(locale: Locale, text: string): string {
+  if (locale === 'en' || !text) return text;
+  for (const { key, pattern } of patterns()) {
+    const match = pattern.exec(text);
+    if (match) return t(locale, key, { ...match.groups });
+  }
+  return text;
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { IntlMessageFormat } from 'intl-messageformat';
-import { catalogs, catalogueParts, locales, t } from '../../server/i18n/index.ts';
+import { catalogs, catalogueParts, locales, t, translateKnown } from '../../server/i18n/index.ts';
 
 type AstElement = { type: number; value?: unknown; options?: Record<string, { value: AstElement[] }>; children?: AstElement[] };
 
@@ -107,6 +107,18 @@ describe('the message catalogue', () => {
     expect(unreadable).to.deep.equal([]);
     expect([1, 2, 1234].map((count) => t('en', 'common.responses', { count }))).to.deep.equal(['1 response', '2 responses', '1,234 responses']);
     expect([1, 2, 1234].map((count) => t('de', 'common.responses', { count }))).to.deep.equal(['1 Antwort', '2 Antworten', '1.234 Antworten']);
+  });
+
+  it('reads the shared schemas’ English field messages back into German (validation.*), values and all, and leaves English and unknown texts alone', () => {
+    const sample: Record<string, string> = { n: '12', min: '1', max: '30', part: 'ann' };
+    for (const [key, english] of Object.entries(catalogs.en).filter(([k]) => k.startsWith('validation.'))) {
+      const values = Object.fromEntries(placeholders(english).map((name) => [name, sample[name] ?? 'x']));
+      const said = t('en', key, values);
+      expect(translateKnown('de', said), key).to.equal(t('de', key, values));
+      expect(translateKnown('en', said), key).to.equal(said);
+    }
+    expect(translateKnown('de', 'must be at most 200 characters')).to.equal('darf höchstens 200 Zeichen lang sein');
+    expect(translateKnown('de', 'a message nobody wrote')).to.equal('a message nobody wrote');
   });
 
   it('names every key in a namespace', () => {
