@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, fieldSentence, NotFoundError, UnavailableError } from '../errors.ts';
 import { isTransientDbError } from '../db/dialect.ts';
 import type { Log } from '../log.ts';
-import { localeOf, locales, pickLocale, t, type Locale } from '../i18n/index.ts';
+import { localeOf, locales, pickLocale, t, translateKnown, type Locale } from '../i18n/index.ts';
 
 const isApi = (req: Request) => req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/widget/');
 
@@ -73,14 +73,23 @@ export function errorHandler(log: Log): ErrorRequestHandler {
     res.status(problem.status);
     if (problem instanceof UnavailableError) res.set('Retry-After', String(problem.retryAfterSeconds));
     if (isApi(req) || req.accepts(['html', 'json']) === 'json') {
+      // English unless the caller asks for German (Accept-Language: de): then the texts the catalogue knows
+      // are German; field names, types and statuses stay as they are.
+      const language = req.acceptsLanguages('en', 'de') === 'de' ? 'de' : 'en';
+      const errors = problem.errors.map((e) => ({ ...e, message: translateKnown(language, e.message) }));
+      if (language === 'de') res.set('Content-Language', 'de');
       res.type('application/problem+json').send(
         JSON.stringify({
           type: `https://touchpoint.dev/problems/${problem.type}`,
-          title: problem.message,
+          title: language === 'en' ? problem.message : pageText(language, problem.message),
           status: problem.status,
           // A refusal's detail: each failing field once, as a sentence naming it ("Email must be an email address.").
-          ...(problem.hint ? { detail: problem.hint } : problem.errors.length ? { detail: problem.errors.map((e) => fieldSentence(e.field, e.message)).join(' ') } : {}),
-          ...(problem.errors.length ? { errors: problem.errors } : {}),
+          ...(problem.hint
+            ? { detail: language === 'en' ? problem.hint : pageText(language, problem.hint) }
+            : errors.length
+              ? { detail: errors.map((e) => (language === 'en' ? fieldSentence(e.field, e.message) : `${e.field}: ${e.message.replace(/[.]$/, '')}.`)).join(' ') }
+              : {}),
+          ...(errors.length ? { errors } : {}),
         }),
       );
       return;

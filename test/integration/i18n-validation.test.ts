@@ -31,3 +31,22 @@ describe('field messages in the page’s language', function () {
     expect(page).not.to.contain('is not your current password');
   });
 });
+
+describe('the API’s refusals in the language the caller asks for', function () {
+  this.timeout(60_000);
+  const ctx = withTestContext();
+  const bad = { url: 'https://example.com/hook', events: [] };
+
+  it('answers German texts for Accept-Language: de, the same fields and types, and English otherwise', async () => {
+    const english = await ctx.api.post('/api/v1/webhooks').send(bad).expect(422);
+    const german = await ctx.api.post('/api/v1/webhooks').set('Accept-Language', 'de-DE,de;q=0.9').send(bad).expect(422);
+    expect(english.headers['content-language']).to.equal(undefined);
+    expect(german.headers['content-language']).to.equal('de');
+    expect(english.body.errors).to.deep.equal([{ field: 'events', message: 'must name at least one event type' }]);
+    expect(english.body.detail).to.equal('Events must name at least one event type.');
+    expect(german.body.errors).to.deep.equal([{ field: 'events', message: 'muss mindestens einen Ereignistyp nennen' }]);
+    expect(german.body.detail).to.equal('events: muss mindestens einen Ereignistyp nennen.');
+    expect(german.body.type).to.equal(english.body.type);
+    expect(german.body.status).to.equal(422);
+  });
+});
