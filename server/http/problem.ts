@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, fieldSentence, NotFoundError, UnavailableError } from '../errors.ts';
 import { isTransientDbError } from '../db/dialect.ts';
 import type { Log } from '../log.ts';
-import { localeOf, locales, pickLocale, t, translateKnown, type Locale } from '../i18n/index.ts';
+import { localeOf, locales, pickLocale, t, translateKnown } from '../i18n/index.ts';
 
 const isApi = (req: Request) => req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/widget/');
 
@@ -27,32 +27,6 @@ function fromParserError(err: { type?: string; status?: number; message?: string
   }
 }
 
-/**
- * The error page's words for the common errors, in the page's language; any other message as it is
- * (the JSON API's problem bodies stay English).
- */
-function pageText(locale: Locale, message: string): string {
-  switch (message) {
-    case 'There is nothing at this address':
-      return t(locale, 'error.nothing_here');
-    case 'Something went wrong on our side; it has been logged':
-      return t(locale, 'error.internal');
-    case 'The database is busy for a moment; nothing was changed':
-      return t(locale, 'error.busy');
-    case 'Try again in a moment.':
-      return t(locale, 'error.busy_hint');
-    case 'The form has expired; reload the page and try again':
-      return t(locale, 'error.form_expired');
-    case 'Sign in first':
-      return t(locale, 'error.sign_in_first');
-    case 'Touchpoint is set up already; sign in instead':
-      return t(locale, 'error.set_up_already');
-    case 'This link is not valid; check that you copied all of it':
-      return t(locale, 'error.link_invalid');
-    default:
-      return message;
-  }
-}
 
 export const notFound: RequestHandler = (_req, _res, next) => next(new NotFoundError('There is nothing at this address'));
 
@@ -81,11 +55,11 @@ export function errorHandler(log: Log): ErrorRequestHandler {
       res.type('application/problem+json').send(
         JSON.stringify({
           type: `https://touchpoint.dev/problems/${problem.type}`,
-          title: language === 'en' ? problem.message : pageText(language, problem.message),
+          title: language === 'en' ? problem.message : translateKnown(language, problem.message),
           status: problem.status,
           // A refusal's detail: each failing field once, as a sentence naming it ("Email must be an email address.").
           ...(problem.hint
-            ? { detail: language === 'en' ? problem.hint : pageText(language, problem.hint) }
+            ? { detail: language === 'en' ? problem.hint : translateKnown(language, problem.hint) }
             : errors.length
               ? { detail: errors.map((e) => (language === 'en' ? fieldSentence(e.field, e.message) : `${e.field}: ${e.message.replace(/[.]$/, '')}.`)).join(' ') }
               : {}),
@@ -100,8 +74,8 @@ export function errorHandler(log: Log): ErrorRequestHandler {
       layout: res.locals.user ? 'main' : 'public',
       title: problem.status === 404 ? t(locale, 'error.not_found_title') : t(locale, 'error.title'),
       status: problem.status,
-      message: pageText(locale, problem.message),
-      hint: problem.hint === undefined ? undefined : pageText(locale, problem.hint),
+      message: translateKnown(locale, problem.message),
+      hint: problem.hint === undefined ? undefined : translateKnown(locale, problem.hint),
     });
   };
 }

@@ -94,12 +94,12 @@ export function t(locale: Locale, key: string, vars: Record<string, string | num
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
-/** The `validation.*` texts' English as patterns ({name} a value to read back), compiled once. */
+/** The English of the `validation.*` and `error.*` texts as patterns ({name} a value to read back), compiled once. */
 let knownPatterns: { key: string; pattern: RegExp }[] | null = null;
 
 function patterns(): { key: string; pattern: RegExp }[] {
   knownPatterns ??= Object.entries(catalogs.en)
-    .filter(([key]) => key.startsWith('validation.'))
+    .filter(([key]) => key.startsWith('validation.') || key.startsWith('error.'))
     .map(([key, text]) => ({
       key,
       pattern: new RegExp(`^${text.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_m, name: string) => `(?<${name}>.+?)`)}$`),
@@ -109,8 +109,9 @@ function patterns(): { key: string; pattern: RegExp }[] {
 
 /**
  * A message the shared schemas and services give in English (a field's "must be an email address", the
- * password policy's sentences), in the locale when the catalogue knows it (validation.*, its values read
- * back out of the English), else as it is. English comes back unchanged.
+ * password policy's sentences, the error page's "There is nothing at this address"), in the locale when
+ * the catalogue knows it (validation.* and error.*, its values read back out of the English), else as it
+ * is. English comes back unchanged. The one way a page or a refusal says such a message in German.
  */
 export function translateKnown(locale: Locale, text: string): string {
   if (locale === 'en' || !text) return text;

@@ -8,7 +8,6 @@ import type { Messages } from '../messages.ts';
  */
 export const staffValidationMessages: Messages = {
   en: {
-    'validation.fix_fields': 'Please correct the fields marked below.',
     'validation.required': 'is required',
     'validation.not_empty': 'must not be empty',
     'validation.email': 'must be an email address',
@@ -45,7 +44,6 @@ export const staffValidationMessages: Messages = {
     'validation.password_email': 'The password must not contain the first part of the email address ({part}).',
   },
   de: {
-    'validation.fix_fields': 'Bitte korrigieren Sie die unten markierten Felder.',
     'validation.required': 'ist erforderlich',
     'validation.not_empty': 'darf nicht leer sein',
     'validation.email': 'muss eine E-Mail-Adresse sein',
