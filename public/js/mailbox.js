@@ -22,7 +22,7 @@
         live.innerHTML = fresh.innerHTML;
         var status = document.getElementById('mailbox-status');
         var first = live.querySelector('tbody th a');
-        if (status && first) status.textContent = 'New message: ' + first.textContent;
+        if (status && first) status.textContent = (status.getAttribute('data-new-message') || 'New message:') + ' ' + first.textContent;
       })
       .catch(function () {});
   };
