@@ -165,6 +165,7 @@ async function writeDecided(sql: Statements, deps: Pick<Deps, 'config'>, decided
         send_at: toDbTime(sendAt!),
         ...tokenColumns,
         expires_at: toDbTime(new Date(sendAt!.getTime() + settings.token_expiry_days * DAY)),
+        is_test: 0 as const,
         created_at: nowIso,
       };
     }),

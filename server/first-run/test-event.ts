@@ -69,10 +69,10 @@ export async function sendTestEvent(deps: Deps, user: SignedInUser, surveyKey: s
         web_until: null,
         ...tokenColumns,
         expires_at: toDbTime(new Date(now.getTime() + settings.token_expiry_days * DAY)),
+        is_test: 1,
         created_at: nowIso,
       },
     ]);
-    await sql.run('UPDATE invitations SET is_test = ? WHERE id = ?', [1, id]);
     return id;
   });
   return { invitationId, survey };

@@ -25,10 +25,12 @@ export interface NewInvitation {
   token_key_version: number;
   token_hash: string;
   expires_at: string | null;
+  /** 1: a test invitation (the first-run checklist's), sent at once and counted nowhere; else 0. */
+  is_test: 0 | 1;
   created_at: string;
 }
 
-const newInvitationColumns = ['survey_id', 'event_id', 'customer_id', 'channel', 'state', 'locale', 'send_at', 'web_until', 'token_salt', 'token_key_version', 'token_hash', 'expires_at', 'created_at'] as const;
+const newInvitationColumns = ['survey_id', 'event_id', 'customer_id', 'channel', 'state', 'locale', 'send_at', 'web_until', 'token_salt', 'token_key_version', 'token_hash', 'expires_at', 'is_test', 'created_at'] as const;
 // Every field of NewInvitation has its column (a field left out would be dropped without a word).
 const allColumns: Exclude<keyof NewInvitation, (typeof newInvitationColumns)[number]> extends never ? true : never = true;
 void allColumns;
