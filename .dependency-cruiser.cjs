@@ -4,11 +4,11 @@
 // folder imports another in a loop.
 const SHARED = '^server/(db|i18n|http|mail|audit|settings|auth|surveys)/|^server/(tokens|dates|errors|validation|config|clock|log|deps)[.]ts$';
 const FEATURES =
-  '^server/(accounts|apikeys|audit-log|customers|dashboards|delivery-log|demo|digest|eligibility|events|first-run|followups|health|imports|invitations|mailbox|metrics|openapi|responses|rollups|sending|settings-page|simulation|survey-editor|webhooks|widget)/|^server/(app|admin|api|cli|main|jobs)[.]ts$';
+  '^server/(accounts|apikeys|audit-log|customers|dashboards|delivery-log|demo|digest|eligibility|events|fatigue|first-run|followups|health|imports|invitations|mailbox|metrics|openapi|precision|responses|rollups|sending|settings-page|simulation|survey-editor|webhooks|widget)/|^server/(app|admin|api|cli|main|jobs)[.]ts$';
 
 /** The data path and the domain it works on sit below the pages that people and integrators use. */
-const LOWER = '^server/(events|eligibility|invitations|sending|responses|rollups|metrics|customers|webhooks)/';
-const PAGES = '^server/(accounts|apikeys|audit-log|dashboards|delivery-log|demo|digest|first-run|followups|health|imports|mailbox|openapi|settings-page|simulation|survey-editor|widget)/';
+const LOWER = '^server/(events|eligibility|precision|invitations|sending|responses|rollups|metrics|customers|webhooks)/';
+const PAGES = '^server/(accounts|apikeys|audit-log|dashboards|delivery-log|demo|digest|fatigue|first-run|followups|health|imports|mailbox|openapi|settings-page|simulation|survey-editor|widget)/';
 
 module.exports = {
   forbidden: [

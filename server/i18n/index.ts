@@ -12,6 +12,9 @@ import { staffCustomerMessages } from './staff/customers.ts';
 import { staffAdminMessages } from './staff/admin.ts';
 import { staffFirstRunMessages } from './staff/first-run.ts';
 import { staffValidationMessages } from './staff/validation.ts';
+import { staffFatigueMessages } from './staff/fatigue.ts';
+import { staffPrecisionMessages } from './staff/precision.ts';
+import { cliMessages } from './cli.ts';
 import type { Messages } from './messages.ts';
 
 /** The locales customers can be asked in. */
@@ -39,6 +42,9 @@ export const catalogueParts: Readonly<Record<string, Messages>> = {
   staffAdminMessages,
   staffFirstRunMessages,
   staffValidationMessages,
+  staffFatigueMessages,
+  staffPrecisionMessages,
+  cliMessages,
 };
 const parts = Object.values(catalogueParts);
 export const catalogs: Readonly<Record<Locale, Readonly<Record<string, string>>>> = {
