@@ -8,12 +8,13 @@ import { runFollowUpAlerts } from './followups/alerts.ts';
 import { runWeeklyDigests } from './digest/service.ts';
 import { pruneAuditLog } from './audit-log/retention.ts';
 import { endDueWebWindows } from './widget/service.ts';
+import { refreshDueSampleRates } from './precision/service.ts';
 
 /**
  * What runs in the background (inside `serve`, or alone as `touchpoint worker`): web invitations whose
  * window ended (expired or turned into email), the sending worker
  * (invitations, then reminders), then held answers settling, webhook deliveries, follow-up alerts, the
- * weekly digest and housekeeping, one pass after the other, every WORKER_INTERVAL_MS.
+ * weekly digest, the precision targets' rates of the day and housekeeping, one pass after the other, every WORKER_INTERVAL_MS.
  */
 
 /** How long stop() waits for the sends in flight, at most: the rest of SHUTDOWN_TIMEOUT_SECONDS is for the database and the mail pool. */
@@ -42,7 +43,7 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
     }
     // Held answers settle before alerts look for new answers (and before webhooks, so an answer settled in this run goes out in it);
     // alerts and the weekly digest: their errors are logged and never hold up sending.
-    for (const pass of [settleDueAnswers, deliverDueWebhooks, runFollowUpAlerts, runWeeklyDigests, pruneCounters, pruneAudit]) {
+    for (const pass of [settleDueAnswers, deliverDueWebhooks, runFollowUpAlerts, runWeeklyDigests, refreshDueSampleRates, pruneCounters, pruneAudit]) {
       if (stopped) break;
       await pass(deps).catch((err: unknown) => deps.log.error({ err, pass: pass.name }, 'worker pass failed'));
     }

@@ -4,12 +4,27 @@ import type { SuppressionReason } from './reasons.ts';
 
 /** What the decision step reads and gives (DESIGN.md, "Contact rules"): the types the rule files share. */
 
+/** A precision target's rate in force for one event (its segment's), and the words that name it (server/precision/). */
+export interface PrecisionInForce {
+  /** Percent. */
+  rate: number;
+  /** learning: the survey's own rate while the target learns; on_track; met: no more invitations this period; short: the survey's rate is not enough. */
+  state: 'learning' | 'on_track' | 'met' | 'short';
+  /** "±5", "±3 %", "±0.2". */
+  margin: string;
+  /** "May 2027". */
+  period: string;
+  segment?: { name: string; value: string };
+}
+
 export interface RuleSurvey {
   id: number;
   key: string;
   status: string;
   rules: SurveyRules;
   sample_rate: number;
+  /** With a precision target: the rate in force for this event, instead of sample_rate. */
+  precision?: PrecisionInForce;
   send_delay_minutes: number;
   /** 'link': answered at its web link only, never emailed (absent: email). */
   channel?: string;

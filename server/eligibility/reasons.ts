@@ -31,7 +31,7 @@ export const reasonTexts: Readonly<Record<SuppressionReason, string>> = {
   erased: 'the customer was erased',
   unsubscribed: 'the customer unsubscribed',
   bounced: 'email to the customer hard-bounced',
-  sampled_out: "the survey's sample rate did not pick this transaction",
+  sampled_out: "the survey's sample rate, or the rate its precision target set, did not pick this transaction",
   cooldown_global: 'the customer was invited or answered recently (global cooldown)',
   cooldown_survey: 'the customer was invited or answered this survey recently (survey cooldown)',
   cap_window: 'the customer reached the most invitations allowed in the rolling window (cap)',

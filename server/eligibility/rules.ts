@@ -6,7 +6,7 @@ import { plural } from '../i18n/index.ts';
 import { DAY } from '../clock.ts';
 import type { GlobalRules } from '../settings/service.ts';
 import { DEFAULT_MAX_EVENT_AGE_DAYS, type SurveyRules } from '../surveys/model.ts';
-import type { CustomerState, Decision, DecisionInput, EffectiveRules, RuleSurvey } from './model.ts';
+import type { CustomerState, Decision, DecisionInput, EffectiveRules, PrecisionInForce, RuleSurvey } from './model.ts';
 
 /**
  * The decision step (DESIGN.md, "Contact rules"): pure functions of the event,
@@ -84,10 +84,27 @@ export function sampleBucket(surveyKey: string, transactionId: string): number {
   return (digest.readUInt32BE(0) / 0x1_0000_0000) * 100;
 }
 
+/** How a precision target's rate is named in a sampled_out detail. */
+function targetWords(p: PrecisionInForce): string {
+  const target = `the ${p.margin} target for ${p.period}${p.segment ? ` (${p.segment.name} ${p.segment.value})` : ''}`;
+  switch (p.state) {
+    case 'met':
+      return `${target} is met by the answers in hand and on their way; no more invitations this period (a 0 % sample)`;
+    case 'on_track':
+      return `${target} is met at a ${p.rate} % sample`;
+    case 'short':
+      return `sample rate ${p.rate} %, the most the survey allows; ${target} needs more`;
+    default:
+      return `sample rate ${p.rate} % while ${target} learns the volume and response rate`;
+  }
+}
+
 function checkSample(survey: RuleSurvey, transactionId: string): Refusal | null {
   const bucket = sampleBucket(survey.key, transactionId);
-  if (bucket < survey.sample_rate) return null;
-  return { reason: 'sampled_out', detail: `sampled_out: sample rate ${survey.sample_rate} %, this transaction falls at ${bucket.toFixed(1)} %` };
+  const rate = survey.precision?.rate ?? survey.sample_rate;
+  if (bucket < rate) return null;
+  const rule = survey.precision ? targetWords(survey.precision) : `sample rate ${rate} %`;
+  return { reason: 'sampled_out', detail: `sampled_out: ${rule}; this transaction falls at ${bucket.toFixed(1)} %` };
 }
 
 /** The decision for one event; `duplicate_event` is the caller's (it needs the database). */

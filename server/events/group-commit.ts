@@ -5,6 +5,7 @@ import { groupCommitter } from '../db/group-commit.ts';
 import { getSettings } from '../settings/service.ts';
 import { findActiveSurveyForTouchpoint } from '../surveys/queries.ts';
 import type { Survey } from '../surveys/model.ts';
+import { ratesFor, type RateInForce } from '../precision/service.ts';
 import { storeEvents, type CheckedEvent, type EventOutcome, type StoreScope } from './store.ts';
 
 /**
@@ -46,7 +47,15 @@ export const storeWithOthers = (deps: Deps, event: CheckedEvent, kind: Kind): Pr
 export async function storeTogether(deps: Deps, events: CheckedEvent[], kind: Kind): Promise<EventOutcome[]> {
   const settings = await getSettings(deps.db);
   const surveys = await activeSurveys(deps.db, events);
-  return preparedTransaction(deps.db, (sql) => storeEvents(sql, deps, events, { now: deps.clock.now(), settings, surveys, ...kind }));
+  const rates = await precisionRates(deps, surveys);
+  return preparedTransaction(deps.db, (sql) => storeEvents(sql, deps, events, { now: deps.clock.now(), settings, surveys, rates, ...kind }));
+}
+
+/** Today's rates of the surveys with a precision target (worked out first when not yet today's). */
+async function precisionRates(deps: Deps, surveys: ReadonlyMap<number, Survey | undefined>): Promise<Map<number, readonly RateInForce[]>> {
+  const rates = new Map<number, readonly RateInForce[]>();
+  for (const survey of surveys.values()) if (survey?.precision_target) rates.set(survey.id, await ratesFor(deps, survey));
+  return rates;
 }
 
 /** The active survey of each touchpoint of the events, read before a transaction (from the process's cache). */

@@ -7,6 +7,8 @@ import { usesWidget, type Survey } from '../surveys/model.ts';
 import { factFields, findCustomersByExternalIds, upsertCustomers, type CustomerFacts, type CustomerRow } from '../customers/queries.ts';
 import { decisionReads, unsubscribeKey } from '../eligibility/history.ts';
 import { decide } from '../eligibility/rules.ts';
+import type { RuleSurvey } from '../eligibility/model.ts';
+import { inForceFor, type RateInForce } from '../precision/service.ts';
 import { newInvitationToken } from '../tokens.ts';
 import type { EventInput } from './input.ts';
 import { findEventsByTransactions, insertEvents, type EventRow, type NewEvent } from './queries.ts';
@@ -67,6 +69,15 @@ export interface StoreScope {
   recordOnly?: boolean;
   /** The active survey of each touchpoint of the events (undefined: none). */
   surveys: ReadonlyMap<number, Survey | undefined>;
+  /** Today's rates of the surveys with a precision target, by survey id. */
+  rates: ReadonlyMap<number, readonly RateInForce[]>;
+}
+
+/** The survey as the rules see it for one event: with a precision target, the rate in force for the event's segment. */
+function ruleSurvey(survey: Survey | undefined, scope: StoreScope, input: EventInput): RuleSurvey | null {
+  if (!survey) return null;
+  if (!survey.precision_target) return survey;
+  return { ...survey, precision: inForceFor(survey, scope.rates.get(survey.id) ?? [], input.properties) };
 }
 
 /** The customer facts an event gives (absent fields: not given). */
@@ -222,7 +233,7 @@ export async function storeEvents(sql: Statements, deps: Pick<Deps, 'config'>, e
       now,
       occurredAt: at,
       transactionId: input.transaction_id,
-      survey: survey ?? null,
+      survey: ruleSurvey(survey, scope, input),
       global: settings.contact_rules,
       reportingTimeZone: settings.reporting_time_zone,
       customer: { ...customer, unsubscribed_from_touchpoint_at: reads.touchpointUnsubscribes.get(unsubscribeKey(customer.id, touchpoint.id)) ?? null },

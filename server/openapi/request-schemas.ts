@@ -33,7 +33,9 @@ const writable = {
   public_link: 'Whether the public web link /s/KEY takes answers. Always on for channel `link`; off by default for email surveys.',
   count_anonymous: 'Whether anonymous web-link answers count in the metrics by default (`source` on the metrics call picks one source either way).',
   max_event_age_days: 'Events older than this are recorded as suppressed `too_old`; null: any age.',
-  sample_rate: 'Percent of eligible events surveyed, decided by a hash of the transaction id. Kept to 2 decimals; a value above 0 and below 0.01 is refused.',
+  sample_rate: 'Percent of eligible events surveyed, decided by a hash of the transaction id. Kept to 2 decimals; a value above 0 and below 0.01 is refused. With a precision target, the most the target may ask.',
+  precision_target:
+    'Instead of a fixed rate: the 95 % margin the score must reach per `period` (week, month or quarter, in the reporting time zone), and with `segment` for every value of that event property: `margin` in NPS points (1–50), CSAT percentage points (1–50) or CES scale points (0.05–3). The sample rate in force follows daily from the last weeks\' volume, response rate and score spread, never above `sample_rate`; an event sampled out says so (`sampled_out`, naming the target). null: none.',
 };
 
 /** "nps 0–10, csat 1–5, ces 1–7." */
@@ -104,6 +106,11 @@ export const metricsQuery = describeFields(metricsQuerySchema, {
   source:
     'Which answers count: all, identified (invitations, signed links, imports) or anonymous (the public web link). Default: all, or identified where the survey leaves anonymous answers out.',
   split: 'channel: also the figures per channel the answers came by (`channels`).',
+  weight_by: {
+    description:
+      'One to three event property names, comma-separated: `overall.weighted` (and `weighted` in each bucket) gives the score reweighted for non-response by the cells of those properties\' values, beside the raw figures, which stay as they are. Absent or blank: not reweighted.',
+    examples: ['region', 'region,plan'],
+  },
   channel:
     'Only answers given by this channel: email (the email links), web (the widget on your site), link (the web link) or import; the response rate then counts only that channel\'s invitations (web: those the widget showed). Default: every channel.',
 });

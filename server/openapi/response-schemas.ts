@@ -46,6 +46,7 @@ const surveyShape = {
   max_event_age_days: patch.max_event_age_days.unwrap(),
   send_delay_minutes: patch.send_delay_minutes.unwrap(),
   sample_rate: patch.sample_rate.unwrap(),
+  precision_target: patch.precision_target.unwrap(),
   quiet_hours: quietHoursSchema.nullable(),
   rules: surveyRules,
   source: z.enum(everyValueOf<Survey['source']>()(['ui', 'api', 'file'])),

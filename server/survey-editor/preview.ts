@@ -50,6 +50,7 @@ export async function draftSurvey(db: Knex, form: SurveyForm, saved?: Survey, lo
     content,
     send_delay_minutes: parsed.send_delay_minutes,
     sample_rate: parsed.sample_rate,
+    precision_target: parsed.precision_target ?? saved?.precision_target ?? null,
     rules,
     channel: parsed.channel,
     web_window_days: parsed.web_window_days,

@@ -88,6 +88,45 @@ export const sampleRateSchema = z
   .refine((x) => x === 0 || x >= 0.01, 'must be 0, or at least 0.01 (percent)')
   .transform((x) => Math.round(x * 100) / 100);
 
+/** The periods a precision target is reached in: ISO week, calendar month or quarter (reporting time zone). */
+export const precisionPeriods = ['week', 'month', 'quarter'] as const;
+
+/**
+ * The margin a precision target may ask for, per metric: NPS points, CSAT percentage points, CES scale
+ * points (the figures' own 95 % margins, ../shared/fixtures/metrics/README.md).
+ */
+export const precisionMargins: Record<Metric, { min: number; max: number; unit: string }> = {
+  nps: { min: 1, max: 50, unit: 'NPS points' },
+  csat: { min: 1, max: 50, unit: 'percentage points' },
+  ces: { min: 0.05, max: 3, unit: 'scale points' },
+};
+
+/**
+ * A precision target (issue 17), instead of a fixed sample rate: the score's 95 % margin must reach
+ * `margin` in every `period`, and, with `segment`, for every value of that event property. The sample
+ * rate follows from it daily (server/precision/); the survey's sample_rate stays the most it may ask.
+ */
+export const precisionTargetSchema = z.object(
+  {
+    margin: z.number('must be a number such as 5').positive('must be more than 0'),
+    period: z.enum(precisionPeriods, 'must be week, month or quarter').default('month'),
+    segment: z
+      .string('must be an event property name such as region')
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'must be at most 100 characters')
+      .optional(),
+  },
+  'must be an object such as {"margin": 5, "period": "month"}, or null for none',
+);
+export type PrecisionTarget = z.infer<typeof precisionTargetSchema>;
+
+/** Why a target's margin does not fit the metric, or null when it does. */
+export function precisionMarginProblem(metric: Metric, margin: number): string | null {
+  const { min, max, unit } = precisionMargins[metric];
+  return margin >= min && margin <= max ? null : `must be from ${min} to ${max} ${unit} for ${metric.toUpperCase()}`;
+}
+
 /** What a customer reads, in one locale. */
 export const wordingSchema = z.object({
   question: z.string().trim().min(3, 'must be at least 3 characters').max(300),
@@ -146,6 +185,8 @@ export interface Survey {
   count_anonymous: boolean;
   /** Events older than this many days are recorded as too_old, not surveyed; null: any age. */
   max_event_age_days: number | null;
+  /** The margin the score must reach per period (and segment); null: the fixed sample rate alone. */
+  precision_target: PrecisionTarget | null;
   source: 'ui' | 'api' | 'file';
   source_file: string | null;
   created_at: string;

@@ -28,6 +28,7 @@ export function presentSurvey(survey: Survey, baseUrl: string) {
     max_event_age_days: survey.max_event_age_days,
     send_delay_minutes: survey.send_delay_minutes,
     sample_rate: survey.sample_rate,
+    precision_target: survey.precision_target,
     quiet_hours: survey.rules.quiet_hours ?? null,
     rules: survey.rules,
     source: survey.source,
@@ -62,6 +63,7 @@ export function surveyFileContent(survey: Survey) {
     max_event_age_days: shown.max_event_age_days,
     send_delay_minutes: shown.send_delay_minutes,
     sample_rate: shown.sample_rate,
+    ...(shown.precision_target ? { precision_target: shown.precision_target } : {}),
     ...(quiet_hours !== undefined ? { quiet_hours } : {}),
     rules: otherRules,
   };

@@ -2,9 +2,10 @@ import type { Knex } from 'knex';
 import { cached, deepFreeze } from '../db/versioned-cache.ts';
 import type { Survey } from './model.ts';
 
-interface SurveyRow extends Omit<Survey, 'content' | 'rules' | 'touchpoint_key' | 'touchpoint_name'> {
+interface SurveyRow extends Omit<Survey, 'content' | 'rules' | 'touchpoint_key' | 'touchpoint_name' | 'precision_target'> {
   content: string;
   rules: string;
+  precision_target: string | null;
 }
 
 const selectSurveys = (db: Knex) =>
@@ -21,6 +22,7 @@ const toSurvey = (row: SurveyRow & { touchpoint_key: string; touchpoint_name: st
   max_event_age_days: row.max_event_age_days === null ? null : Number(row.max_event_age_days),
   content: JSON.parse(row.content),
   rules: JSON.parse(row.rules),
+  precision_target: row.precision_target ? JSON.parse(row.precision_target) : null,
 });
 
 export async function findSurveyByKey(db: Knex, key: string): Promise<Survey | undefined> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { locales } from '../i18n/index.ts';
 import { quietHoursSchema } from '../settings/service.ts';
-import { DEFAULT_MAX_EVENT_AGE_DAYS, keySchema, surveyChannels, metrics, nameSchema, sampleRateSchema, surveyKeySchema, surveyRulesSchema, surveyStatuses } from './model.ts';
+import { DEFAULT_MAX_EVENT_AGE_DAYS, precisionTargetSchema, keySchema, surveyChannels, metrics, nameSchema, sampleRateSchema, surveyKeySchema, surveyRulesSchema, surveyStatuses } from './model.ts';
 
 /** The survey as integrators, files and the editor give it: one schema, with every limit. */
 
@@ -40,6 +40,7 @@ const surveyFields = {
     .nullable(),
   send_delay_minutes: z.number().int().min(0).max(60 * 24 * 30),
   sample_rate: sampleRateSchema,
+  precision_target: precisionTargetSchema.nullable(),
   quiet_hours: quietHoursSchema.nullable().optional(),
   rules: surveyRulesSchema.optional(),
 };
@@ -56,6 +57,7 @@ export const surveyInputSchema = z.object({
   max_event_age_days: surveyFields.max_event_age_days.default(DEFAULT_MAX_EVENT_AGE_DAYS),
   send_delay_minutes: surveyFields.send_delay_minutes.default(0),
   sample_rate: surveyFields.sample_rate.default(100),
+  precision_target: surveyFields.precision_target.default(null),
 });
 export type SurveyInput = z.input<typeof surveyInputSchema>;
 

@@ -6,7 +6,7 @@ import { writeTransaction } from '../db/dialect.ts';
 import { bumpVersion } from '../db/versioned-cache.ts';
 import { audit, type AuditActor } from '../audit/record.ts';
 import { locales } from '../i18n/index.ts';
-import { defaultSurveyRules, wordingSchema, type Survey, type SurveyRules, type Wording } from './model.ts';
+import { defaultSurveyRules, precisionMarginProblem, wordingSchema, type Metric, type PrecisionTarget, type Survey, type SurveyRules, type Wording } from './model.ts';
 import { findSurveyByKey, findTouchpointByKey } from './queries.ts';
 import { templates } from './templates.ts';
 import { surveyInputSchema, surveyPatchSchema, type ParsedSurveyInput as Parsed, type SurveyInput, type SurveyPatch } from './schemas.ts';
@@ -52,6 +52,15 @@ export function buildContent(input: Pick<Parsed, 'metric' | 'question' | 'low_la
   return content;
 }
 
+/** A precision target's margin checked against the survey's metric (the schema alone cannot: a change names no metric). */
+function checkTarget(metric: Metric, target: PrecisionTarget | null | undefined): void {
+  const problem = target ? precisionMarginProblem(metric, target.margin) : null;
+  if (problem) throw ValidationError.field('precision_target.margin', problem);
+}
+
+/** The precision target as the column holds it. */
+const targetColumn = (target: PrecisionTarget | null | undefined): string | null => (target ? JSON.stringify(target) : null);
+
 async function ensureOneActive(db: Knex, touchpointId: number, surveyKey: string): Promise<void> {
   const other = await db('surveys').where({ touchpoint_id: touchpointId, status: 'active' }).whereNot({ key: surveyKey }).first();
   if (other) {
@@ -69,8 +78,8 @@ function rulesFrom(parsed: Pick<Parsed, 'rules' | 'quiet_hours'>, previous = def
 
 const surveyTarget = (key: string) => ({ type: 'survey', id: key, label: key });
 
-/** What a survey's contact rules are made of: its own rules, its sample rate and its maximum event age. */
-type RuleState = { rules: SurveyRules; sample_rate: number; max_event_age_days: number | null };
+/** What a survey's contact rules are made of: its own rules, its sample rate or precision target and its maximum event age. */
+type RuleState = { rules: SurveyRules; sample_rate: number; max_event_age_days: number | null; precision_target: PrecisionTarget | null };
 
 const followsGlobalWhenUnset = new Set(['quiet_hours', 'global_cooldown_after_invitation_days', 'global_cooldown_after_response_days']);
 
@@ -86,8 +95,8 @@ function surveyRuleChanges(before: RuleState, after: RuleState): Record<string, 
     const to = b[key] === undefined ? unset(key) : b[key];
     if (JSON.stringify(from) !== JSON.stringify(to)) changes[key] = { from, to };
   }
-  for (const key of ['sample_rate', 'max_event_age_days'] as const) {
-    if (before[key] !== after[key]) changes[key] = { from: before[key], to: after[key] };
+  for (const key of ['sample_rate', 'max_event_age_days', 'precision_target'] as const) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changes[key] = { from: before[key], to: after[key] };
   }
   return changes;
 }
@@ -115,6 +124,7 @@ export async function createSurvey(
 ): Promise<Survey> {
   const parsed = parseInput(surveyInputSchema, input);
   const content = buildContent(parsed);
+  checkTarget(parsed.metric, parsed.precision_target);
   if (await findSurveyByKey(db, parsed.key)) {
     throw new ConflictError('A survey with this key exists', [{ field: 'key', message: 'is already taken' }]);
   }
@@ -137,6 +147,7 @@ export async function createSurvey(
       content: JSON.stringify(content),
       send_delay_minutes: parsed.send_delay_minutes,
       sample_rate: parsed.sample_rate,
+      precision_target: targetColumn(parsed.precision_target),
       rules: JSON.stringify(rulesFrom(parsed)),
       channel: parsed.channel,
       web_window_days: parsed.web_window_days,
@@ -174,6 +185,7 @@ export async function updateSurvey(
   const found = await findSurveyByKey(db, key);
   if (!found) throw new NotFoundError(`No survey with the key ${key}`);
   const parsed = parseInput(surveyPatchSchema, patch);
+  checkTarget(found.metric, parsed.precision_target);
   const wordingChanged = ['question', 'low_label', 'high_label', 'comment_prompt', 'thank_you', 'default_locale'].some(
     (f) => f in parsed && parsed[f as keyof typeof parsed] !== undefined,
   );
@@ -189,6 +201,7 @@ export async function updateSurvey(
     const next = {
       status: parsed.status ?? survey.status,
       sample_rate: parsed.sample_rate ?? survey.sample_rate,
+      precision_target: parsed.precision_target === undefined ? survey.precision_target : parsed.precision_target,
       max_event_age_days: parsed.max_event_age_days === undefined ? survey.max_event_age_days : parsed.max_event_age_days,
       // A patch adds to the rules; a whole form (replaceRules) says all of them.
       rules: rulesFrom(parsed, options.replaceRules ? {} : survey.rules),
@@ -201,6 +214,7 @@ export async function updateSurvey(
         content: JSON.stringify(content),
         send_delay_minutes: parsed.send_delay_minutes ?? survey.send_delay_minutes,
         sample_rate: next.sample_rate,
+        precision_target: targetColumn(next.precision_target),
         channel: parsed.channel ?? survey.channel,
         web_window_days: parsed.web_window_days ?? survey.web_window_days,
         public_link: parsed.public_link ?? survey.public_link,
@@ -236,12 +250,14 @@ export async function saveSurveyFromFile(
   if (existing.metric !== parsed.metric) {
     throw ValidationError.field('metric', `cannot change: the survey ${parsed.key} measures ${existing.metric}`);
   }
+  checkTarget(parsed.metric, parsed.precision_target);
   const next = {
     status: parsed.status,
     default_locale: parsed.default_locale,
     content: JSON.stringify(content),
     send_delay_minutes: parsed.send_delay_minutes,
     sample_rate: parsed.sample_rate,
+    precision_target: targetColumn(parsed.precision_target),
     rules: JSON.stringify(rulesFrom(parsed)),
     channel: parsed.channel,
     web_window_days: parsed.web_window_days,
@@ -257,6 +273,7 @@ export async function saveSurveyFromFile(
     content: JSON.stringify(existing.content),
     send_delay_minutes: existing.send_delay_minutes,
     sample_rate: existing.sample_rate,
+    precision_target: targetColumn(existing.precision_target),
     rules: JSON.stringify(existing.rules),
     channel: existing.channel,
     web_window_days: existing.web_window_days,
@@ -274,7 +291,13 @@ export async function saveSurveyFromFile(
     if (nameChanged) await trx('touchpoints').where({ id: existing.touchpoint_id }).update({ name: parsed.touchpoint_name });
     await trx('surveys').where({ id: existing.id }).update({ ...next, updated_at: toDbTime(now) });
     if (actor) {
-      const after = { status: parsed.status, rules: JSON.parse(next.rules) as SurveyRules, sample_rate: parsed.sample_rate, max_event_age_days: parsed.max_event_age_days };
+      const after = {
+        status: parsed.status,
+        rules: JSON.parse(next.rules) as SurveyRules,
+        sample_rate: parsed.sample_rate,
+        max_event_age_days: parsed.max_event_age_days,
+        precision_target: parsed.precision_target,
+      };
       await auditSurveyChange(trx, actor, existing, after, now, sourceFile);
     }
   });
