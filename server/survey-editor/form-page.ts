@@ -1,9 +1,10 @@
 import type { Deps } from '../deps.ts';
 import { fieldErrors } from '../http/forms.ts';
 import { locales, t, type Locale } from '../i18n/index.ts';
-import { metrics, surveyStatuses, type Metric, type Survey } from '../surveys/model.ts';
+import { metrics, precisionPeriods, surveyStatuses, type Metric, type Survey } from '../surveys/model.ts';
 import { listTouchpoints } from '../surveys/queries.ts';
 import { formFieldOf, wordingFields, type SurveyForm } from './form.ts';
+import { precisionPanel } from './precision-page.ts';
 
 /** The survey form page (new, edit, and back from a preview): its view model. */
 
@@ -67,6 +68,8 @@ export async function formPage(deps: Deps, locale: Locale, values: SurveyForm, e
     ],
     localeOptions: options(locales, values.default_locale, languageName),
     quietOptions: quietOptions(locale, values.quiet_hours_mode),
+    periodOptions: options(precisionPeriods, values.precision_period || 'month', (period) => t(locale, 'precision.period_name', { period })),
+    precision: survey ? await precisionPanel(deps, locale, survey) : null,
     wordings: locales.map((wordingLocale) => ({
       locale: wordingLocale,
       name: languageName(wordingLocale),

@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.ts';
 import { formNumber, formText, parseFormFields } from '../http/forms.ts';
 import { locales, t, type Locale } from '../i18n/index.ts';
-import { defaultSurveyRules, surveyRulesSchema, type Metric, type Survey, type Wording } from '../surveys/model.ts';
+import { defaultSurveyRules, precisionTargetSchema, surveyRulesSchema, type Metric, type PrecisionTarget, type Survey, type Wording } from '../surveys/model.ts';
 import { z } from 'zod';
 import { surveyInputSchema, type SurveyInput, type SurveyPatch } from '../surveys/schemas.ts';
 import { templates } from '../surveys/templates.ts';
@@ -30,6 +30,9 @@ const plainFields = [
   'quiet_hours_mode',
   'quiet_hours_start',
   'quiet_hours_end',
+  'precision_margin',
+  'precision_period',
+  'precision_segment',
 ] as const;
 const allFields = [...plainFields, ...locales.flatMap((l) => wordingFields.map((f) => `${f}_${l}`))];
 
@@ -46,6 +49,8 @@ const numberFields = {
   reminder_after_days: formNumber(ruleFields.reminder_after_days, { optional: true }),
   cooldown_after_invitation_days: formNumber(ruleFields.cooldown_after_invitation_days, { optional: true }),
   cooldown_after_response_days: formNumber(ruleFields.cooldown_after_response_days, { optional: true }),
+  // Blank: no precision target.
+  precision_margin: formNumber(precisionTargetSchema.shape.margin, { decimal: true, optional: true }),
 };
 /** A default of the survey schema, as the form shows it. */
 const schemaDefault = (field: 'send_delay_minutes' | 'sample_rate' | 'max_event_age_days' | 'web_window_days') => n(inputFields[field].parse(undefined));
@@ -55,6 +60,13 @@ function wordingValues(content: Record<string, Wording | undefined>): SurveyForm
   for (const locale of locales) for (const f of wordingFields) values[`${f}_${locale}`] = content[locale]?.[f] ?? '';
   return values;
 }
+
+/** A precision target as the form shows it (none: a blank margin, per month). */
+const targetValues = (target: PrecisionTarget | null): SurveyForm => ({
+  precision_margin: n(target?.margin),
+  precision_period: target?.period ?? 'month',
+  precision_segment: target?.segment ?? '',
+});
 
 /** A new survey's form: the metric's template wording, the usual defaults. */
 export function formFromTemplate(metric: Metric): SurveyForm {
@@ -78,6 +90,7 @@ export function formFromTemplate(metric: Metric): SurveyForm {
     quiet_hours_mode: 'global',
     quiet_hours_start: '',
     quiet_hours_end: '',
+    ...targetValues(null),
     ...wordingValues(templates[metric]),
   };
 }
@@ -104,6 +117,7 @@ export function formFromSurvey(survey: Survey): SurveyForm {
     quiet_hours_mode: quiet === undefined ? 'global' : quiet === null ? 'off' : 'own',
     quiet_hours_start: quiet?.start ?? '',
     quiet_hours_end: quiet?.end ?? '',
+    ...targetValues(survey.precision_target),
     ...wordingValues(survey.content),
   };
 }
@@ -122,6 +136,7 @@ export function formFieldOf(field: string, defaultLocale = 'en'): string {
   const [head, tail] = parts;
   if ((wordingFields as readonly string[]).includes(head)) return `${head}_${tail ?? defaultLocale}`;
   if (head === 'quiet_hours') return tail ? `quiet_hours_${tail}` : 'quiet_hours_mode';
+  if (head === 'precision_target') return `precision_${tail ?? 'margin'}`;
   return head ?? field;
 }
 
@@ -172,6 +187,11 @@ export function inputFromForm(form: SurveyForm, schema: z.ZodType = surveyInputS
     ...(form.count_anonymous ? { count_anonymous: form.count_anonymous === 'on' } : {}),
     // Blank: any age.
     max_event_age_days: numbers.max_event_age_days ?? null,
+    // A blank margin: no target (the sample rate alone).
+    precision_target:
+      numbers.precision_margin === undefined
+        ? null
+        : { margin: numbers.precision_margin, period: (form.precision_period || 'month') as PrecisionTarget['period'], ...(form.precision_segment ? { segment: form.precision_segment } : {}) },
     rules: {
       // Blank: no reminder.
       reminder_after_days: numbers.reminder_after_days ?? null,

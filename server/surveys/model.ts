@@ -117,14 +117,14 @@ export const precisionTargetSchema = z.object(
       .max(100, 'must be at most 100 characters')
       .optional(),
   },
-  'must be an object such as {"margin": 5, "period": "month"}, or null for none',
+  'must be an object with margin and period (segment optional), or null for none',
 );
 export type PrecisionTarget = z.infer<typeof precisionTargetSchema>;
 
 /** Why a target's margin does not fit the metric, or null when it does. */
 export function precisionMarginProblem(metric: Metric, margin: number): string | null {
   const { min, max, unit } = precisionMargins[metric];
-  return margin >= min && margin <= max ? null : `must be from ${min} to ${max} ${unit} for ${metric.toUpperCase()}`;
+  return margin >= min && margin <= max ? null : `must be from ${min} to ${max} ${unit}`;
 }
 
 /** What a customer reads, in one locale. */

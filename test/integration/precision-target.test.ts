@@ -67,7 +67,7 @@ describe('precision target: events sampled by the rate the target needs', functi
 
   it('refuses a margin the metric cannot have, naming the field', async () => {
     const res = await ctx.api.patch(`/api/v1/surveys/${key}`).send({ precision_target: { margin: 80, period: 'month' } }).expect(422);
-    expect(res.body.errors).to.deep.include({ field: 'precision_target.margin', message: 'must be from 1 to 50 NPS points for NPS' });
+    expect(res.body.errors).to.deep.include({ field: 'precision_target.margin', message: 'must be from 1 to 50 NPS points' });
     const period = await ctx.api.patch(`/api/v1/surveys/${key}`).send({ precision_target: { margin: 5, period: 'year' } }).expect(422);
     expect(period.body.errors[0]).to.include({ field: 'precision_target.period', message: 'must be week, month or quarter' });
   });
@@ -124,5 +124,62 @@ describe('precision target: events sampled by the rate the target needs', functi
     const south = transactionFor(50, 'out', 'south-capped');
     const res = await send(south.id, 'south');
     expect(res.body.detail).to.equal(`sampled_out: sample rate 50 %, the most the survey allows; the ±35 target for May 2027 (region south) needs more; this transaction falls at ${south.bucket.toFixed(1)} %`);
+  });
+
+  describe('on the survey page', () => {
+    const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&#x27;|&#39;/g, "'").replace(/\s+/g, ' ');
+
+    it('shows the target, the rate in force per region, and the margin each month reached', async () => {
+      const { agent } = await ctx.signIn('editor');
+      const page = text((await agent.get(`/surveys/${key}`).expect(200)).text);
+      expect(page).to.include('NPS within ±35 in every month, for each value of region.');
+      expect(page).to.match(/south 50 % short: even the survey's own rate is not enough/);
+      expect(page).to.match(/east 50 % learning/);
+      // April holds 21 days of history: 84 answers, 53 promoters and 31 detractors: NPS 26.19, margin 20.64 (python3), within ±35.
+      expect(page).to.include('April 2027 All 84 26 ±20.6 met');
+      expect(page).to.match(/May 2027 \(so far\) All \d+/);
+    });
+
+    /** An editor who chose German on the account page. */
+    const germanEditor = async () => {
+      const signedIn = await ctx.signIn('editor');
+      await ctx.deps.db('users').where({ email: signedIn.email }).update({ locale: 'de' });
+      return signedIn;
+    };
+
+    it('reads in German for a German reader', async () => {
+      const { agent } = await germanEditor();
+      const page = text((await agent.get(`/surveys/${key}`).expect(200)).text);
+      expect(page).to.include('NPS auf ±35 genau, in jedem Monat, für jeden Wert von region.');
+      expect(page).to.include('Mai 2027 (bisher)');
+      expect(page).to.match(/south 50 % zu knapp/);
+    });
+
+    it('sets, changes and clears the target through the form, naming a bad margin in the reader\'s language', async () => {
+      const { agent, csrf } = await ctx.signIn('editor');
+      const form = {
+        _csrf: csrf,
+        question_en: 'How likely are you to recommend us?',
+        question_de: '',
+        send_delay_minutes: '0',
+        sample_rate: '100',
+        status: 'active',
+        default_locale: 'en',
+        channel: 'email',
+        reminder_after_days: '',
+        cooldown_after_invitation_days: '',
+        cooldown_after_response_days: '',
+        quiet_hours_mode: 'global',
+      };
+      await agent.post(`/surveys/${key}`).type('form').send({ ...form, precision_margin: '4.5', precision_period: 'quarter', precision_segment: '' }).expect(303);
+      let saved = await ctx.api.get(`/api/v1/surveys/${key}`).expect(200);
+      expect(saved.body.precision_target).to.deep.equal({ margin: 4.5, period: 'quarter' });
+      const german = await germanEditor();
+      const bad = await german.agent.post(`/surveys/${key}`).type('form').send({ ...form, _csrf: german.csrf, precision_margin: '80', precision_period: 'month' }).expect(422);
+      expect(text(bad.text)).to.include('muss zwischen 1 und 50 NPS-Punkten liegen');
+      await agent.post(`/surveys/${key}`).type('form').send({ ...form, precision_margin: '', precision_period: 'month', precision_segment: '' }).expect(303);
+      saved = await ctx.api.get(`/api/v1/surveys/${key}`).expect(200);
+      expect(saved.body.precision_target).to.equal(null);
+    });
   });
 });
