@@ -45,8 +45,8 @@ const rateOf = (row: SampleRateRow): RateInForce => {
   return { ...stored, segment: row.segment, rate: row.rate, state: row.state as RateState, computedFor: row.computed_for, computedAt: row.computed_at };
 };
 
-/** Every segment's basis for the survey now. */
-async function readBases(db: Knex, survey: Survey, target: PrecisionTarget, now: Date, periodFrom: Date): Promise<Map<string, RateBasis>> {
+/** Every segment's basis for the survey at `now` (the period's answers counted from `periodFrom`). */
+export async function readBases(db: Knex, survey: Survey, target: PrecisionTarget, now: Date, periodFrom: Date): Promise<Map<string, RateBasis>> {
   const read = async (segment: string | null) => {
     const [volume, sends, recent, soFar, open] = await Promise.all([
       eventVolume(db, survey, segment, now),

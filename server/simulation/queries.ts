@@ -12,6 +12,7 @@ export interface ReplayEvent {
   decision: 'scheduled' | 'suppressed';
   reason: string | null;
   reason_detail: string | null;
+  properties: string | null;
 }
 
 interface ReplayCustomer {
@@ -47,7 +48,7 @@ export async function replayRecords(db: Knex, customerIds: number[], fromIso: st
       .andWhere('received_at', '>=', fromIso)
       .andWhere('received_at', '<', toIso)
       .orderBy([{ column: 'customer_id' }, { column: 'received_at' }, { column: 'id' }])
-      .select('id', 'customer_id', 'touchpoint_id', 'transaction_id', 'occurred_at', 'received_at', 'survey_id', 'decision', 'reason', 'reason_detail') as Promise<ReplayEvent[]>,
+      .select('id', 'customer_id', 'touchpoint_id', 'transaction_id', 'occurred_at', 'received_at', 'survey_id', 'decision', 'reason', 'reason_detail', 'properties') as Promise<ReplayEvent[]>,
     db('customers').whereIn('id', customerIds).select('id', 'external_id', 'email', 'time_zone', 'unsubscribed_at', 'bounced_at', 'erased_at') as Promise<ReplayCustomer[]>,
     db('touchpoint_unsubscribes').whereIn('customer_id', customerIds).select('customer_id', 'touchpoint_id', 'created_at') as Promise<{ customer_id: number; touchpoint_id: number; created_at: string }[]>,
     // Invitations decided before the window: the history the replay starts from.
@@ -67,4 +68,23 @@ export async function replayRecords(db: Knex, customerIds: number[], fromIso: st
     >,
   ]);
   return { events, customers, touchpointUnsubscribes, invitationsBefore, responses };
+}
+
+/** Reasons given before the sample that a proposed survey would give as well: such events never reach the sampling step. */
+const beforeSample = ['duplicate_event', 'too_old', 'invalid_contact', 'erased', 'unsubscribed', 'bounced'];
+
+/**
+ * A touchpoint's events received in [from, to), oldest first, with whether each reached the sampling step
+ * (for a precision target's day-by-day rates; an event no survey answered would have reached it under the
+ * proposed one).
+ */
+export async function touchpointEvents(db: Knex, touchpointId: number, fromIso: string, toIso: string) {
+  const rows: { received_at: string; transaction_id: string; properties: string | null; reason: string | null }[] = await db('events')
+    .where({ touchpoint_id: touchpointId })
+    .whereNot('source', 'test')
+    .andWhere('received_at', '>=', fromIso)
+    .andWhere('received_at', '<', toIso)
+    .orderBy([{ column: 'received_at' }, { column: 'id' }])
+    .select('received_at', 'transaction_id', 'properties', 'reason');
+  return rows.map((r) => ({ received_at: r.received_at, transaction_id: r.transaction_id, properties: r.properties, reached: !r.reason || !beforeSample.includes(r.reason) }));
 }

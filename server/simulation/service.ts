@@ -4,10 +4,13 @@ import { NotFoundError } from '../errors.ts';
 import { toDbTime } from '../db/time.ts';
 import { getSettings, type GlobalRules } from '../settings/service.ts';
 import { listSurveys } from '../surveys/queries.ts';
-import type { Survey, SurveyRules } from '../surveys/model.ts';
+import type { PrecisionTarget, Survey, SurveyRules } from '../surveys/model.ts';
 import type { History, RuleSurvey } from '../eligibility/model.ts';
 import { decide, importedWithoutSendDetail } from '../eligibility/rules.ts';
-import { customersWithEvents, replayRecords, type ReplayEvent } from './queries.ts';
+import { customersWithEvents, replayRecords, touchpointEvents, type ReplayEvent } from './queries.ts';
+import { readBases } from '../precision/service.ts';
+import { replayTargetRates, TargetTally } from '../precision/simulate.ts';
+import { VOLUME_DAYS } from '../precision/queries.ts';
 import { suppressionReasons } from '../eligibility/reasons.ts';
 
 /**
@@ -26,8 +29,8 @@ import { suppressionReasons } from '../eligibility/reasons.ts';
 export interface ProposedRules {
   /** Replaces the global contact rules. */
   global?: GlobalRules;
-  /** Replaces the survey's sample rate, send delay and its own rules. */
-  survey?: { sample_rate?: number; send_delay_minutes?: number; rules?: SurveyRules };
+  /** Replaces the survey's sample rate, send delay, its own rules and its precision target (null: none). */
+  survey?: { sample_rate?: number; send_delay_minutes?: number; rules?: SurveyRules; precision_target?: PrecisionTarget | null };
 }
 
 export interface Tally {
@@ -72,6 +75,8 @@ export interface SimulationReport {
   /** Up to 50 events decided differently, the target survey's first. */
   examples: ChangedDecision[];
   reasons: readonly string[];
+  /** With a precision target: what it would have sent per period and segment, and whom it spares. */
+  precision: ReturnType<TargetTally['summary']> | null;
 }
 
 const emptyTally = (): Tally => ({ events: 0, invitations: 0, suppressed: {} });
@@ -109,6 +114,7 @@ export async function simulateRules(db: Knex, surveyKey: string, proposed: Propo
     sample_rate: proposed.survey?.sample_rate ?? target.sample_rate,
     send_delay_minutes: proposed.survey?.send_delay_minutes ?? target.send_delay_minutes,
     rules: proposed.survey?.rules ?? target.rules,
+    precision_target: proposed.survey?.precision_target === undefined ? target.precision_target : proposed.survey.precision_target,
   };
   const byId = new Map(surveys.map((s) => [s.id, s]));
   const touchpointKeys = new Map(surveys.map((s) => [s.touchpoint_id, s.touchpoint_key]));
@@ -137,6 +143,7 @@ export async function simulateRules(db: Knex, surveyKey: string, proposed: Propo
   const from = new Date(now.getTime() - days * DAY);
   const fromIso = toDbTime(from);
   const toIso = toDbTime(to);
+  const targeted = await targetReplay(db, proposedTarget, from, to, settings.reporting_time_zone);
   const rows = new Map<number, SurveyComparison>();
   const rowFor = (touchpointId: number, survey: Survey | null): SurveyComparison => {
     let row = rows.get(touchpointId);
@@ -189,11 +196,13 @@ export async function simulateRules(db: Knex, surveyKey: string, proposed: Propo
         }
         const survey = replaySurvey(event);
         const at = event.received_at;
+        const ruleSurvey = survey ? asRuleSurvey(survey) : null;
+        if (targeted && ruleSurvey && survey === proposedTarget) ruleSurvey.precision = targeted.rates.inForce(at, event.properties);
         const decision = decide({
           now: new Date(at),
           occurredAt: new Date(event.occurred_at),
           transactionId: event.transaction_id,
-          survey: survey ? asRuleSurvey(survey) : null,
+          survey: ruleSurvey,
           // An import without --send surveyed nobody; replayed, it still does not.
           recordOnly: event.reason_detail === importedWithoutSendDetail,
           global,
@@ -214,6 +223,7 @@ export async function simulateRules(db: Knex, surveyKey: string, proposed: Propo
           scheduledEvents.add(event.id);
         }
         const actual = { status: event.decision, reason: event.reason };
+        if (targeted && event.touchpoint_id === target.touchpoint_id) targeted.tally.add(event, actual.status === 'scheduled', decision.status === 'scheduled');
         const row = rowFor(event.touchpoint_id, survey);
         count(row.actual, actual);
         count(row.simulated, decision);
@@ -258,5 +268,19 @@ export async function simulateRules(db: Knex, surveyKey: string, proposed: Propo
     totals,
     examples,
     reasons: suppressionReasons,
+    precision: targeted ? targeted.tally.summary(targeted.rates.plans) : null,
   };
+}
+
+/** For a survey with a precision target: the rates it would have set each day of the window, and the tally of what it sends. */
+async function targetReplay(db: Knex, survey: Survey, from: Date, to: Date, timeZone: string) {
+  const target = survey.precision_target;
+  if (!target) return null;
+  const targetSurvey = { ...survey, precision_target: target };
+  const [events, bases] = await Promise.all([
+    touchpointEvents(db, survey.touchpoint_id, toDbTime(new Date(from.getTime() - VOLUME_DAYS * DAY)), toDbTime(to)),
+    // The response rate and spread as they stand now: the best reading of them the window gives.
+    readBases(db, survey, target, to, to),
+  ]);
+  return { rates: replayTargetRates({ survey: targetSurvey, events, bases, from, to, timeZone }), tally: new TargetTally(targetSurvey, bases, timeZone) };
 }

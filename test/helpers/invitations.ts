@@ -42,6 +42,8 @@ export async function seedInvitation(
     sendAt?: Date;
     sentAt?: Date;
     properties?: Record<string, unknown>;
+    /** The event's transaction id (default: a random one). */
+    transactionId?: string;
     /** Which key derives the link token: 2 (the link key, as today), or 1 (the session secret, as before LINK_SECRET). */
     tokenKeyVersion?: TokenKeyVersion;
   } = {},
@@ -58,7 +60,7 @@ export async function seedInvitation(
   const [event] = await db('events')
     .insert({
       touchpoint_id: survey.touchpoint_id,
-      transaction_id: `tx-${Math.random().toString(36).slice(2)}`,
+      transaction_id: opts.transactionId ?? `tx-${Math.random().toString(36).slice(2)}`,
       customer_id: customerId,
       occurred_at: at,
       received_at: at,
