@@ -5,7 +5,8 @@ import { readerLocale } from '../dates.ts';
 import { parseInput } from '../validation.ts';
 import { buildDashboard } from './service.ts';
 import { dashboardQuerySchema } from './filters.ts';
-import { buildTouchpointPage, pageReport, pageScope, surveyForDashboard } from './touchpoint.ts';
+import { buildTouchpointPage, pageReport, pageScope, surveyForDashboard, type TouchpointQuery } from './touchpoint.ts';
+import { weightBySchema } from '../metrics/api-routes.ts';
 import { seriesCsv, writeResponsesCsv } from './export.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { localeOf, t } from '../i18n/index.ts';
@@ -14,6 +15,9 @@ const surveyKeySchema = z.object({ surveyKey: z.string().regex(/^[a-z0-9][a-z0-9
 const charts = ['/vendor/chart.umd.js', '/public/js/charts.js'];
 
 const filtersOf = (req: Request) => parseInput(dashboardQuerySchema, req.query);
+/** The touchpoint page's filters and `weight_by` (the properties to reweight by for non-response, as GET /api/v1/metrics takes them). */
+const weightQuerySchema = z.object({ weight_by: weightBySchema });
+const touchpointFiltersOf = (req: Request): TouchpointQuery => ({ ...filtersOf(req), ...parseInput(weightQuerySchema, req.query) });
 const surveyKeyOf = (req: Request) => parseInput(surveyKeySchema, req.params).surveyKey;
 const attachment = (name: string) => `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
 
@@ -28,7 +32,7 @@ export function dashboardRoutes(deps: Deps): Router {
   });
 
   router.get('/dashboard/:surveyKey', requireRole('viewer'), async (req, res) => {
-    const page = await buildTouchpointPage(deps.db, surveyKeyOf(req), filtersOf(req), deps.clock.now(), readerLocale(res.locals), localeOf(res.locals));
+    const page = await buildTouchpointPage(deps.db, surveyKeyOf(req), touchpointFiltersOf(req), deps.clock.now(), readerLocale(res.locals), localeOf(res.locals));
     res.render('pages/dashboard/touchpoint', { nav: 'dashboard', scripts: charts, ...page });
   });
 

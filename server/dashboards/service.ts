@@ -34,7 +34,7 @@ export function rangeReport(
   survey: Survey,
   range: DayRange,
   settings: { tz: string; min: number },
-  options: { interval: Interval; where: PropertyFilter[]; segment?: string; funnel?: boolean; source?: SourceChoice; channel?: AnswerChannelChoice },
+  options: { interval: Interval; where: PropertyFilter[]; segment?: string; funnel?: boolean; source?: SourceChoice; channel?: AnswerChannelChoice; weightBy?: string[] },
 ): Promise<SurveyReport> {
   const previous = previousRange(range);
   const { source, channel, ...rest } = options;

@@ -5,13 +5,14 @@ import { findSurveyByKey } from '../surveys/queries.ts';
 import { scales, scoreGroupOf, usesWidget, type Metric, type Survey } from '../surveys/model.ts';
 import { parsePeriod } from '../metrics/range.ts';
 import type { Interval } from '../metrics/series.ts';
-import type { SurveyReport } from '../metrics/report.ts';
+import type { SurveyReport, WeightedOverall } from '../metrics/report.ts';
+import { MIN_CELL_INVITATIONS } from '../metrics/weighting.ts';
 import { matchingComments, recentProperties } from './queries.ts';
 import { dayRange, defaultInterval, previousRange, scoreGroups, type DashboardQuery } from './filters.ts';
 import { changeView, formatMargin, formatPercent, formatScore, metricNames, testName } from './format.ts';
 import { filterWords, presetLinks, rangeParams, rangeReport, rangeText, rateView, trendWords } from './service.ts';
 import { filterView, pageHref, propertyOptions, withFilter } from './property-filters.ts';
-import { formatInstant, formatLocalDate } from '../dates.ts';
+import { formatFixed, formatInstant, formatLocalDate } from '../dates.ts';
 import { answerChannels, sourceChoices, sourceFor, type SourceChoice } from '../metrics/sources.ts';
 import { t, type Locale } from '../i18n/index.ts';
 
@@ -41,8 +42,16 @@ export async function pageScope(db: Knex, query: DashboardQuery, now: Date) {
 }
 export type PageScope = Awaited<ReturnType<typeof pageScope>>;
 
+/** The touchpoint page's query: the dashboards' filters, and the event properties to reweight by (`weight_by`, metrics/api-routes.ts). */
+export type TouchpointQuery = DashboardQuery & { weight_by?: string[] };
+
 /** The report of a touchpoint page (and of its series.csv). */
-export function pageReport(db: Knex, survey: Survey, scope: PageScope, extra: { segment?: string; funnel?: boolean; byChannel?: boolean } = {}): Promise<SurveyReport> {
+export function pageReport(
+  db: Knex,
+  survey: Survey,
+  scope: PageScope,
+  extra: { segment?: string; funnel?: boolean; byChannel?: boolean; weightBy?: string[] } = {},
+): Promise<SurveyReport> {
   return rangeReport(db, survey, scope.range, { tz: scope.tz, min: scope.min }, { interval: scope.interval, where: scope.where, source: scope.source, channel: scope.channel, ...extra });
 }
 
@@ -68,8 +77,82 @@ function distributionOf(metric: Metric, report: SurveyReport, locale: string, la
   return { rows, totals };
 }
 
-/** GET /dashboard/:surveyKey: trend with band, distribution, funnel, segments and comments of one survey. */
-export async function buildTouchpointPage(db: Knex, surveyKey: string, query: DashboardQuery, now: Date, locale = 'en', language: Locale = 'en') {
+/** Rates, groups shown by name in the sentence; the rest are counted. */
+const RATES_NAMED = 4;
+/** Pooled groups named in the table's row. */
+const POOLED_SHOWN = 6;
+
+/** A cell's values as the page names it: "north", "north · team". */
+const cellName = (values: Record<string, string>): string => Object.values(values).join(' · ');
+
+/**
+ * The raw and the reweighted score side by side, each with its band, what the reweighting changed in one
+ * sentence, the response rate and weight of each group, and notes on what was pooled or left out.
+ */
+function weightingView(metric: Metric, overall: SurveyReport['overall'], w: WeightedOverall, locale: string, language: Locale) {
+  const name = metricNames[metric];
+  const score = (value: number | null) => formatScore(metric, value, locale);
+  const band = (low: number | null, high: number | null) => (low === null || high === null ? null : t(language, 'dashboard.band_range', { low: score(low), high: score(high) }));
+  const properties = w.weight_by.join(t(language, 'dashboard.weighted_and'));
+  const rate = (share: number | null) => formatPercent(share, locale);
+  const named = w.cells.slice(0, RATES_NAMED).map((c, i) => t(language, i === 0 ? 'dashboard.weighted_rate_first' : 'dashboard.weighted_rate_next', { cell: cellName(c.values), rate: rate(c.propensity) }));
+  if (w.cells.length > RATES_NAMED) named.push(t(language, 'dashboard.weighted_rate_more', { count: w.cells.length - RATES_NAMED }));
+  const rates = named.join(', ');
+  const from = score(w.unweighted.score);
+  const to = score(w.score);
+
+  let sentence: string;
+  if (w.invitations === 0) sentence = t(language, 'dashboard.weighted_no_invitations', { properties });
+  else if (w.n === 0) sentence = t(language, 'dashboard.weighted_no_answers', { properties });
+  else if (w.responses === 0 || w.score === null) sentence = t(language, 'dashboard.weighted_no_responses', { invitations: w.invitations });
+  else if (w.cells.length === 0) sentence = t(language, 'dashboard.weighted_all_pooled', { properties, min: MIN_CELL_INVITATIONS });
+  else if (from === to) sentence = t(language, 'dashboard.weighted_same', { properties, rates, metric: name, score: to });
+  else if (w.moe95 !== null && Math.abs(w.score - w.unweighted.score!) < w.moe95) {
+    sentence = t(language, 'dashboard.weighted_within', { properties, rates, metric: name, from, to, margin: formatMargin(metric, w.moe95, locale)! });
+  } else {
+    sentence = t(language, 'dashboard.weighted_moves', { properties, rates, metric: name, from, to, direction: w.score < w.unweighted.score! ? 'lower' : 'higher' });
+  }
+
+  const notes: string[] = [];
+  if (w.pooled) {
+    notes.push(t(language, 'dashboard.weighted_pooled', { cells: w.pooled.cell_count, min: MIN_CELL_INVITATIONS, invitations: w.pooled.invitations, rate: rate(w.pooled.propensity) }));
+  }
+  if (w.left_out > 0) notes.push(t(language, 'dashboard.weighted_left_out', { count: w.left_out, metric: name, score: from }));
+
+  const weightText = (weight: number | null) => (weight === null ? '–' : formatFixed(weight, 2, locale));
+  const rows = w.cells.map((c) => ({ label: cellName(c.values), invitations: c.invitations, responses: c.responses, rateText: rate(c.propensity), n: c.n, weightText: weightText(c.weight) }));
+  if (w.pooled) {
+    const names = w.pooled.cells.slice(0, POOLED_SHOWN).map(cellName);
+    const label = t(language, 'dashboard.weighted_pooled_label', { names: w.pooled.cell_count > names.length ? `${names.join(', ')} …` : names.join(', ') });
+    rows.push({ label, invitations: w.pooled.invitations, responses: w.pooled.responses, rateText: rate(w.pooled.propensity), n: w.pooled.n, weightText: weightText(w.pooled.weight) });
+  }
+  return {
+    properties,
+    columns: w.weight_by.join(' · '),
+    raw: {
+      scoreText: score(overall.score),
+      marginText: formatMargin(metric, overall.moe95, locale),
+      bandText: band(overall.low95, overall.high95),
+      n: overall.n,
+      tooSmall: overall.too_small,
+    },
+    weighted: {
+      label: t(language, 'dashboard.weighted_label', { properties }),
+      scoreText: to,
+      marginText: formatMargin(metric, w.moe95, locale),
+      bandText: band(w.low95, w.high95),
+      countText: w.n_eff === null ? t(language, 'dashboard.responses', { count: w.n }) : t(language, 'dashboard.weighted_neff', { n: w.n, neff: formatFixed(w.n_eff, 1, locale) }),
+      tooSmall: w.n > 0 && w.too_small,
+    },
+    sentence,
+    notes,
+    rows,
+    method: t(language, 'dashboard.weighted_method', { properties, min: MIN_CELL_INVITATIONS }),
+  };
+}
+
+/** GET /dashboard/:surveyKey: trend with band, distribution, funnel, segments and comments of one survey; with `weight_by`, the score reweighted for non-response beside the raw one. */
+export async function buildTouchpointPage(db: Knex, surveyKey: string, query: TouchpointQuery, now: Date, locale = 'en', language: Locale = 'en') {
   const survey = await surveyForDashboard(db, surveyKey);
   const metric = survey.metric;
   const name = metricNames[metric];
@@ -82,7 +165,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   const group = query.group ? groups[query.group] : null;
   const [report, found, sample] = await Promise.all([
     // A survey shown by the widget is read by channel too (the website's answers beside the emailed ones).
-    pageReport(db, survey, scope, { segment: query.segment, funnel: true, byChannel: usesWidget(survey) }),
+    pageReport(db, survey, scope, { segment: query.segment, funnel: true, byChannel: usesWidget(survey), weightBy: query.weight_by }),
     matchingComments(db, survey.id, period, { where, minScore: group?.min ?? null, maxScore: group?.max ?? null, text: query.q ?? null }, COMMENTS_SHOWN),
     recentProperties(db, survey.id, period, PROPERTY_SAMPLE),
   ]);
@@ -101,7 +184,8 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
   ];
 
   const base = `/dashboard/${encodeURIComponent(survey.key)}`;
-  const keep = { interval: query.interval, segment: query.segment, source: query.source, channel: query.channel, group: query.group, q: query.q };
+  const weightBy = query.weight_by?.join(',');
+  const keep = { interval: query.interval, segment: query.segment, source: query.source, channel: query.channel, group: query.group, q: query.q, weight_by: weightBy };
   const source = sourceFor(survey, query.source);
   const pageParams = { ...rangeParams(range), ...keep };
   const segments = Object.entries(report.segments ?? {})
@@ -117,6 +201,8 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
     }));
 
   const options = propertyOptions(sample);
+  // The properties the answers carry, and the one asked for when the sample lacks it (or several, from the URL).
+  const weightChoices = [...new Set([...options.map((o) => o.name), ...(weightBy ? [weightBy] : [])])];
   const trendLabel = t(language, 'dashboard.trend_label', { metric: name, interval });
   const points = report.series.map((b) => ({ start: b.start, label: formatLocalDate(b.start, locale), score: b.score, low: b.low95, high: b.high95, n: b.n, too_small: b.too_small }));
   const exportParams = { ...rangeParams(range), interval: query.interval, source: query.source };
@@ -169,6 +255,7 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
         tooSmall: b.n > 0 && b.too_small,
         sent: b.sent,
         rateText: perInvitation(b),
+        weightedText: b.weighted ? formatScore(metric, b.weighted.score, locale) : null,
       })),
     },
     distribution: {
@@ -180,6 +267,11 @@ export async function buildTouchpointPage(db: Knex, surveyKey: string, query: Da
       chart: { kind: 'bar', label: t(language, 'dashboard.funnel_label'), locale, labels: funnel.map((f) => f.label), values: funnel.map((f) => f.count) },
       rows: funnel,
     },
+    weightBy: {
+      chosen: weightBy ?? null,
+      properties: weightChoices.map((value) => ({ value, selected: value === weightBy })),
+    },
+    weighting: overall.weighted ? weightingView(metric, overall, overall.weighted, locale, language) : null,
     segments: {
       properties: options.map((p) => ({ value: p.name, selected: p.name === query.segment })),
       chosen: query.segment ?? null,

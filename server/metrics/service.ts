@@ -27,6 +27,8 @@ export interface MetricsQuery {
   channel?: AnswerChannelChoice;
   /** `channel`: figures per channel too. */
   split?: 'channel';
+  /** Event properties to reweight by for non-response: `weighted` in `overall` and each bucket. */
+  weight_by?: string[];
 }
 
 export type MetricsResult = {
@@ -69,6 +71,7 @@ export async function surveyMetrics(db: Knex, query: MetricsQuery): Promise<Metr
     funnel: true,
     answers: answerFilter(source, query.channel),
     byChannel: query.split === 'channel',
+    weightBy: query.weight_by,
   });
   return {
     survey: survey.key,

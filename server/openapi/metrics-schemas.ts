@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { metrics, scales, type Metric } from '../surveys/model.ts';
 import type { CesFigures, CsatFigures, NpsFigures } from '../metrics/compute.ts';
-import type { ResponseRate, SurveyReport } from '../metrics/report.ts';
+import type { ResponseRate, SurveyReport, WeightedOverall, WeightedScore } from '../metrics/report.ts';
+import { MIN_CELL_INVITATIONS, type PooledCells, type WeightCell } from '../metrics/weighting.ts';
 import type { MetricsResult } from '../metrics/service.ts';
 import type { Comparison } from '../metrics/significance.ts';
 import { intervals } from '../metrics/series.ts';
@@ -73,6 +74,53 @@ const rateShape = {
 
 const figures = figuresWith({}).meta({ id: 'Figures', description: "The figures of the survey's metric." });
 
+/** `weighted` (with `weight_by`): the score reweighted for non-response (server/metrics/weighting.ts). */
+const weightedScoreShape = {
+  score: figure("The metric over the weighted score counts, in the metric's units; null without answers to weight or without invitations to weight by."),
+  moe95: figure("The 95 % margin of error of the weighted score: the metric's own formula with Kish's effective sample size n_eff in place of n; null when it cannot be computed."),
+  n: count('Answers weighted: those counted in the period that came through an invitation.'),
+  n_eff: figure("Kish's effective sample size (Σw)² / Σw² of the weights; null without answers to weight."),
+  ...band,
+  too_small: z.boolean().meta({ description: 'n_eff is below the "min bucket responses" setting (or nothing could be weighted).' }),
+} satisfies Shape<WeightedScore>;
+const weightedScore = z.strictObject(weightedScoreShape).meta({ id: 'WeightedScore', description: 'A score reweighted for non-response, with the weights of the whole period.' });
+
+const values = z.record(z.string(), z.string()).meta({ description: "Property → value; '(none)' for events without the property." });
+const cellShape = {
+  invitations: count('Invitations sent in the period (not test invitations).'),
+  responses: count('How many of those got a settled response.'),
+  propensity: figure('responses / invitations: the response propensity; null without invitations.'),
+  n: count('Answers of the period in the cell (those weighted).'),
+  weight: figure('The weight of each of those answers: 1 / propensity, scaled so that all weights add up to `n`; null without answers.'),
+};
+const weightedOverall = z
+  .strictObject({
+    ...weightedScoreShape,
+    weight_by: z.array(z.string()).meta({ description: 'The event properties whose values make the cells.' }),
+    invitations: count('Invitations sent in the period (not test invitations), all cells.'),
+    responses: count('How many of those got a settled response.'),
+    cells: z.array(z.strictObject({ values, ...cellShape } satisfies Shape<WeightCell>)).meta({ description: `The cells that stand alone (at least ${MIN_CELL_INVITATIONS} invitations, a response and an answer in the period), highest propensity first.` }),
+    pooled: z
+      .strictObject({
+        cell_count: count('How many cells are pooled.'),
+        cells: z.array(values).meta({ description: 'The values of the cells pooled (the first 50, in order).' }),
+        ...cellShape,
+      } satisfies Shape<PooledCells>)
+      .nullable()
+      .meta({
+        description: `The cells with fewer than ${MIN_CELL_INVITATIONS} invitations, or without a response or an answer, pooled into one with the propensity of the pool (the propensity of all invitations when the pool has none); null when none is pooled.`,
+      }),
+    unweighted: z
+      .strictObject({ score: figure('The same answers unweighted.'), moe95 })
+      .meta({ description: 'What reweighting changed is `score` against this: the overall figure less the answers `left_out`.' }),
+    left_out: count('Answers of the period that came without an invitation (web links, imports): not in the reweighted figure.'),
+  } satisfies Shape<WeightedOverall>)
+  .meta({
+    id: 'Weighted',
+    description:
+      "With `weight_by`: the period's score reweighted for non-response. Each answer through an invitation weighs 1 / the response propensity of its cell (the invitations sent in the period with the same values of the `weight_by` event properties, and how many got a settled response), the weights scaled to add up to n: inverse-propensity weighting by cell, the same as post-stratification to the invited population. It assumes that within a cell those who answer score like those who do not.",
+  });
+
 const comparison = {
   test: z.string(),
   difference: z.number().meta({ description: "overall − previous, in the metric's units." }),
@@ -83,7 +131,10 @@ const comparison = {
 } satisfies Shape<Comparison>;
 
 const reportShape = {
-  overall: figuresWith({ ...held, ...band }).meta({ id: 'Overall', description: 'The figures of the period, its held answers and the band of its score.' }),
+  overall: figuresWith({ ...held, ...band, weighted: weightedOverall.optional() }).meta({
+    id: 'Overall',
+    description: 'The figures of the period, its held answers and the band of its score; with `weight_by`, the score reweighted for non-response beside them.',
+  }),
   previous: z
     .strictObject({ from: z.string().nullable(), to: z.string().nullable(), overall: figures })
     .nullable()
@@ -93,9 +144,16 @@ const reportShape = {
   response_rate: z.strictObject(rateShape).meta({ id: 'ResponseRate' }),
   funnel: z.strictObject({ events: z.int(), invitations_sent: z.int(), responses: z.int() }),
   series: z.array(
-    figuresWith({ start: z.iso.date().meta({ description: 'First local day of the bucket (ISO week: Monday).' }), ...held, ...band, ...rateShape }).meta({
+    figuresWith({
+      start: z.iso.date().meta({ description: 'First local day of the bucket (ISO week: Monday).' }),
+      ...held,
+      ...band,
+      ...rateShape,
+      weighted: weightedScore.optional().meta({ description: "With `weight_by`: the bucket's answers reweighted with the weights of the whole period." }),
+    }).meta({
       id: 'Bucket',
-      description: 'One bucket: the figures of the answers given in it, its held answers, the band, and the response rate of the invitations sent in it.',
+      description:
+        'One bucket: the figures of the answers given in it, its held answers, the band, the response rate of the invitations sent in it, and with `weight_by` its reweighted score.',
     }),
   ),
   segments: z.record(z.string(), figures).optional().meta({ description: 'With `segment`: figures per value of that property.' }),

@@ -137,6 +137,40 @@ export const staffDashboardMessages: Messages = {
     'dashboard.search_comments': 'Search comments',
     'dashboard.comments_match': '{count, plural, one {{count} comment matches} other {{count} comments match}}',
     'dashboard.newest_shown': 'the newest {shown} are shown',
+    // Reweighting for non-response (the touchpoint page, with weight_by)
+    'dashboard.weight_by': 'Reweight by',
+    'dashboard.weight_none': '(not reweighted)',
+    'dashboard.weighted_title': 'As answered and reweighted for non-response',
+    'dashboard.weighted_raw': 'As answered',
+    'dashboard.weighted_label': 'Reweighted for {properties}',
+    'dashboard.weighted_and': ' and ',
+    'dashboard.weighted_neff': '{n, plural, one {# response} other {# responses}}, worth {neff} unweighted ones (effective sample size)',
+    'dashboard.weighted_rate_first': '{cell} answers {rate} of invitations',
+    'dashboard.weighted_rate_next': '{cell} {rate}',
+    'dashboard.weighted_rate_more': '{count, plural, one {# more group} other {# more groups}}',
+    'dashboard.weighted_moves':
+      'Reweighted for {properties} ({rates}), {metric} moves from {from} to {to}: the customers who answer less often score {direction, select, lower {lower} other {higher}}.',
+    'dashboard.weighted_within':
+      'Reweighted for {properties} ({rates}), {metric} goes from {from} to {to}, which changes it by less than its margin of ± {margin}.',
+    'dashboard.weighted_same': 'Reweighted for {properties} ({rates}), {metric} stays at {score}.',
+    'dashboard.weighted_no_invitations': 'No invitations were sent in the period, so there is no invited population to reweight {properties} to.',
+    'dashboard.weighted_no_answers': 'No answer in the period came through an invitation, so there is nothing to reweight by {properties}.',
+    'dashboard.weighted_no_responses': '{invitations, plural, one {The # invitation sent in the period has not been answered} other {None of the # invitations sent in the period has been answered}} yet: there is no response rate to reweight by.',
+    'dashboard.weighted_all_pooled':
+      'Every group of {properties} has fewer than {min} invitations or no answers, so all of them are pooled into one: reweighting changes nothing.',
+    'dashboard.weighted_pooled':
+      '{cells, plural, one {# group} other {# groups}} with fewer than {min} invitations or without answers {cells, plural, one {is} other {are}} pooled into one ({invitations, plural, one {# invitation} other {# invitations}}, {rate} answered).',
+    'dashboard.weighted_pooled_label': 'Pooled: {names}',
+    'dashboard.weighted_left_out':
+      '{count, plural, one {# answer} other {# answers}} of the period came without an invitation (web links, imports) and {count, plural, one {is} other {are}} left out of the reweighted figure; the other answers, unweighted, give {metric} {score}, the figure it is compared with.',
+    'dashboard.weighted_cells_caption': 'Response rate and weight by {properties}',
+    'dashboard.weighted_answered': 'Answered',
+    'dashboard.weighted_answers_col': 'Answers in the period',
+    'dashboard.weighted_weight': 'Weight per answer',
+    'dashboard.weighted_col': 'Reweighted',
+    'dashboard.weighted_method_title': 'How the reweighting works',
+    'dashboard.weighted_method':
+      'Each answer that came through an invitation counts 1 ÷ the response rate of its group: the invitations sent in the period with the same value of {properties}, and how many of them were answered (answers count once settled). The weights are scaled to add up to the number of answers. This is inverse-propensity weighting by group, the same as post-stratifying the answers to everyone invited. Groups with fewer than {min} invitations or without answers are pooled into one. The band uses Kish’s effective sample size n_eff = (Σw)² ÷ Σw² in place of the number of answers. It assumes that within a group, those who answer score like those who do not: the reweighting corrects for who answers by {properties}, and for nothing else.',
   },
   de: {
     // Both pages
@@ -272,5 +306,39 @@ export const staffDashboardMessages: Messages = {
     'dashboard.search_comments': 'Kommentare durchsuchen',
     'dashboard.comments_match': '{count, plural, one {# Kommentar passt} other {# Kommentare passen}}',
     'dashboard.newest_shown': 'die neuesten {shown} werden angezeigt',
+    // Neugewichtung für Nichtantworten (Touchpoint-Seite, mit weight_by)
+    'dashboard.weight_by': 'Neu gewichten nach',
+    'dashboard.weight_none': '(nicht gewichtet)',
+    'dashboard.weighted_title': 'Wie geantwortet und für Nichtantworten neu gewichtet',
+    'dashboard.weighted_raw': 'Wie geantwortet',
+    'dashboard.weighted_label': 'Neu gewichtet nach {properties}',
+    'dashboard.weighted_and': ' und ',
+    'dashboard.weighted_neff': '{n, plural, one {# Antwort} other {# Antworten}}, so viel wert wie {neff} ungewichtete (effektive Stichprobengröße)',
+    'dashboard.weighted_rate_first': '{cell}: {rate} der Einladungen beantwortet',
+    'dashboard.weighted_rate_next': '{cell}: {rate}',
+    'dashboard.weighted_rate_more': '{count, plural, one {# weitere Gruppe} other {# weitere Gruppen}}',
+    'dashboard.weighted_moves':
+      'Nach {properties} neu gewichtet ({rates}), geht der {metric} von {from} auf {to}: Wer seltener antwortet, vergibt {direction, select, lower {niedrigere} other {höhere}} Werte.',
+    'dashboard.weighted_within':
+      'Nach {properties} neu gewichtet ({rates}), geht der {metric} von {from} auf {to}; das ist weniger als seine Fehlerspanne von ± {margin}.',
+    'dashboard.weighted_same': 'Nach {properties} neu gewichtet ({rates}), bleibt der {metric} bei {score}.',
+    'dashboard.weighted_no_invitations': 'Im Zeitraum wurden keine Einladungen versandt, es gibt also keine eingeladene Gesamtheit, auf die nach {properties} neu gewichtet werden könnte.',
+    'dashboard.weighted_no_answers': 'Keine Antwort im Zeitraum kam über eine Einladung, es gibt also nichts, was nach {properties} neu gewichtet werden könnte.',
+    'dashboard.weighted_no_responses': '{invitations, plural, one {Die # im Zeitraum versandte Einladung ist} other {Keine der # im Zeitraum versandten Einladungen ist}} bisher beantwortet: Es gibt keine Antwortquote, nach der neu gewichtet werden könnte.',
+    'dashboard.weighted_all_pooled':
+      'Jede Gruppe von {properties} hat weniger als {min} Einladungen oder keine Antworten, daher werden alle zu einer zusammengefasst: Die Neugewichtung ändert nichts.',
+    'dashboard.weighted_pooled':
+      '{cells, plural, one {# Gruppe} other {# Gruppen}} mit weniger als {min} Einladungen oder ohne Antworten {cells, plural, one {wird} other {werden}} zu einer zusammengefasst ({invitations, plural, one {# Einladung} other {# Einladungen}}, {rate} beantwortet).',
+    'dashboard.weighted_pooled_label': 'Zusammengefasst: {names}',
+    'dashboard.weighted_left_out':
+      '{count, plural, one {# Antwort} other {# Antworten}} im Zeitraum kam ohne Einladung (Web-Links, Importe) und {count, plural, one {fließt} other {fließen}} nicht in den neu gewichteten Wert ein; die übrigen Antworten ergeben ungewichtet {metric} {score}, den Wert, mit dem verglichen wird.',
+    'dashboard.weighted_cells_caption': 'Antwortquote und Gewicht nach {properties}',
+    'dashboard.weighted_answered': 'Beantwortet',
+    'dashboard.weighted_answers_col': 'Antworten im Zeitraum',
+    'dashboard.weighted_weight': 'Gewicht je Antwort',
+    'dashboard.weighted_col': 'Neu gewichtet',
+    'dashboard.weighted_method_title': 'Wie die Neugewichtung funktioniert',
+    'dashboard.weighted_method':
+      'Jede Antwort, die über eine Einladung kam, zählt 1 ÷ die Antwortquote ihrer Gruppe: der im Zeitraum versandten Einladungen mit demselben Wert von {properties}, und wie viele davon beantwortet wurden (Antworten zählen, sobald sie sich gesetzt haben). Die Gewichte werden so skaliert, dass sie zusammen die Zahl der Antworten ergeben. Das ist eine Gewichtung mit der inversen Antwortwahrscheinlichkeit je Gruppe, gleichbedeutend mit einer Nachschichtung der Antworten auf alle Eingeladenen. Gruppen mit weniger als {min} Einladungen oder ohne Antworten werden zu einer zusammengefasst. Das Band verwendet statt der Zahl der Antworten Kishs effektive Stichprobengröße n_eff = (Σw)² ÷ Σw². Es wird angenommen, dass innerhalb einer Gruppe diejenigen, die antworten, so bewerten wie diejenigen, die nicht antworten: Die Neugewichtung gleicht aus, wer nach {properties} antwortet, und sonst nichts.',
   },
 };
