@@ -42,17 +42,19 @@ export async function precisionPanel(deps: Pick<Deps, 'db' | 'clock'>, locale: L
     period: first ? periodName(locale, target.period, first.period.start) : '',
     computedAt: first ? formatInstant(first.computedAt, { timeZone: tz, locale, zone: true }) : '',
     ceiling: formatNumber(survey.sample_rate, locale),
-    rates: status.rates.map((r) => ({
-      segment: segmentName(locale, r.segment),
-      rate: `${formatNumber(r.rate, locale)} %`,
-      state: t(locale, 'precision.state', { state: r.state }),
-      needed: formatNumber(r.plan.needed, locale),
-      soFar: formatNumber(r.basis.responsesSoFar, locale),
-      expected: formatNumber(Math.round(r.plan.expectedResponses), locale),
-      expectedMargin: marginWords(locale, survey.metric, r.plan.expectedMargin),
-      responseRate: `${formatNumber(100 * r.basis.responseRate, locale, { maximumFractionDigits: 1 })} %`,
-      eventsPerDay: formatNumber(r.basis.eventsPerDay, locale, { maximumFractionDigits: 1 }),
-    })),
+    rates: [...status.rates]
+      .sort((a, b) => (a.segment === '' ? -1 : b.segment === '' ? 1 : a.segment.localeCompare(b.segment)))
+      .map((r) => ({
+        segment: segmentName(locale, r.segment),
+        rate: `${formatNumber(r.rate, locale)} %`,
+        state: t(locale, 'precision.state', { state: r.state }),
+        answers: t(locale, 'precision.answers_of', { so_far: formatNumber(r.basis.responsesSoFar, locale), expected: formatNumber(Math.round(r.plan.expectedResponses), locale), needed: formatNumber(r.plan.needed, locale) }),
+        expectedMargin: marginWords(locale, survey.metric, r.plan.expectedMargin),
+        basis: t(locale, 'precision.basis', {
+          events: formatNumber(r.basis.eventsPerDay, locale, { maximumFractionDigits: 1 }),
+          rate: formatNumber(100 * r.basis.responseRate, locale, { maximumFractionDigits: 1 }),
+        }),
+      })),
     periods: status.periods.flatMap((p) =>
       p.segments.map((s, i) => ({
         label: i === 0 ? periodName(locale, target.period, p.start) : '',

@@ -50,6 +50,8 @@ export const staffValidationMessages: Messages = {
     'validation.more_than_zero': 'must be more than 0',
     'validation.property_name': 'must be an event property name such as region',
     'validation.precision_object': 'must be an object with margin and period (segment optional), or null for none',
+    'validation.weight_by_names': 'must be 1 to {max} different property names, comma-separated',
+    'validation.weight_by_cells': 'has more than {max} different values among the invitations of the period: choose properties that group customers (region, plan …)',
   },
   de: {
     'validation.required': 'ist erforderlich',
@@ -94,5 +96,7 @@ export const staffValidationMessages: Messages = {
     'validation.more_than_zero': 'muss größer als 0 sein',
     'validation.property_name': 'muss der Name einer Ereigniseigenschaft wie region sein',
     'validation.precision_object': 'muss ein Objekt mit margin und period sein (segment optional), oder null für keines',
+    'validation.weight_by_names': 'muss 1 bis {max} verschiedene Eigenschaftsnamen nennen, durch Kommas getrennt',
+    'validation.weight_by_cells': 'hat mehr als {max} verschiedene Werte unter den Einladungen des Zeitraums: Wählen Sie Eigenschaften, die Kunden gruppieren (region, plan …)',
   },
 };
