@@ -15,6 +15,7 @@ import { digestRoutes } from './digest/routes.ts';
 import { auditRoutes } from './audit-log/routes.ts';
 import { simulationPageRoutes } from './simulation/page-routes.ts';
 import { firstRunRoutes } from './first-run/routes.ts';
+import { fatigueRoutes } from './fatigue/routes.ts';
 
 /** The signed-in pages; each router checks the role it needs on every route. */
 export function adminRoutes(deps: Deps): Router {
@@ -35,6 +36,7 @@ export function adminRoutes(deps: Deps): Router {
   pages.use(deliveriesRoutes(deps));
   pages.use(customerPageRoutes(deps));
   pages.use(followUpRoutes(deps));
+  pages.use(fatigueRoutes(deps));
   pages.use(digestRoutes(deps));
   pages.use(auditRoutes(deps));
   return pages;

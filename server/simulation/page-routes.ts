@@ -75,7 +75,8 @@ export function simulationPageRoutes(deps: Deps): Router {
   router.get('/surveys/:key/simulate', editor, async (req, res) => {
     const locale = localeOf(res.locals);
     const { survey, today } = await page(req.params.key as string, locale);
-    res.render('pages/simulation/index', view(locale, survey, today, {}));
+    // A link may prefill the form with the same fields the form posts (the fatigue page's advice does).
+    res.render('pages/simulation/index', view(locale, survey, readSimulationForm(req.query, today), {}));
   });
 
   router.post('/surveys/:key/simulate', editor, async (req, res) => {

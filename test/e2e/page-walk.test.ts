@@ -54,6 +54,7 @@ const targets: PageTarget[] = [
     },
   },
   { name: 'follow-ups', path: '/follow-ups' },
+  { name: 'fatigue', path: '/fatigue' },
   { name: 'deliveries', path: '/deliveries' },
   {
     name: 'delivery',
