@@ -1,5 +1,5 @@
 import type { Deps } from './deps.ts';
-import { DAY, HOUR } from './clock.ts';
+import { DAY, HOUR, MINUTE } from './clock.ts';
 import { pruneRateCounters } from './db/rate-counters.ts';
 import { runUntilDone, summary } from './sending/worker.ts';
 import { settleDueAnswers } from './responses/settle.ts';
@@ -43,10 +43,18 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
     }
     // Held answers settle before alerts look for new answers (and before webhooks, so an answer settled in this run goes out in it);
     // alerts and the weekly digest: their errors are logged and never hold up sending.
-    for (const pass of [settleDueAnswers, deliverDueWebhooks, runFollowUpAlerts, runWeeklyDigests, refreshDueSampleRates, pruneCounters, pruneAudit]) {
+    for (const pass of [settleDueAnswers, deliverDueWebhooks, runFollowUpAlerts, runWeeklyDigests, refreshRates, pruneCounters, pruneAudit]) {
       if (stopped) break;
       await pass(deps).catch((err: unknown) => deps.log.error({ err, pass: pass.name }, 'worker pass failed'));
     }
+  };
+  let ratesCheckedAt = 0;
+  // The precision targets' rates of the day: looked for every ten minutes (they change once a day).
+  const refreshRates = async (d: Deps) => {
+    const now = d.clock.now().getTime();
+    if (now - ratesCheckedAt < 10 * MINUTE) return;
+    ratesCheckedAt = now;
+    await refreshDueSampleRates(d);
   };
   let prunedAt = 0;
   // Rate-limit windows end within a day: forget those of the day before yesterday, once an hour.

@@ -13,9 +13,9 @@ import type { Metric, PrecisionTarget } from '../surveys/model.ts';
  */
 
 /** Below this many scores, the spread is the metric's widest (a survey that has not spoken yet is not assumed tame). */
-export const MIN_SPREAD_RESPONSES = 30;
+const MIN_SPREAD_RESPONSES = 30;
 /** Below this many invitations sent, the response rate is not read: the target learns at the survey's own rate. */
-export const MIN_RATE_INVITATIONS = 30;
+const MIN_RATE_INVITATIONS = 30;
 /** The share of a period by which the rate aims to have the answers it needs. */
 export const AIM = 2 / 3;
 

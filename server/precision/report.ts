@@ -17,7 +17,7 @@ import { addDays } from '../dates.ts';
 /** How many periods before the current one the page shows. */
 const PAST_PERIODS = 6;
 
-export interface PeriodMargin {
+interface PeriodMargin {
   start: string;
   label: string;
   /** The current period, still running. */

@@ -88,7 +88,7 @@ export async function readBases(db: Knex, survey: Survey, target: PrecisionTarge
 const countOf = (counts: ScoreCounts | undefined): number => [...addCounts(new Map(), counts ?? new Map()).values()].reduce((a, b) => a + b, 0);
 
 /** Works out and stores today's rates of a survey with a precision target; returns them. */
-export async function refreshSampleRates(deps: Pick<Deps, 'db' | 'clock'>, survey: Survey): Promise<RateInForce[]> {
+async function refreshSampleRates(deps: Pick<Deps, 'db' | 'clock'>, survey: Survey): Promise<RateInForce[]> {
   const target = survey.precision_target;
   if (!target) return [];
   const { db } = deps;

@@ -28,7 +28,7 @@ export interface TargetEvent {
 type TargetSurvey = Pick<Survey, 'key' | 'metric' | 'sample_rate'> & { precision_target: PrecisionTarget };
 
 /** The segment value of an event's properties under the target ('' without a segment; null: the event has none). */
-export function segmentOf(target: PrecisionTarget, properties: string | Record<string, unknown> | null): string | null {
+function segmentOf(target: PrecisionTarget, properties: string | Record<string, unknown> | null): string | null {
   if (!target.segment) return '';
   return segmentPairs(properties).find(([name]) => name === target.segment)?.[1] ?? null;
 }

@@ -95,7 +95,7 @@ export const precisionPeriods = ['week', 'month', 'quarter'] as const;
  * The margin a precision target may ask for, per metric: NPS points, CSAT percentage points, CES scale
  * points (the figures' own 95 % margins, ../shared/fixtures/metrics/README.md).
  */
-export const precisionMargins: Record<Metric, { min: number; max: number; unit: string }> = {
+const precisionMargins: Record<Metric, { min: number; max: number; unit: string }> = {
   nps: { min: 1, max: 50, unit: 'NPS points' },
   csat: { min: 1, max: 50, unit: 'percentage points' },
   ces: { min: 0.05, max: 3, unit: 'scale points' },
