@@ -107,7 +107,9 @@ export function replayTargetRates(opts: {
 
 /** What the target would have done in one period and segment, beside what happened. */
 export interface TargetPeriodRow {
+  /** The period's label ("February 2027") and first local day. */
   period: string;
+  start: string;
   segment: string;
   actualInvitations: number;
   simulatedInvitations: number;
@@ -142,7 +144,7 @@ export class TargetTally {
     const k = `${start}\n${segment}`;
     let row = this.rows.get(k);
     if (!row) {
-      row = { period: start, segment, actualInvitations: 0, simulatedInvitations: 0, expectedResponses: 0, expectedMargin: null, met: false, firstRate: null, lastRate: null };
+      row = { period: start, start, segment, actualInvitations: 0, simulatedInvitations: 0, expectedResponses: 0, expectedMargin: null, met: false, firstRate: null, lastRate: null };
       this.rows.set(k, row);
     }
     if (actual) {

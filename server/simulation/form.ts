@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { formNumber, parseFormFields } from '../http/forms.ts';
 import { globalRulesSchema, type GlobalRules } from '../settings/service.ts';
-import { surveyRulesSchema, type Survey } from '../surveys/model.ts';
+import { precisionMarginProblem, precisionPeriods, precisionTargetSchema, surveyRulesSchema, type PrecisionTarget, type Survey } from '../surveys/model.ts';
 import { surveyInputSchema } from '../surveys/schemas.ts';
 import type { ProposedRules } from './service.ts';
 import { t, type Locale } from '../i18n/index.ts';
@@ -15,7 +15,18 @@ import { t, type Locale } from '../i18n/index.ts';
  */
 export type SimulationForm = Record<string, string>;
 
-const surveyFields = ['sample_rate', 'send_delay_minutes', 'cooldown_after_invitation_days', 'cooldown_after_response_days', 'quiet_hours_mode', 'quiet_hours_start', 'quiet_hours_end'] as const;
+const surveyFields = [
+  'sample_rate',
+  'send_delay_minutes',
+  'cooldown_after_invitation_days',
+  'cooldown_after_response_days',
+  'quiet_hours_mode',
+  'quiet_hours_start',
+  'quiet_hours_end',
+  'precision_margin',
+  'precision_period',
+  'precision_segment',
+] as const;
 const globalFields = ['global_cooldown_after_invitation_days', 'global_cooldown_after_response_days', 'global_cap_count', 'global_cap_window_days'] as const;
 
 const n = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
@@ -41,6 +52,8 @@ const numberFields = {
   global_cooldown_after_response_days: formNumber(limits.global_cooldown_after_response_days, { optional: true }),
   global_cap_count: formNumber(limits.global_cap_count, { optional: true }),
   global_cap_window_days: formNumber(limits.global_cap_window_days, { optional: true }),
+  // Blank: no precision target.
+  precision_margin: formNumber(precisionTargetSchema.shape.margin, { decimal: true, optional: true }),
 };
 
 /** The bounds of a number schema, through optional, nullable, a default and a transform after the number. */
@@ -52,10 +65,10 @@ function bounds(schema: z.core.$ZodType): { min: number | null; max: number | nu
 }
 
 /** A number out of its schema's range (or past what a number holds), in this page's words: "must be between 0 and 100". */
-const rangeMessage = (locale: Locale) => (issue: z.core.$ZodIssue, field: keyof typeof limits): string => {
+const rangeMessage = (locale: Locale) => (issue: z.core.$ZodIssue, field: string): string => {
   const outOfRange = issue.code === 'too_big' || issue.code === 'too_small' || (issue.code === 'invalid_type' && issue.expected === 'number');
-  if (!outOfRange) return issue.message;
-  const { min, max } = bounds(limits[field]);
+  if (!outOfRange || !(field in limits)) return issue.message;
+  const { min, max } = bounds(limits[field as keyof typeof limits]);
   return t(locale, 'simulation.between', { min: String(min), max: String(max) });
 };
 
@@ -74,6 +87,9 @@ export function formFromRules(survey: Survey, global: GlobalRules): SimulationFo
     global_cooldown_after_response_days: n(global.cooldown_after_response_days),
     global_cap_count: n(global.cap?.count),
     global_cap_window_days: n(global.cap?.window_days),
+    precision_margin: n(survey.precision_target?.margin),
+    precision_period: survey.precision_target?.period ?? 'month',
+    precision_segment: survey.precision_target?.segment ?? '',
   };
 }
 
@@ -112,7 +128,13 @@ export function proposedFromForm(form: SimulationForm, survey: Survey, global: G
     cooldown_after_response_days: numbers.global_cooldown_after_response_days ?? null,
     cap: capCount !== null && capWindow !== null ? { count: capCount, window_days: capWindow } : null,
   };
+  const period = (precisionPeriods as readonly string[]).includes(form.precision_period) ? (form.precision_period as PrecisionTarget['period']) : 'month';
+  const margin = numbers.precision_margin;
+  const marginProblem = margin === undefined ? null : precisionMarginProblem(survey.metric, margin);
+  if (marginProblem) errors.push({ field: 'precision_margin', message: marginProblem });
   if (errors.length) throw new ValidationError(errors);
+  // A blank margin: no target.
+  const precisionTarget: PrecisionTarget | null = margin === undefined ? null : { margin, period, ...(form.precision_segment ? { segment: form.precision_segment } : {}) };
 
   const checkedRules = surveyRulesSchema.safeParse(rules);
   if (!checkedRules.success) {
@@ -122,5 +144,8 @@ export function proposedFromForm(form: SimulationForm, survey: Survey, global: G
   if (!checkedGlobal.success) {
     throw new ValidationError(checkedGlobal.error.issues.map((i) => ({ field: `global_${i.path.map(String).join('_')}`, message: i.message })));
   }
-  return { global: checkedGlobal.data, survey: { sample_rate: numbers.sample_rate, send_delay_minutes: numbers.send_delay_minutes, rules: checkedRules.data } };
+  return {
+    global: checkedGlobal.data,
+    survey: { sample_rate: numbers.sample_rate, send_delay_minutes: numbers.send_delay_minutes, rules: checkedRules.data, precision_target: precisionTarget },
+  };
 }

@@ -4,12 +4,15 @@ import { NotFoundError } from '../errors.ts';
 import { fieldErrors } from '../http/forms.ts';
 import { getSettings } from '../settings/service.ts';
 import { findSurveyByKey } from '../surveys/queries.ts';
+import type { Metric } from '../surveys/model.ts';
 import { formatInstant, pageInstants, type InstantFormat } from '../dates.ts';
 import { formFromRules, proposedFromForm, readSimulationForm, type SimulationForm } from './form.ts';
 import { simulateRules, type SimulationReport, type Tally } from './service.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { localeOf, t, type Locale } from '../i18n/index.ts';
-import { quietOptions } from '../survey-editor/form-page.ts';
+import { periodOptions, quietOptions } from '../survey-editor/form-page.ts';
+import { marginWords, periodName } from '../survey-editor/precision-page.ts';
+import { formatNumber } from '../dates.ts';
 
 const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '±0');
 
@@ -21,7 +24,7 @@ function outcome(locale: Locale, decision: string): string {
 }
 
 /** The report as the page shows it: per touchpoint, actual beside simulated, per reason. */
-function reportView(locale: Locale, report: SimulationReport, shown: InstantFormat) {
+function reportView(locale: Locale, report: SimulationReport, shown: InstantFormat, metric: Metric) {
   const reasons = report.reasons.filter((r) => r !== 'duplicate_event');
   const compare = (actual: Tally, simulated: Tally) => ({
     invitations: { actual: actual.invitations, simulated: simulated.invitations, change: signed(simulated.invitations - actual.invitations) },
@@ -30,7 +33,22 @@ function reportView(locale: Locale, report: SimulationReport, shown: InstantForm
       .filter((r) => r.actual || r.simulated)
       .map((r) => ({ ...r, change: signed(r.simulated - r.actual) })),
   });
+  const precision = report.precision;
+  const percent = (rate: number | null) => (rate === null ? '–' : `${formatNumber(rate, locale)} %`);
   return {
+    precision: precision && {
+      spared: t(locale, 'precision.sim_spared', { invitations: precision.spared.invitations, customers: precision.spared.customers }),
+      segmented: Boolean(precision.target.segment),
+      rows: precision.periods.map((p) => ({
+        period: periodName(locale, precision.target.period, p.start),
+        segment: p.segment === '' ? t(locale, 'precision.whole') : p.segment,
+        invitations: `${formatNumber(p.actualInvitations, locale)} → ${formatNumber(p.simulatedInvitations, locale)}`,
+        expected: formatNumber(p.expectedResponses, locale, { maximumFractionDigits: 0 }),
+        margin: marginWords(locale, metric, p.expectedMargin),
+        met: p.met,
+        rates: `${percent(p.firstRate)} → ${percent(p.lastRate)}`,
+      })),
+    },
     from: formatInstant(report.from, shown),
     to: formatInstant(report.to, shown),
     days: report.days,
@@ -68,6 +86,7 @@ export function simulationPageRoutes(deps: Deps): Router {
     values,
     action: `/surveys/${encodeURIComponent(survey.key)}/simulate`,
     quietOptions: quietOptions(locale, values.quiet_hours_mode),
+    periodOptions: periodOptions(locale, values.precision_period),
     errors: {},
     ...extra,
   });
@@ -95,7 +114,7 @@ export function simulationPageRoutes(deps: Deps): Router {
     const changedFields = Object.keys(today)
       .filter((k) => today[k] !== values[k])
       .map((k) => ({ field: k, label: t(locale, 'simulation.field', { field: k }), from: today[k] || t(locale, 'simulation.off'), to: values[k] || t(locale, 'simulation.off') }));
-    res.render('pages/simulation/index', view(locale, survey, values, { report: reportView(locale, report, pageInstants(settings.reporting_time_zone, res.locals)), changedFields, timeZone: settings.reporting_time_zone }));
+    res.render('pages/simulation/index', view(locale, survey, values, { report: reportView(locale, report, pageInstants(settings.reporting_time_zone, res.locals), survey.metric), changedFields, timeZone: settings.reporting_time_zone }));
   });
 
   return router;

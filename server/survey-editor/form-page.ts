@@ -68,7 +68,7 @@ export async function formPage(deps: Deps, locale: Locale, values: SurveyForm, e
     ],
     localeOptions: options(locales, values.default_locale, languageName),
     quietOptions: quietOptions(locale, values.quiet_hours_mode),
-    periodOptions: options(precisionPeriods, values.precision_period || 'month', (period) => t(locale, 'precision.period_name', { period })),
+    periodOptions: periodOptions(locale, values.precision_period),
     precision: survey ? await precisionPanel(deps, locale, survey) : null,
     wordings: locales.map((wordingLocale) => ({
       locale: wordingLocale,
@@ -82,6 +82,10 @@ export async function formPage(deps: Deps, locale: Locale, values: SurveyForm, e
     })),
   };
 }
+
+/** The precision target's periods (the survey form's and the simulation's). */
+export const periodOptions = (locale: Locale, selected: string | undefined) =>
+  options(precisionPeriods, selected || 'month', (period) => t(locale, 'precision.period_name', { period }));
 
 /** The quiet-hours choices (the survey form's and the simulation's). */
 export function quietOptions(locale: Locale, mode: string | undefined) {

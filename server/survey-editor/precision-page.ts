@@ -8,7 +8,7 @@ import { precisionStatus } from '../precision/report.ts';
 /** The survey page's precision-target panel (issue 17): what is asked, the rate in force, the margins reached. */
 
 /** A period as the page's language names it: "Mai 2027", "Q2 2027", "Woche ab 10. Mai 2027". */
-function periodName(locale: Locale, period: PrecisionTarget['period'], start: string): string {
+export function periodName(locale: Locale, period: PrecisionTarget['period'], start: string): string {
   const [year, month] = start.split('-').map(Number);
   if (period === 'month') {
     return new Intl.DateTimeFormat(locale === 'de' ? 'de-DE' : 'en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${start}T12:00:00Z`));
@@ -18,7 +18,7 @@ function periodName(locale: Locale, period: PrecisionTarget['period'], start: st
 }
 
 /** A margin in the metric's unit: "±5", "±3 %", "±0,2". */
-const marginWords = (locale: Locale, metric: Metric, margin: number | null): string =>
+export const marginWords = (locale: Locale, metric: Metric, margin: number | null): string =>
   margin === null ? '–' : `±${formatNumber(margin, locale, { maximumFractionDigits: metric === 'ces' ? 2 : 1 })}${metric === 'csat' ? ' %' : ''}`;
 
 const segmentName = (locale: Locale, segment: string) => (segment === '' ? t(locale, 'precision.whole') : segment);

@@ -75,4 +75,30 @@ describe('rule simulation: what a precision target would have sent', function ()
     const survey = await ctx.api.get(`/api/v1/surveys/${key}`).expect(200);
     expect(survey.body.precision_target).to.equal(null);
   });
+
+  describe('on the simulation page', () => {
+    const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&#x27;|&#39;/g, "'").replace(/\s+/g, ' ');
+    const today = { sample_rate: '100', send_delay_minutes: '0', cooldown_after_invitation_days: '', cooldown_after_response_days: '', quiet_hours_mode: 'global' };
+
+    it('replays the target posted with the form and says how many customers it spares', async () => {
+      const { agent, csrf } = await ctx.signIn('editor');
+      const expected = await simulateRules(ctx.deps.db, key, { survey: { precision_target: { margin: 25, period: 'month' } } }, now);
+      const spared = expected.precision!.spared;
+      const page = text((await agent.post(`/surveys/${key}/simulate`).type('form').send({ _csrf: csrf, ...today, precision_margin: '25', precision_period: 'month', precision_segment: '' }).expect(200)).text);
+      expect(page).to.include('What the precision target would have done');
+      expect(page).to.include(`It would have sent ${spared.invitations} invitations fewer than the rules in force, sparing ${spared.customers} customers.`);
+      expect(page).to.match(/February 2027 280 → \d+ 6\d ±2\d(\.\d)? met 65\.27 % → 0 %/);
+      expect(page).to.include("the precision target's margin: off → 25");
+    });
+
+    it('names a margin the metric cannot have, in German for a German reader', async () => {
+      const signedIn = await ctx.signIn('editor');
+      await ctx.deps.db('users').where({ email: signedIn.email }).update({ locale: 'de' });
+      const res = await signedIn.agent.post(`/surveys/${key}/simulate`).type('form').send({ _csrf: signedIn.csrf, ...today, precision_margin: '60', precision_period: 'month' }).expect(422);
+      expect(text(res.text)).to.include('muss zwischen 1 und 50 NPS-Punkten liegen');
+      const ok = text((await signedIn.agent.post(`/surveys/${key}/simulate`).type('form').send({ _csrf: signedIn.csrf, ...today, precision_margin: '25', precision_period: 'month' }).expect(200)).text);
+      expect(ok).to.include('Was das Präzisionsziel bewirkt hätte');
+      expect(ok).to.match(/Februar 2027 280 → \d+/);
+    });
+  });
 });

@@ -44,6 +44,16 @@ export const staffPrecisionMessages: Messages = {
     'precision.whole': 'All',
     'precision.quarter': 'Q{quarter} {year}',
     'precision.week_of': 'week of {date}',
+    'precision.sim_heading': 'What the precision target would have done',
+    'precision.sim_spared':
+      '{invitations, plural, =0 {It would have sent as many invitations as the rules in force.} one {It would have sent # invitation fewer than the rules in force} other {It would have sent # invitations fewer than the rules in force}}{invitations, plural, =0 {} other {, sparing {customers, plural, one {# customer} other {# customers}}.}}',
+    'precision.sim_caption': 'Per period: invitations under the rules in force and under the target, the answers and margin the target would have reached',
+    'precision.sim_col_invitations': 'Invitations: in force → target',
+    'precision.sim_col_expected': 'Expected answers',
+    'precision.sim_col_rates': 'Rate: first → last day',
+    'precision.sim_note':
+      'Each day’s rate is worked out as the worker would have, from the events of the 28 days before it and today’s response rate and spread; the answers are expected ones (the target’s invitations × the response rate), since nobody knows who would have answered an invitation never sent.',
+    'precision.sim_hint': 'Try a target instead of the sample rate above (which stays the most it may ask). Blank margin: no target.',
   },
   de: {
     'precision.legend': 'Präzisionsziel',
@@ -87,5 +97,15 @@ export const staffPrecisionMessages: Messages = {
     'precision.whole': 'Alle',
     'precision.quarter': 'Q{quarter} {year}',
     'precision.week_of': 'Woche ab {date}',
+    'precision.sim_heading': 'Was das Präzisionsziel bewirkt hätte',
+    'precision.sim_spared':
+      '{invitations, plural, =0 {Es hätte so viele Einladungen verschickt wie die geltenden Regeln.} one {Es hätte # Einladung weniger verschickt als die geltenden Regeln} other {Es hätte # Einladungen weniger verschickt als die geltenden Regeln}}{invitations, plural, =0 {} other { und damit {customers, plural, one {# Kunden} other {# Kunden}} verschont.}}',
+    'precision.sim_caption': 'Je Zeitraum: Einladungen unter den geltenden Regeln und unter dem Ziel, die Antworten und die Fehlerspanne, die das Ziel erreicht hätte',
+    'precision.sim_col_invitations': 'Einladungen: geltend → Ziel',
+    'precision.sim_col_expected': 'Erwartete Antworten',
+    'precision.sim_col_rates': 'Quote: erster → letzter Tag',
+    'precision.sim_note':
+      'Die Quote jedes Tages wird berechnet, wie es der Worker getan hätte: aus den Ereignissen der 28 Tage davor und der heutigen Antwortquote und Streuung; die Antworten sind erwartete (die Einladungen des Ziels × die Antwortquote), denn niemand weiß, wer auf eine nie verschickte Einladung geantwortet hätte.',
+    'precision.sim_hint': 'Probieren Sie ein Ziel statt der Stichprobenquote oben (die die Obergrenze bleibt). Leere Fehlerspanne: kein Ziel.',
   },
 };
