@@ -1,5 +1,5 @@
 import { DAY } from '../clock.ts';
-import { plural } from '../i18n/index.ts';
+import { plural, t } from '../i18n/index.ts';
 
 /**
  * Why an event got no survey: the closed list of reasons, in the order the rules check them, each with
@@ -22,20 +22,13 @@ export const suppressionReasons = [
 ] as const;
 export type SuppressionReason = (typeof suppressionReasons)[number];
 
-/** What each reason means, in words a CX manager reads ("No survey because …"). */
-export const reasonTexts: Readonly<Record<SuppressionReason, string>> = {
-  duplicate_event: 'the same transaction had been received before',
-  no_active_survey: 'the touchpoint had no active survey',
-  too_old: "the event was older than the survey's maximum event age, or came from an import run without --send",
-  invalid_contact: 'there is no usable email address',
-  erased: 'the customer was erased',
-  unsubscribed: 'the customer unsubscribed',
-  bounced: 'email to the customer hard-bounced',
-  sampled_out: "the survey's sample rate, or the rate its precision target set, did not pick this transaction",
-  cooldown_global: 'the customer was invited or answered recently (global cooldown)',
-  cooldown_survey: 'the customer was invited or answered this survey recently (survey cooldown)',
-  cap_window: 'the customer reached the most invitations allowed in the rolling window (cap)',
-};
+/**
+ * What each reason means, in words a CX manager reads ("No survey because …"): the catalogue's
+ * customers.reason, in English for the API and the OpenAPI document (the pages say it in their language).
+ */
+export const reasonTexts: Readonly<Record<SuppressionReason, string>> = Object.fromEntries(
+  suppressionReasons.map((reason) => [reason, t('en', 'customers.reason', { reason })]),
+) as Record<SuppressionReason, string>;
 
 /** A refused rule: its reason, and the detail with the numbers behind it. */
 export type Refusal = { reason: SuppressionReason; detail: string };

@@ -52,7 +52,7 @@ export const staffCustomerMessages: Messages = {
     'customers.timeline': 'Timeline',
     'customers.timeline_note': 'Oldest first. Times in {tz}, the reporting time zone.',
     'customers.timeline_empty': 'Nothing has happened to this customer yet.',
-    // Why an event got no survey (the same words as server/eligibility/reasons.ts, which the API keeps in English).
+    // Why an event got no survey: the pages in their language, the API and the OpenAPI document in English (eligibility/reasons.ts).
     'customers.reason':
       "{reason, select, duplicate_event {the same transaction had been received before} no_active_survey {the touchpoint had no active survey} too_old {the event was older than the survey's maximum event age, or came from an import run without --send} invalid_contact {there is no usable email address} erased {the customer was erased} unsubscribed {the customer unsubscribed} bounced {email to the customer hard-bounced} sampled_out {the survey's sample rate, or the rate its precision target set, did not pick this transaction} cooldown_global {the customer was invited or answered recently (global cooldown)} cooldown_survey {the customer was invited or answered this survey recently (survey cooldown)} cap_window {the customer reached the most invitations allowed in the rolling window (cap)} other {{reason}}}",
     // The timeline's entries.
