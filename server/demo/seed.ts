@@ -14,6 +14,7 @@ import { eventRollupRowsOf, eventValueRowsOf, insertEventRollup } from '../rollu
 import { addenda, agents, comments, firstNames, lastNames, plans, products, regions } from './content.ts';
 import { rollupRowsOf } from '../rollups/responses.ts';
 import { responseValueRows } from '../rollups/response-values.ts';
+import { t, type Locale } from '../i18n/index.ts';
 
 const HISTORY_DAYS = 182;
 const CUSTOMERS = 3000;
@@ -84,18 +85,34 @@ async function insertAll(trx: Knex.Transaction, table: string, rows: Record<stri
   for (let i = 0; i < rows.length; i += CHUNK) await trx(table).insert(rows.slice(i, i + CHUNK));
 }
 
+/** What loading the demo did: loaded, with what it wrote; or nothing, as a touchpoint or survey of the demo is there already. */
+type DemoOutcome =
+  | { loaded: true; touchpoints: number; customers: number; events: number; invitations: number; responses: number; days: number }
+  | { loaded: false; kind: 'touchpoint' | 'survey'; key: string };
+
+/** What loading the demo did, as a sentence in `locale` (English: the one line `touchpoint demo` ends with). */
+export function demoSummary(outcome: DemoOutcome, locale: Locale = 'en'): string {
+  if (!outcome.loaded) return t(locale, 'cli.demo_already_loaded', { kind: outcome.kind, key: outcome.key });
+  const { loaded: _loaded, ...counts } = outcome;
+  return t(locale, 'cli.demo_loaded', counts);
+}
+
+/** `touchpoint demo` (and the first-run page's choice): loads the demo, and says what it did in `locale`. */
+export async function loadDemo(deps: Deps, locale: Locale = 'en'): Promise<string> {
+  return demoSummary(await seedDemo(deps), locale);
+}
+
 /**
- * `touchpoint demo`: three touchpoints with active surveys (English and
+ * The demo workspace: three touchpoints with active surveys (English and
  * German) and six months of customers, events, invitations and answers up to
  * now, written in bulk. Refuses politely when the demo is already there.
  */
-export async function loadDemo(deps: Deps): Promise<string> {
+export async function seedDemo(deps: Deps): Promise<DemoOutcome> {
   const { db, clock } = deps;
-  const taken = await db('touchpoints').whereIn('key', demoTouchpoints.map((t) => t.key)).first('key');
-  const takenSurvey = await db('surveys').whereIn('key', demoTouchpoints.map((t) => t.survey)).first('key');
-  if (taken || takenSurvey) {
-    return `The demo workspace is already loaded (${taken ? `touchpoint ${taken.key}` : `survey ${takenSurvey.key}`} exists); nothing was changed.`;
-  }
+  const taken = await db('touchpoints').whereIn('key', demoTouchpoints.map((tp) => tp.key)).first('key');
+  const takenSurvey = await db('surveys').whereIn('key', demoTouchpoints.map((tp) => tp.survey)).first('key');
+  if (taken) return { loaded: false, kind: 'touchpoint', key: String(taken.key) };
+  if (takenSurvey) return { loaded: false, kind: 'survey', key: String(takenSurvey.key) };
   const now = clock.now();
   const start = new Date(now.getTime() - HISTORY_DAYS * DAY);
   const { reporting_time_zone: reportingTz } = await getSettings(db);
@@ -287,5 +304,5 @@ export async function loadDemo(deps: Deps): Promise<string> {
     counts.invitations = invited.length;
     counts.responses = responses.length;
   });
-  return `Demo workspace loaded: 3 touchpoints, ${counts.customers} customers, ${counts.events} events, ${counts.invitations} invitations sent, ${counts.responses} responses over ${HISTORY_DAYS} days.`;
+  return { loaded: true, touchpoints: demoTouchpoints.length, ...counts, days: HISTORY_DAYS };
 }

@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { checkEvent, receiveEvent } from '../events/service.ts';
-import { auditImport, type ImportReport } from './report.ts';
+import { auditImport, refusedRow, type ImportReport } from './report.ts';
 import { csvRows } from './csv-rows.ts';
 
 const required = ['touchpoint', 'transaction_id', 'email'] as const;
@@ -9,7 +9,9 @@ const customerColumns = { customer_id: 'id', email: 'email', name: 'name', local
 const known = new Set<string>(['touchpoint', 'transaction_id', 'occurred_at', ...Object.keys(customerColumns)]);
 const PROGRESS_EVERY = 100;
 
-const reasonOf = (err: AppError) => (err.errors.length ? err.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : err.message);
+/** A row the event service refused: its fields and why in English, and the fields themselves for the command line to say in its language. */
+const refusedBy = (line: number, err: AppError) =>
+  err.errors.length ? { line, reason: err.errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors: err.errors } : { line, reason: err.message };
 
 /** One CSV row as the event API takes it; the other columns become the event's properties. */
 function toEvent(fields: Map<string, string>): Record<string, unknown> {
@@ -64,10 +66,10 @@ async function readEvents(deps: Deps, file: string, progress: (rows: number) => 
   // A dry run receives nothing, so a transaction repeated within the file is found here.
   const seenInRun = new Map<string, number>();
   let read = 0;
-  for await (const { line, fields, problem } of csvRows(file, required, (line, reason) => report.refused.push({ line, reason }))) {
+  for await (const { line, fields, problem } of csvRows(file, required, (row) => report.refused.push(row))) {
     read++;
     if (!fields) {
-      report.refused.push({ line, reason: problem! });
+      report.refused.push(problem!);
       continue;
     }
     try {
@@ -75,22 +77,22 @@ async function readEvents(deps: Deps, file: string, progress: (rows: number) => 
         const { touchpointId, transactionId, first } = await checkEvent(deps, toEvent(fields));
         const key = JSON.stringify([touchpointId, transactionId]);
         const earlier = seenInRun.get(key);
-        if (first) report.refused.push({ line, reason: `duplicate_event: this transaction was received before (event ${first.id}, ${first.status})` });
-        else if (earlier) report.refused.push({ line, reason: `duplicate_event: this transaction is on line ${earlier} of this file too` });
+        if (first) report.refused.push(refusedRow(line, 'cli.refused_duplicate_before', { id: first.id, status: first.status }));
+        else if (earlier) report.refused.push(refusedRow(line, 'cli.refused_duplicate_in_file', { line: earlier }));
         else {
           seenInRun.set(key, line);
           report.taken++;
         }
       } else {
         const { answer, repeated } = await receiveEvent(deps, toEvent(fields), 'import', { recordOnly: !options.send });
-        if (repeated) report.refused.push({ line, reason: `duplicate_event: this transaction was received before (event ${answer.id}, ${answer.status})` });
+        if (repeated) report.refused.push(refusedRow(line, 'cli.refused_duplicate_before', { id: answer.id, status: answer.status }));
         else {
           report.taken++;
           if (answer.status === 'scheduled') report.scheduled!++;
         }
       }
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) report.refused.push({ line, reason: reasonOf(err) });
+      if (err instanceof AppError && err.status < 500) report.refused.push(refusedBy(line, err));
       else throw err;
     }
     if (read % PROGRESS_EVERY === 0) progress(read);

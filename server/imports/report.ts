@@ -1,11 +1,36 @@
 import type { Deps } from '../deps.ts';
 import { audit, cliActor } from '../audit/record.ts';
-import { plural } from '../i18n/index.ts';
+import type { FieldError } from '../errors.ts';
+import { t, type Locale } from '../i18n/index.ts';
+
+/** A text of the message catalogue with its values (server/i18n/cli.ts): said in any language. */
+export interface CatalogueText {
+  key: string;
+  vars: Record<string, string | number>;
+}
+
+/**
+ * A refused row: its line, why in English (the reason the tests and the audit read), and the same as the
+ * command line says it in its language: a catalogue text, or the service's refused fields.
+ */
+export interface RefusedRow {
+  line: number;
+  reason: string;
+  text?: CatalogueText;
+  errors?: FieldError[];
+}
+
+/** A row refused for a reason of the catalogue (a `cli.refused_*` key), its English the reason. */
+export const refusedRow = (line: number, key: string, vars: Record<string, string | number> = {}): RefusedRow => ({
+  line,
+  reason: t('en', key, vars),
+  text: { key, vars },
+});
 
 /** What an import did: rows taken, and each refused row with its line number and reason. */
 export interface ImportReport {
   taken: number;
-  refused: { line: number; reason: string }[];
+  refused: RefusedRow[];
   /** Responses: rows not taken because they were imported before (or came earlier in the file). */
   skipped?: number;
   /** Events: how many of the rows taken scheduled an invitation. */
@@ -14,14 +39,19 @@ export interface ImportReport {
   dryRun?: boolean;
 }
 
-const rows = (n: number) => plural(n, 'row');
-
-/** The last line of an import: rows taken and refused (and skipped as already imported, for responses); a dry run says so. */
-export function summaryLine(report: ImportReport): string {
-  let line = `${rows(report.taken)} taken, ${rows(report.refused.length)} refused`;
-  if (report.skipped !== undefined) line += `, ${rows(report.skipped)} skipped as already imported`;
-  if (report.dryRun) line += ' (dry run: nothing was written)';
-  return line;
+/**
+ * The last line of an import: rows taken and refused (and skipped as already imported, for responses); a
+ * dry run says so. In English (the default) it is the line scripts read; the command line says it in its
+ * language too.
+ */
+export function summaryLine(report: ImportReport, locale: Locale = 'en'): string {
+  return t(locale, 'cli.import_summary', {
+    taken: report.taken,
+    refused: report.refused.length,
+    withSkipped: report.skipped === undefined ? 'no' : 'yes',
+    skipped: report.skipped ?? 0,
+    dryRun: report.dryRun ? 'yes' : 'no',
+  });
 }
 
 /**

@@ -144,17 +144,17 @@ async function readResponses(deps: Deps, file: string, progress: (rows: number) 
   };
 
   let read = 0;
-  for await (const { line, fields, problem } of csvRows(file, required, (line, reason) => report.refused.push({ line, reason }))) {
+  for await (const { line, fields, problem } of csvRows(file, required, (row) => report.refused.push(row))) {
     read++;
     if (!fields) {
-      report.refused.push({ line, reason: problem! });
+      report.refused.push(problem!);
       continue;
     }
     try {
       batch.push({ line, ...(await toRow(deps.db, fields, surveys, now)) });
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
-      report.refused.push({ line, reason: err.message });
+      report.refused.push({ line, reason: err.message, text: err.text });
     }
     if (batch.length >= BATCH) await flush();
     if (read % PROGRESS_EVERY === 0) progress(read);
@@ -165,38 +165,38 @@ async function readResponses(deps: Deps, file: string, progress: (rows: number) 
 
 async function toRow(db: Knex, fields: Map<string, string>, surveys: Map<string, Survey | null>, now: Date): Promise<Omit<Row, 'line'>> {
   const key = fields.get('survey') ?? '';
-  if (!key) throw new Refusal('survey is empty');
+  if (!key) throw new Refusal('cli.refused_survey_empty');
   if (!surveys.has(key)) surveys.set(key, (await findSurveyByKey(db, key)) ?? null);
   const survey = surveys.get(key);
-  if (!survey) throw new Refusal(`unknown survey "${key}"`);
+  if (!survey) throw new Refusal('cli.refused_unknown_survey', { key });
 
   const metric = fields.get('metric');
   if (metric && metric.toLowerCase() !== survey.metric) {
-    const what = (metrics as readonly string[]).includes(metric.toLowerCase()) ? `metric ${metric}` : `unknown metric "${metric}"`;
-    throw new Refusal(`${what} does not match survey ${survey.key}, which asks ${survey.metric}`);
+    const known = (metrics as readonly string[]).includes(metric.toLowerCase());
+    throw new Refusal(known ? 'cli.refused_metric_mismatch' : 'cli.refused_unknown_metric', { metric, survey: survey.key, asks: survey.metric });
   }
   const rawScore = fields.get('score') ?? '';
   const scale = scales[survey.metric];
-  if (!/^-?\d+$/.test(rawScore)) throw new Refusal(`score "${rawScore}" is not a whole number`);
+  if (!/^-?\d+$/.test(rawScore)) throw new Refusal('cli.refused_score_not_whole', { score: rawScore });
   const score = Number(rawScore);
   if (score < scale.min || score > scale.max) {
-    throw new Refusal(`score ${score} is outside the ${survey.metric.toUpperCase()} scale ${scale.min}–${scale.max}`);
+    throw new Refusal('cli.refused_score_outside', { score, scale: survey.metric.toUpperCase(), min: scale.min, max: scale.max });
   }
   const rawAt = fields.get('answered_at') ?? '';
   const answeredAt = new Date(rawAt);
   if (!isIsoInstant(rawAt)) {
-    throw new Refusal(`answered_at "${rawAt}" is not an ISO 8601 instant with an offset, such as 2026-03-01T09:30:00Z`);
+    throw new Refusal('cli.refused_answered_at_format', { value: rawAt });
   }
   if (answeredAt.getTime() > now.getTime() + FUTURE_SKEW) {
-    throw new Refusal(`answered_at "${rawAt}" is in the future (it is now ${now.toISOString()}); an answer cannot be imported before it was given`);
+    throw new Refusal('cli.refused_answered_at_future', { value: rawAt, now: now.toISOString() });
   }
   const responseId = fields.get('response_id') || null;
-  if (responseId && responseId.length > MAX_RESPONSE_ID) throw new Refusal(`response_id is longer than ${MAX_RESPONSE_ID} characters`);
-  if (responseId && CONTROL.test(responseId)) throw new Refusal('response_id holds control characters');
+  if (responseId && responseId.length > MAX_RESPONSE_ID) throw new Refusal('cli.refused_response_id_long', { max: MAX_RESPONSE_ID });
+  if (responseId && CONTROL.test(responseId)) throw new Refusal('cli.refused_response_id_control');
   const comment = fields.get('comment') || null;
-  if (comment && comment.length > MAX_COMMENT) throw new Refusal(`comment is longer than ${MAX_COMMENT} characters`);
+  if (comment && comment.length > MAX_COMMENT) throw new Refusal('cli.refused_comment_long', { max: MAX_COMMENT });
   const email = fields.get('email')?.toLowerCase() || null;
-  if (email && !emailPattern.test(email)) throw new Refusal(`email "${email}" is not an email address`);
+  if (email && !emailPattern.test(email)) throw new Refusal('cli.refused_email', { email });
   const externalId = fields.get('customer_id') || email;
 
   const properties: Record<string, string> = {};

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type TestContext, withTestContext } from '../helpers/context.ts';
@@ -6,11 +9,14 @@ import { apiScopes } from '../../server/apikeys/scopes.ts';
 
 const run = promisify(execFile);
 
-/** The real `touchpoint` command against the test database. */
+/** The real `touchpoint` command against the test database, in English (whatever this machine's language: test/integration/i18n-cli.test.ts has the German). */
 function touchpoint(ctx: TestContext, ...args: string[]) {
   return run(process.execPath, ['server/touchpoint.js', ...args], {
     env: {
       ...process.env,
+      LC_ALL: '',
+      LC_MESSAGES: '',
+      LANG: 'C',
       DATABASE_URL: ctx.deps.config.databaseUrl,
       SESSION_SECRET: ctx.deps.config.sessionSecret,
       LOG_LEVEL: 'silent',
@@ -134,5 +140,35 @@ describe('the touchpoint command', function () {
     const failed = await touchpoint(ctx, 'frobnicate').catch((e) => e);
     expect(failed.code).to.equal(2);
     expect(failed.stderr).to.contain('Usage: touchpoint');
+  });
+
+  it('answers an unknown flag, or a flag without its value, with one sentence (no stack) and exit code 2', async () => {
+    const unknown = await touchpoint(ctx, 'migrate', '--frob').catch((e) => e);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr.trim()).to.equal('Unknown option --frob; touchpoint --help lists the options.');
+    const missing = await touchpoint(ctx, 'apikey', 'create', '--name').catch((e) => e);
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr.trim()).to.equal('The option --name needs a value, as in --name VALUE.');
+    const extra = await touchpoint(ctx, 'import', 'responses', 'x.csv', '--dry-run=yes').catch((e) => e);
+    expect(extra.code).to.equal(2);
+    expect(extra.stderr.trim()).to.equal('The option --dry-run takes no value.');
+  });
+
+  it('says each refused row once on standard output, writes no progress where standard error is no terminal, and exits 1', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-cli-'));
+    try {
+      const file = path.join(dir, 'refused.csv');
+      fs.writeFileSync(file, 'survey,score,answered_at\nnope,5,2026-05-01T10:00:00Z\nnope,5\n');
+      const failed = await touchpoint(ctx, 'import', 'responses', file).catch((e) => e);
+      expect(failed.code).to.equal(1);
+      expect(failed.stdout.trim().split('\n')).to.deep.equal([
+        'line 2: unknown survey "nope"',
+        'line 3: has 2 fields, the header has 3',
+        '0 rows taken, 2 rows refused, 0 rows skipped as already imported',
+      ]);
+      expect(failed.stderr).to.equal('');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

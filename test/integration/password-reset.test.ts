@@ -49,7 +49,7 @@ describe('resetting a forgotten password by email', function () {
     expect(mail.to.map((to) => to.toLowerCase())).to.deep.equal(['rita@example.com']);
     expect(mail.parsed.subject).to.equal('Reset your Touchpoint password');
     expect(mail.header('from')).to.contain('feedback@localhost');
-    expect(mail.parsed.text).to.contain('1 hour (until 2026-11-23 11:00 UTC)');
+    expect(mail.parsed.text).to.contain('1 hour (until 23 November 2026 at 11:00 UTC)');
     const token = linkTokenOf(mail);
 
     const page = await browser.get(`/password/set/${token}`).expect(200);

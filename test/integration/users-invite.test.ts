@@ -38,7 +38,7 @@ describe('inviting users by email', function () {
     expect(mail.header('from')).to.contain('feedback@localhost');
     expect(mail.parsed.subject).to.equal('You are invited to Touchpoint');
     expect(mail.parsed.text).to.contain('Hello Nia New,');
-    expect(mail.parsed.text).to.contain('7 days (until 2026-11-30 10:00 UTC)');
+    expect(mail.parsed.text).to.contain('7 days (until 30 November 2026 at 10:00 UTC)');
     const token = linkTokenOf(mail);
 
     // Only the hash is stored.
