@@ -108,7 +108,7 @@ export function setupRoutes(deps: Deps): Router {
     const adminLocale = pickLocale(admin.locale);
     if (demo) {
       try {
-        const summary = await loadDemo(deps);
+        const summary = await loadDemo(deps, adminLocale);
         setFlash(req, t(adminLocale, 'setup.welcome_demo', { summary: summary || t(adminLocale, 'setup.demo_loaded') }));
       } catch (err) {
         deps.log.warn({ err }, 'demo workspace failed to load');

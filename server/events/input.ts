@@ -70,7 +70,7 @@ export const eventSchema = z.object(
     customer: customerSchema,
     occurred_at: optional(
       z.iso
-        .datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, such as 2026-11-23T10:00:00Z' })
+        .datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, such as 2026-11-23T10:00:00Z', abort: true })
         .refine((at) => instantInRange(new Date(at)), INSTANT_RANGE_MESSAGE),
     ),
     properties: optional(properties),

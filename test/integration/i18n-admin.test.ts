@@ -65,6 +65,9 @@ describe('admin pages in German', function () {
     expect(created.text).to.include('<h1>API-Schlüssel erstellt</h1>').and.include('Der Schlüssel „Shop“').and.not.include('Copy this key now');
     const key = await ctx.deps.db('api_keys').where({ name: 'Shop' }).first();
     await germanPage(`/api-keys/${key.id}`, ['API-Schlüssel „Shop“', 'Berechtigungen einschränken', 'Diesen Schlüssel widerrufen', 'events:write</code>: Transaktionsereignisse senden'], ['Narrow the scopes', 'Revoke this key', 'send transaction events']);
+    // A refused form says why in German, naming each field once.
+    const refused = await agent.post('/api-keys').type('form').send({ _csrf: csrf, name: '', scopes_form: '1', scopes: ['events:write'], expires: '2000-01-01' }).expect(422);
+    expect(refused.text).to.include('Der Name darf nicht leer sein.').and.include('Das Ablaufdatum muss in der Zukunft liegen.').and.not.include('must be in the future');
   });
 
   it('shows the webhooks pages in German', async () => {

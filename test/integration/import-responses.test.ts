@@ -12,7 +12,8 @@ import { toCount } from '../../server/db/dialect.ts';
 /** The real `touchpoint` command against the test database (it reads the system clock, not the test's). */
 function touchpoint(ctx: TestContext, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return promisify(execFile)(process.execPath, ['server/touchpoint.js', ...args], {
-    env: { ...process.env, DATABASE_URL: ctx.deps.config.databaseUrl, SESSION_SECRET: ctx.deps.config.sessionSecret, LOG_LEVEL: 'silent' },
+    // LANG=C: the command's English words, whatever this machine's locale.
+    env: { ...process.env, DATABASE_URL: ctx.deps.config.databaseUrl, SESSION_SECRET: ctx.deps.config.sessionSecret, LOG_LEVEL: 'silent', LANG: 'C', LC_ALL: '', LC_MESSAGES: '' },
   }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),

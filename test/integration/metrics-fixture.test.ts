@@ -50,6 +50,10 @@ describe('metrics: the reference data set (test/fixtures/metrics)', function () 
           DATABASE_URL: ctx.deps.config.databaseUrl,
           LOG_LEVEL: 'silent',
           SESSION_SECRET: 'cli-secret-cli-secret-cli-secret-0123456',
+          // The command's English words, whatever this machine's locale.
+          LANG: 'C',
+          LC_ALL: '',
+          LC_MESSAGES: '',
         },
       },
     );

@@ -17,7 +17,8 @@ const SHOP = 'https://shop.example';
 /** The real `touchpoint` command against the test database. */
 const touchpoint = (ctx: TestContext, ...args: string[]) =>
   run(process.execPath, ['server/touchpoint.js', ...args], {
-    env: { ...process.env, DATABASE_URL: ctx.deps.config.databaseUrl, SESSION_SECRET: ctx.deps.config.sessionSecret, LOG_LEVEL: 'silent' },
+    // LANG=C: the command's English words, whatever this machine's locale.
+    env: { ...process.env, DATABASE_URL: ctx.deps.config.databaseUrl, SESSION_SECRET: ctx.deps.config.sessionSecret, LOG_LEVEL: 'silent', LANG: 'C', LC_ALL: '', LC_MESSAGES: '' },
   });
 
 /** As the company's server signs: lowercase hex HMAC-SHA256 of the customer id, keyed with the secret as printed. */
