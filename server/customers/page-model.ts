@@ -1,3 +1,4 @@
+import { detailIn } from '../eligibility/detail-words.ts';
 import type { Knex } from 'knex';
 import { formatInstant as shownAt, type InstantFormat } from '../dates.ts';
 import { NotFoundError } from '../errors.ts';
@@ -30,8 +31,8 @@ function waitText(wait: Wait, shown: InstantFormat, locale: Locale): string {
 
 function contactStatus(customer: CustomerRow, history: History, rules: GlobalRules, now: Date, shown: InstantFormat, locale: Locale): ContactStatus {
   const refusal = checkCustomer({ ...customer, unsubscribed_from_touchpoint_at: null });
-  // The refusal's detail ("unsubscribed: from all surveys on …") is the eligibility rules' own English, as the API gives it.
-  if (refusal) return { canBeSurveyed: false, headline: t(locale, 'customers.gets_none', { reason: t(locale, 'customers.reason', { reason: refusal.reason }) }), reasons: [refusal.detail] };
+  // The refusal's detail ("unsubscribed: from all surveys on …"): the rules' English, as the API gives it, in the page's language.
+  if (refusal) return { canBeSurveyed: false, headline: t(locale, 'customers.gets_none', { reason: t(locale, 'customers.reason', { reason: refusal.reason }) }), reasons: [detailIn(locale, refusal.detail)] };
   const next = nextAllowedAt(effectiveRules(rules, {}), null, history, now);
   if (next.at) return { canBeSurveyed: false, headline: t(locale, 'customers.no_survey_before', { when: shownAt(next.at, shown) }), reasons: next.waits.map((w) => waitText(w, shown, locale)) };
   return {

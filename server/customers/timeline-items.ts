@@ -1,3 +1,4 @@
+import { detailIn } from '../eligibility/detail-words.ts';
 import { formatInstant as shownAt, type InstantFormat } from '../dates.ts';
 import { t, type Locale } from '../i18n/index.ts';
 import type { TimelineEntry } from './timeline.ts';
@@ -60,7 +61,7 @@ export function timelineItem(entry: TimelineEntry, shown: InstantFormat, locale:
           time(t(locale, 'customers.fact.occurred'), entry.occurred_at),
           surveyLink(locale, entry.survey),
           time(t(locale, 'customers.fact.send_time'), entry.send_at),
-          text(scheduled ? t(locale, 'customers.fact.notes') : t(locale, 'customers.fact.detail'), entry.detail),
+          text(scheduled ? t(locale, 'customers.fact.notes') : t(locale, 'customers.fact.detail'), detailIn(locale, entry.detail as string | null)),
           text(t(locale, 'customers.fact.source'), entry.source),
           props.length ? { label: t(locale, 'customers.fact.properties'), value: props.map(([k, v]) => `${k}: ${String(v)}`).join(', ') } : null,
         ),
@@ -88,7 +89,7 @@ export function timelineItem(entry: TimelineEntry, shown: InstantFormat, locale:
           time(t(locale, 'customers.fact.answered'), entry.responded_at),
           Number(entry.attempts) > 0 ? text(t(locale, 'customers.fact.attempts'), entry.attempts) : null,
           text(t(locale, 'customers.fact.last_error'), entry.last_error),
-          text(t(locale, 'customers.fact.detail'), entry.detail),
+          text(t(locale, 'customers.fact.detail'), detailIn(locale, entry.detail as string | null)),
         ),
       };
     }

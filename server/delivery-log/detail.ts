@@ -1,3 +1,4 @@
+import { detailIn } from '../eligibility/detail-words.ts';
 import { pageInstants } from '../dates.ts';
 import type { Deps } from '../deps.ts';
 import { answersOfInvitation } from '../responses/answer-queries.ts';
@@ -111,6 +112,8 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
   return {
     invitation: {
       ...shownRow,
+      // The rules' detail (recorded in English) in the page's language.
+      reason_detail: detailIn(locale, row.reason_detail),
       times: {
         send_at: at(row.send_at),
         sent_at: at(row.sent_at),
@@ -135,7 +138,14 @@ export async function deliveryDetail(deps: Deps, id: number, locals: Record<stri
         }
       : null,
     event: event
-      ? { ...event, occurred: at(event.occurred_at), received: at(event.received_at), planned: at(event.send_at), propertyList: propertyList(event.properties, locale) }
+      ? {
+          ...event,
+          reason_detail: detailIn(locale, event.reason_detail),
+          occurred: at(event.occurred_at),
+          received: at(event.received_at),
+          planned: at(event.send_at),
+          propertyList: propertyList(event.properties, locale),
+        }
       : null,
     clicks: clicks.map((c) => ({ ...c, when: at(c.at), automated: c.kind !== 'open' || c.signal !== null })),
     answers: answers.map((a) => ({

@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { DAY } from '../clock.ts';
 import { ValidationError } from '../errors.ts';
+import { t } from '../i18n/index.ts';
 import { preparedTransaction } from '../db/statements.ts';
 import { toDbTime } from '../db/time.ts';
 import { getSettings } from '../settings/service.ts';
@@ -50,7 +51,7 @@ export async function sendTestEvent(deps: Deps, user: SignedInUser, surveyKey: s
           survey_id: survey.id,
           decision: 'scheduled',
           reason: null,
-          reason_detail: 'a test event: sent at once, without delay, quiet hours or contact rules, and left out of every figure',
+          reason_detail: t('en', 'detail.test_event'),
           send_at: nowIso,
         },
       ],

@@ -15,6 +15,7 @@ import { staffValidationMessages } from './staff/validation.ts';
 import { staffFatigueMessages } from './staff/fatigue.ts';
 import { staffPrecisionMessages } from './staff/precision.ts';
 import { cliMessages } from './cli.ts';
+import { staffDetailMessages } from './staff/details.ts';
 import type { Messages } from './messages.ts';
 
 /** The locales customers can be asked in. */
@@ -45,6 +46,7 @@ export const catalogueParts: Readonly<Record<string, Messages>> = {
   staffFatigueMessages,
   staffPrecisionMessages,
   cliMessages,
+  staffDetailMessages,
 };
 const parts = Object.values(catalogueParts);
 export const catalogs: Readonly<Record<Locale, Readonly<Record<string, string>>>> = {

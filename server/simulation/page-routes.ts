@@ -1,3 +1,4 @@
+import { detailIn } from '../eligibility/detail-words.ts';
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
@@ -62,7 +63,7 @@ function reportView(locale: Locale, report: SimulationReport, shown: InstantForm
       when: formatInstant(e.received_at, shown),
       actual: outcome(locale, e.actual),
       simulated: outcome(locale, e.simulated),
-      detail: e.send_at ? t(locale, 'simulation.send_at', { when: formatInstant(e.send_at, shown) }) : e.detail,
+      detail: e.send_at ? t(locale, 'simulation.send_at', { when: formatInstant(e.send_at, shown) }) : detailIn(locale, e.detail),
       href: `/customers/${encodeURIComponent(e.customer)}`,
     })),
   };
