@@ -89,6 +89,9 @@ describe('customer pages, follow-ups and the digest in German', function () {
       ['Ereignis bei support', 'Event on support'],
       ['Keine Umfrage: cooldown_global', 'No survey: cooldown_global'],
       ['Keine Umfrage, denn der Kunde wurde kürzlich eingeladen oder hat kürzlich geantwortet (globale Sperrfrist).', 'No survey because'],
+      // The rules' detail, recorded in English, read in German.
+      ['cooldown_global: letzte Einladung', 'cooldown_global: last invitation'],
+      ['; Regel: 30 Tage', '; rule: 30 days'],
       ['Transaktion', 'Transaction'],
       ['Einladung #', 'Invitation #'],
       ['← Kunden', '← Customers'],
