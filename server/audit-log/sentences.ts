@@ -62,6 +62,7 @@ const names: Record<string, (locale: Locale) => string> = {
   reminder_after_days: (locale) => t(locale, 'auditlog.setting_reminder_after_days'),
   sample_rate: (locale) => t(locale, 'auditlog.setting_sample_rate'),
   max_event_age_days: (locale) => t(locale, 'auditlog.setting_max_event_age_days'),
+  precision_target: (locale) => t(locale, 'auditlog.setting_precision_target'),
   // The parts of "what a survey may set for itself" (survey_may_override's keys).
   cooldown_after_invitation: (locale) => t(locale, 'auditlog.setting_cooldown_after_invitation'),
   cooldown_after_response: (locale) => t(locale, 'auditlog.setting_cooldown_after_response'),
@@ -78,6 +79,9 @@ export function valueText(value: unknown, locale: Locale = 'en'): string {
   const v = value as Record<string, unknown>;
   if (typeof v.start === 'string' && typeof v.end === 'string' && Object.keys(v).length === 2) return `${v.start}–${v.end}`;
   if (typeof v.count === 'number' && typeof v.window_days === 'number') return t(locale, 'auditlog.value_cap', { count: String(v.count), days: String(v.window_days) });
+  if (typeof v.margin === 'number' && typeof v.period === 'string') {
+    return t(locale, 'auditlog.value_precision', { margin: String(v.margin), period: v.period, segment: String(v.segment ?? ''), has_segment: typeof v.segment === 'string' ? 'yes' : 'no' });
+  }
   const on = Object.entries(v).filter(([, x]) => typeof x === 'boolean');
   if (on.length === Object.keys(v).length) {
     const chosen = on.filter(([, x]) => x).map(([k]) => nameOf(k, locale));

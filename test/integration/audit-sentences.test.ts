@@ -55,6 +55,10 @@ describe('audit log sentences', () => {
         { action: 'survey.rules_changed', target_type: 'survey', target_id: 'd', target_label: 'd', detail: { changes: { quiet_hours: { from: 'the global rule', to: null } } } },
         'changed the contact rules of the survey d: quiet hours from the global rule to off',
       ],
+      [
+        { action: 'survey.rules_changed', target_type: 'survey', target_id: 'd', target_label: 'd', detail: { changes: { precision_target: { from: null, to: { margin: 5, period: 'month', segment: 'region' } } } } },
+        'changed the contact rules of the survey d: precision target from off to ±5 every month for each region',
+      ],
       [{ action: 'customer.exported', target_type: 'customer', target_id: '4', target_label: 'c-4' }, 'exported the data of the customer c-4'],
       [{ action: 'audit.pruned', actor_type: 'system', detail: { deleted: 1, retention_days: 365, before: '2025-11-23T10:00:00.000Z' } }, 'deleted 1 audit line older than 365 days (before 2025-11-23T10:00:00.000Z)'],
     ];
