@@ -82,7 +82,8 @@ function statementsOn(db: Knex, conn: unknown): Statements {
         return { rows, changes: rows.length };
       };
   const announced = (sql: string, params: readonly Bindable[]) => {
-    db.emit('query', { sql, bindings: params, method: 'prepared' });
+    // Through the client: on a knex transaction's, it reaches the listeners of the knex instance too, as knex's own queries do.
+    (db.client as { emit(event: string, data: unknown): void }).emit('query', { sql, bindings: params, method: 'prepared' });
     return execute(sql, params);
   };
   return {
@@ -124,4 +125,13 @@ export async function preparedTransaction<T>(db: Knex, fn: (sql: Statements) => 
   } finally {
     await client.releaseConnection(conn);
   }
+}
+
+/**
+ * The statements to run a query module's fixed SQL with: `db` itself on the prepared paths, or those of a
+ * knex transaction (statementsOf) for the callers that hold one. One text serves both.
+ */
+export async function statementsFor(db: Statements | Knex.Transaction): Promise<Statements> {
+  // A knex transaction is a function (a query builder factory); Statements is a plain object.
+  return typeof db === 'function' ? statementsOf(db) : db;
 }

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { InvitationStates, type InvitationState } from './states.ts';
 import { toDbTime } from '../db/time.ts';
-import type { Statements } from '../db/statements.ts';
-import { countResponded, type Sent } from '../rollups/sends.ts';
+import { statementsFor, type Statements } from '../db/statements.ts';
+import { countResponded, type RespondedCounts, type Sent } from '../rollups/sends.ts';
 
 /**
  * The invitation's lookups and writes outside the sending outbox (outbox.ts, reminder-queries.ts): its
@@ -96,20 +96,45 @@ export const findInvitationByTokenHash = (db: Knex, tokenHash: string): Promise<
     );
 
 /**
- * The first write of an answer's transaction: it holds the invitation's row,
- * so two answers to one invitation arriving together are taken one after the other.
+ * The first statement of an answer's transaction on the prepared path: it holds the row of the token's
+ * invitation (a write that changes nothing), so what the answer reads next is current (PostgreSQL: a
+ * statement after the lock sees what the answer before it committed) and two answers to one invitation are
+ * taken one after the other. Nothing when the token is unknown.
  */
-export async function lockInvitation(trx: Knex.Transaction, invitationId: number, at: Date): Promise<void> {
-  await trx('invitations').where({ id: invitationId }).update({ updated_at: toDbTime(at) });
+export async function holdInvitationOfToken(sql: Statements, tokenHash: string): Promise<void> {
+  await sql.run('UPDATE invitations SET updated_at = updated_at WHERE token_hash = ?', [tokenHash]);
 }
 
-/** The invitation's first answer: it is responded from now on, and counts so on the day it was sent. */
-export async function markInvitationResponded(trx: Knex.Transaction, invitationId: number, at: Date, reportingTimeZone: string, known?: Sent): Promise<void> {
-  const marked = await trx('invitations')
-    .where({ id: invitationId })
-    .whereNull('responded_at')
-    .update({ state: InvitationStates.responded, responded_at: toDbTime(at), updated_at: toDbTime(at) });
-  if (marked > 0) await countResponded(trx, invitationId, reportingTimeZone, known);
+/**
+ * An answer's write of the invitation (its first write on knex's paths): it holds the invitation's row,
+ * so two answers to one invitation arriving together are taken one after the other.
+ */
+export async function lockInvitation(db: Statements | Knex.Transaction, invitationId: number, at: Date): Promise<void> {
+  await (await statementsFor(db)).run('UPDATE invitations SET updated_at = ? WHERE id = ?', [toDbTime(at), invitationId]);
+}
+
+/**
+ * The invitation's first answer: it is responded from now on, and counts so on the day it was sent. In the
+ * answer's transaction (its prepared statements, or a knex transaction's); `known`: the invitation's survey,
+ * sending time and event properties when the caller has them (saves a read); `counts`: where the answers
+ * stored together gather their counts, written before the transaction commits (else counted now).
+ */
+export async function markInvitationResponded(
+  db: Statements | Knex.Transaction,
+  invitationId: number,
+  at: Date,
+  reportingTimeZone: string,
+  known?: Sent,
+  counts?: RespondedCounts,
+): Promise<void> {
+  const sql = await statementsFor(db);
+  const marked = await sql.run('UPDATE invitations SET state = ?, responded_at = ?, updated_at = ? WHERE id = ? AND responded_at IS NULL', [
+    InvitationStates.responded,
+    toDbTime(at),
+    toDbTime(at),
+    invitationId,
+  ]);
+  if (marked > 0) await countResponded(sql, invitationId, reportingTimeZone, known, counts);
 }
 
 /** Whether the email with this Message-ID is a test invitation's (the first-run checklist's, sent to the person who asked). */

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { toDbTime } from '../db/time.ts';
+import { statementsFor, type Statements } from '../db/statements.ts';
 import type { Input, Trigger } from './scanner.ts';
 
 /** Every answer a page posted (the `answers` table): held, settled or discarded, and why. */
@@ -70,19 +71,46 @@ export interface AnswerRow {
   decided_at: string | null;
 }
 
-export async function insertAnswer(db: Knex, answer: NewAnswer): Promise<number> {
-  const [row] = await db('answers')
-    .insert({
-      ...answer,
-      opened_at: answer.opened_at ? toDbTime(answer.opened_at) : null,
-      user_agent: answer.user_agent ? answer.user_agent.slice(0, 300) : null,
-      properties: answer.properties ? JSON.stringify(answer.properties) : null,
-      answered_at: toDbTime(answer.answered_at),
-      settles_at: answer.settles_at ? toDbTime(answer.settles_at) : null,
-      decided_at: answer.state === 'held' ? null : toDbTime(answer.answered_at),
-    })
-    .returning('id');
-  return typeof row === 'object' ? row.id : row;
+const answerColumns = [
+  'survey_id', 'invitation_id', 'customer_id', 'response_id', 'score', 'comment', 'channel', 'source', 'locale', 'state', 'reason', 'trigger', 'input',
+  'open_id', 'opened_at', 'seconds_since_sent', 'user_agent', 'link_key', 'properties', 'answered_at', 'settles_at', 'decided_at',
+] as const;
+// Every field of a new answer has its column (a field left out would be dropped without a word).
+const allColumns: Exclude<keyof NewAnswer, (typeof answerColumns)[number]> extends never ? true : never = true;
+void allColumns;
+
+// "trigger" is a word of SQL: the columns are quoted.
+const insertText = `INSERT INTO answers (${answerColumns.map((c) => `"${c}"`).join(', ')}) VALUES (${answerColumns.map(() => '?').join(', ')}) RETURNING id`;
+
+/** Writes an answer into the ledger, in the caller's transaction (its prepared statements, or a knex transaction's); its id. */
+export async function insertAnswer(db: Statements | Knex.Transaction, answer: NewAnswer): Promise<number> {
+  const sql = await statementsFor(db);
+  const row: Record<(typeof answerColumns)[number], string | number | null> = {
+    survey_id: answer.survey_id,
+    invitation_id: answer.invitation_id,
+    customer_id: answer.customer_id,
+    response_id: answer.response_id ?? null,
+    score: answer.score,
+    comment: answer.comment,
+    channel: answer.channel,
+    source: answer.source,
+    locale: answer.locale,
+    state: answer.state,
+    reason: answer.reason,
+    trigger: answer.trigger,
+    input: answer.input,
+    open_id: answer.open_id,
+    opened_at: answer.opened_at ? toDbTime(answer.opened_at) : null,
+    seconds_since_sent: answer.seconds_since_sent,
+    user_agent: answer.user_agent ? answer.user_agent.slice(0, 300) : null,
+    link_key: answer.link_key,
+    properties: answer.properties ? JSON.stringify(answer.properties) : null,
+    answered_at: toDbTime(answer.answered_at),
+    settles_at: answer.settles_at ? toDbTime(answer.settles_at) : null,
+    decided_at: answer.state === 'held' ? null : toDbTime(answer.answered_at),
+  };
+  const [inserted] = await sql.rows<{ id: number }>(insertText, answerColumns.map((column) => row[column]));
+  return Number(inserted.id);
 }
 
 export const findAnswer = (db: Knex, id: number): Promise<AnswerRow | undefined> => db('answers').where({ id }).first();
@@ -98,13 +126,18 @@ export async function decideHeld(db: Knex, ids: number[], state: 'settled' | 'di
 
 /**
  * Moves every other held answer of one invitation (or one signed link) out of `held`: a newer answer took
- * their place, or showed them to be a scanner's. One statement, in the answer's transaction.
+ * their place, or showed them to be a scanner's. One statement, in the answer's transaction (its prepared
+ * statements, or a knex transaction's).
  */
-export async function discardOtherHeld(db: Knex, of: { invitationId: number } | { linkKey: string }, exceptId: number, reason: AnswerReason, at: Date): Promise<number> {
-  const q = db('answers').where({ state: 'held' }).whereNot({ id: exceptId });
-  if ('invitationId' in of) q.where({ invitation_id: of.invitationId });
-  else q.where({ link_key: of.linkKey });
-  return q.update({ state: 'discarded', reason, decided_at: toDbTime(at), settles_at: null });
+export async function discardOtherHeld(db: Statements | Knex.Transaction, of: { invitationId: number } | { linkKey: string }, exceptId: number, reason: AnswerReason, at: Date): Promise<number> {
+  const sql = await statementsFor(db);
+  const [column, key] = 'invitationId' in of ? ['invitation_id', of.invitationId] : ['link_key', of.linkKey];
+  return sql.run(`UPDATE answers SET state = 'discarded', reason = ?, decided_at = ?, settles_at = NULL WHERE ${column} = ? AND state = 'held' AND id <> ?`, [
+    reason,
+    toDbTime(at),
+    key,
+    exceptId,
+  ]);
 }
 
 /** The held answers of one invitation (or one signed link), oldest first. */

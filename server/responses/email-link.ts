@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import type { FieldError } from '../errors.ts';
-import { writeTogether } from '../db/group-commit.ts';
+import { writeTransaction } from '../db/dialect.ts';
+import { groupCommitter } from '../db/group-commit.ts';
+import { statementsOf, type Statements } from '../db/statements.ts';
 import { toDbTime } from '../db/time.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { findSharedSurveyById } from '../surveys/queries.ts';
@@ -10,10 +12,15 @@ import type { Locale } from '../i18n/index.ts';
 import { hashToken } from '../tokens.ts';
 import { asLocale, editableUntil, formValues, parseAnswer, parseProperties, scoreOnScale, type ParsedAnswer, type SurveyPage } from './answer-page.ts';
 import { discardOtherHeld, insertAnswer, latestHeldAnswer, type AnswerState, type NewAnswer } from './answer-queries.ts';
-import { isPerson, judgeHeld, type ScannerSignal } from './scanner.ts';
-import { applyAnswer, type AnswerTarget, type StoredAnswer } from './settle.ts';
-import { findOpen, findResponseForInvitation, insertLinkClick, linkClicksSince } from './queries.ts';
-import { findInvitationByTokenHash, lockInvitation, type InvitationForLink } from '../invitations/queries.ts';
+import { isPerson, judgeHeld, type ScannerSignal, type Trigger } from './scanner.ts';
+import type { AnswerTarget, StoredAnswer } from './settle.ts';
+import { insertResponse, updateResponse, type Later } from './store.ts';
+import { findLinkForAnswer, findOpen, findResponseForInvitation, insertLinkClick, linkClicksSince, type CurrentResponse } from './queries.ts';
+import { findInvitationByTokenHash, holdInvitationOfToken, lockInvitation, markInvitationResponded, type InvitationForLink } from '../invitations/queries.ts';
+import { ResponseCounts } from '../rollups/responses.ts';
+import { ResponseValues } from '../rollups/response-values.ts';
+import { RespondedCounts, type Sent } from '../rollups/sends.ts';
+import { enqueueResponseEvents } from '../webhooks/payloads.ts';
 
 /**
  * The email's links (/r/:token): opening one records an open and shows the survey page with its score
@@ -50,21 +57,24 @@ interface Link {
   settings: Settings;
 }
 
-async function findLink(deps: Deps, token: string, options: { held?: boolean } = {}): Promise<Link | null> {
-  if (!TOKEN_SHAPE.test(token)) return null;
-  const invitation = await findInvitationByTokenHash(deps.db, hashToken(token));
+/** The link of an invitation found by its token: its survey and the settings from the process's cache (read through `db`). */
+async function linkOf(db: Knex, invitation: InvitationForLink | undefined, response: StoredAnswer | undefined, held: StoredAnswer | undefined): Promise<Link | null> {
   // Links of invitations never sent were never given to anyone.
   if (!invitation || invitation.state === 'scheduled' || invitation.state === 'suppressed') return null;
-  const survey = await findSharedSurveyById(deps.db, invitation.survey_id);
+  const survey = await findSharedSurveyById(db, invitation.survey_id);
   if (!survey) return null;
-  const [settings, response, held] = await Promise.all([
-    getSettings(deps.db),
-    findResponseForInvitation(deps.db, invitation.id),
-    // An answer being posted does not show the held one: it replaces it.
-    options.held === false ? undefined : latestHeldAnswer(deps.db, { invitationId: invitation.id }),
-  ]);
+  const settings = await getSettings(db);
   const { locale, wording } = wordingFor(survey, invitation.locale);
   return { invitation, survey, locale: asLocale(locale), wording, response, held, timeZone: invitation.customer_time_zone || settings.reporting_time_zone, settings };
+}
+
+/** The link of a token as its page shows it: with its response and newest held answer. */
+async function findLink(db: Knex, token: string): Promise<Link | null> {
+  if (!TOKEN_SHAPE.test(token)) return null;
+  const invitation = await findInvitationByTokenHash(db, hashToken(token));
+  if (!invitation || invitation.state === 'scheduled' || invitation.state === 'suppressed') return null;
+  const [response, held] = await Promise.all([findResponseForInvitation(db, invitation.id), latestHeldAnswer(db, { invitationId: invitation.id })]);
+  return linkOf(db, invitation, response, held);
 }
 
 const isExpired = (link: Link, now: Date) =>
@@ -98,24 +108,23 @@ function pageFor(link: Link, now: Date, overrides: Partial<SurveyPage> = {}): Su
 }
 
 /**
- * The link of a token that can still take an answer, with the time it was opened; else what the page
- * shows instead: unknown, gone (erased), the answer once its edit window has closed, or expired.
+ * Whether a link can still take an answer at `now`; else what the page shows instead: unknown, gone
+ * (erased), the answer once its edit window has closed, or expired.
  */
-async function openLink(deps: Deps, token: string, options: { held?: boolean } = {}): Promise<{ link: Link; now: Date } | LinkOutcome> {
-  const link = await findLink(deps, token, options);
+function refusal(link: Link | null, now: Date): LinkOutcome | null {
   if (!link) return { kind: 'unknown' };
   if (link.invitation.customer_erased_at) return { kind: 'gone', locale: link.locale };
-  const now = deps.clock.now();
   if (link.response && (isClosed(link, now) || isExpired(link, now))) return { kind: 'closed', page: pageFor(link, now) };
   if (isExpired(link, now)) return { kind: 'expired', locale: link.locale };
-  return { link, now };
+  return null;
 }
 
 /** GET of an email link: the survey page with the linked score selected. It records an open (scanners open every link), never an answer. */
 export async function openInvitationPage(deps: Deps, token: string, query: { score?: unknown; userAgent?: string | null; record?: boolean }): Promise<LinkOutcome> {
-  const opened = await openLink(deps, token);
-  if ('kind' in opened) return opened;
-  const { link, now } = opened;
+  const link = await findLink(deps.db, token);
+  const now = deps.clock.now();
+  const refused = refusal(link, now);
+  if (refused || !link) return refused ?? { kind: 'unknown' };
   const score = scoreOnScale(link.survey, query.score);
   let openId: number | null = null;
   if (query.record !== false) {
@@ -141,38 +150,105 @@ export async function recordTrapClick(deps: Deps, token: string, userAgent: stri
  * at once and replaces any held one; any other is held for the settle window, or discarded at once when
  * the invitation's other score links or trap link were already hit around it.
  */
-export function answerInvitation(deps: Deps, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {
-  // One transaction from the first read to the last write: the connection is taken once (on SQLite the
-  // only one: a request that took it again and again would queue again and again under load), and shared
-  // with the answers that arrive meanwhile (group commit: one commit for them all, each in its savepoint).
-  return writeTogether(deps.db, (trx) => answerInside({ ...deps, db: trx }, trx, token, body, userAgent));
+export async function answerInvitation(deps: Deps, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {
+  const posted: Posted = { deps, token, body, userAgent };
+  // Inside a caller's transaction: a savepoint of it (a group is of whole transactions).
+  const { outcome, discarded } = deps.db.isTransaction ? await answerTransaction(deps.db, (here) => answerInside(posted, here)) : await joinAnswers(deps.db, posted);
+  if (discarded) deps.log.info(discarded, 'answer discarded as automated');
+  return outcome;
 }
 
-async function answerInside(deps: Deps, trx: Knex.Transaction, token: string, body: Record<string, unknown>, userAgent: string | null): Promise<LinkOutcome> {
-  const opened = await openLink(deps, token, { held: false });
-  if ('kind' in opened) return opened;
-  const { link, now } = opened;
+interface Posted {
+  deps: Deps;
+  token: string;
+  body: Record<string, unknown>;
+  userAgent: string | null;
+}
+
+/** An answer's outcome, and what is logged of it once committed. */
+interface Answered {
+  outcome: LinkOutcome;
+  discarded?: { invitationId: number; signal: ScannerSignal; trigger: Trigger };
+}
+
+/** Where answers are stored: their transaction, its statements, and the rollup counts they gather. */
+interface Here {
+  /** The knex transaction: what the process's caches read through it (the survey, the settings, the webhook endpoints: nothing while they are unchanged), the rarer reads. */
+  trx: Knex.Transaction;
+  /** Its connection's prepared statements: everything an answer reads and writes. */
+  sql: Statements;
+  /** What the answers of the transaction count (rollups, property values), written together before it commits. */
+  later: Later & { responded: RespondedCounts };
+}
+
+/**
+ * An answer's write transaction (or a group's): the connection is taken once (on SQLite the only one: a
+ * request that took it again and again would queue again and again under load), on SQLite with the write
+ * lock first (writeTransaction), so the reads inside see the latest commit; what its answers count
+ * (rollups, property values) is written last, one statement per table.
+ */
+const answerTransaction = <T>(db: Knex, fn: (here: Here) => Promise<T>): Promise<T> =>
+  writeTransaction(db, async (trx) => {
+    const here: Here = { trx, sql: await statementsOf(trx), later: { counts: new ResponseCounts(), values: new ResponseValues(), responded: new RespondedCounts() } };
+    const result = await fn(here);
+    await here.later.values.write(here.sql);
+    await here.later.counts.write(here.sql);
+    await here.later.responded.write(here.sql);
+    return result;
+  });
+
+/**
+ * Group commit (db/group-commit.ts): answers posted while others are being stored wait, and are stored
+ * together, in order of arrival, in one transaction, each exactly as alone (a later answer sees what an
+ * earlier one wrote); every request is answered once it has committed. A group that fails (an answer
+ * throws, the database refuses) is undone whole and each of its answers stored again in a transaction of
+ * its own, so each request gets its own answer or its own error.
+ */
+const joinAnswers = groupCommitter<Posted, Answered>({
+  max: 50,
+  together: (group) =>
+    answerTransaction(group[0].deps.db, async (here) => {
+      const outcomes: { ok: true; value: Answered }[] = [];
+      for (const posted of group) outcomes.push({ ok: true, value: await answerInside(posted, here) });
+      return outcomes;
+    }),
+  alone: (posted) => answerTransaction(posted.deps.db, (here) => answerInside(posted, here)),
+});
+
+async function answerInside({ deps, token, body, userAgent }: Posted, here: Here): Promise<Answered> {
+  const { trx, sql } = here;
+  if (!TOKEN_SHAPE.test(token)) return { outcome: { kind: 'unknown' } };
+  const tokenHash = hashToken(token);
+  // The invitation held first, then read with its response and whether answers of it are held, in one
+  // statement: as they are, whatever answered it meanwhile. An answer being posted does not show the held
+  // one: it replaces it.
+  await holdInvitationOfToken(sql, tokenHash);
+  const found = await findLinkForAnswer(sql, tokenHash);
+  const link = found ? await linkOf(trx, found.invitation, found.response, undefined) : null;
+  const now = deps.clock.now();
+  const refused = refusal(link, now);
+  if (refused || !link || !found) return { outcome: refused ?? { kind: 'unknown' } };
   const parsed = parseAnswer(link.survey, link.locale, body);
-  if (parsed.errors.length) return { kind: 'invalid', page: pageFor(link, now, formValues(parsed, body)), errors: parsed.errors };
-  const open = parsed.openId === null ? undefined : await findOpen(deps.db, link.invitation.id, parsed.openId);
+  if (parsed.errors.length) return { outcome: { kind: 'invalid', page: pageFor(link, now, formValues(parsed, body)), errors: parsed.errors } };
+  const open = parsed.openId === null ? undefined : await findOpen(sql, link.invitation.id, parsed.openId);
   const windowMs = deps.config.answerSettleSeconds * 1000;
-  const decided = await storeAnswer(trx, link, parsed, { now, openedAt: open ? new Date(open.at) : null, userAgent, windowMs });
-  if (decided.state === 'discarded') {
-    deps.log.info({ invitationId: link.invitation.id, signal: decided.reason, trigger: parsed.evidence.trigger }, 'answer discarded as automated');
-  }
+  const decided = await storeAnswer(here, link, found, parsed, { now, openedAt: open ? new Date(open.at) : null, userAgent, windowMs });
   // The page shows what is stored now: what this answer stored, else (rarely) what the link holds.
   switch (decided.state) {
     case 'settled':
-      return { kind: 'saved', state: 'settled', page: pageFor({ ...link, response: decided.response, held: undefined }, now) };
+      return { outcome: { kind: 'saved', state: 'settled', page: pageFor({ ...link, response: decided.response, held: undefined }, now) } };
     case 'held':
-      return { kind: 'saved', state: 'held', page: pageFor({ ...link, held: decided.held }, now) };
+      return { outcome: { kind: 'saved', state: 'held', page: pageFor({ ...link, held: decided.held }, now) } };
     case 'closed':
-      return { kind: 'closed', page: pageFor((await findLink(deps, token))!, now) };
+      return { outcome: { kind: 'closed', page: pageFor((await findLink(trx, token))!, now) } };
     case 'discarded':
       return {
-        kind: 'discarded',
-        signal: decided.reason,
-        page: pageFor((await findLink(deps, token))!, now, { ...formValues(parsed, body), selected: parsed.score, notice: 'confirm' }),
+        outcome: {
+          kind: 'discarded',
+          signal: decided.reason,
+          page: pageFor((await findLink(trx, token))!, now, { ...formValues(parsed, body), selected: parsed.score, notice: 'confirm' }),
+        },
+        discarded: { invitationId: link.invitation.id, signal: decided.reason, trigger: parsed.evidence.trigger },
       };
   }
 }
@@ -184,14 +260,19 @@ type Stored =
   | { state: 'discarded'; reason: ScannerSignal };
 
 async function storeAnswer(
-  trx: Knex.Transaction,
+  here: Here,
   link: Link,
+  /** What the invitation holds, read once it was held: its response as it is, and whether any of its answers are held. */
+  so: { response: CurrentResponse | undefined; held: boolean },
   parsed: ParsedAnswer,
   at: { now: Date; openedAt: Date | null; userAgent: string | null; windowMs: number },
 ): Promise<Stored> {
   const { invitation, settings } = link;
+  const { sql } = here;
   const { now } = at;
-  await lockInvitation(trx, invitation.id, now);
+  // The invitation's first answer writes its row once, as it marks it responded (which touches it too).
+  const first = !invitation.is_test && isPerson(parsed.evidence) && !so.response && invitation.responded_at === null;
+  if (!first) await lockInvitation(sql, invitation.id, now);
   const of = { invitationId: invitation.id };
   const target: AnswerTarget = {
     survey_id: invitation.survey_id,
@@ -231,38 +312,67 @@ async function storeAnswer(
   // A test (the first-run checklist's "send a test event to me"): kept in the ledger as a test, shown as
   // saved, never a response, so no figure counts it.
   if (invitation.is_test) {
-    await insertAnswer(trx, answer('discarded', 'test'));
+    await insertAnswer(sql, answer('discarded', 'test'));
     return { state: 'settled', response: { score, comment: parsed.comment ?? null, answered_at: toDbTime(now) } };
   }
 
   if (isPerson(parsed.evidence)) {
     const sent = invitation.sent_at ? { survey_id: invitation.survey_id, sent_at: invitation.sent_at, properties: invitation.event_properties ?? '{}' } : undefined;
-    const applied = await applyAnswer(trx, target, { score, comment: parsed.comment, answeredAt: now }, settings, sent);
+    const applied = await applyAnswer(here, target, { score, comment: parsed.comment, answeredAt: now }, settings, so.response, sent);
     if (!applied) {
-      await insertAnswer(trx, answer('discarded', 'closed'));
+      await insertAnswer(sql, answer('discarded', 'closed'));
       return { state: 'closed' };
     }
-    const id = await insertAnswer(trx, { ...answer('settled', 'person'), response_id: applied.responseId });
-    await discardOtherHeld(trx, of, id, 'replaced', now);
+    const id = await insertAnswer(sql, { ...answer('settled', 'person'), response_id: applied.responseId });
+    if (so.held) await discardOtherHeld(sql, of, id, 'replaced', now);
     return { state: 'settled', response: applied.response };
   }
 
   // Held: unless what the links saw so far already gives a scanner away.
   const held = { score, at: now, openedAt: at.openedAt };
-  const clicks = (await linkClicksSince(trx, invitation.id, new Date(Math.min(at.openedAt?.getTime() ?? now.getTime(), now.getTime()) - at.windowMs), now)).map((c) => ({ ...c, at: new Date(c.at) }));
+  const clicks = (await linkClicksSince(sql, invitation.id, new Date(Math.min(at.openedAt?.getTime() ?? now.getTime(), now.getTime()) - at.windowMs), now)).map((c) => ({ ...c, at: new Date(c.at) }));
   const signal = judgeHeld(held, clicks, at.windowMs);
   if (signal) {
-    const id = await insertAnswer(trx, answer('discarded', signal));
+    const id = await insertAnswer(sql, answer('discarded', signal));
     // The held answers among them go too: they were the same scanner's.
-    await discardOtherHeld(trx, of, id, signal, now);
+    if (so.held) await discardOtherHeld(sql, of, id, signal, now);
     return { state: 'discarded', reason: signal };
   }
-  const response = await findResponseForInvitation(trx, invitation.id);
-  if (response && now >= editableUntil(response, settings)) {
-    await insertAnswer(trx, answer('discarded', 'closed'));
+  if (so.response && now >= editableUntil(so.response, settings)) {
+    await insertAnswer(sql, answer('discarded', 'closed'));
     return { state: 'closed' };
   }
-  const id = await insertAnswer(trx, answer('held', 'held', new Date(now.getTime() + at.windowMs)));
-  await discardOtherHeld(trx, of, id, 'replaced', now);
+  const id = await insertAnswer(sql, answer('held', 'held', new Date(now.getTime() + at.windowMs)));
+  if (so.held) await discardOtherHeld(sql, of, id, 'replaced', now);
   return { state: 'held', held: { score, comment: parsed.comment ?? null, answered_at: now.toISOString() } };
+}
+
+/**
+ * Makes a person's answer count, as settle.ts applyAnswer does, on the prepared statements and with the
+ * response read once the invitation is held (`existing`): a new response (the invitation is answered from
+ * then on), or a change of the response there is while its edit window is open. Null when the window had
+ * closed when the answer was given. Webhooks: in this transaction, so the response and its messages commit
+ * together (their outbox rows through knex: only when an endpoint wants them).
+ */
+async function applyAnswer(
+  { trx, sql, later }: Here,
+  target: AnswerTarget,
+  answer: { score: number; comment: string | undefined; answeredAt: Date },
+  settings: Settings,
+  existing: CurrentResponse | undefined,
+  sent: Sent | undefined,
+): Promise<{ responseId: number; response: StoredAnswer } | null> {
+  const tz = settings.reporting_time_zone;
+  if (existing) {
+    if (answer.answeredAt >= editableUntil(existing, settings)) return null;
+    const comment = answer.comment === undefined ? existing.comment : answer.comment || null;
+    await updateResponse(sql, existing, { score: answer.score, comment, at: answer.answeredAt }, tz, later);
+    await enqueueResponseEvents(trx, false, { ...target, id: existing.id, score: answer.score, comment, answered_at: existing.answered_at }, answer.answeredAt);
+    return { responseId: existing.id, response: { score: answer.score, comment, answered_at: existing.answered_at } };
+  }
+  const comment = answer.comment || null;
+  const responseId = await insertResponse(sql, { ...target, score: answer.score, comment, answered_at: answer.answeredAt }, tz, later);
+  await markInvitationResponded(sql, target.invitation_id!, answer.answeredAt, tz, sent, later.responded);
+  await enqueueResponseEvents(trx, true, { ...target, id: responseId, score: answer.score, comment, answered_at: answer.answeredAt.toISOString() }, answer.answeredAt);
+  return { responseId, response: { score: answer.score, comment, answered_at: answer.answeredAt.toISOString() } };
 }

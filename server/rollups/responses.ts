@@ -2,57 +2,107 @@ import type { Knex } from 'knex';
 import { localDate, quarterHourOf } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
 import { segmentPairs } from './segments.ts';
+import { statementsOf, type Statements } from '../db/statements.ts';
 
 /**
  * The response counters the dashboards read (DESIGN.md, "Metrics"): survey × local day (reporting time
  * zone) × score in response_daily, the same per event property value in response_segment_daily, and survey
  * × UTC quarter-hour × score in response_quarter_hours (trends in any other zone). Kept in the transaction
- * that stores or changes a response (responses/store.ts, through countResponse).
+ * that stores or changes a response (responses/store.ts, through countResponses).
  */
 
-/** Adds `delta` to the survey × local day × score count that dashboards read. */
-async function bumpDailyRollup(trx: Knex, surveyId: number, day: string, score: number, delta: number): Promise<void> {
-  await trx('response_daily')
-    .insert({ survey_id: surveyId, day, score, count: delta })
-    .onConflict(['survey_id', 'day', 'score'])
-    .merge({ count: trx.raw('response_daily.count + ?', [delta]) });
+/** A response as the rollups count it. */
+interface Counted {
+  survey_id: number;
+  answered_at: Date | string;
+  score: number;
+  properties?: Record<string, unknown> | string | null;
 }
 
-/** Adds `delta` to the survey × UTC quarter-hour × score count that trends in other time zones read. */
-async function bumpQuarterRollup(trx: Knex, surveyId: number, quarter: number, score: number, delta: number): Promise<void> {
-  await trx('response_quarter_hours')
-    .insert({ survey_id: surveyId, quarter, score, count: delta })
-    .onConflict(['survey_id', 'quarter', 'score'])
-    .merge({ count: trx.raw('response_quarter_hours.count + ?', [delta]) });
+/** Rows of one rollup upsert at most (6 values each: well under either database's bound parameters). */
+const ROWS_PER_STATEMENT = 500;
+
+/** Adds a count to each row of the survey × property × local day × value × score rollup that segment breakdowns read; the rows' keys differ (PostgreSQL refuses a row hit twice in one statement). */
+async function bumpSegments(sql: Statements, rows: readonly { survey_id: number; name: string; day: string; value: string; score: number; count: number }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
+    await sql.run(
+      `INSERT INTO response_segment_daily (survey_id, name, day, value, score, count) VALUES ${slice.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (survey_id, name, day, value, score) DO UPDATE SET count = response_segment_daily.count + excluded.count`,
+      slice.flatMap((r) => [r.survey_id, r.name, r.day, r.value, r.score, r.count]),
+    );
+  }
 }
 
-/** Adds `delta` to the survey × property × local day × value × score counts that segment breakdowns read. */
-async function bumpSegmentRollup(
-  trx: Knex,
-  surveyId: number,
-  day: string,
-  pairs: [string, string][],
-  score: number,
-  delta: number,
-): Promise<void> {
-  if (pairs.length === 0) return;
-  await trx('response_segment_daily')
-    .insert(pairs.map(([name, value]) => ({ survey_id: surveyId, name, day, value, score, count: delta })))
-    .onConflict(['survey_id', 'name', 'day', 'value', 'score'])
-    .merge({ count: trx.raw('response_segment_daily.count + ?', [delta]) });
+/**
+ * Changes to the response rollups gathered in a transaction and written together before it commits, one
+ * statement per rollup, the changes to one row summed (the answers stored together count in one statement
+ * each; a rescore counts the old score out and the new one in at once). Rows are written in key order, so
+ * transactions that bump the same rows take them in the same order.
+ */
+export class ResponseCounts {
+  private readonly daily = new Map<string, { survey_id: number; day: string; score: number; count: number }>();
+  private readonly quarters = new Map<string, { survey_id: number; quarter: number; score: number; count: number }>();
+  private readonly segments = new Map<string, { survey_id: number; name: string; day: string; value: string; score: number; count: number }>();
+
+  /** Counts a response in (`delta` 1) or out (-1) of every response rollup: by day, by quarter-hour, by property value. */
+  add(response: Counted, delta: number, reportingTimeZone: string): void {
+    const survey_id = Number(response.survey_id);
+    const score = Number(response.score);
+    const day = localDate(new Date(response.answered_at), reportingTimeZone);
+    const quarter = quarterHourOf(response.answered_at);
+    const dk = JSON.stringify([survey_id, day, score]);
+    (this.daily.get(dk) ?? this.daily.set(dk, { survey_id, day, score, count: 0 }).get(dk)!).count += delta;
+    const qk = JSON.stringify([survey_id, quarter, score]);
+    (this.quarters.get(qk) ?? this.quarters.set(qk, { survey_id, quarter, score, count: 0 }).get(qk)!).count += delta;
+    for (const [name, value] of segmentPairs(response.properties)) {
+      const sk = JSON.stringify([survey_id, name, day, value, score]);
+      (this.segments.get(sk) ?? this.segments.set(sk, { survey_id, name, day, value, score, count: 0 }).get(sk)!).count += delta;
+    }
+  }
+
+  /** Writes what was counted (and forgets it). */
+  async write(sql: Statements): Promise<void> {
+    const inOrder = <R>(rows: Map<string, R>) => [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+    const daily = inOrder(this.daily);
+    const quarters = inOrder(this.quarters);
+    const segments = inOrder(this.segments);
+    this.daily.clear();
+    this.quarters.clear();
+    this.segments.clear();
+    for (let i = 0; i < daily.length; i += ROWS_PER_STATEMENT) {
+      const slice = daily.slice(i, i + ROWS_PER_STATEMENT);
+      await sql.run(
+        `INSERT INTO response_daily (survey_id, day, score, count) VALUES ${slice.map(() => '(?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (survey_id, day, score) DO UPDATE SET count = response_daily.count + excluded.count`,
+        slice.flatMap((r) => [r.survey_id, r.day, r.score, r.count]),
+      );
+    }
+    for (let i = 0; i < quarters.length; i += ROWS_PER_STATEMENT) {
+      const slice = quarters.slice(i, i + ROWS_PER_STATEMENT);
+      await sql.run(
+        `INSERT INTO response_quarter_hours (survey_id, quarter, score, count) VALUES ${slice.map(() => '(?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (survey_id, quarter, score) DO UPDATE SET count = response_quarter_hours.count + excluded.count`,
+        slice.flatMap((r) => [r.survey_id, r.quarter, r.score, r.count]),
+      );
+    }
+    await bumpSegments(sql, segments);
+  }
+
+  /** Only the segment counts (erasure). */
+  segmentRows() {
+    return [...this.segments.values()];
+  }
 }
 
-/** Counts a response in (`delta` 1) or out (-1) of every response rollup: by day, by property value, by quarter-hour. */
-export async function countResponse(
-  trx: Knex,
-  response: { survey_id: number; answered_at: Date | string; score: number; properties?: Record<string, unknown> | string | null },
-  delta: number,
-  reportingTimeZone: string,
-): Promise<void> {
-  const day = localDate(new Date(response.answered_at), reportingTimeZone);
-  await bumpDailyRollup(trx, response.survey_id, day, response.score, delta);
-  await bumpQuarterRollup(trx, response.survey_id, quarterHourOf(response.answered_at), response.score, delta);
-  await bumpSegmentRollup(trx, response.survey_id, day, segmentPairs(response.properties), response.score, delta);
+/**
+ * Counts responses in (`delta` 1) or out (-1) of every response rollup (by day, by quarter-hour, by
+ * property value), in the caller's transaction, now: one statement per rollup for all the changes together.
+ */
+export async function countResponses(sql: Statements, changes: readonly { response: Counted; delta: number }[], reportingTimeZone: string): Promise<void> {
+  const counts = new ResponseCounts();
+  for (const { response, delta } of changes) counts.add(response, delta, reportingTimeZone);
+  await counts.write(sql);
 }
 
 /**
@@ -66,10 +116,9 @@ export async function uncountCustomerSegments(trx: Knex.Transaction, customerId:
     .select('survey_id', 'score', 'answered_at', 'properties');
   if (rows.length === 0) return;
   const reportingTimeZone = (await getSettings(trx)).reporting_time_zone;
-  for (const r of rows) {
-    const day = localDate(new Date(r.answered_at), reportingTimeZone);
-    await bumpSegmentRollup(trx, r.survey_id, day, segmentPairs(r.properties), Number(r.score), -1);
-  }
+  const counts = new ResponseCounts();
+  for (const response of rows) counts.add(response, -1, reportingTimeZone);
+  await bumpSegments(await statementsOf(trx), counts.segmentRows());
 }
 
 /** The rows of both rollups for a set of responses (bulk loaders: the demo, rebuildDailyRollup). */

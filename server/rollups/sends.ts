@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { localDate, quarterHourOf } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
 import { segmentPairs, valueRowsOf } from './segments.ts';
+import type { Statements } from '../db/statements.ts';
 
 /**
  * Response rates by the day invitations were sent, kept as they happen (DESIGN: per-day aggregates):
@@ -35,7 +36,7 @@ export interface SendSegmentRow extends SendDayRow {
  * in a statement, which PostgreSQL refuses).
  */
 async function bump(trx: Knex, surveyId: number, sentAt: string, reportingTimeZone: string, pairs: [string, string][], sent: number, responded: number, daily = true): Promise<void> {
-  // (invitation_values is written by countSent and countResponded, which know the invitation.)
+  // (invitation_values is written by countSent, which knows the invitation; countResponded counts an answer itself.)
   const add = (table: string) => ({ sent: trx.raw(`${table}.sent + excluded.sent`), responded: trx.raw(`${table}.responded + excluded.responded`) });
   const day = localDate(new Date(sentAt), reportingTimeZone);
   if (daily) {
@@ -74,12 +75,101 @@ export async function countSent(trx: Knex, invitationId: number, reportingTimeZo
   if (values.length) await trx('invitation_values').insert(values).onConflict(['survey_id', 'name', 'value', 'quarter', 'invitation_id']).ignore();
 }
 
-/** Counts an invitation's first answer on the day it was sent (in the transaction that marks it responded); `known`: its survey, sending time and event properties when the caller has them. */
-export async function countResponded(trx: Knex, invitationId: number, reportingTimeZone: string, known?: Sent): Promise<void> {
-  const inv = known ?? (await sentInvitation(trx, invitationId));
+/**
+ * Answered invitations counted on the day they were sent, and their property values marked answered,
+ * gathered in a transaction and written together before it commits (nothing reads them in between): one
+ * statement per table, the counts of one row summed, rows in key order (as ResponseCounts).
+ */
+export class RespondedCounts {
+  private readonly daily = new Map<string, { survey_id: number; day: string; responded: number }>();
+  private readonly quarters = new Map<string, { survey_id: number; quarter: number; responded: number }>();
+  private readonly segments = new Map<string, { survey_id: number; name: string; day: string; value: string; responded: number }>();
+  private invitationIds: number[] = [];
+
+  /** An invitation sent at `sent.sent_at` has its first answer. */
+  add(invitationId: number, sent: Sent & { sent_at: string }, reportingTimeZone: string): void {
+    const survey_id = Number(sent.survey_id);
+    const day = localDate(new Date(sent.sent_at), reportingTimeZone);
+    const quarter = quarterHourOf(sent.sent_at);
+    const dk = JSON.stringify([survey_id, day]);
+    (this.daily.get(dk) ?? this.daily.set(dk, { survey_id, day, responded: 0 }).get(dk)!).responded++;
+    const qk = JSON.stringify([survey_id, quarter]);
+    (this.quarters.get(qk) ?? this.quarters.set(qk, { survey_id, quarter, responded: 0 }).get(qk)!).responded++;
+    for (const [name, value] of segmentPairs(sent.properties)) {
+      const sk = JSON.stringify([survey_id, name, day, value]);
+      (this.segments.get(sk) ?? this.segments.set(sk, { survey_id, name, day, value, responded: 0 }).get(sk)!).responded++;
+    }
+    this.invitationIds.push(invitationId);
+  }
+
+  /** Writes what was counted (and forgets it). */
+  async write(sql: Statements): Promise<void> {
+    const inOrder = <R>(rows: Map<string, R>) => [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+    const daily = inOrder(this.daily);
+    const quarters = inOrder(this.quarters);
+    const segments = inOrder(this.segments);
+    const invitationIds = this.invitationIds.sort((a, b) => a - b);
+    this.daily.clear();
+    this.quarters.clear();
+    this.segments.clear();
+    this.invitationIds = [];
+    for (let i = 0; i < daily.length; i += ROWS_PER_STATEMENT) {
+      const slice = daily.slice(i, i + ROWS_PER_STATEMENT);
+      await sql.run(
+        `INSERT INTO invitation_daily (survey_id, day, sent, responded) VALUES ${slice.map(() => '(?, ?, 0, ?)').join(', ')}
+         ON CONFLICT (survey_id, day) DO UPDATE SET sent = invitation_daily.sent + excluded.sent, responded = invitation_daily.responded + excluded.responded`,
+        slice.flatMap((r) => [r.survey_id, r.day, r.responded]),
+      );
+    }
+    for (let i = 0; i < quarters.length; i += ROWS_PER_STATEMENT) {
+      const slice = quarters.slice(i, i + ROWS_PER_STATEMENT);
+      await sql.run(
+        `INSERT INTO invitation_quarter_hours (survey_id, quarter, sent, responded) VALUES ${slice.map(() => '(?, ?, 0, ?)').join(', ')}
+         ON CONFLICT (survey_id, quarter) DO UPDATE SET sent = invitation_quarter_hours.sent + excluded.sent, responded = invitation_quarter_hours.responded + excluded.responded`,
+        slice.flatMap((r) => [r.survey_id, r.quarter, r.responded]),
+      );
+    }
+    for (let i = 0; i < segments.length; i += ROWS_PER_STATEMENT) {
+      const slice = segments.slice(i, i + ROWS_PER_STATEMENT);
+      await sql.run(
+        `INSERT INTO invitation_segment_daily (survey_id, name, day, value, sent, responded) VALUES ${slice.map(() => '(?, ?, ?, ?, 0, ?)').join(', ')}
+         ON CONFLICT (survey_id, name, day, value) DO UPDATE SET sent = invitation_segment_daily.sent + excluded.sent, responded = invitation_segment_daily.responded + excluded.responded`,
+        slice.flatMap((r) => [r.survey_id, r.name, r.day, r.value, r.responded]),
+      );
+    }
+    for (let i = 0; i < invitationIds.length; i += ROWS_PER_STATEMENT) {
+      const slice = invitationIds.slice(i, i + ROWS_PER_STATEMENT);
+      await sql.run(`UPDATE invitation_values SET responded = 1 WHERE invitation_id IN (${slice.map(() => '?').join(', ')})`, slice);
+    }
+  }
+}
+
+/** Rows of one rollup upsert at most (6 values each: well under either database's bound parameters). */
+const ROWS_PER_STATEMENT = 500;
+
+/**
+ * Counts an invitation's first answer on the day it was sent and marks its property values answered (now,
+ * or into `counts`, which the caller writes before the transaction commits), in the transaction that marks
+ * it responded (its prepared statements); `known`: its survey, sending time and event properties when the
+ * caller has them (saves a read).
+ */
+export async function countResponded(sql: Statements, invitationId: number, reportingTimeZone: string, known?: Sent, counts?: RespondedCounts): Promise<void> {
+  const inv =
+    known ??
+    (
+      await sql.rows<Sent>(
+        'SELECT invitations.survey_id, invitations.sent_at, events.properties FROM invitations JOIN events ON events.id = invitations.event_id WHERE invitations.id = ?',
+        [invitationId],
+      )
+    )[0];
   if (!inv?.sent_at) return;
-  await bump(trx, Number(inv.survey_id), inv.sent_at, reportingTimeZone, segmentPairs(inv.properties), 0, 1);
-  await trx('invitation_values').where({ invitation_id: invitationId }).update({ responded: 1 });
+  const sent = { ...inv, sent_at: inv.sent_at };
+  if (counts) counts.add(invitationId, sent, reportingTimeZone);
+  else {
+    const now = new RespondedCounts();
+    now.add(invitationId, sent, reportingTimeZone);
+    await now.write(sql);
+  }
 }
 
 /**
