@@ -55,21 +55,22 @@ function knownTexts(): { key: string; pattern: RegExp }[] {
 
 /**
  * A message the services give in English (a refused field, a key that is not there), in the command's
- * language when the catalogue knows it (validation.*, error.*, cli.known.*: its values read back out of
+ * language when the catalogue knows it (cli.known.* first, then validation.* and error.*: its values read back out of
  * the English), else as it is. A full stop at its end stays.
  */
 function sayKnown(text: string): string {
   if (locale === 'en' || !text) return text;
-  const whole = translateKnown(locale, text);
-  if (whole !== text) return whole;
   const stop = text.endsWith('.') ? '.' : '';
   const bare = stop ? text.slice(0, -1) : text;
-  const known = translateKnown(locale, bare);
-  if (known !== bare) return known + stop;
+  // The command line's own words first (they name its flags), then the pages' and the API's.
   for (const { key, pattern } of knownTexts()) {
     const match = pattern.exec(bare);
     if (match) return t(locale, key, { ...match.groups }) + stop;
   }
+  const whole = translateKnown(locale, text);
+  if (whole !== text) return whole;
+  const known = translateKnown(locale, bare);
+  if (known !== bare) return known + stop;
   return text;
 }
 

@@ -110,10 +110,8 @@ describe('the touchpoint command in German (LC_ALL, LC_MESSAGES, LANG)', functio
     expect(run.code).to.equal(1);
     const out = lines(run.stdout);
     expect(out[0]).to.equal('Zeile 3: touchpoint: kein Touchpoint hat den Schlüssel „nowhere“');
-    // The event schema names occurred_at twice here (not an ISO time, and so not in the range either); both in German.
-    expect(out[1]).to.equal(
-      'Zeile 4: occurred_at: muss eine ISO-8601-Zeit mit Zeitzone sein, etwa 2026-11-23T10:00:00Z; occurred_at: muss ein Zeitpunkt zwischen 2000-01-01T00:00:00Z und 2100-12-31T23:59:59Z sein',
-    );
+    // Not an ISO time: named once (the range is not checked on top of it), in German.
+    expect(out[1]).to.equal('Zeile 4: occurred_at: muss eine ISO-8601-Zeit mit Zeitzone sein, etwa 2026-11-23T10:00:00Z');
     expect(out[2]).to.equal('Zeile 5: hat 3 Felder, die Kopfzeile hat 4');
     expect(out[3]).to.match(/^Zeile 6: duplicate_event: diese Transaktion wurde schon einmal empfangen \(Ereignis \d+, suppressed\)$/);
     expect(out.slice(4)).to.deep.equal([
