@@ -36,6 +36,11 @@ describe('audit lines of signing in and of accounts', () => {
     const vera2 = supertest.agent(app);
     const forgotCsrf = await csrfFrom(vera2, '/password/forgot');
     await post(vera2, '/password/forgot', { _csrf: forgotCsrf, email: 'vera@example.com' }, '192.0.2.77').then((r) => expect(r.status).to.equal(200));
+    // The request issues its own link after the page is answered: wait for it, or it would replace the one issued here.
+    for (let waited = 0; !(await ctx.deps.db('user_tokens').where({ user_id: vera.id, purpose: 'reset' }).first()); waited += 20) {
+      if (waited > 10_000) throw new Error('the reset request issued no link');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const { token } = await issuePasswordLink(ctx.deps.db, vera.id, 'reset', ctx.clock.now());
     const setCsrf = await csrfFrom(vera2, `/password/set/${token}`);
     await post(vera2, `/password/set/${token}`, { _csrf: setCsrf, password: 'sunny orchard keys 8', password_confirm: 'sunny orchard keys 8' }, '192.0.2.77').then((r) =>
