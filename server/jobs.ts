@@ -17,6 +17,19 @@ import { refreshDueSampleRates } from './precision/service.ts';
  * weekly digest, the precision targets' rates of the day and housekeeping, one pass after the other, every WORKER_INTERVAL_MS.
  */
 
+/** `pass`, run at most once every `everyMs` by the deps' clock (the worker's other passes run every time); its name kept for the logs. */
+function atMostEvery(everyMs: number, pass: (deps: Deps) => Promise<unknown>): (deps: Deps) => Promise<void> {
+  let lastAt = -Infinity;
+  const gated = async (deps: Deps) => {
+    const now = deps.clock.now().getTime();
+    if (now - lastAt < everyMs) return;
+    lastAt = now;
+    await pass(deps);
+  };
+  Object.defineProperty(gated, 'name', { value: pass.name });
+  return gated;
+}
+
 /** How long stop() waits for the sends in flight, at most: the rest of SHUTDOWN_TIMEOUT_SECONDS is for the database and the mail pool. */
 export const stopWaitMs = (deps: Pick<Deps, 'config'>): number => Math.max(1_000, deps.config.shutdownTimeoutMs - 5_000);
 
@@ -48,30 +61,14 @@ export function startWorker(deps: Deps): { stop(): Promise<void> } {
       await pass(deps).catch((err: unknown) => deps.log.error({ err, pass: pass.name }, 'worker pass failed'));
     }
   };
-  let ratesCheckedAt = 0;
   // The precision targets' rates of the day: looked for every ten minutes (they change once a day).
-  const refreshRates = async (d: Deps) => {
-    const now = d.clock.now().getTime();
-    if (now - ratesCheckedAt < 10 * MINUTE) return;
-    ratesCheckedAt = now;
-    await refreshDueSampleRates(d);
-  };
-  let prunedAt = 0;
+  const refreshRates = atMostEvery(10 * MINUTE, refreshDueSampleRates);
   // Rate-limit windows end within a day: forget those of the day before yesterday, once an hour.
-  const pruneCounters = async (d: Deps) => {
-    const now = d.clock.now().getTime();
-    if (now - prunedAt < HOUR) return;
-    prunedAt = now;
-    await pruneRateCounters(d.db, new Date(now - 2 * DAY));
-  };
-  let auditPrunedAt = 0;
+  const pruneCounters = atMostEvery(HOUR, function pruneCounters(d: Deps) {
+    return pruneRateCounters(d.db, new Date(d.clock.now().getTime() - 2 * DAY));
+  });
   // The audit log's lines older than the retention in the Settings (default a year): deleted once an hour.
-  const pruneAudit = async (d: Deps) => {
-    const now = d.clock.now().getTime();
-    if (now - auditPrunedAt < HOUR) return;
-    auditPrunedAt = now;
-    await pruneAuditLog(d);
-  };
+  const pruneAudit = atMostEvery(HOUR, pruneAuditLog);
   const next = (delayMs: number) => {
     if (stopped) return;
     timer = setTimeout(() => {

@@ -70,13 +70,15 @@ export function periodStart(period: PrecisionTarget['period'], date: string): st
 export const periodEnd = (period: PrecisionTarget['period'], start: string): string =>
   period === 'week' ? addDays(start, 7) : addMonthsDate(start, period === 'month' ? 1 : 3);
 
-/** The period of `now` in the time zone. */
-export function periodAt(period: PrecisionTarget['period'], now: Date, timeZone: string): PeriodSpan {
-  const today = localDate(now, timeZone);
-  const start = periodStart(period, today);
+/** The period holding the local date `day`, and where `day` is in it. */
+export function periodOf(period: PrecisionTarget['period'], day: string): PeriodSpan {
+  const start = periodStart(period, day);
   const end = periodEnd(period, start);
-  return { start, end, label: periodLabel(period, start), lengthDays: daysBetween(start, end) - 1, elapsedDays: daysBetween(start, today) - 1 };
+  return { start, end, label: periodLabel(period, start), lengthDays: daysBetween(start, end) - 1, elapsedDays: daysBetween(start, day) - 1 };
 }
+
+/** The period of `now` in the time zone. */
+export const periodAt = (period: PrecisionTarget['period'], now: Date, timeZone: string): PeriodSpan => periodOf(period, localDate(now, timeZone));
 
 /** What the last weeks and the period so far show, for one survey (and segment). */
 export interface RateBasis {

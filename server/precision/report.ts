@@ -1,13 +1,12 @@
 import type { Knex } from 'knex';
 import type { Deps } from '../deps.ts';
 import { toCount } from '../db/dialect.ts';
-import { localMidnight, quarterHourOf } from '../dates.ts';
+import { addDays, localMidnight, quarterHourOf } from '../dates.ts';
 import { getSettings } from '../settings/service.ts';
 import type { Survey } from '../surveys/model.ts';
 import { computeFigures, type ScoreCounts } from '../metrics/compute.ts';
 import { periodAt, periodEnd, periodLabel, periodStart, type PeriodSpan } from './rate.ts';
 import { ratesFor, type RateInForce } from './service.ts';
-import { addDays } from '../dates.ts';
 
 /**
  * What the survey page shows of a precision target (issue 17): the rate in force per segment with the

@@ -10,7 +10,7 @@ import { listSurveys } from '../surveys/queries.ts';
 import type { PrecisionTarget, Survey } from '../surveys/model.ts';
 import { segmentValue } from '../rollups/segments.ts';
 import type { PrecisionInForce } from '../eligibility/model.ts';
-import { addCounts, type ScoreCounts } from '../metrics/compute.ts';
+import type { ScoreCounts } from '../metrics/compute.ts';
 import { periodAt, planRate, spreadOf, type PeriodSpan, type RateBasis, type RatePlan, type RateState } from './rate.ts';
 import { eventVolume, findSampleRates, HISTORY_DAYS, openInvitations, replaceSampleRates, scoresSince, sentAndAnswered, VOLUME_DAYS, type SampleRateRow } from './queries.ts';
 
@@ -85,7 +85,7 @@ export async function readBases(db: Knex, survey: Survey, target: PrecisionTarge
   return bases;
 }
 
-const countOf = (counts: ScoreCounts | undefined): number => [...addCounts(new Map(), counts ?? new Map()).values()].reduce((a, b) => a + b, 0);
+const countOf = (counts: ScoreCounts | undefined): number => [...(counts?.values() ?? [])].reduce((a, b) => a + b, 0);
 
 /** Works out and stores today's rates of a survey with a precision target; returns them. */
 async function refreshSampleRates(deps: Pick<Deps, 'db' | 'clock'>, survey: Survey): Promise<RateInForce[]> {

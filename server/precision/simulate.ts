@@ -1,9 +1,9 @@
-import { addDays, daysBetween, localDate } from '../dates.ts';
+import { addDays, localDate } from '../dates.ts';
 import { sampleBucket } from '../eligibility/rules.ts';
 import type { PrecisionInForce } from '../eligibility/model.ts';
 import { segmentPairs } from '../rollups/segments.ts';
 import type { PrecisionTarget, Survey } from '../surveys/model.ts';
-import { marginOf, periodEnd, periodLabel, periodStart, planRate, type PeriodSpan, type RateBasis, type RatePlan } from './rate.ts';
+import { marginOf, periodEnd, periodLabel, periodOf, periodStart, planRate, type RateBasis, type RatePlan } from './rate.ts';
 import { VOLUME_DAYS } from './queries.ts';
 import { marginText } from './service.ts';
 
@@ -31,13 +31,6 @@ type TargetSurvey = Pick<Survey, 'key' | 'metric' | 'sample_rate'> & { precision
 function segmentOf(target: PrecisionTarget, properties: string | Record<string, unknown> | null): string | null {
   if (!target.segment) return '';
   return segmentPairs(properties).find(([name]) => name === target.segment)?.[1] ?? null;
-}
-
-/** The period of a local date. */
-function spanOf(period: PrecisionTarget['period'], day: string): PeriodSpan {
-  const start = periodStart(period, day);
-  const end = periodEnd(period, start);
-  return { start, end, label: periodLabel(period, start), lengthDays: daysBetween(start, end) - 1, elapsedDays: daysBetween(start, day) - 1 };
 }
 
 /** The rates a target would have set each day from `from` to `to`: a lookup for each replayed event. */
@@ -74,7 +67,7 @@ export function replayTargetRates(opts: {
   const first = localDate(opts.from, timeZone);
   const last = localDate(opts.to, timeZone);
   for (let day = first; day <= last; day = addDays(day, 1)) {
-    const span = spanOf(target.period, day);
+    const span = periodOf(target.period, day);
     if (span.start !== periodOfDay) {
       periodOfDay = span.start;
       soFar.clear();

@@ -13,14 +13,13 @@ import { hashToken } from '../tokens.ts';
 import { asLocale, editableUntil, formValues, parseAnswer, parseProperties, scoreOnScale, type ParsedAnswer, type SurveyPage } from './answer-page.ts';
 import { discardOtherHeld, insertAnswer, latestHeldAnswer, type AnswerState, type NewAnswer } from './answer-queries.ts';
 import { isPerson, judgeHeld, type ScannerSignal, type Trigger } from './scanner.ts';
-import type { AnswerTarget, StoredAnswer } from './settle.ts';
-import { insertResponse, updateResponse, type Later } from './store.ts';
+import { applyAnswer, type AnswerTarget, type StoredAnswer } from './settle.ts';
+import type { Later } from './store.ts';
 import { findLinkForAnswer, findOpen, findResponseForInvitation, insertLinkClick, linkClicksSince, type CurrentResponse } from './queries.ts';
-import { findInvitationByTokenHash, holdInvitationOfToken, lockInvitation, markInvitationResponded, type InvitationForLink } from '../invitations/queries.ts';
+import { findInvitationByTokenHash, holdInvitationOfToken, lockInvitation, type InvitationForLink } from '../invitations/queries.ts';
 import { ResponseCounts } from '../rollups/responses.ts';
 import { ResponseValues } from '../rollups/response-values.ts';
-import { RespondedCounts, type Sent } from '../rollups/sends.ts';
-import { enqueueResponseEvents } from '../webhooks/payloads.ts';
+import { RespondedCounts } from '../rollups/sends.ts';
 
 /**
  * The email's links (/r/:token): opening one records an open and shows the survey page with its score
@@ -318,7 +317,7 @@ async function storeAnswer(
 
   if (isPerson(parsed.evidence)) {
     const sent = invitation.sent_at ? { survey_id: invitation.survey_id, sent_at: invitation.sent_at, properties: invitation.event_properties ?? '{}' } : undefined;
-    const applied = await applyAnswer(here, target, { score, comment: parsed.comment, answeredAt: now }, settings, so.response, sent);
+    const applied = await applyAnswer(here.trx, target, { score, comment: parsed.comment, answeredAt: now }, settings, { sent, existing: so.response ?? null, sql: here.sql, later: here.later });
     if (!applied) {
       await insertAnswer(sql, answer('discarded', 'closed'));
       return { state: 'closed' };
@@ -347,32 +346,3 @@ async function storeAnswer(
   return { state: 'held', held: { score, comment: parsed.comment ?? null, answered_at: now.toISOString() } };
 }
 
-/**
- * Makes a person's answer count, as settle.ts applyAnswer does, on the prepared statements and with the
- * response read once the invitation is held (`existing`): a new response (the invitation is answered from
- * then on), or a change of the response there is while its edit window is open. Null when the window had
- * closed when the answer was given. Webhooks: in this transaction, so the response and its messages commit
- * together (their outbox rows through knex: only when an endpoint wants them).
- */
-async function applyAnswer(
-  { trx, sql, later }: Here,
-  target: AnswerTarget,
-  answer: { score: number; comment: string | undefined; answeredAt: Date },
-  settings: Settings,
-  existing: CurrentResponse | undefined,
-  sent: Sent | undefined,
-): Promise<{ responseId: number; response: StoredAnswer } | null> {
-  const tz = settings.reporting_time_zone;
-  if (existing) {
-    if (answer.answeredAt >= editableUntil(existing, settings)) return null;
-    const comment = answer.comment === undefined ? existing.comment : answer.comment || null;
-    await updateResponse(sql, existing, { score: answer.score, comment, at: answer.answeredAt }, tz, later);
-    await enqueueResponseEvents(trx, false, { ...target, id: existing.id, score: answer.score, comment, answered_at: existing.answered_at }, answer.answeredAt);
-    return { responseId: existing.id, response: { score: answer.score, comment, answered_at: existing.answered_at } };
-  }
-  const comment = answer.comment || null;
-  const responseId = await insertResponse(sql, { ...target, score: answer.score, comment, answered_at: answer.answeredAt }, tz, later);
-  await markInvitationResponded(sql, target.invitation_id!, answer.answeredAt, tz, sent, later.responded);
-  await enqueueResponseEvents(trx, true, { ...target, id: responseId, score: answer.score, comment, answered_at: answer.answeredAt.toISOString() }, answer.answeredAt);
-  return { responseId, response: { score: answer.score, comment, answered_at: answer.answeredAt.toISOString() } };
-}

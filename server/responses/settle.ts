@@ -4,10 +4,11 @@ import { writeTransaction } from '../db/dialect.ts';
 import { getSettings, type Settings } from '../settings/service.ts';
 import { editableUntil } from './answer-page.ts';
 import { decideHeld, dueHeldAnswers, findAnswer, type AnswerRow } from './answer-queries.ts';
-import { findResponseByLinkKey, findResponseForInvitation, isCustomerErased, linkClicksSince } from './queries.ts';
+import { findResponseByLinkKey, findResponseForInvitation, isCustomerErased, linkClicksSince, type CurrentResponse } from './queries.ts';
 import { judgeHeld, judgmentSpan } from './scanner.ts';
-import { insertResponse, updateResponse, type NewResponse, type ResponseRow } from './store.ts';
-import type { Sent } from '../rollups/sends.ts';
+import { insertResponse, updateResponse, type Later, type NewResponse, type ResponseRow } from './store.ts';
+import type { RespondedCounts, Sent } from '../rollups/sends.ts';
+import type { Statements } from '../db/statements.ts';
 import { lockInvitation, markInvitationResponded } from '../invitations/queries.ts';
 import { enqueueResponseEvents } from '../webhooks/payloads.ts';
 
@@ -20,38 +21,49 @@ import { enqueueResponseEvents } from '../webhooks/payloads.ts';
 export type AnswerTarget = Pick<NewResponse, 'survey_id' | 'invitation_id' | 'customer_id' | 'channel' | 'source' | 'locale' | 'link_key' | 'properties'>;
 
 /** The response an answer would change: its invitation's, or its signed link's (anonymous answers each make their own). */
-async function currentResponse(db: Knex, target: AnswerTarget): Promise<ResponseRow | undefined> {
+async function currentResponse(db: Knex, target: AnswerTarget): Promise<CurrentResponse | undefined> {
   if (target.invitation_id) return findResponseForInvitation(db, target.invitation_id);
   if (target.link_key) return findResponseByLinkKey(db, target.link_key);
   return undefined;
 }
 
+/** Where an answer is written when the caller holds more than a knex transaction (the email link's group commit). */
+interface ApplyOptions {
+  /** The invitation's survey, sending time and event properties, when the caller has them (saves a read). */
+  sent?: Sent;
+  /** The response there is, when the caller read it once the invitation was held (null: none); absent: read here. */
+  existing?: CurrentResponse | null;
+  /** The transaction's prepared statements, and the counts its answers gather (written before it commits). */
+  sql?: Statements;
+  later?: Later & { responded: RespondedCounts };
+}
+
 /**
  * Makes an answer count, in the caller's transaction: a new response (the invitation is answered from
  * then on), or a change of the response there is while its edit window is open. Null when the window
- * had closed when the answer was given.
+ * had closed when the answer was given. Webhooks: in this transaction, so the response and its messages
+ * commit together.
  */
 export async function applyAnswer(
   trx: Knex.Transaction,
   target: AnswerTarget,
   answer: { score: number; comment: string | undefined; answeredAt: Date },
   settings: Settings,
-  /** The invitation's survey, sending time and event properties, when the caller has them (saves a read). */
-  sent?: Sent,
+  options: ApplyOptions = {},
 ): Promise<{ responseId: number; response: StoredAnswer } | null> {
-  const existing = await currentResponse(trx, target);
+  const existing = options.existing === undefined ? await currentResponse(trx, target) : (options.existing ?? undefined);
+  const db = options.sql ?? trx;
   const tz = settings.reporting_time_zone;
   if (existing) {
     if (answer.answeredAt >= editableUntil(existing, settings)) return null;
     const comment = answer.comment === undefined ? existing.comment : answer.comment || null;
-    await updateResponse(trx, existing, { score: answer.score, comment, at: answer.answeredAt }, tz);
-    // Webhooks: in this transaction, so the change and its message commit together.
+    await updateResponse(db, existing, { score: answer.score, comment, at: answer.answeredAt }, tz, options.later);
     await enqueueResponseEvents(trx, false, { ...target, id: existing.id, score: answer.score, comment, answered_at: existing.answered_at }, answer.answeredAt);
     return { responseId: existing.id, response: { score: answer.score, comment, answered_at: existing.answered_at } };
   }
   const comment = answer.comment || null;
-  const responseId = await insertResponse(trx, { ...target, score: answer.score, comment, answered_at: answer.answeredAt }, tz);
-  if (target.invitation_id) await markInvitationResponded(trx, target.invitation_id, answer.answeredAt, tz, sent);
+  const responseId = await insertResponse(db, { ...target, score: answer.score, comment, answered_at: answer.answeredAt }, tz, options.later);
+  if (target.invitation_id) await markInvitationResponded(db, target.invitation_id, answer.answeredAt, tz, options.sent, options.later?.responded);
   await enqueueResponseEvents(trx, true, { ...target, id: responseId, score: answer.score, comment, answered_at: answer.answeredAt.toISOString() }, answer.answeredAt);
   return { responseId, response: { score: answer.score, comment, answered_at: answer.answeredAt.toISOString() } };
 }

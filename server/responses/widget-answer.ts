@@ -43,7 +43,7 @@ export async function storeWidgetAnswer(
   const target: AnswerTarget = of;
   const score = parsed.score!;
   const sent = invitation.sent_at ? { survey_id: invitation.survey_id, sent_at: invitation.sent_at, properties: invitation.event_properties ?? '{}' } : undefined;
-  const applied = await applyAnswer(trx, target, { score, comment: parsed.comment, answeredAt: now }, settings, sent);
+  const applied = await applyAnswer(trx, target, { score, comment: parsed.comment, answeredAt: now }, settings, { sent });
   const ledger = {
     ...of,
     score,
